@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh Debian machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils
+BENCH_DEBS := ocrmypdf
+
+.PHONY: install system-deps demo test bench clean
+
+system-deps:
+	@missing=""; for p in $(DEBS) $(EXTRA_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "onestop: cần cài các gói Debian:$$missing  (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
+	$(PIP) install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+demo: install
+	$(VENV)/bin/onestop demo
+
+test: install
+	$(VENV)/bin/python -m pytest -q
+
+bench:
+	$(MAKE) install EXTRA_DEBS="$(BENCH_DEBS)"
+	$(VENV)/bin/python tests/bench/run.py
+
+clean:
+	rm -rf $(VENV) .onestop-demo build *.egg-info

@@ -1,0 +1,97 @@
+"""The command line: parse, call the library, render. Logic lives in the modules it calls.
+
+Every failure is an ``OnestopError`` with its exit code (docs/exit-codes.md), handled once in
+``OnestopGroup.invoke``: a line ``onestop: lỗi: …`` on stderr, a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer import _click as click  # typer vendors click: its exception classes are these
+from typer.core import TyperGroup
+
+from onestop import errors
+from onestop.i18n import set_lang, t
+
+state = {"debug": False, "officer": None}
+
+
+class OnestopGroup(TyperGroup):
+    """The top-level group: one place turns errors into messages and exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, click.exceptions.ClickException):
+            raise  # typer/click's own exits and usage errors keep their codes
+        except errors.OnestopError as e:
+            if state["debug"]:
+                raise
+            click.echo(f"onestop: {t('lỗi', 'error')}: {e.message}", err=True)
+            ctx.exit(e.exit_code)
+        except (KeyboardInterrupt, typer.Abort):
+            click.echo(t("onestop: đã dừng theo yêu cầu (Ctrl-C). Dữ liệu đã lưu không bị mất.",
+                         "onestop: stopped on request (Ctrl-C). Stored data is safe."), err=True)
+            ctx.exit(errors.INTERRUPTED)
+        except BrokenPipeError:
+            ctx.exit(0)
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            if state["debug"]:
+                raise
+            click.echo(t(f"onestop: lỗi không mong đợi: {type(e).__name__}: {e}. Chạy lại với --debug để xem chi tiết.",
+                         f"onestop: unexpected error: {type(e).__name__}: {e}. Run again with --debug for details."),
+                       err=True)
+            ctx.exit(errors.UNEXPECTED)
+
+
+app = typer.Typer(
+    cls=OnestopGroup,
+    help="onestop — phần mềm Bộ phận Một cửa: tiếp nhận, số hóa, đồng bộ, báo cáo.\n\n"
+         "Counter tool of a Vietnamese one-stop office.\n\n"
+         "Ví dụ / Example:  onestop receive --procedure 1.003560 --name \"Nguyễn Văn An\" --id 001085012345 --all-components",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool):
+    if value:
+        from onestop import __version__
+
+        click.echo(f"onestop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    lang: str = typer.Option(None, "--lang", help="Ngôn ngữ: vi (mặc định) hoặc en. Env: ONESTOP_LANG."),
+    debug: bool = typer.Option(False, "--debug", help="In traceback khi có lỗi."),
+    officer: str = typer.Option(None, "--officer", help="Tên cán bộ ghi vào nhật ký (mặc định: cấu hình)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="In phiên bản."),
+):
+    set_lang(lang)
+    state["debug"] = debug
+    state["officer"] = officer
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C during parsing or start-up
+        sys.exit(errors.INTERRUPTED)
+
+
+# Command modules register themselves on ``app``; heavy imports stay inside the commands.
+from onestop.cli import intake, admin  # noqa: E402,F401
+for _extra in ("archive", "sync", "reports"):
+    try:
+        __import__(f"onestop.cli.{_extra}")
+    except ModuleNotFoundError as _e:  # a feature module not built yet
+        if _e.name != f"onestop.cli.{_extra}":
+            raise

@@ -1,0 +1,192 @@
+"""Catalog, data-home and demo commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from onestop.cli import app
+from onestop.cli.common import CSV, JSON, context, context_with_catalog, fmt
+from onestop.i18n import t
+
+procedures_app = typer.Typer(help="Danh mục thủ tục hành chính (procedure catalog).\n\nVí dụ / Example:  onestop procedures list dang ky khcn",
+                             no_args_is_help=True)
+app.add_typer(procedures_app, name="procedures")
+db_app = typer.Typer(help="Cơ sở dữ liệu và thư mục dữ liệu (the data home).\n\nVí dụ / Example:  onestop db status --json",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+_PROC_COLS = ["code", "name", "field_name", "limit"]
+
+
+def _limit_text(limits_json: str) -> str:
+    import json
+
+    lim = json.loads(limits_json).get("1") or next(iter(json.loads(limits_json).values()), None)
+    if not lim:
+        return ""
+    unit = {"working_days": t("ngày làm việc", "working days"), "days": t("ngày", "days"),
+            "hours": t("giờ", "hours"), "months": t("tháng", "months")}[lim["unit"]]
+    v = lim["value"]
+    return f"{int(v) if float(v).is_integer() else v} {unit}"
+
+
+@procedures_app.command("list")
+def procedures_list(query: list[str] = typer.Argument(None, help="Từ khóa (không cần dấu, chấp nhận gõ sai nhẹ)."),
+                    field: Optional[str] = typer.Option(None, "--field", help="Mã hoặc tên lĩnh vực."),
+                    json_: bool = JSON, csv_: bool = CSV):
+    """Liệt kê / tìm thủ tục; "dang ky to chuc khcn" tìm được "Đăng ký … tổ chức khoa học và công nghệ".
+
+    List or search procedures without diacritics.
+
+    Ví dụ / Example:  onestop procedures list dang ky to chuc khcn
+    """
+    from onestop import catalog
+    from onestop.output import emit
+
+    cfg, db = context_with_catalog()
+    rows = catalog.search(db, " ".join(query or []), limit=0 if not query else 50, field=field)
+    for r in rows:
+        r["limit"] = _limit_text(r.pop("limits"))
+        r.pop("search_text", None)
+    emit(rows, _PROC_COLS + (["score"] if query else []), fmt=fmt(json_, csv_),
+         headers={"code": t("Mã", "Code"), "name": t("Tên thủ tục", "Name"), "field_name": t("Lĩnh vực", "Field"),
+                  "limit": t("Thời hạn", "Time limit"), "score": t("Độ khớp", "Score")})
+
+
+@procedures_app.command("show")
+def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNNNN (hoặc từ khóa)."), json_: bool = JSON):
+    """Xem một thủ tục: thời hạn theo kênh, phí, thành phần hồ sơ.
+
+    Show one procedure.
+
+    Ví dụ / Example:  onestop procedures show 1.003560 --json
+    """
+    import dataclasses
+
+    from onestop import catalog
+    from onestop.output import console, emit_json
+
+    cfg, db = context_with_catalog()
+    if not catalog.PROCEDURE_CODE.match(code.strip()):
+        hits = catalog.search(db, code, limit=1)
+        if hits:
+            code = hits[0]["code"]
+    p = catalog.get(db, code)
+    if json_:
+        emit_json(dataclasses.asdict(p))
+        return
+    c = console()
+    c.print(f"[bold]{p.code}[/bold] {p.name}" + (t("  (dữ liệu mẫu)", "  (sample data)") if p.sample else ""))
+    c.print(f"{t('Lĩnh vực', 'Field')}: {p.field_code} {p.field_name}")
+    for ch, lim in sorted(p.limits.items()):
+        c.print(f"{t('Kênh', 'Channel')} {ch}: {lim['value']:g} {lim['unit']}")
+    if p.fees:
+        c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']} {f['amount']:,.0f} {f['unit']}" for f in p.fees))
+    if p.next_day_after_cutoff:
+        c.print(t("Nhận sau 15:00 tính từ ngày làm việc tiếp theo.", "Received after 15:00: counts from the next working day."))
+    case = None
+    for comp in p.components:
+        if comp.case_name != case:
+            case = comp.case_name
+            c.print(f"[bold]{case or t('Thành phần hồ sơ', 'Components')}[/bold]")
+        c.print(f"  {comp.n}. {comp.name} — {comp.originals} {t('bản chính', 'orig.')}, {comp.copies} {t('bản sao', 'copies')}"
+                + ("" if comp.required else t(" (không bắt buộc)", " (optional)")))
+
+
+@procedures_app.command("import")
+def procedures_import(file: Path = typer.Argument(..., help="Tệp JSON dạng LayThuTuc của Cổng DVCQG.")):
+    """Nhập / cập nhật danh mục từ tệp JSON dạng LayThuTuc.
+
+    Import or update the catalog from a LayThuTuc JSON export.
+
+    Ví dụ / Example:  onestop procedures import lay-thu-tuc.json
+    """
+    from onestop import catalog
+
+    cfg, db = context()
+    n = catalog.import_file(db, file)
+    typer.echo(t(f"Đã nhập {n} thủ tục từ {file}.", f"Imported {n} procedures from {file}."), err=True)
+
+
+@db_app.command("path")
+def db_path():
+    """In đường dẫn cơ sở dữ liệu.
+
+    Print the database path.
+
+    Ví dụ / Example:  onestop db path
+    """
+    from onestop import config
+
+    typer.echo(str(config.load().db_path))
+
+
+@db_app.command("status")
+def db_status(json_: bool = JSON):
+    """Tình trạng thư mục dữ liệu: số hồ sơ, hàng đợi đồng bộ, phiên bản lược đồ.
+
+    Describe the data home.
+
+    Ví dụ / Example:  onestop db status --json
+    """
+    from onestop.output import emit_json
+
+    cfg, db = context()
+    q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
+    info = {
+        "home": str(cfg.home), "database": str(cfg.db_path),
+        "size_bytes": cfg.db_path.stat().st_size,
+        "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
+        "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
+        "events": q("SELECT count(*) FROM events"),
+        "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
+    }
+    if json_:
+        emit_json(info)
+    else:
+        for k, v in info.items():
+            typer.echo(f"{k}: {v}")
+
+
+@db_app.command("backup")
+def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
+    """Sao lưu nóng cơ sở dữ liệu (an toàn khi quầy đang làm việc).
+
+    Online backup of the database (SQLite backup API).
+
+    Ví dụ / Example:  onestop db backup /mnt/usb/onestop-$(date +%F).db
+    """
+    import os
+    import sqlite3
+
+    from onestop.errors import StorageError
+
+    cfg, db = context()
+    old = os.umask(0o077)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        out = sqlite3.connect(str(dest))
+        db.conn.backup(out)
+        out.close()
+    except (OSError, sqlite3.Error) as e:
+        raise StorageError(f"Không sao lưu được tới {dest}: {e}.", f"Backup to {dest} failed: {e}.") from e
+    finally:
+        os.umask(old)
+    typer.echo(str(dest))
+
+
+@app.command()
+def demo(home: Optional[Path] = typer.Option(None, "--home", help="Thư mục dữ liệu demo (mặc định: ./.onestop-demo, làm mới)."),
+         keep: bool = typer.Option(False, "--keep", help="Không xóa thư mục demo cũ.")):
+    """Chạy thử công việc chính của quầy trên dữ liệu mẫu.
+
+    Play the counter's main job on sample data in a fresh demo home.
+
+    Ví dụ / Example:  onestop demo --home /tmp/onestop-demo
+    """
+    from onestop.demo import run
+
+    run(home or Path(".onestop-demo"), fresh=not keep)

@@ -1,0 +1,164 @@
+"""Configuration and the data home.
+
+Resolution order:
+- config dir: ``ONESTOP_CONFIG_DIR``, else the ``config/`` folder of the checkout, else ``/etc/onestop``;
+- data home: ``ONESTOP_HOME``, else ``[paths] data_dir`` of the config, else ``~/.local/share/onestop``;
+- ``<home>/onestop.toml``, when present, is merged over ``<config dir>/onestop.toml`` so one machine can
+  override the agency settings without touching the shared file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+
+from onestop.errors import ConfigError
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError) as e:
+        raise ConfigError(
+            f"Tệp cấu hình {path} không đọc được ({e}). Hãy sửa tệp rồi chạy lại.",
+            f"Config file {path} cannot be read ({e}). Fix the file and run again.",
+        ) from e
+
+
+def _parse_hhmm(s: str) -> time:
+    try:
+        h, m = s.strip().split(":")
+        return time(int(h), int(m))
+    except (ValueError, AttributeError) as e:
+        raise ConfigError(
+            f"Giờ '{s}' trong cấu hình không hợp lệ (cần dạng HH:MM).",
+            f"Time '{s}' in the config is invalid (expected HH:MM).",
+        ) from e
+
+
+@dataclass
+class Config:
+    """The merged settings plus the resolved folders."""
+
+    data: dict
+    config_dir: Path
+    home: Path
+    overrides: dict = field(default_factory=dict)
+
+    def get(self, dotted: str, default=None):
+        node = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    # agency / counter
+    @property
+    def agency_code(self) -> str:
+        return str(self.get("agency.code", "")).strip()
+
+    @property
+    def agency_name(self) -> str:
+        return self.get("agency.name", "")
+
+    @property
+    def officer(self) -> str:
+        return self.overrides.get("officer") or os.environ.get("ONESTOP_OFFICER") or self.get("counter.officer", "")
+
+    @property
+    def unit(self) -> str:
+        return self.get("counter.unit", "Bộ phận Tiếp nhận và Trả kết quả")
+
+    @property
+    def timezone(self) -> str:
+        return self.get("counter.timezone", "Asia/Ho_Chi_Minh")
+
+    @cached_property
+    def sessions(self) -> tuple[tuple[time, time], ...]:
+        raw = self.get("counter.sessions", ["07:00-11:30", "13:30-17:00"])
+        out = []
+        for s in raw:
+            a, _, b = s.partition("-")
+            out.append((_parse_hhmm(a), _parse_hhmm(b)))
+        return tuple(out)
+
+    @cached_property
+    def cutoff(self) -> time:
+        return _parse_hhmm(self.get("counter.cutoff", "15:00"))
+
+    @property
+    def code_rule(self) -> str:
+        return self.get("counter.code_rule", "tt01-2018")
+
+    # files
+    def _config_file(self, key: str, default: str) -> Path:
+        p = Path(self.get(f"paths.{key}", default))
+        return p if p.is_absolute() else self.config_dir / p
+
+    @property
+    def catalog_file(self) -> Path:
+        return self._config_file("catalog", "procedures.sample.json")
+
+    @property
+    def calendar_file(self) -> Path:
+        return self._config_file("calendar", "calendar.toml")
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "onestop.db"
+
+    @property
+    def forms_dir(self) -> Path:
+        return self.home / "forms"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+
+def config_dir() -> Path:
+    env = os.environ.get("ONESTOP_CONFIG_DIR")
+    if env:
+        return Path(env)
+    if REPO_CONFIG.is_dir():
+        return REPO_CONFIG
+    return Path("/etc/onestop")
+
+
+def load(**overrides) -> Config:
+    """Load the merged configuration and resolve the data home (no files are created)."""
+    cdir = config_dir()
+    data = _read_toml(cdir / "onestop.toml")
+    env_home = os.environ.get("ONESTOP_HOME")
+    if env_home:
+        home = Path(env_home)
+    elif data.get("paths", {}).get("data_dir"):
+        home = Path(os.path.expanduser(data["paths"]["data_dir"]))
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+        home = Path(xdg) / "onestop"
+    local = _read_toml(home / "onestop.toml")
+    if local:
+        data = _merge(data, local)
+    return Config(data=data, config_dir=cdir, home=home, overrides={k: v for k, v in overrides.items() if v})

@@ -1,0 +1,524 @@
+"""Dossier service: receive, move through statuses, reschedule, look up.
+
+Every change is one IMMEDIATE transaction that writes the dossier, an appended event (who, when,
+unit, what, resulting status) and the outbox rows the nightly sync sends. History is never edited.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from onestop import catalog, codes, states
+from onestop.config import Config
+from onestop.db import transaction
+from onestop.errors import InvalidInput, NotFound, StorageError, TransitionRefused
+from onestop.text import nfc
+from onestop.workdays import WorkCalendar, due_at
+
+
+# ---------------------------------------------------------------- time and calendar
+
+def tz(cfg: Config) -> ZoneInfo:
+    return ZoneInfo(cfg.timezone)
+
+
+def now(cfg: Config) -> datetime:
+    """The current local time (seconds precision)."""
+    return datetime.now(tz(cfg)).replace(microsecond=0)
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
+
+
+def parse_when(text: str, cfg: Config) -> datetime:
+    """Parse "YYYY-MM-DD HH:MM" (or ISO, or a bare date at 08:00) as local time; InvalidInput otherwise."""
+    s = (text or "").strip().replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
+        try:
+            dt = datetime.strptime(s, fmt)
+            if fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+                dt = dt.replace(hour=8)
+            return dt.replace(tzinfo=tz(cfg))
+        except ValueError:
+            continue
+    try:
+        dt = datetime.fromisoformat(text.strip())
+        return dt.astimezone(tz(cfg)) if dt.tzinfo else dt.replace(tzinfo=tz(cfg))
+    except ValueError:
+        pass
+    raise InvalidInput(
+        f"Thời điểm '{text}' không hợp lệ. Nhập dạng \"YYYY-MM-DD HH:MM\", ví dụ \"2026-11-23 09:30\".",
+        f"Time '{text}' is invalid. Use \"YYYY-MM-DD HH:MM\", e.g. \"2026-11-23 09:30\".",
+    )
+
+
+def calendar_for(db: Database, cfg: Config, years: range | list[int]) -> WorkCalendar:
+    """The working-day calendar for ``years``, cached in the database per year and config version."""
+    import hashlib
+
+    cal_file = cfg.calendar_file
+    try:
+        fp = hashlib.sha1(cal_file.read_bytes()).hexdigest()[:12]
+    except FileNotFoundError:
+        fp = "none"
+    off: set[date] = set()
+    make_up: set[date] = set()
+    missing = []
+    for y in years:
+        row = db.conn.execute("SELECT off_days, make_up_days FROM calendar_cache WHERE key = ?", [f"{y}:{fp}"]).fetchone()
+        if row:
+            off.update(date.fromisoformat(d) for d in json.loads(row[0]))
+            make_up.update(date.fromisoformat(d) for d in json.loads(row[1]))
+        else:
+            missing.append(y)
+    if missing:
+        from onestop.calendar_source import load_calendar
+
+        cal = load_calendar(missing, cal_file if cal_file.exists() else None)
+        for y in missing:
+            o = sorted(d.isoformat() for d in cal.off_days if d.year == y)
+            m = sorted(d.isoformat() for d in cal.make_up_days if d.year == y)
+            off.update(date.fromisoformat(d) for d in o)
+            make_up.update(date.fromisoformat(d) for d in m)
+            try:
+                db.conn.execute("INSERT OR REPLACE INTO calendar_cache VALUES (?, ?, ?)", [f"{y}:{fp}", json.dumps(o), json.dumps(m)])
+            except Exception:  # a cache write must never fail a command (e.g. read-only db)
+                pass
+    return WorkCalendar(off_days=frozenset(off), make_up_days=frozenset(make_up), sessions=cfg.sessions)
+
+
+def compute_due(db: Database, cfg: Config, received: datetime, limit: float, unit: str, next_day_after_cutoff: bool) -> datetime:
+    """Appointment time for a dossier received at ``received`` (DOMAIN.md §4)."""
+    span = 1 + int(limit // 200) + (1 if unit == "months" else 0)
+    cal = calendar_for(db, cfg, range(received.year, received.year + span + 1))
+    return due_at(received, limit, unit, cal, next_day_after_cutoff=next_day_after_cutoff, cutoff=cfg.cutoff)
+
+
+# ---------------------------------------------------------------- receiving
+
+@dataclass
+class Applicant:
+    name: str
+    id_number: str
+    id_type: str | None = None
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    authorised_name: str = ""
+
+
+@dataclass
+class ReceiveRequest:
+    procedure_code: str
+    applicant: Applicant
+    components: list[int] | None = None  # received component numbers; None = all
+    pages: dict[int, int] = field(default_factory=dict)
+    at: datetime | None = None
+    channel: str = "1"
+    delivery: str = "0"
+    sets: int = 1
+    summary: str = ""
+    case: str | None = None  # the catalog's TRUONGHOP; None = the first case
+
+
+def officer_name(cfg: Config) -> str:
+    if cfg.officer:
+        return cfg.officer
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "officer"
+
+
+def _validate_applicant(a: Applicant, today_year: int):
+    from onestop.identifiers import InvalidId, parse_id
+
+    name = nfc(a.name)
+    if not name:
+        raise InvalidInput("Thiếu họ tên người nộp hồ sơ (--name).", "The applicant's name is missing (--name).")
+    try:
+        pid = parse_id(a.id_number, a.id_type, today_year=today_year)
+    except InvalidId as e:
+        raise InvalidInput(e.message_vi, e.message_en) from None
+    email = (a.email or "").strip()
+    if email and ("@" not in email or " " in email):
+        raise InvalidInput(f"Email '{email}' không hợp lệ.", f"Email '{email}' is invalid.")
+    phone = "".join(ch for ch in (a.phone or "") if ch.isdigit() or ch == "+")
+    if a.phone and not (8 <= len(phone.lstrip("+")) <= 15):
+        raise InvalidInput(f"Số điện thoại '{a.phone}' không hợp lệ.", f"Phone number '{a.phone}' is invalid.")
+    return name, pid, phone, email
+
+
+def _select_components(proc: catalog.Procedure, req: ReceiveRequest):
+    cases = []
+    for c in proc.components:
+        if c.case_name not in cases:
+            cases.append(c.case_name)
+    case = req.case if req.case is not None else (cases[0] if cases else "")
+    comps = [c for c in proc.components if c.case_name == case] or proc.components
+    known = {c.n for c in comps}
+    chosen = set(known) if req.components is None else set(req.components)
+    bad = sorted(chosen - known)
+    if bad:
+        raise InvalidInput(
+            f"Thủ tục {proc.code} không có thành phần số {', '.join(map(str, bad))}. Xem 'onestop procedures show {proc.code}'.",
+            f"Procedure {proc.code} has no component number {', '.join(map(str, bad))}. See 'onestop procedures show {proc.code}'.",
+        )
+    rows = [{"n": c.n, "code": c.code, "name": c.name, "originals": c.originals, "copies": c.copies,
+             "pages": int(req.pages.get(c.n, 0)), "received": c.n in chosen, "required": c.required}
+            for c in comps]
+    missing = [r for r in rows if r["required"] and not r["received"]]
+    return rows, missing
+
+
+def _form_context(cfg: Config):
+    from onestop.forms import FormContext
+
+    return FormContext(
+        agency_name=cfg.get("agency.name", ""), parent_name=cfg.get("agency.parent", ""),
+        unit_name=cfg.get("agency.unit_title", "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"),
+        place=cfg.get("agency.place", ""), system_name=cfg.get("agency.system_name", "onestop"),
+    )
+
+
+def _form_path(cfg: Config, when: datetime, name: str) -> Path:
+    from onestop.db import ensure_private_dir
+
+    return ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}") / name
+
+
+def _check_time(at: datetime, cfg: Config) -> datetime:
+    current = now(cfg)
+    if at > current + timedelta(minutes=5):
+        raise InvalidInput(
+            f"Thời điểm tiếp nhận {at:%d/%m/%Y %H:%M} nằm trong tương lai. --at chỉ dùng để nhập lại hồ sơ đã nhận.",
+            f"Receipt time {at:%Y-%m-%d %H:%M} is in the future. --at is only for entering papers already received.",
+        )
+    if at.year < 2000:
+        raise InvalidInput(f"Thời điểm tiếp nhận {at:%d/%m/%Y} không hợp lệ.", f"Receipt time {at:%Y-%m-%d} is invalid.")
+    return at.replace(microsecond=0)
+
+
+def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = True) -> dict:
+    """Register a dossier at the counter.
+
+    Complete → status 2, a new dossier code, the appointment date and the receipt (Mẫu 01).
+    Missing required components → no code is consumed; the guidance form (Mẫu 02) is written
+    and ``{"status": "incomplete", ...}`` returned.
+    """
+    at = _check_time(req.at or now(cfg), cfg)
+    name, pid, phone, email = _validate_applicant(req.applicant, at.year)
+    proc = catalog.get(db, req.procedure_code)
+    rows, missing = _select_components(proc, req)
+    officer = officer_name(cfg)
+    base = {
+        "procedure_code": proc.code, "procedure_name": proc.name, "field_name": proc.field_name,
+        "applicant_name": name, "id_number": pid.number, "address": nfc(req.applicant.address),
+        "phone": phone, "email": email, "agency": cfg.agency_code,
+    }
+    if missing:
+        return _guidance(db, cfg, base, missing, at, officer, render=render)
+    limit, unit = proc.limit_for(req.channel)
+    due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
+    agency = cfg.agency_code
+    if not codes.valid_agency_code(agency):
+        from onestop.errors import ConfigError
+
+        raise ConfigError(
+            f"Mã định danh cơ quan '{agency}' trong cấu hình ([agency] code) không hợp lệ.",
+            f"The agency identifier '{agency}' in the config ([agency] code) is invalid.",
+        )
+    day = at.strftime("%y%m%d")
+    stamp = iso(now(cfg))
+    with transaction(db):
+        seq = db.conn.execute(
+            "INSERT INTO code_sequences (agency, day, last) VALUES (?, ?, 1) "
+            "ON CONFLICT(agency, day) DO UPDATE SET last = last + 1 RETURNING last", [agency, day]).fetchone()[0]
+        book_no = db.conn.execute(
+            "INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) "
+            "ON CONFLICT(agency, year) DO UPDATE SET last = last + 1 RETURNING last", [agency, at.year]).fetchone()[0]
+        code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
+        dossier = dict(
+            base, code=code, code_rule=cfg.code_rule, field_code=proc.field_code, channel=req.channel,
+            applicant_type=pid.applicant_type, id_type=pid.id_type,
+            authorised_name=nfc(req.applicant.authorised_name),
+            summary=nfc(req.summary) or proc.name, status="2", received_at=iso(at), due_at=iso(due),
+            original_due_at=iso(due), limit_value=limit, limit_unit=unit, delivery=req.delivery,
+            fees=json.dumps(proc.fees, ensure_ascii=False), sets=req.sets, book_year=at.year,
+            book_no=book_no, officer=officer, unit=cfg.unit, created_at=stamp, updated_at=stamp,
+        )
+        cur = db.conn.execute(
+            f"INSERT INTO dossiers ({', '.join(dossier)}) VALUES ({', '.join('?' * len(dossier))})",
+            list(dossier.values()))
+        did = cur.lastrowid
+        db.conn.executemany(
+            "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(did, r["n"], r["code"], r["name"], r["originals"], r["copies"], r["pages"], int(r["received"])) for r in rows])
+        ev = _event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
+        _outbox(db, did, "create", None, stamp)
+        _outbox(db, did, "step", ev, stamp)
+        receipt = ""
+        if render:
+            receipt = str(_render_receipt(cfg, dict(dossier, fees=proc.fees, components=rows), at))
+            db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [receipt, did])
+    return {"code": code, "status": "2", "received_at": iso(at), "due_at": iso(due), "receipt": receipt,
+            "procedure": proc.code, "book_no": book_no}
+
+
+def _render_receipt(cfg: Config, dossier: dict, at: datetime) -> Path:
+    from onestop.forms import render_receipt
+
+    path = _form_path(cfg, at, f"{dossier['code']}_Mau01.pdf")
+    try:
+        return render_receipt(dossier, _form_context(cfg), path)
+    except OSError as e:
+        path.unlink(missing_ok=True)
+        raise StorageError(
+            f"Không ghi được giấy tiếp nhận {path}: {e}. Hồ sơ chưa được lưu; kiểm tra ổ đĩa rồi thử lại.",
+            f"Cannot write the receipt {path}: {e}. The dossier was not stored; check the disk and try again.",
+        ) from e
+
+
+def _guidance(db, cfg, base: dict, missing: list[dict], at: datetime, officer: str, *, render: bool) -> dict:
+    from onestop.forms import render_request_papers
+
+    items = [{"name": m["name"], "reason": "Chưa nộp"} for m in missing]
+    path = ""
+    with transaction(db):
+        cur = db.conn.execute(
+            "INSERT INTO counter_forms (form, at, procedure_code, applicant_name, id_number, missing, officer) "
+            "VALUES ('02', ?, ?, ?, ?, ?, ?)",
+            [iso(at), base["procedure_code"], base["applicant_name"], base["id_number"],
+             json.dumps(items, ensure_ascii=False), officer])
+        if render:
+            p = _form_path(cfg, at, f"Mau02_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
+            path = str(render_request_papers(dict(base, code="", received_at=iso(at)), items, _form_context(cfg), p, officer=officer))
+            db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
+    return {"code": None, "status": "incomplete", "missing": [m["name"] for m in missing], "form": path,
+            "received_at": iso(at)}
+
+
+def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant, reason: str,
+           at: datetime | None = None, *, render: bool = True) -> dict:
+    """Refuse to receive a dossier (Mẫu 03); no code is consumed."""
+    from onestop.forms import render_refusal
+
+    at = _check_time(at or now(cfg), cfg)
+    name, pid, phone, email = _validate_applicant(applicant, at.year)
+    proc = catalog.get(db, procedure_code)
+    reason = nfc(reason)
+    if not reason:
+        raise InvalidInput("Cần ghi rõ lý do từ chối (--reason).", "A refusal needs a reason (--reason).")
+    officer = officer_name(cfg)
+    path = ""
+    with transaction(db):
+        cur = db.conn.execute(
+            "INSERT INTO counter_forms (form, at, procedure_code, applicant_name, id_number, reason, officer) "
+            "VALUES ('03', ?, ?, ?, ?, ?, ?)", [iso(at), proc.code, name, pid.number, reason, officer])
+        if render:
+            d = {"code": "", "procedure_code": proc.code, "procedure_name": proc.name, "applicant_name": name,
+                 "id_number": pid.number, "address": nfc(applicant.address), "phone": phone, "email": email,
+                 "received_at": iso(at), "agency": cfg.agency_code}
+            p = _form_path(cfg, at, f"Mau03_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
+            path = str(render_refusal(d, reason, _form_context(cfg), p, officer=officer))
+            db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
+    return {"code": None, "status": "3", "reason": reason, "form": path, "received_at": iso(at)}
+
+
+# ---------------------------------------------------------------- events and outbox
+
+def _event(db, dossier_id, at, officer, unit, action, note, status_from, status_to, data=None) -> int:
+    cur = db.conn.execute(
+        "INSERT INTO events (dossier_id, at, officer, unit, action, note, status_from, status_to, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [dossier_id, at, officer, unit, action, note, status_from, status_to,
+         json.dumps(data or {}, ensure_ascii=False)])
+    return cur.lastrowid
+
+
+def _outbox(db, dossier_id, kind, ref_id, stamp) -> None:
+    db.conn.execute("INSERT INTO outbox (dossier_id, kind, ref_id, created_at) VALUES (?, ?, ?, ?)",
+                    [dossier_id, kind, ref_id, stamp])
+
+
+# ---------------------------------------------------------------- lookup
+
+def resolve_code(db: Database, cfg: Config, code: str) -> dict:
+    """The dossier row for a full code, or a unique tail of one ("0007", "261122-0007")."""
+    code = (code or "").strip()
+    row = db.conn.execute("SELECT * FROM dossiers WHERE code = ?", [code]).fetchone()
+    if row is None and code:
+        tail = code if "-" in code else f"{now(cfg):%y%m%d}-{code.zfill(4)}" if code.isdigit() else code
+        rows = db.conn.execute("SELECT * FROM dossiers WHERE code LIKE ? LIMIT 2", ["%-" + tail]).fetchall()
+        if len(rows) == 1:
+            row = rows[0]
+    if row is None:
+        raise NotFound(
+            f"Không tìm thấy hồ sơ mã '{code}'. Kiểm tra lại mã trên giấy tiếp nhận, hoặc dùng 'onestop list --today'.",
+            f"No dossier with code '{code}'. Check the code on the receipt, or use 'onestop list --today'.",
+        )
+    cols = [d[0] for d in db.conn.execute("SELECT * FROM dossiers LIMIT 0").description]
+    return dict(zip(cols, row))
+
+
+def show(db: Database, cfg: Config, code: str) -> dict:
+    """The dossier with its components and its full history."""
+    d = resolve_code(db, cfg, code)
+    d["fees"] = json.loads(d["fees"] or "[]")
+    d["status_name"] = states.status_name(d["status"], "vi")
+    d["components"] = [dict(r, received=bool(r["received"])) for r in db.query(
+        "SELECT n, code, name, originals, copies, pages, received, submission, digitized "
+        "FROM dossier_components WHERE dossier_id = ? ORDER BY n", [d["id"]])]
+    d["events"] = [dict(r, data=json.loads(r["data"])) for r in db.query(
+        "SELECT at, officer, unit, action, note, status_from, status_to, data FROM events "
+        "WHERE dossier_id = ? ORDER BY id", [d["id"]])]
+    return d
+
+
+LIST_COLUMNS = ["code", "received_at", "procedure_code", "applicant_name", "status", "due_at", "officer"]
+
+
+def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str | None = None,
+                  day: date | None = None, limit: int = 200) -> list[dict]:
+    """The counter's dossiers, newest first."""
+    where, params = [], []
+    if today or day:
+        d = day or now(cfg).date()
+        where.append("received_at >= ? AND received_at < ?")
+        params += [d.isoformat(), (d + timedelta(days=1)).isoformat()]
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM dossiers"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY received_at DESC, id DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return list(db.query(sql, params))
+
+
+# ---------------------------------------------------------------- status changes
+
+def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", at: datetime | None = None,
+         missing: list[dict] | None = None, render: bool = True) -> dict:
+    """Move a dossier to status ``target`` (DOMAIN.md §3) as an appended event.
+
+    5 (request papers) writes Mẫu 02 and counts the request; 5 → 4 (papers arrived) restarts the
+    time limit from that day, keeping the original appointment date; 3/7/8/9/10 set the end of
+    processing the first time one is reached.
+    """
+    target = states.resolve_status(str(target)) or str(target)
+    if target not in states.STATUS_NAMES_VI:
+        raise InvalidInput(
+            f"Trạng thái '{target}' không hợp lệ. Dùng mã 4-10 hoặc: handover, request, fees, withdraw, stop, done, return.",
+            f"Status '{target}' is invalid. Use a code 4-10 or: handover, request, fees, withdraw, stop, done, return.",
+        )
+    officer = officer_name(cfg)
+    d = resolve_code(db, cfg, code)
+    when = at or now(cfg)
+    if when < datetime.fromisoformat(d["received_at"]):
+        raise InvalidInput(
+            f"Thời điểm {iso(when)} trước lúc tiếp nhận hồ sơ {d['code']} ({d['received_at']}).",
+            f"Time {iso(when)} is before dossier {d['code']} was received ({d['received_at']}).",
+        )
+    if target == "5" and not (missing or note):
+        raise InvalidInput(
+            "Yêu cầu bổ sung cần nêu giấy tờ còn thiếu (--missing) hoặc nội dung (--note).",
+            "A request for papers needs the missing papers (--missing) or a note (--note).",
+        )
+    form = ""
+    with transaction(db):
+        d = resolve_code(db, cfg, d["code"])  # re-read under the write lock
+        try:
+            mv = states.check_move(d["status"], target)
+        except ValueError:
+            raise TransitionRefused(
+                f"Hồ sơ {d['code']} đang ở trạng thái {d['status']} ({states.status_name(d['status'])}), "
+                f"không chuyển sang {target} ({states.status_name(target)}) được.",
+                f"Dossier {d['code']} is in status {d['status']} ({states.status_name(d['status'], 'en')}) "
+                f"and cannot move to {target} ({states.status_name(target, 'en')}).",
+            ) from None
+        stamp = iso(now(cfg))
+        sets = {"status": target, "updated_at": stamp}
+        data: dict = {}
+        if target == "5":
+            sets["papers_requests"] = d["papers_requests"] + 1
+            data["missing"] = missing or []
+        if mv.papers_arrived:
+            proc_next = bool(db.conn.execute(
+                "SELECT next_day_after_cutoff FROM procedures WHERE code = ?", [d["procedure_code"]]).fetchone() or [0])
+            new_due = compute_due(db, cfg, when, d["limit_value"], d["limit_unit"], proc_next)
+            sets["due_at"] = iso(new_due)
+            data.update(previous_due_at=d["due_at"], new_due_at=iso(new_due))
+        if target in states.FINISHED and not d["finished_at"]:
+            sets["finished_at"] = iso(when)
+        if target == "10":
+            sets["returned_at"] = iso(when)
+        db.conn.execute(f"UPDATE dossiers SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                        [*sets.values(), d["id"]])
+        ev = _event(db, d["id"], iso(when), officer, cfg.unit, f"status_{target}",
+                    nfc(note) or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
+        _outbox(db, d["id"], "update", None, stamp)
+        _outbox(db, d["id"], "step", ev, stamp)
+        if target == "5" and render:
+            from onestop.forms import render_request_papers
+
+            full = show(db, cfg, d["code"])
+            p = _form_path(cfg, when, f"{d['code']}_Mau02_{ev}.pdf")
+            form = str(render_request_papers(full, missing or [{"name": nfc(note), "reason": ""}],
+                                             _form_context(cfg), p, note=nfc(note), officer=officer))
+    out = {"code": d["code"], "status": target, "previous_status": d["status"], "at": iso(when),
+           "due_at": sets.get("due_at", d["due_at"]), "original_due_at": d["original_due_at"]}
+    if form:
+        out["form"] = form
+    return out
+
+
+def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: str, *,
+               at: datetime | None = None, render: bool = True) -> dict:
+    """Move the appointment once, at least a day before it falls due, with the apology form (Mẫu 04)."""
+    reason = nfc(reason)
+    if not reason:
+        raise InvalidInput("Cần ghi lý do hẹn lại (--reason).", "A reschedule needs a reason (--reason).")
+    officer = officer_name(cfg)
+    when = at or now(cfg)
+    form = ""
+    with transaction(db):
+        d = resolve_code(db, cfg, code)
+        why = states.can_reschedule(d["status"], d["rescheduled"], iso(when), d["due_at"])
+        if why:
+            vi = {"finished": "hồ sơ đã kết thúc xử lý", "already": "hồ sơ đã được hẹn lại một lần",
+                  "too_late": "còn chưa đến 1 ngày trước hạn trả"}[why]
+            en = {"finished": "the dossier is no longer open", "already": "the dossier was already rescheduled once",
+                  "too_late": "it is less than one day before the due date"}[why]
+            raise TransitionRefused(f"Không hẹn lại được hồ sơ {d['code']}: {vi}.",
+                                    f"Cannot reschedule dossier {d['code']}: {en}.")
+        if new_due <= datetime.fromisoformat(d["due_at"]):
+            raise InvalidInput(
+                f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
+                f"The new date must be after the current due date ({d['due_at']}).",
+            )
+        stamp = iso(now(cfg))
+        db.conn.execute("UPDATE dossiers SET due_at = ?, rescheduled = 1, updated_at = ? WHERE id = ?",
+                        [iso(new_due), stamp, d["id"]])
+        ev = _event(db, d["id"], iso(when), officer, cfg.unit, "reschedule", reason, d["status"], d["status"],
+                    {"previous_due_at": d["due_at"], "new_due_at": iso(new_due)})
+        _outbox(db, d["id"], "update", None, stamp)
+        _outbox(db, d["id"], "step", ev, stamp)
+        if render:
+            from onestop.forms import render_reschedule
+
+            full = show(db, cfg, d["code"])
+            p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf")
+            form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer))
+    return {"code": d["code"], "due_at": iso(new_due), "previous_due_at": d["due_at"], "form": form}

@@ -1,0 +1,88 @@
+"""One error type with a stable exit code per failure kind (docs/exit-codes.md).
+
+The CLI's single top-level handler prints ``onestop: lỗi: <message>`` on stderr and exits
+with ``exit_code``. Messages name the dossier or file and say what to do next.
+"""
+
+from onestop.i18n import t
+
+OK = 0
+UNEXPECTED = 1
+USAGE = 2
+NOT_FOUND = 3
+INVALID_INPUT = 4
+TRANSITION_REFUSED = 5
+DATABASE_BUSY = 6
+STORAGE = 7
+CONFIG = 8
+SCAN_REJECTED = 9
+CHECK_FAILED = 10
+SYNC_PARTIAL = 11
+SYNC_LOCKED = 12
+SYNC_UNREACHABLE = 75  # EX_TEMPFAIL: a scheduler should retry later
+INTERRUPTED = 130
+
+
+class OnestopError(Exception):
+    """Base of every expected failure; carries both languages and an exit code."""
+
+    exit_code = UNEXPECTED
+
+    def __init__(self, vi: str, en: str | None = None, *, exit_code: int | None = None):
+        self.vi = vi
+        self.en = en or vi
+        if exit_code is not None:
+            self.exit_code = exit_code
+        super().__init__(self.en)
+
+    @property
+    def message(self) -> str:
+        return t(self.vi, self.en)
+
+
+class NotFound(OnestopError):
+    exit_code = NOT_FOUND
+
+
+class InvalidInput(OnestopError):
+    exit_code = INVALID_INPUT
+
+
+class TransitionRefused(OnestopError):
+    exit_code = TRANSITION_REFUSED
+
+
+class DatabaseBusy(OnestopError):
+    exit_code = DATABASE_BUSY
+
+
+class StorageError(OnestopError):
+    exit_code = STORAGE
+
+
+class ConfigError(OnestopError):
+    exit_code = CONFIG
+
+
+class ScanRejected(OnestopError):
+    exit_code = SCAN_REJECTED
+
+
+class CheckFailed(OnestopError):
+    exit_code = CHECK_FAILED
+
+
+class SyncPartial(OnestopError):
+    exit_code = SYNC_PARTIAL
+
+
+class SyncLocked(OnestopError):
+    exit_code = SYNC_LOCKED
+
+
+class SyncUnreachable(OnestopError):
+    exit_code = SYNC_UNREACHABLE
+
+
+class Interrupted(OnestopError):
+    exit_code = INTERRUPTED

@@ -1,0 +1,184 @@
+"""Schema migrations (sqlite-utils ``Migrations``), applied in order, each in its own transaction.
+
+Add a new migration at the end; never edit one that has shipped. ``PRAGMA user_version`` holds the
+number applied, so the common case (nothing to do) costs one pragma read per command.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("onestop")
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run a DDL script statement by statement: ``executescript`` would commit the
+    surrounding transaction and break the migration's atomicity."""
+    for stmt in script.split(";\n"):
+        if stmt.strip() and not all(l.strip().startswith("--") or not l.strip() for l in stmt.splitlines()):
+            db.conn.execute(stmt)
+
+
+@migrations(name="0001_core")
+def m0001_core(db: Database) -> None:
+    run_script(db, 
+        """
+        CREATE TABLE procedures (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            search_text TEXT NOT NULL,          -- folded code + name + field, for diacritics-free search
+            field_code TEXT NOT NULL DEFAULT '',
+            field_name TEXT NOT NULL DEFAULT '',
+            level TEXT NOT NULL DEFAULT '',
+            publisher TEXT NOT NULL DEFAULT '',
+            limits TEXT NOT NULL,               -- JSON {"<channel>": {"value": n, "unit": "working_days"}}
+            fees TEXT NOT NULL DEFAULT '[]',    -- JSON [{"code","name","amount","unit"}]
+            results TEXT NOT NULL DEFAULT '[]', -- JSON [{"code","name"}]
+            next_day_after_cutoff INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT '',
+            sample INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE procedure_components (
+            procedure_code TEXT NOT NULL REFERENCES procedures(code) ON DELETE CASCADE,
+            n INTEGER NOT NULL,
+            code TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL,
+            case_name TEXT NOT NULL DEFAULT '',
+            originals INTEGER NOT NULL DEFAULT 1,
+            copies INTEGER NOT NULL DEFAULT 0,
+            form_name TEXT NOT NULL DEFAULT '',
+            form_url TEXT NOT NULL DEFAULT '',
+            required INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (procedure_code, n)
+        );
+        CREATE TABLE code_sequences (
+            agency TEXT NOT NULL, day TEXT NOT NULL, last INTEGER NOT NULL,
+            PRIMARY KEY (agency, day)
+        );
+        CREATE TABLE book_sequences (
+            agency TEXT NOT NULL, year INTEGER NOT NULL, last INTEGER NOT NULL,
+            PRIMARY KEY (agency, year)
+        );
+        CREATE TABLE dossiers (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            agency TEXT NOT NULL,
+            code_rule TEXT NOT NULL,
+            procedure_code TEXT NOT NULL,
+            procedure_name TEXT NOT NULL,
+            field_code TEXT NOT NULL DEFAULT '',
+            field_name TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL DEFAULT '1',
+            applicant_type TEXT NOT NULL DEFAULT '1',
+            applicant_name TEXT NOT NULL,
+            id_type TEXT NOT NULL DEFAULT '',
+            id_number TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            authorised_name TEXT NOT NULL DEFAULT '',
+            summary TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            original_due_at TEXT NOT NULL,
+            limit_value REAL NOT NULL,
+            limit_unit TEXT NOT NULL,
+            delivery TEXT NOT NULL DEFAULT '0',
+            fees TEXT NOT NULL DEFAULT '[]',
+            sets INTEGER NOT NULL DEFAULT 1,
+            book_year INTEGER NOT NULL,
+            book_no INTEGER NOT NULL,
+            officer TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            papers_requests INTEGER NOT NULL DEFAULT 0,
+            rescheduled INTEGER NOT NULL DEFAULT 0,
+            finished_at TEXT,                   -- first of result ready / returned / stopped / refused
+            returned_at TEXT,
+            receipt_path TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX dossiers_status ON dossiers(status, due_at);
+        CREATE INDEX dossiers_received ON dossiers(received_at);
+        CREATE INDEX dossiers_procedure ON dossiers(procedure_code);
+        CREATE TABLE dossier_components (
+            dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+            n INTEGER NOT NULL,
+            code TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL,
+            originals INTEGER NOT NULL DEFAULT 1,
+            copies INTEGER NOT NULL DEFAULT 0,
+            pages INTEGER NOT NULL DEFAULT 0,
+            received INTEGER NOT NULL DEFAULT 1,
+            submission TEXT NOT NULL DEFAULT 'original', -- original / certified_copy / copy_shown / electronic
+            digitized INTEGER NOT NULL DEFAULT 0,        -- 0 not, 1 digitized, 2 reused, 3 reused from another result
+            PRIMARY KEY (dossier_id, n)
+        );
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+            at TEXT NOT NULL,
+            officer TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            action TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            status_from TEXT,
+            status_to TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_dossier ON events(dossier_id, id);
+        -- The sync outbox: written in the same transaction as the change it announces.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+            kind TEXT NOT NULL,                 -- create / update / step / file
+            ref_id INTEGER,                     -- events.id for a step, the file row for a file
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending', -- pending / done / failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            done_at TEXT,
+            remote_id TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX outbox_pending ON outbox(state, id);
+        CREATE INDEX outbox_dossier ON outbox(dossier_id, id);
+        -- Forms handed out without a dossier code: guidance for incomplete papers (02), refusals (03).
+        CREATE TABLE counter_forms (
+            id INTEGER PRIMARY KEY,
+            form TEXT NOT NULL,
+            at TEXT NOT NULL,
+            procedure_code TEXT NOT NULL,
+            applicant_name TEXT NOT NULL DEFAULT '',
+            id_number TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            missing TEXT NOT NULL DEFAULT '[]',
+            pdf_path TEXT NOT NULL DEFAULT '',
+            officer TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE calendar_cache (
+            key TEXT PRIMARY KEY,               -- years + config file fingerprint
+            off_days TEXT NOT NULL,
+            make_up_days TEXT NOT NULL
+        );
+        """
+    )
+
+
+def ensure_current(db: Database) -> None:
+    """Apply pending migrations; cheap when there are none."""
+    target = len(migrations._migrations)
+    if db.conn.execute("PRAGMA user_version").fetchone()[0] == target:
+        return
+    db.conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait on the busy timeout
+    try:
+        if db.conn.execute("PRAGMA user_version").fetchone()[0] != target:
+            migrations.apply(db)
+            db.conn.execute(f"PRAGMA user_version = {target}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise

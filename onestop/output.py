@@ -1,0 +1,64 @@
+"""Shared output for read commands: ``--json``, ``--csv``, or a rich table on a terminal.
+
+Data goes to stdout, messages to stderr. JSON field names are stable (docs/output.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from typing import Iterable
+
+
+def emit_json(data) -> None:
+    """Write ``data`` as JSON (UTF-8, not ASCII-escaped) to stdout."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def emit_csv(rows: Iterable[dict], columns: list[str]) -> None:
+    w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def emit_table(rows: list[dict], columns: list[str], headers: dict[str, str] | None = None, title: str = "") -> None:
+    """A rich table on a terminal; plain tab-separated lines when stdout is a pipe."""
+    headers = headers or {}
+    if not sys.stdout.isatty():
+        sys.stdout.write("\t".join(headers.get(c, c) for c in columns) + "\n")
+        for r in rows:
+            sys.stdout.write("\t".join("" if r.get(c) is None else str(r.get(c)) for c in columns) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title=title or None, show_lines=False)
+    for c in columns:
+        table.add_column(headers.get(c, c))
+    for r in rows:
+        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    console().print(table)
+
+
+def emit(rows: list[dict], columns: list[str], *, fmt: str, headers: dict[str, str] | None = None,
+         title: str = "", json_data=None) -> None:
+    """Render ``rows`` in the chosen format ("json", "csv" or "table")."""
+    if fmt == "json":
+        emit_json(rows if json_data is None else json_data)
+    elif fmt == "csv":
+        emit_csv(rows, columns)
+    else:
+        emit_table(rows, columns, headers, title)
+
+
+def info(msg: str) -> None:
+    """A message for the person at the terminal (stderr)."""
+    sys.stderr.write(msg + "\n")

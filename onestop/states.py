@@ -1,0 +1,114 @@
+"""The dossier state machine (TrangThaiHoSo codes of the national portal): pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STATUS_NAMES_VI = {
+    "1": "Mới đăng ký",
+    "2": "Được tiếp nhận",
+    "3": "Không được tiếp nhận",
+    "4": "Đang xử lý",
+    "5": "Yêu cầu bổ sung giấy tờ",
+    "6": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "7": "Công dân yêu cầu rút hồ sơ",
+    "8": "Dừng xử lý",
+    "9": "Đã xử lý xong",
+    "10": "Đã trả kết quả",
+}
+STATUS_NAMES_EN = {
+    "1": "Submitted online",
+    "2": "Received",
+    "3": "Refused",
+    "4": "In processing",
+    "5": "Papers requested",
+    "6": "Fees due",
+    "7": "Withdrawn",
+    "8": "Stopped",
+    "9": "Result ready",
+    "10": "Result returned",
+}
+
+# Allowed moves. 5 -> 4 is "the requested papers arrived" (the clock restarts); 6 -> 4 "fees paid".
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "1": frozenset({"2", "3"}),
+    "2": frozenset({"4", "5", "6", "7", "8", "9"}),
+    "4": frozenset({"5", "6", "7", "8", "9"}),
+    "5": frozenset({"4", "7", "8"}),
+    "6": frozenset({"4", "7", "8", "9"}),
+    "9": frozenset({"10"}),
+    "3": frozenset(),
+    "7": frozenset(),
+    "8": frozenset(),
+    "10": frozenset(),
+}
+
+# Statuses where processing has ended (for the on-time figure: end = first of these).
+FINISHED = frozenset({"3", "7", "8", "9", "10"})
+OPEN = frozenset({"2", "4", "5", "6"})
+
+# Words an officer may type instead of a number (folded, no diacritics).
+ALIASES = {
+    "handover": "4", "xu-ly": "4", "xuly": "4", "process": "4", "chuyen": "4",
+    "request": "5", "bo-sung": "5", "bosung": "5", "papers": "5",
+    "fees": "6", "phi": "6", "nghia-vu": "6",
+    "withdraw": "7", "rut": "7",
+    "stop": "8", "dung": "8",
+    "done": "9", "xong": "9", "ready": "9",
+    "return": "10", "tra": "10", "returned": "10",
+}
+
+ACTIONS_VI = {
+    "4": "Chuyển hồ sơ đến cơ quan giải quyết",
+    "5": "Yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "6": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "7": "Công dân rút hồ sơ",
+    "8": "Dừng xử lý hồ sơ",
+    "9": "Đã xử lý xong",
+    "10": "Trả kết quả cho công dân",
+}
+
+
+def status_name(code: str, lang: str = "vi") -> str:
+    return (STATUS_NAMES_EN if lang == "en" else STATUS_NAMES_VI).get(str(code), str(code))
+
+
+def resolve_status(word: str) -> str | None:
+    """A status code from a number or an alias ("4", "handover", "bo-sung"); None if unknown."""
+    from onestop.text import fold
+
+    w = fold(word).replace(" ", "-")
+    if w in STATUS_NAMES_VI:
+        return w
+    return ALIASES.get(w)
+
+
+@dataclass(frozen=True)
+class Move:
+    from_status: str
+    to_status: str
+    papers_arrived: bool  # 5 -> 4: the time limit restarts from this day
+
+
+def check_move(current: str, target: str) -> Move:
+    """Validate a status change; ValueError naming both statuses when it is not allowed."""
+    if target not in TRANSITIONS.get(current, frozenset()):
+        raise ValueError(f"{current}->{target}")
+    return Move(current, target, papers_arrived=(current == "5" and target == "4"))
+
+
+def can_reschedule(status: str, rescheduled: int, now_iso: str, due_iso: str) -> str | None:
+    """Why a reschedule (Mẫu 04) is refused, or None when allowed.
+
+    Allowed once, while the dossier is open, and notified at least one day before it falls due
+    (TT 01/2018 Art. 19; here: ``now`` at least 24 h before ``due``). ISO strings must share an offset.
+    """
+    from datetime import datetime, timedelta
+
+    if status not in OPEN:
+        return "finished"
+    if rescheduled:
+        return "already"
+    if datetime.fromisoformat(due_iso) - datetime.fromisoformat(now_iso) < timedelta(days=1):
+        return "too_late"
+    return None
