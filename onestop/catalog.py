@@ -13,9 +13,7 @@ from datetime import datetime, timezone
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from sqlite_utils import Database
-
-from onestop.db import transaction
+from onestop.db import Database, transaction
 from onestop.errors import InvalidInput, NotFound
 from onestop.text import fold, nfc, tokens
 from onestop.workdays import normalize_unit
@@ -293,9 +291,13 @@ def search(db: Database, query: str, *, limit: int = 20, field: str | None = Non
         return rows[:limit] if limit else rows
     for fuzzy in (False, True):
         scored = []
+        phrase = " ".join(tokens(query))
         for r in rows:
             s = _score(qt, r["search_text"].split(), fuzzy)
             if s > 0:
+                # Ties: prefer the words typed in order at the start of the name, then shorter names.
+                name = fold(r["name"])
+                s += 0.02 * name.startswith(phrase.split(" ")[0]) + 0.02 * (phrase in name) - len(name) / 1e5
                 scored.append((s, r))
         if scored:
             scored.sort(key=lambda x: (-x[0], x[1]["code"]))

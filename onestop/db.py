@@ -11,8 +11,6 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from onestop.errors import DatabaseBusy, StorageError
 
 BUSY_TIMEOUT_MS = 5000
@@ -22,6 +20,46 @@ def ensure_private_dir(path: Path) -> Path:
     """Create a folder readable only by its owner (citizens' data lives below it)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
+
+
+class Database:
+    """A thin connection wrapper for the hot path.
+
+    Counter commands need only ``conn``, ``execute`` and ``query``; importing and initialising
+    sqlite-utils costs ~50 ms (it scans plugin entry points), so the full ``sqlite_utils.Database``
+    is built on first use of anything else (``db["table"].insert_all``, ``db.table_names()``…).
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._su = None
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params=()):
+        """Rows as dicts."""
+        cur = self.conn.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(cols, row))
+
+    @property
+    def su(self):
+        """The full sqlite-utils Database over the same connection."""
+        if self._su is None:
+            import sqlite_utils
+
+            self._su = sqlite_utils.Database(self.conn)
+        return self._su
+
+    def __getitem__(self, name):
+        return self.su[name]
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.su, name)
 
 
 def connect(path: Path, *, migrate: bool = True) -> Database:

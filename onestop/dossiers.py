@@ -13,11 +13,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlite_utils import Database
-
 from onestop import catalog, codes, states
 from onestop.config import Config
-from onestop.db import transaction
+from onestop.db import Database, transaction
 from onestop.errors import InvalidInput, NotFound, StorageError, TransitionRefused
 from onestop.text import nfc
 from onestop.workdays import WorkCalendar, due_at

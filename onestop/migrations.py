@@ -6,10 +6,37 @@ number applied, so the common case (nothing to do) costs one pragma read per com
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Callable
 
-migrations = Migrations("onestop")
+if TYPE_CHECKING:
+    from onestop.db import Database
+
+
+class _Registry:
+    """Collects migrations in order; the sqlite-utils ``Migrations`` set is built only when one is
+    pending, so the common case never imports sqlite-utils (~50 ms at every command)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._migrations: list[tuple[str, Callable]] = []
+
+    def __call__(self, *, name: str):
+        def inner(fn):
+            self._migrations.append((name, fn))
+            return fn
+
+        return inner
+
+    def apply(self, db: "Database") -> None:
+        from sqlite_utils.migrations import Migrations
+
+        m = Migrations(self.name)
+        for name, fn in self._migrations:
+            m(name=name)(lambda su, fn=fn: fn(db))
+        m.apply(db.su)
+
+
+migrations = _Registry("onestop")
 
 
 def run_script(db: Database, script: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from typer import _click as click  # typer vendors click: its exception classes are these
+import click
 from typer.core import TyperGroup
 
 from onestop import errors
@@ -24,14 +24,14 @@ class OnestopGroup(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.ClickException):
+        except (click.exceptions.Exit, click.exceptions.ClickException):
             raise  # typer/click's own exits and usage errors keep their codes
         except errors.OnestopError as e:
             if state["debug"]:
                 raise
             click.echo(f"onestop: {t('lỗi', 'error')}: {e.message}", err=True)
             ctx.exit(e.exit_code)
-        except (KeyboardInterrupt, typer.Abort):
+        except (KeyboardInterrupt, click.exceptions.Abort):
             click.echo(t("onestop: đã dừng theo yêu cầu (Ctrl-C). Dữ liệu đã lưu không bị mất.",
                          "onestop: stopped on request (Ctrl-C). Stored data is safe."), err=True)
             ctx.exit(errors.INTERRUPTED)
