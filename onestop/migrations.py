@@ -195,6 +195,57 @@ def m0001_core(db: Database) -> None:
     )
 
 
+@migrations(name="0002_archive")
+def m0002_archive(db: Database) -> None:
+    """The electronic archive: one row per stored component PDF, one per page, and the search index."""
+    run_script(db,
+        """
+        -- One stored PDF per scan of a component. The sync reads this table (kind "file" in the outbox).
+        CREATE TABLE archive_files (
+            id INTEGER PRIMARY KEY,
+            dossier_id INTEGER NOT NULL REFERENCES dossiers(id),
+            component_n INTEGER NOT NULL,
+            path TEXT NOT NULL UNIQUE,          -- absolute path of the PDF in the archive
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            pages INTEGER NOT NULL,
+            dpi INTEGER NOT NULL DEFAULT 0,     -- lowest page resolution; 0 = born-digital PDF
+            colour INTEGER NOT NULL DEFAULT 0,  -- 1 when any page was kept in colour
+            ocr TEXT NOT NULL DEFAULT 'tesseract', -- tesseract / embedded (PDF text kept)
+            mean_confidence REAL,
+            sources TEXT NOT NULL DEFAULT '[]', -- JSON list of the input file names, in order
+            state TEXT NOT NULL DEFAULT 'current', -- current / replaced
+            created_at TEXT NOT NULL,
+            officer TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX archive_files_component ON archive_files(dossier_id, component_n, state);
+        CREATE TABLE archive_pages (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES archive_files(id),
+            n INTEGER NOT NULL,
+            text TEXT NOT NULL DEFAULT '',      -- OCR (or embedded) text, NFC
+            confidence REAL,                    -- tesseract mean word confidence 0-100; NULL for embedded text
+            rotated INTEGER NOT NULL DEFAULT 0, -- degrees turned to make the page upright (0/90/180/270)
+            deskew REAL NOT NULL DEFAULT 0,     -- further degrees of deskew
+            dpi INTEGER NOT NULL DEFAULT 0,
+            colour INTEGER NOT NULL DEFAULT 0,
+            width INTEGER NOT NULL DEFAULT 0,
+            height INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL DEFAULT '',
+            UNIQUE (file_id, n)
+        );
+        -- Full-text index, folded by onestop.text.fold (diacritics and đ/Đ removed) before insertion.
+        -- rowid = archive_pages.id for a page, -dossiers.id for a dossier's own fields.
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            body, kind UNINDEXED, dossier_id UNINDEXED,
+            tokenize = "unicode61 remove_diacritics 2"
+        );
+        CREATE TABLE search_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE INDEX dossiers_updated ON dossiers(updated_at)
+        """
+    )
+
+
 def ensure_current(db: Database) -> None:
     """Apply pending migrations; cheap when there are none."""
     target = len(migrations._migrations)
