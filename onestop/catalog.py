@@ -89,7 +89,7 @@ def _int(v, default: int) -> int:
 
 def search_text(code: str, name: str, field_name: str, field_code: str) -> str:
     """The folded text a procedure is found by, with abbreviations of long phrases."""
-    base = fold(f"{code} {name} {field_code} {field_name}")
+    base = " ".join(tokens(f"{code} {name} {field_code} {field_name}"))
     extra = [abbr for phrase, abbr in ABBREVIATIONS.items() if phrase in base]
     return " ".join([base, *extra])
 
@@ -280,7 +280,8 @@ def _score(query_tokens: list[set[str]], text_tokens: list[str], fuzzy: bool) ->
 
 def search(db: Database, query: str, *, limit: int = 20, field: str | None = None) -> list[dict]:
     """Procedures matching every word of ``query`` (no diacritics needed, typos forgiven), best first."""
-    qt = [_variants(t) for t in tokens(query)]
+    # i/y are interchangeable in Vietnamese spelling (ký/kí): compare with y folded to i.
+    qt = [{v.replace("y", "i") for v in _variants(t)} for t in tokens(query)]
     sql = "SELECT code, name, field_code, field_name, limits, search_text, sample FROM procedures"
     params: list = []
     if field:
@@ -293,7 +294,7 @@ def search(db: Database, query: str, *, limit: int = 20, field: str | None = Non
         scored = []
         phrase = " ".join(tokens(query))
         for r in rows:
-            s = _score(qt, r["search_text"].split(), fuzzy)
+            s = _score(qt, r["search_text"].replace("y", "i").split(), fuzzy)
             if s > 0:
                 # Ties: prefer the words typed in order at the start of the name, then shorter names.
                 name = fold(r["name"])

@@ -28,7 +28,15 @@ def tz(cfg: Config) -> ZoneInfo:
 
 
 def now(cfg: Config) -> datetime:
-    """The current local time (seconds precision)."""
+    """The current local time (seconds precision).
+
+    ``ONESTOP_NOW`` ("YYYY-MM-DD HH:MM") pins the clock for tests and training sessions.
+    """
+    import os
+
+    pinned = os.environ.get("ONESTOP_NOW")
+    if pinned:
+        return datetime.fromisoformat(pinned.replace(" ", "T")).replace(tzinfo=tz(cfg))
     return datetime.now(tz(cfg)).replace(microsecond=0)
 
 

@@ -26,4 +26,5 @@ def fold(s: str | None) -> str:
 
 def tokens(s: str | None) -> list[str]:
     """Folded alphanumeric tokens."""
-    return re.findall(r"[0-9a-z.]+", fold(s))
+    # "KH&CN" is one word to an officer: glue ampersand abbreviations before splitting.
+    return re.findall(r"[0-9a-z.]+", re.sub(r"(?<=\w)&(?=\w)", "", fold(s)))
