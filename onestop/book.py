@@ -1,0 +1,143 @@
+"""The tracking book (Sổ theo dõi hồ sơ, Mẫu 06, TT 01/2018): rows from the store, an A4 PDF.
+
+One row per dossier in book order (``book_year``, ``book_no``: numbered per year from 01).
+ID and phone numbers are masked unless asked for (DOMAIN.md §9).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from onestop.config import Config
+
+BOOK_COLUMNS = ["stt", "code", "procedure_name", "sets", "applicant_name", "address_phone", "agency",
+                "received_at", "due_at", "handed_over_at", "result_at", "returned_at", "note"]
+BOOK_HEADERS = {
+    "stt": "STT", "code": "Mã hồ sơ", "procedure_name": "Tên TTHC", "sets": "Số lượng hồ sơ (bộ)",
+    "applicant_name": "Tên người nộp hồ sơ", "address_phone": "Địa chỉ, số điện thoại",
+    "agency": "Cơ quan chủ trì giải quyết", "received_at": "Nhận hồ sơ (giờ, ngày)",
+    "due_at": "Hẹn trả kết quả", "handed_over_at": "Chuyển hồ sơ đến cơ quan giải quyết",
+    "result_at": "Ngày có kết quả", "returned_at": "Trả kết quả", "note": "Ghi chú",
+}
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def _hm(iso: str | None) -> str:
+    """'2026-11-02T09:30:00+07:00' → '09:30 02/11/2026'."""
+    if not iso:
+        return ""
+    return f"{iso[11:16]} {iso[8:10]}/{iso[5:7]}/{iso[:4]}"
+
+
+def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date | None = None,
+              last: date | None = None, show_personal: bool = False) -> list[dict]:
+    """The book's rows for a year and/or a range of receipt dates, in book order."""
+    from onestop.identifiers import mask_phone
+    from onestop.states import status_name
+
+    where, params = [], []
+    if year:
+        where.append("book_year = ?")
+        params.append(year)
+    if first:
+        where.append("received_at >= ?")
+        params.append(first.isoformat())
+    if last:
+        where.append("received_at < ?")
+        params.append((last + timedelta(days=1)).isoformat())
+    sql = ("SELECT d.book_no, d.code, d.procedure_name, d.sets, d.applicant_name, d.address, d.phone, d.received_at, "
+           "d.due_at, d.original_due_at, d.status, d.papers_requests, d.rescheduled, d.finished_at, d.returned_at, "
+           "(SELECT min(at) FROM events e WHERE e.dossier_id = d.id AND e.status_to = '4'), "
+           "(SELECT min(at) FROM events e WHERE e.dossier_id = d.id AND e.status_to = '9') "
+           "FROM dossiers d" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY book_year, book_no, id")
+    agency = cfg.get("agency.name", "")
+    out = []
+    for (no, code, pname, sets, name, addr, phone, rec, due, odue, st, preq, resch, fin, ret, handed, ready) in \
+            db.conn.execute(sql, params):
+        notes = []
+        if st in ("3", "5", "6", "7", "8"):
+            notes.append(status_name(st))
+        if preq:
+            notes.append(f"Yêu cầu bổ sung {preq} lần")
+        if resch or due != odue:
+            notes.append(f"Hẹn ban đầu {_hm(odue)}")
+        phone = phone if show_personal else mask_phone(phone)
+        out.append({
+            "stt": f"{no:02d}", "code": code, "procedure_name": pname, "sets": sets, "applicant_name": name,
+            "address_phone": ", ".join(x for x in (addr, phone) if x), "agency": agency,
+            "received_at": _hm(rec), "due_at": _hm(due), "handed_over_at": _hm(handed),
+            "result_at": _hm(ready or (fin if st in ("9", "10") else None)), "returned_at": _hm(ret),
+            "note": "; ".join(notes),
+        })
+    return out
+
+
+def _fonts() -> tuple[str, str]:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONT_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    return "DejaVuSans", "DejaVuSans-Bold"
+
+
+def render_book(rows: list[dict], cfg: Config, path: str | Path, *, year: int | None = None,
+                first: date | None = None, last: date | None = None) -> Path:
+    """Write the book as an A4 landscape PDF (a table repeated header on every page); returns the path."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from onestop.errors import StorageError
+
+    regular, bold = _fonts()
+    path = Path(path)
+    cell = ParagraphStyle("cell", fontName=regular, fontSize=7, leading=8.5)
+    head = ParagraphStyle("head", fontName=bold, fontSize=7, leading=8.5, alignment=1)
+    center = ParagraphStyle("center", fontName=regular, fontSize=10, leading=13, alignment=1)
+    title_st = ParagraphStyle("title", fontName=bold, fontSize=14, leading=18, alignment=1)
+    period = (f"Năm {year}" if year else "") + (
+        f" — từ ngày {first:%d/%m/%Y}" if first else "") + (f" đến ngày {last:%d/%m/%Y}" if last else "")
+    story = [
+        Table([[Paragraph(f"{cfg.get('agency.parent', '')}<br/><b>{cfg.get('agency.name', '')}</b><br/>"
+                          f"{cfg.get('agency.unit_title', 'BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ')}", center),
+                Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/><u>Độc lập - Tự do - Hạnh phúc</u>", center)]],
+              colWidths=[120 * mm, 150 * mm]),
+        Spacer(1, 4 * mm),
+        Paragraph("SỔ THEO DÕI HỒ SƠ", title_st),
+        Paragraph(f"(Mẫu 06) {period}", center),
+        Spacer(1, 4 * mm),
+    ]
+    widths = [9, 30, 38, 12, 26, 36, 24, 18, 18, 18, 18, 18, 22]
+    data = [[Paragraph(BOOK_HEADERS[c], head) for c in BOOK_COLUMNS],
+            [Paragraph(f"({i})", head) for i in range(1, len(BOOK_COLUMNS) + 1)]]
+    for r in rows:
+        data.append([Paragraph(str(r[c]).replace("&", "&amp;").replace("<", "&lt;"), cell) for c in BOOK_COLUMNS])
+    tb = Table(data, colWidths=[w * mm for w in widths], repeatRows=2)
+    tb.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#eeeeee"))]))
+    story.append(tb)
+
+    def footer(canvas, doc):
+        canvas.setFont(regular, 7)
+        canvas.drawRightString(landscape(A4)[0] - 10 * mm, 7 * mm, f"Trang {doc.page}")
+
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = SimpleDocTemplate(str(tmp), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
+                                topMargin=10 * mm, bottomMargin=12 * mm, title="Sổ theo dõi hồ sơ (Mẫu 06)",
+                                author=cfg.get("agency.name", "onestop"))
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"Không ghi được sổ theo dõi {path}: {e}. Kiểm tra thư mục và dung lượng đĩa.",
+                           f"Cannot write the tracking book {path}: {e}. Check the folder and free disk space.") from e
+    return path

@@ -1,0 +1,522 @@
+"""Supervisor figures: the backlog and the period report (DOMAIN.md §8, QĐ 766/QĐ-TTg).
+
+Every figure is a SQL aggregate over covering indexes (migration ``0004_reports``); Python only
+folds the grouped rows. Working days come from the intake calendar as an ordinal per date
+(``workday_ordinals``), so "days late" over a million dossiers is one dict lookup per distinct
+date, never a calendar walk per row. Definitions of every figure: docs/reports.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlite_utils import Database
+
+from onestop.config import Config
+
+IN_PROCESSING = ("2", "4")       # the clock runs: these can be overdue
+WAITING_CITIZEN = ("5", "6")     # the clock waits on the citizen (papers, fees): "tạm dừng"
+OPEN_STATUSES = IN_PROCESSING + WAITING_CITIZEN
+RESOLVED = ("9", "10")
+DUE_SOON_DAYS = 3
+DIGITIZATION_TARGET = 0.8
+
+_OPEN_SQL = "status IN ('2','4','5','6')"  # must match the partial index of 0004_reports verbatim
+
+
+# ---------------------------------------------------------------- working days
+
+def workday_ordinals(cal, first: date, last: date) -> dict[str, int]:
+    """``{iso date: n}`` where n counts working days in ``(first - 1 day, d]``.
+
+    ``ord[b] - ord[a]`` is the working days in ``(a, b]``, exactly
+    ``WorkCalendar.working_days_between(a, b)``, for any a, b in range.
+    """
+    out: dict[str, int] = {}
+    n = 0
+    d = first
+    while d <= last:
+        if cal.is_working_day(d):
+            n += 1
+        out[d.isoformat()] = n
+        d += timedelta(days=1)
+    return out
+
+
+def _calendar(db: Database, cfg: Config, first: date, last: date):
+    from onestop.dossiers import calendar_for
+
+    return calendar_for(db, cfg, range(first.year, last.year + 1))
+
+
+def _ordinals_for(db, cfg, days: set[str], *extra: date) -> tuple[dict[str, int], object]:
+    ds = [date.fromisoformat(d) for d in days if d] + list(extra)
+    first, last = min(ds), max(ds)
+    cal = _calendar(db, cfg, first, last)
+    return workday_ordinals(cal, first, last), cal
+
+
+def _procedure_names(db: Database) -> dict[str, str]:
+    return dict(db.conn.execute("SELECT code, name FROM procedures").fetchall())
+
+
+# ---------------------------------------------------------------- backlog
+
+@dataclass
+class BacklogFilter:
+    procedure: str | None = None
+    field: str | None = None
+    officer: str | None = None
+
+    def sql(self) -> tuple[str, list]:
+        where, params = [], []
+        for col, val in (("procedure_code", self.procedure), ("field_code", self.field), ("officer", self.officer)):
+            if val:
+                where.append(f"{col} = ?")
+                params.append(val)
+        return "".join(f" AND {w}" for w in where), params
+
+
+BACKLOG_STATUS_COLUMNS = ["status", "name", "count", "overdue", "due_today", "due_soon"]
+BACKLOG_PROCEDURE_COLUMNS = ["procedure_code", "procedure_name", "count", "overdue", "due_today", "due_soon"]
+OVERDUE_COLUMNS = ["code", "procedure_code", "procedure_name", "applicant_name", "id_number", "phone",
+                   "status", "received_at", "due_at", "days_late", "officer"]
+
+
+def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = None, *,
+            show_personal: bool = False, list_limit: int = 0) -> dict:
+    """Open dossiers (2, 4, 5, 6) received up to ``as_of``, as of that day.
+
+    Overdue / due today / due soon count only dossiers in processing (2, 4): for 5 and 6 the
+    clock waits on the citizen. Day granularity: overdue = appointment date before ``as_of``;
+    due soon = appointment within the next ``DUE_SOON_DAYS`` working days after ``as_of``.
+    """
+    from onestop.states import status_name
+
+    flt = flt or BacklogFilter()
+    fsql, fparams = flt.sql()
+    next_day = (as_of + timedelta(days=1)).isoformat()
+    rows = db.conn.execute(
+        f"SELECT status, procedure_code, substr(due_at, 1, 10), count(*) FROM dossiers "
+        f"WHERE {_OPEN_SQL} AND received_at < ?{fsql} GROUP BY 1, 2, 3", [next_day, *fparams]).fetchall()
+    ords, cal = _ordinals_for(db, cfg, {r[2] for r in rows}, as_of, as_of + timedelta(days=15))
+    today = as_of.isoformat()
+    soon_limit = cal.add_working_days(as_of, DUE_SOON_DAYS).isoformat()
+    names = _procedure_names(db)
+    by_status = {s: {"status": s, "name": status_name(s), "count": 0, "overdue": 0, "due_today": 0, "due_soon": 0}
+                 for s in OPEN_STATUSES}
+    by_proc: dict[str, dict] = {}
+    for st, proc, due_day, n in rows:
+        p = by_proc.setdefault(proc, {"procedure_code": proc, "procedure_name": names.get(proc, ""), "count": 0,
+                                      "overdue": 0, "due_today": 0, "due_soon": 0})
+        for bucket in (by_status[st], p):
+            bucket["count"] += n
+            if st in IN_PROCESSING:
+                if due_day < today:
+                    bucket["overdue"] += n
+                elif due_day == today:
+                    bucket["due_today"] += n
+                elif due_day <= soon_limit:
+                    bucket["due_soon"] += n
+    statuses = list(by_status.values())
+    procs = sorted(by_proc.values(), key=lambda p: (-p["count"], p["procedure_code"]))
+    overdue_list = _overdue_list(db, today, next_day, fsql, fparams, ords, names, show_personal, list_limit)
+    tot = lambda k: sum(s[k] for s in statuses)  # noqa: E731
+    return {
+        "as_of": today,
+        "filters": {"procedure": flt.procedure, "field": flt.field, "officer": flt.officer},
+        "total": tot("count"),
+        "in_processing": sum(by_status[s]["count"] for s in IN_PROCESSING),
+        "waiting_citizen": sum(by_status[s]["count"] for s in WAITING_CITIZEN),
+        "overdue": tot("overdue"), "due_today": tot("due_today"), "due_soon": tot("due_soon"),
+        "due_soon_working_days": DUE_SOON_DAYS,
+        "by_status": statuses,
+        "by_procedure": procs,
+        "overdue_list": overdue_list,
+    }
+
+
+def _overdue_list(db, today, next_day, fsql, fparams, ords, names, show_personal, limit) -> list[dict]:
+    from onestop.identifiers import mask_id, mask_phone
+
+    sql = (f"SELECT code, procedure_code, applicant_name, id_number, phone, status, received_at, due_at, officer "
+           f"FROM dossiers WHERE status IN ('2','4') AND due_at < ? AND received_at < ?{fsql} "
+           f"ORDER BY due_at, id" + (f" LIMIT {int(limit)}" if limit else ""))
+    out = []
+    for code, proc, name, idn, phone, st, rec, due, officer in db.conn.execute(sql, [today, next_day, *fparams]):
+        out.append({
+            "code": code, "procedure_code": proc, "procedure_name": names.get(proc, ""), "applicant_name": name,
+            "id_number": idn if show_personal else mask_id(idn), "phone": phone if show_personal else mask_phone(phone),
+            "status": st, "received_at": rec, "due_at": due, "days_late": ords[today] - ords[due[:10]],
+            "officer": officer,
+        })
+    return out
+
+
+def backlog_figures(b: dict) -> list[dict]:
+    """The backlog as long rows ``figure, key, value`` (the CSV layout)."""
+    rows = [{"figure": k, "key": "", "value": b[k]}
+            for k in ("total", "in_processing", "waiting_citizen", "overdue", "due_today", "due_soon")]
+    for s in b["by_status"]:
+        rows += [{"figure": f"status_{k}", "key": s["status"], "value": s[k]} for k in ("count", "overdue", "due_today", "due_soon")]
+    for p in b["by_procedure"]:
+        rows += [{"figure": f"procedure_{k}", "key": p["procedure_code"], "value": p[k]}
+                 for k in ("count", "overdue", "due_today", "due_soon")]
+    return rows
+
+
+# ---------------------------------------------------------------- period report
+
+REPORT_PROCEDURE_COLUMNS = ["procedure_code", "procedure_name", "received", "resolved", "early", "on_time", "late",
+                            "stopped", "withdrawn", "in_progress", "in_progress_overdue", "waiting_citizen",
+                            "avg_working_days"]
+
+# "late": after the appointment, or more than one request for papers, or rescheduled (Mẫu 04 is
+# the apology for missing the appointment the citizen was first given).
+_CLASS_SQL = ("CASE WHEN papers_requests > 1 OR rescheduled = 1 OR finished_at > due_at THEN 'late' "
+              "WHEN substr(finished_at, 1, 10) < substr(due_at, 1, 10) THEN 'early' ELSE 'on_time' END")
+
+
+def parse_period(period: str | None, start: str | None, end: str | None) -> tuple[date, date]:
+    """``--period YYYY-MM`` (or YYYY) or ``--from``/``--to`` dates → (first day, last day)."""
+    from onestop.errors import InvalidInput
+
+    try:
+        if period:
+            if len(period) == 4:
+                y = int(period)
+                return date(y, 1, 1), date(y, 12, 31)
+            y, m = (int(x) for x in period.split("-"))
+            first = date(y, m, 1)
+            last = (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1))
+            return first, last
+        if start and end:
+            a, b = date.fromisoformat(start), date.fromisoformat(end)
+            if b < a:
+                raise ValueError
+            return a, b
+    except ValueError:
+        pass
+    raise InvalidInput(
+        "Cần --period YYYY-MM (vd. 2026-11) hoặc cả --from và --to dạng YYYY-MM-DD (từ ≤ đến).",
+        "Give --period YYYY-MM (e.g. 2026-11) or both --from and --to as YYYY-MM-DD (from ≤ to).")
+
+
+def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
+    """The period report (national layout) for ``[first, last]`` (local dates, inclusive)."""
+    lo, hi = first.isoformat(), (last + timedelta(days=1)).isoformat()
+    q = db.conn.execute
+    names = _procedure_names(db)
+    procs: dict[str, dict] = {}
+
+    def P(code):
+        return procs.setdefault(code, {"procedure_code": code, "procedure_name": names.get(code, ""), "received": 0,
+                                       "resolved": 0, "early": 0, "on_time": 0, "late": 0, "stopped": 0,
+                                       "withdrawn": 0, "in_progress": 0, "in_progress_overdue": 0,
+                                       "waiting_citizen": 0, "avg_working_days": None, "_wd": 0})
+
+    # carried over: received before the period, not ended before it (an end is never before receipt)
+    carried = q("SELECT count(*) FROM dossiers WHERE received_at < ?", [lo]).fetchone()[0] \
+        - q("SELECT count(*) FROM dossiers WHERE finished_at < ?", [lo]).fetchone()[0]
+    # received, by channel, and synced (its 'create' outbox row is done)
+    by_channel = {"1": 0, "2": 0, "3": 0}
+    synced = 0
+    for ch, proc, n, s in q(
+            "SELECT channel, procedure_code, count(*), "
+            "sum(EXISTS (SELECT 1 FROM outbox o WHERE o.dossier_id = d.id AND o.kind = 'create' AND o.state = 'done')) "
+            "FROM dossiers d WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2", [lo, hi]):
+        by_channel[ch] = by_channel.get(ch, 0) + n
+        synced += s
+        P(proc)["received"] += n
+    received = sum(by_channel.values())
+    # ended in the period
+    ended = q(
+        f"SELECT status, procedure_code, substr(received_at, 1, 10), substr(finished_at, 1, 10), {_CLASS_SQL}, "
+        "EXISTS (SELECT 1 FROM dossier_components c WHERE c.dossier_id = d.id AND c.digitized > 0), count(*) "
+        "FROM dossiers d WHERE finished_at >= ? AND finished_at < ? GROUP BY 1, 2, 3, 4, 5, 6", [lo, hi]).fetchall()
+    ords, _ = _ordinals_for(db, cfg, {r[2] for r in ended} | {r[3] for r in ended}, first)
+    f = defaultdict(int)
+    for st, proc, rday, fday, cls, digit, n in ended:
+        p = P(proc)
+        if st in RESOLVED:
+            f["resolved"] += n
+            f[cls] += n
+            f["digitized"] += n if digit else 0
+            p["resolved"] += n
+            p[cls] += n
+            p["_wd"] += n * (ords[fday] - ords[rday])
+        elif st == "8":
+            f["stopped"] += n
+            p["stopped"] += n
+        elif st == "7":
+            f["withdrawn"] += n
+            p["withdrawn"] += n
+        else:  # 3: refused after an online submission
+            f["refused"] += n
+    # not ended at the period end (open now, or ended after it): the status it had then, from the
+    # event log; 2/4 are in progress (overdue when due on or before the last day), 5/6 wait on the citizen
+    at_end = ("(SELECT e.status_to FROM events e WHERE e.dossier_id = d.id AND e.at < ? "
+              "AND e.status_to IS NOT NULL ORDER BY e.id DESC LIMIT 1)")
+    for proc, st, overdue, n in q(
+            f"SELECT procedure_code, {at_end}, due_at < ?, count(*) FROM dossiers d "
+            f"WHERE {_OPEN_SQL} AND received_at < ? GROUP BY 1, 2, 3", [hi, hi, hi]).fetchall() + q(
+            f"SELECT procedure_code, {at_end}, due_at < ?, count(*) FROM dossiers d "
+            "WHERE finished_at >= ? AND received_at < ? GROUP BY 1, 2, 3", [hi, hi, hi, hi]).fetchall():
+        p = P(proc)
+        if st in WAITING_CITIZEN:
+            p["waiting_citizen"] += n
+            f["waiting_citizen"] += n
+            continue
+        p["in_progress"] += n
+        f["in_progress"] += n
+        if overdue:
+            p["in_progress_overdue"] += n
+            f["in_progress_overdue"] += n
+    resolved = f["resolved"]
+    for p in procs.values():
+        wd = p.pop("_wd")
+        p["avg_working_days"] = round(wd / p["resolved"], 2) if p["resolved"] else None
+    rate = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    return {
+        "from": lo, "to": last.isoformat(),
+        "carried_over": carried,
+        "received": received,
+        "received_by_channel": by_channel,
+        "total": carried + received,
+        "resolved": resolved, "early": f["early"], "on_time": f["on_time"], "late": f["late"],
+        "on_time_rate": rate(f["early"] + f["on_time"], resolved),
+        "stopped": f["stopped"], "withdrawn": f["withdrawn"], "refused": f["refused"],
+        "in_progress": f["in_progress"],
+        "in_progress_within_time": f["in_progress"] - f["in_progress_overdue"],
+        "in_progress_overdue": f["in_progress_overdue"],
+        "waiting_citizen": f["waiting_citizen"],
+        "digitized": f["digitized"], "digitization_rate": rate(f["digitized"], resolved),
+        "digitization_target": DIGITIZATION_TARGET,
+        "synced": synced, "sync_rate": rate(synced, received),
+        "by_procedure": sorted(procs.values(), key=lambda p: p["procedure_code"]),
+    }
+
+
+REPORT_FIGURES = ["carried_over", "received", "total", "resolved", "early", "on_time", "late", "on_time_rate",
+                  "stopped", "withdrawn", "refused", "in_progress", "in_progress_within_time", "in_progress_overdue",
+                  "waiting_citizen", "digitized", "digitization_rate", "digitization_target", "synced", "sync_rate"]
+
+FIGURE_LABELS = {
+    "carried_over": ("Kỳ trước chuyển sang", "Carried over"),
+    "received": ("Tiếp nhận trong kỳ", "Received in the period"),
+    "total": ("Tổng số phải giải quyết", "Total to process"),
+    "resolved": ("Đã giải quyết", "Resolved"),
+    "early": ("  Trước hạn", "  Early"),
+    "on_time": ("  Đúng hạn", "  On time"),
+    "late": ("  Quá hạn", "  Late"),
+    "on_time_rate": ("Tỷ lệ đúng hạn (trước + đúng hạn)", "On-time rate (early + on time)"),
+    "stopped": ("Dừng xử lý", "Stopped"),
+    "withdrawn": ("Công dân rút hồ sơ", "Withdrawn"),
+    "refused": ("Không được tiếp nhận", "Refused"),
+    "in_progress": ("Đang giải quyết cuối kỳ", "In progress at the period end"),
+    "in_progress_within_time": ("  Trong hạn", "  Within time"),
+    "in_progress_overdue": ("  Quá hạn", "  Overdue"),
+    "waiting_citizen": ("Chờ bổ sung / nghĩa vụ tài chính cuối kỳ", "Waiting on the citizen at the end"),
+    "digitized": ("Hồ sơ đã giải quyết có số hóa", "Resolved dossiers digitized"),
+    "digitization_rate": ("Tỷ lệ số hóa", "Digitization rate"),
+    "digitization_target": ("Mục tiêu số hóa", "Digitization target"),
+    "synced": ("Đã đồng bộ lên Cổng DVCQG", "Synced to the national portal"),
+    "sync_rate": ("Tỷ lệ đồng bộ", "Sync rate"),
+}
+
+
+def report_figures(r: dict) -> list[dict]:
+    """The report as long rows ``figure, key, value`` (the CSV layout)."""
+    rows = [{"figure": k, "key": "", "value": "" if r[k] is None else r[k]} for k in REPORT_FIGURES]
+    rows[2:2] = [{"figure": "received_by_channel", "key": ch, "value": n} for ch, n in r["received_by_channel"].items()]
+    for p in r["by_procedure"]:
+        rows += [{"figure": f"procedure_{k}", "key": p["procedure_code"], "value": "" if p[k] is None else p[k]}
+                 for k in REPORT_PROCEDURE_COLUMNS[2:]]
+    return rows
+
+
+def fmt_value(key: str, v) -> str:
+    if v is None:
+        return "—"
+    if key.endswith("_rate") or key.endswith("_target"):
+        return f"{v * 100:.1f}%"
+    return str(v)
+
+
+# ---------------------------------------------------------------- personal data audit
+
+def record_personal_access(db: Database, cfg: Config, command: str, detail: str = "") -> None:
+    """Note that full ID and phone numbers were shown (``--show-personal``): who, when, what."""
+    from onestop.db import transaction
+    from onestop.dossiers import iso, now, officer_name
+
+    with transaction(db):
+        db.conn.execute("INSERT INTO personal_access (at, officer, command, detail) VALUES (?, ?, ?, ?)",
+                        [iso(now(cfg)), officer_name(cfg), command, detail])
+
+
+# ---------------------------------------------------------------- demo
+
+def demo_step(db: Database, cfg: Config, result: dict) -> None:
+    """The demo's last step: today's backlog and this month's report of the demo data."""
+    from onestop.dossiers import now
+    from onestop.i18n import t
+    from onestop.output import console
+
+    today = now(cfg).date()
+    c = console(stderr=True)
+    c.print(t("\n[bold]Tồn đọng hôm nay (onestop backlog)[/bold]", "\n[bold]Today's backlog (onestop backlog)[/bold]"))
+    b = backlog(db, cfg, today)
+    render_backlog(b, c)
+    c.print(t(f"\n[bold]Báo cáo tháng {today:%m/%Y} (onestop report --period {today:%Y-%m})[/bold]",
+              f"\n[bold]Report for {today:%Y-%m} (onestop report --period {today:%Y-%m})[/bold]"))
+    first, last = parse_period(f"{today:%Y-%m}", None, None)
+    r = period_report(db, cfg, first, last)
+    render_report(r, c)
+    result["backlog"] = b
+    result["report"] = r
+
+
+# ---------------------------------------------------------------- terminal rendering
+
+def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:
+    """Rich tables and a bar chart by procedure on the console ``c``."""
+    from rich.table import Table
+
+    from onestop.charts import rich_bars
+    from onestop.i18n import t
+
+    tb = Table(title=t(f"Hồ sơ chưa kết thúc đến ngày {b['as_of']}", f"Open dossiers as of {b['as_of']}"))
+    for h in (t("TT", "St."), t("Trạng thái", "Status"), t("Số hồ sơ", "Count"), t("Quá hạn", "Overdue"),
+              t("Đến hạn hôm nay", "Due today"), t(f"Đến hạn trong {DUE_SOON_DAYS} ngày LV", f"Due within {DUE_SOON_DAYS} wd")):
+        tb.add_column(h)
+    for s in b["by_status"]:
+        tb.add_row(s["status"], s["name"], *(str(s[k]) for k in ("count", "overdue", "due_today", "due_soon")))
+    tb.add_row("", t("Tổng", "Total"), *(str(b[k]) for k in ("total", "overdue", "due_today", "due_soon")), style="bold")
+    c.print(tb)
+    if b["by_procedure"]:
+        c.print(rich_bars([(p["procedure_code"], p["count"], p["overdue"]) for p in b["by_procedure"]],
+                          t("Tồn đọng theo thủ tục (đỏ: quá hạn)", "Backlog by procedure (red: overdue)")))
+    if b["overdue_list"]:
+        to = Table(title=t("Hồ sơ quá hạn (cũ nhất trước)", "Overdue dossiers (oldest first)"))
+        for h in (t("Mã hồ sơ", "Code"), t("Thủ tục", "Procedure"), t("Người nộp", "Applicant"), t("Số giấy tờ", "ID"),
+                  t("Hẹn trả", "Due"), t("Trễ (ngày LV)", "Late (wd)"), t("TT", "St.")):
+            to.add_column(h)
+        for r in b["overdue_list"][:list_rows]:
+            to.add_row(r["code"], r["procedure_code"], r["applicant_name"], r["id_number"], r["due_at"][:16].replace("T", " "),
+                       str(r["days_late"]), r["status"])
+        c.print(to)
+        if len(b["overdue_list"]) > list_rows:
+            c.print(t(f"… và {len(b['overdue_list']) - list_rows} hồ sơ khác (--json để xem tất cả).",
+                      f"… and {len(b['overdue_list']) - list_rows} more (--json for all)."))
+
+
+def render_report(r: dict, c) -> None:
+    from rich.table import Table
+
+    from onestop.charts import rich_bars
+    from onestop.i18n import t
+
+    tb = Table(title=t(f"Báo cáo tình hình giải quyết TTHC từ {r['from']} đến {r['to']}",
+                       f"Processing report {r['from']} – {r['to']}"))
+    tb.add_column(t("Chỉ tiêu", "Figure"))
+    tb.add_column(t("Giá trị", "Value"), justify="right")
+    for key, label, value in report_lines(r):
+        tb.add_row(label, value)
+    c.print(tb)
+    tp = Table(title=t("Theo thủ tục", "By procedure"))
+    for h in procedure_headers():
+        tp.add_column(h)
+    for p in r["by_procedure"]:
+        tp.add_row(*(fmt_value(k, p[k]) for k in REPORT_PROCEDURE_COLUMNS))
+    c.print(tp)
+    if r["resolved"]:
+        c.print(rich_bars([(t("Trước hạn", "Early"), r["early"], 0), (t("Đúng hạn", "On time"), r["on_time"], 0),
+                           (t("Quá hạn", "Late"), r["late"], r["late"])], t("Đã giải quyết", "Resolved")))
+
+
+def report_lines(r: dict) -> list[tuple[str, str, str]]:
+    """(figure, label, formatted value) in the national layout's order."""
+    from onestop.i18n import t
+
+    out = []
+    for k in REPORT_FIGURES:
+        out.append((k, t(*FIGURE_LABELS[k]), fmt_value(k, r[k])))
+        if k == "received":
+            for ch, n in r["received_by_channel"].items():
+                lbl = {"1": t("  Trực tiếp", "  At the counter"), "2": t("  Trực tuyến", "  Online"),
+                       "3": t("  Bưu chính công ích", "  By post")}.get(ch, f"  {ch}")
+                out.append((f"received_by_channel.{ch}", lbl, str(n)))
+    return out
+
+
+def procedure_headers() -> list[str]:
+    from onestop.i18n import t
+
+    return [t("Mã TTHC", "Code"), t("Tên thủ tục", "Procedure"), t("Tiếp nhận", "Received"),
+            t("Đã giải quyết", "Resolved"), t("Trước hạn", "Early"), t("Đúng hạn", "On time"), t("Quá hạn", "Late"),
+            t("Dừng", "Stopped"), t("Rút", "Withdrawn"), t("Đang GQ", "In progress"), t("Đang GQ quá hạn", "Overdue"),
+            t("Chờ công dân", "Waiting"), t("TB ngày LV", "Avg wd")]
+
+
+# ---------------------------------------------------------------- HTML page
+
+def report_html(r: dict, cfg: Config, *, generated_at: str = "") -> str:
+    """One self-contained page (inline CSS and SVG, no network) that prints on A4."""
+    from html import escape
+
+    from onestop.charts import bar_svg, pie_svg
+    from onestop.i18n import t
+
+    agency = escape(cfg.get("agency.name", ""))
+    parent = escape(cfg.get("agency.parent", ""))
+    rows = "".join(
+        f'<tr data-figure="{escape(k)}"><td>{escape(label)}</td><td class="num">{escape(v)}</td></tr>'
+        for k, label, v in report_lines(r))
+    head = "".join(f"<th>{escape(h)}</th>" for h in procedure_headers())
+    prow = "".join(
+        f'<tr data-procedure="{escape(p["procedure_code"])}">'
+        + "".join(f'<td class="{"num" if i >= 2 else ""}">{escape(fmt_value(k, p[k]))}</td>'
+                  for i, k in enumerate(REPORT_PROCEDURE_COLUMNS)) + "</tr>"
+        for p in r["by_procedure"])
+    pie = pie_svg([(t("Trước hạn", "Early"), r["early"]), (t("Đúng hạn", "On time"), r["on_time"]),
+                   (t("Quá hạn", "Late"), r["late"])], title=t("Kết quả giải quyết", "Resolved dossiers"),
+                  colors=["#2e7d32", "#1565c0", "#c62828"], css_class="chart pie timeliness")
+    bars = bar_svg([(p["procedure_code"], p["received"]) for p in r["by_procedure"] if p["received"]],
+                   title=t("Tiếp nhận theo thủ tục", "Received by procedure"), css_class="chart bar received")
+    prog = bar_svg([(p["procedure_code"], p["in_progress"]) for p in r["by_procedure"] if p["in_progress"]],
+                   title=t("Đang giải quyết cuối kỳ (đỏ: quá hạn)", "In progress at the end (red: overdue)"),
+                   color="#f9a825", css_class="chart bar in-progress",
+                   highlight={p["procedure_code"]: p["in_progress_overdue"] for p in r["by_procedure"]})
+    title = t(f"Báo cáo tình hình giải quyết thủ tục hành chính từ {r['from']} đến {r['to']}",
+              f"Administrative procedure report {r['from']} – {r['to']}")
+    return f"""<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<style>
+@page {{ size: A4 portrait; margin: 15mm 12mm; }}
+body {{ font-family: "DejaVu Sans", "Times New Roman", sans-serif; font-size: 11pt; color: #111; max-width: 190mm; margin: 0 auto; }}
+header {{ display: flex; justify-content: space-between; font-size: 10pt; }}
+header div {{ text-align: center; }}
+h1 {{ font-size: 14pt; text-align: center; margin: 10mm 0 4mm; }}
+table {{ border-collapse: collapse; width: 100%; margin: 3mm 0; page-break-inside: auto; }}
+th, td {{ border: 1px solid #444; padding: 1.5mm 2mm; font-size: 9.5pt; }}
+th {{ background: #eee; }}
+tr {{ page-break-inside: avoid; }}
+td.num {{ text-align: right; white-space: nowrap; }}
+.charts svg {{ display: block; margin: 4mm auto; max-width: 100%; height: auto; page-break-inside: avoid; }}
+footer {{ font-size: 8pt; color: #555; margin-top: 5mm; }}
+</style></head>
+<body>
+<header><div>{parent}<br><b>{agency}</b></div>
+<div><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br><u>Độc lập - Tự do - Hạnh phúc</u></div></header>
+<h1>{escape(title)}</h1>
+<table id="figures"><thead><tr><th>{escape(t("Chỉ tiêu", "Figure"))}</th><th>{escape(t("Giá trị", "Value"))}</th></tr></thead>
+<tbody>{rows}</tbody></table>
+<div class="charts">{pie}{bars}{prog}</div>
+<h2 style="font-size:12pt">{escape(t("Theo thủ tục hành chính", "By procedure"))}</h2>
+<table id="procedures"><thead><tr>{head}</tr></thead><tbody>{prow}</tbody></table>
+<footer>{escape(t("Định nghĩa các chỉ tiêu: docs/reports.md (QĐ 766/QĐ-TTg). Lập bởi onestop", "Definitions: docs/reports.md. Made by onestop"))} {escape(generated_at)}</footer>
+</body></html>
+"""
