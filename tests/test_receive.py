@@ -165,3 +165,19 @@ def test_database_and_home_are_private(run, cfg):
 def test_missing_required_option_without_terminal(run):
     r = run("receive", "--procedure", PROC, "--id", "001085012345", "--all-components")
     assert r.exit_code == 4 and "--name" in r.stderr
+
+
+def test_receive_many_is_all_or_nothing(cfg, db):
+    from onestop import dossiers
+    from onestop.errors import InvalidInput
+
+    at = dossiers.parse_when("2026-11-23 09:00", cfg)
+    good = [dossiers.ReceiveRequest(PROC, dossiers.Applicant(f"Người {i}", "001085012345"), at=at) for i in range(5)]
+    bad = good + [dossiers.ReceiveRequest(PROC, dossiers.Applicant("Sai", "12"), at=at)]
+    with pytest.raises(InvalidInput) as e:
+        dossiers.receive_many(db, cfg, bad)
+    assert "Hồ sơ thứ 6" in e.value.vi
+    assert count(db, "dossiers") == 0 and count(db, "code_sequences") == 0
+    out = dossiers.receive_many(db, cfg, good)
+    assert [o["code"][-4:] for o in out] == ["0001", "0002", "0003", "0004", "0005"]
+    assert count(db, "outbox") == 10
