@@ -260,3 +260,34 @@ def ensure_current(db: Database) -> None:
     except BaseException:
         db.conn.execute("ROLLBACK")
         raise
+
+
+@migrations(name="0003_sync")
+def m0003_sync(db: Database) -> None:
+    run_script(db,
+        """
+        -- One row per `onestop sync` run: what the operator reads in the morning.
+        CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            target TEXT NOT NULL,               -- url / spool / dry-run / from-spool (no credentials)
+            sent INTEGER NOT NULL DEFAULT 0,
+            already INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            exit_code INTEGER,
+            summary TEXT NOT NULL DEFAULT '{}'  -- JSON: counts by kind, failures by reason
+        );
+        -- What the ministry answered to each uploaded file (the record's TaiLieuNop points there).
+        CREATE TABLE sync_files (
+            file_id INTEGER PRIMARY KEY,        -- files.id of the archive
+            sha256 TEXT NOT NULL,
+            remote_id TEXT NOT NULL,            -- IdTepTin
+            url TEXT NOT NULL,                  -- DuongDan
+            uploaded_at TEXT NOT NULL
+        );
+        CREATE INDEX sync_files_sha ON sync_files(sha256);
+        CREATE INDEX outbox_kind_pending ON outbox(kind, state, dossier_id)
+        """
+    )
+

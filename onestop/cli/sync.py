@@ -1,0 +1,113 @@
+"""Sync commands: ``onestop sync`` (send the outbox), ``sync status``, ``sync retry``."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from onestop.cli import app
+from onestop.cli.common import JSON, context
+from onestop.i18n import t
+
+sync_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.callback(invoke_without_command=True)
+def sync(
+    ctx: typer.Context,
+    dry_run: Optional[str] = typer.Option(None, "--dry-run", metavar="DIR",
+                                          help="Ghi đúng nội dung sẽ gửi vào thư mục DIR, không gửi gì."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Gửi tối đa N mục của hàng đợi."),
+    dossier: Optional[str] = typer.Option(None, "--dossier", metavar="CODE", help="Chỉ gửi các mục của hồ sơ này."),
+    spool: Optional[str] = typer.Option(None, "--spool", metavar="PATH",
+                                        help="Ghi vào thư mục spool PATH thay vì gửi qua mạng."),
+    from_spool: Optional[str] = typer.Option(None, "--from-spool", metavar="PATH",
+                                             help="Gửi thư mục spool PATH (mang từ máy không có mạng) lên hệ thống của Bộ."),
+    json_: bool = JSON,
+):
+    """Gửi hàng đợi đồng bộ (hồ sơ mới, cập nhật, tiến độ, tệp quét) lên hệ thống của Bộ.
+
+    Send the outbox to the ministry system, or to a spool folder when no URL is configured.
+    Exit codes: 0 all sent, 11 some items failed (see 'onestop sync status'), 12 another sync is
+    running, 75 the server is unreachable (try later).
+
+    Ví dụ / Example:
+
+      onestop sync
+
+      onestop sync --dry-run /tmp/payloads --limit 100
+
+      onestop sync --from-spool /media/usb/spool
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from onestop import errors, sync as sync_mod
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    res = sync_mod.run_sync(cfg, db, spool=spool, dry_run=dry_run, from_spool=from_spool, limit=limit, dossier=dossier)
+    for line in sync_mod.summary_lines(res):
+        info(line)
+    if json_:
+        emit_json({"target": res.target, "kind": res.kind, "exit_code": res.exit_code, **res.stats})
+    if res.exit_code == errors.SYNC_UNREACHABLE:
+        raise errors.SyncUnreachable(
+            "Không kết nối được hệ thống của Bộ; các mục chưa gửi vẫn nằm trong hàng đợi, hãy chạy lại sau.",
+            "The ministry system is unreachable; unsent entries stay queued, run again later.")
+    if res.exit_code == errors.SYNC_PARTIAL:
+        raise errors.SyncPartial(
+            f"{res.stats['failed']} mục bị từ chối. Xem 'onestop sync status', sửa dữ liệu rồi 'onestop sync retry MÃ_HỒ_SƠ'.",
+            f"{res.stats['failed']} entries were refused. See 'onestop sync status', fix the data, then 'onestop sync retry CODE'.")
+
+
+@sync_app.command("status")
+def status(json_: bool = JSON):
+    """Hàng đợi đồng bộ: số mục chờ theo loại, lần chạy gần nhất, các mục lỗi chờ sửa.
+
+    Sync queue: pending entries by kind, the last run, failures waiting for a fix.
+
+    Ví dụ / Example:  onestop sync status --json
+    """
+    from onestop import sync as sync_mod
+    from onestop.output import emit_json, emit_table
+
+    cfg, db = context()
+    st = sync_mod.status(db, cfg)
+    if json_:
+        emit_json(st)
+        return
+    typer.echo(t(f"Chờ gửi: {st['pending_total']} ", f"Pending: {st['pending_total']} ")
+               + "(" + ", ".join(f"{k} {v}" for k, v in sorted(st["pending"].items())) + ")")
+    lr = st["last_run"]
+    if lr:
+        typer.echo(t(f"Lần chạy gần nhất: {lr['started_at']} → {lr['target']}: đã gửi {lr['sent']}, có sẵn {lr['already']}, "
+                     f"lỗi {lr['failed']}, mã thoát {lr['exit_code']}",
+                     f"Last run: {lr['started_at']} → {lr['target']}: sent {lr['sent']}, already {lr['already']}, "
+                     f"failed {lr['failed']}, exit {lr['exit_code']}"))
+    else:
+        typer.echo(t("Chưa chạy đồng bộ lần nào.", "No sync has run yet."))
+    if st["failed"]:
+        typer.echo(t(f"Lỗi chờ sửa ({st['failed_total']}):", f"Failures waiting for a fix ({st['failed_total']}):"))
+        emit_table(st["failed"], ["code", "kind", "attempts", "error"])
+
+
+@sync_app.command("retry")
+def retry(code: str = typer.Argument(..., help="Mã hồ sơ."), json_: bool = JSON):
+    """Đưa lại các mục lỗi của hồ sơ vào hàng đợi sau khi đã sửa dữ liệu.
+
+    Requeue a dossier's failed entries after its data was corrected.
+
+    Ví dụ / Example:  onestop sync retry 000.00.12.H26-261122-0007
+    """
+    from onestop import sync as sync_mod
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    res = sync_mod.retry(db, cfg, code)
+    if json_:
+        emit_json(res)
+    else:
+        info(t(f"Hồ sơ {res['code']}: {res['requeued']} mục được đưa lại hàng đợi; chạy 'onestop sync'.",
+               f"Dossier {res['code']}: {res['requeued']} entries requeued; run 'onestop sync'."))

@@ -1,0 +1,477 @@
+"""Send the outbox: bounded batches, order per dossier, ack before done, no duplicates.
+
+Per chunk of pending entries (in id order): files are uploaded first, then creates
+(``DongBoHoSoMC`` isUpdating False), updates (True) and steps (``CapNhatTienDoHoSoMC``).
+An entry is marked done only after the server acknowledged it. Steps are the only
+non-idempotent call: before a step goes out its ``attempts`` is raised and committed, so a step
+with ``attempts > 0`` that is still pending may have been applied by the server (lost answer,
+kill -9); such steps are looked up with ``TraCuuHoSo`` and only the missing ones are resent.
+Creates answered "đã tồn tại" are resent as updates (a full record, idempotent); files are kept
+by SHA-256 on the server, so a re-upload returns the same IdTepTin.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+
+from onestop.sync.payloads import SPOOL_URL, dossier_records, has_files_table, step_key, step_records
+from onestop.sync.transport import Rejected, Temporary
+
+log = logging.getLogger("onestop.sync")
+
+SENT, ALREADY, FAILED = "sent", "already", "failed"
+
+
+@dataclass
+class Stats:
+    """What a run did, for the summary on stderr and the sync_runs row."""
+
+    sent: Counter = field(default_factory=Counter)      # by kind
+    already: Counter = field(default_factory=Counter)   # by kind
+    failed: Counter = field(default_factory=Counter)    # by reason
+    failures: list = field(default_factory=list)        # (code, kind, reason), capped
+    held: int = 0
+    resent_in_doubt: int = 0
+    unreachable: str = ""
+
+    def fail(self, code: str, kind: str, reason: str) -> None:
+        self.failed[reason] += 1
+        if len(self.failures) < 200:
+            self.failures.append((code, kind, reason))
+
+    def as_dict(self) -> dict:
+        return {"sent": sum(self.sent.values()), "already": sum(self.already.values()),
+                "failed": sum(self.failed.values()), "sent_by_kind": dict(self.sent),
+                "already_by_kind": dict(self.already), "failed_by_reason": dict(self.failed),
+                "failures": [{"code": c, "kind": k, "reason": r} for c, k, r in self.failures],
+                "held": self.held, "resent_in_doubt": self.resent_in_doubt, "unreachable": self.unreachable}
+
+
+class Unreachable(Exception):
+    """The server stayed unreachable after the retries: stop the run, try again later."""
+
+
+def _ok(code) -> bool:
+    return str(code if code is not None else 0) == "0"
+
+
+def _exists(item: dict) -> bool:
+    msg = str(item.get("message", "")).lower()
+    return str(item.get("error_code")) in ("3", "-3") or "đã tồn tại" in msg or "already exist" in msg
+
+
+def send_items(transport, service: str, items: list[dict], *, updating: bool) -> list[tuple]:
+    """Send ``items`` (idempotent service) and return one outcome per item, in order:
+    (SENT,) / (ALREADY,) / (FAILED, reason). A create answered "already exists" is resent as an update.
+    A whole-request rejection is bisected so one bad item does not hold back the others."""
+    if not items:
+        return []
+    try:
+        body = transport.service(service, items, updating=updating)
+    except Rejected as e:
+        body = {"error_code": e.code or 1, "message": e.message}
+    except Temporary as e:
+        raise Unreachable(str(e)) from None
+    outs = _outcomes(body, items)
+    if outs is None:  # the whole request refused
+        if len(items) > 1:
+            mid = len(items) // 2
+            return (send_items(transport, service, items[:mid], updating=updating)
+                    + send_items(transport, service, items[mid:], updating=updating))
+        return [(FAILED, _reason(body))]
+    if service == "DongBoHoSoMC" and not updating:
+        again = [i for i, o in enumerate(outs) if o[0] == "exists"]
+        if again:
+            res = send_items(transport, service, [items[i] for i in again], updating=True)
+            for i, o in zip(again, res):
+                outs[i] = (ALREADY,) if o[0] == SENT else o
+    return [(FAILED, "đã tồn tại") if o[0] == "exists" else o for o in outs]
+
+
+def _reason(body: dict) -> str:
+    msg = " ".join(str(body.get("message") or "").split())[:160]
+    return f"[{body.get('error_code')}] {msg}".strip()
+
+
+def _outcomes(body: dict, items: list[dict]) -> list[tuple] | None:
+    results = body.get("results")
+    if not results:
+        if _ok(body.get("error_code")):
+            return [(SENT,)] * len(items)
+        return None
+    if len(results) == len(items):
+        aligned = results
+    else:  # by code; a code missing from the results was accepted
+        by_code = {}
+        for r in results:
+            by_code.setdefault(str(r.get("MaHoSo")), r)
+        aligned = [by_code.get(str(it.get("MaHoSo")), {"error_code": 0}) for it in items]
+    out = []
+    for r in aligned:
+        if _ok(r.get("error_code")):
+            out.append((SENT,))
+        elif _exists(r):
+            out.append(("exists",))
+        else:
+            out.append((FAILED, _reason(r)))
+    return out
+
+
+def applied_in_doubt(transport, doubtful: list[dict], done_by_code: dict[str, list[dict]]) -> list[bool | None]:
+    """For steps that may already be on the server: True applied, False not, None cannot tell.
+
+    The server's ``TraCuuHoSo`` answer lists the progress lines it holds (``QuaTrinhXuLy``);
+    lines already acknowledged to us are subtracted, what remains was applied without an answer."""
+    codes = list(dict.fromkeys(r["MaHoSo"] for r in doubtful))
+    try:
+        known = transport.lookup(codes)
+    except Rejected:
+        known = None
+    except Temporary as e:
+        raise Unreachable(str(e)) from None
+    if known is None:
+        return [None] * len(doubtful)
+    remaining: dict[str, Counter] = {}
+    out: list[bool | None] = []
+    for rec in doubtful:
+        code = rec["MaHoSo"]
+        item = known.get(code)
+        if item is None:
+            out.append(False)
+            continue
+        lines = item.get("QuaTrinhXuLy")
+        if not isinstance(lines, list):
+            out.append(None)
+            continue
+        if code not in remaining:
+            c = Counter(step_key(dict(l, MaHoSo=code)) for l in lines)
+            c.subtract(step_key(d) for d in done_by_code.get(code, []))
+            remaining[code] = c
+        k = step_key(rec)
+        if remaining[code][k] > 0:
+            remaining[code][k] -= 1
+            out.append(True)
+        else:
+            out.append(False)
+    return out
+
+
+def send_steps(transport, steps: list[dict], *, mark_attempt, is_doubtful: list[bool], done_by_code,
+               on_applied, stats: Stats) -> list[tuple]:
+    """Send progress lines without ever sending one twice.
+
+    ``mark_attempt(indexes)`` must durably record that those steps are about to go out;
+    ``done_by_code()`` gives the lines already acknowledged, per code, for the doubt check.
+    Returns outcomes per step: SENT / ALREADY (found on the server) / FAILED."""
+    outs: list[tuple | None] = [None] * len(steps)
+    doubt = list(is_doubtful)
+    attempt = 0
+    while True:
+        todo = [i for i in range(len(steps)) if outs[i] is None]
+        if not todo:
+            return outs
+        check = [i for i in todo if doubt[i]]
+        if check:
+            done = {k: list(v) for k, v in done_by_code().items()}
+            for i, o in enumerate(outs):  # resolved earlier in this call, not yet in the database
+                if o is not None and o[0] != FAILED:
+                    done.setdefault(steps[i]["MaHoSo"], []).append(steps[i])
+            verdict = applied_in_doubt(transport, [steps[i] for i in check], done)
+            for i, v in zip(check, verdict):
+                if v is True:
+                    outs[i] = (ALREADY,)
+                    on_applied(i)
+                elif v is None:
+                    stats.resent_in_doubt += 1
+                    log.warning("cannot tell whether step of %s reached the server; resending", steps[i]["MaHoSo"])
+            todo = [i for i in todo if outs[i] is None]
+            if not todo:
+                return outs
+        mark_attempt(todo)
+        for i in todo:
+            doubt[i] = True
+        try:
+            body = transport.service_once("CapNhatTienDoHoSoMC", [steps[i] for i in todo], updating=False)
+        except Temporary as e:
+            if attempt >= transport.retries:
+                raise Unreachable(str(e)) from None
+            log.warning("temporary failure sending steps (%s); checking the server before resending", e)
+            transport.pause(attempt)
+            attempt += 1
+            continue
+        except Rejected as e:
+            body = {"error_code": e.code or 1, "message": e.message}
+        res = _outcomes(body, [steps[i] for i in todo])
+        if res is None:
+            if len(todo) == 1:
+                outs[todo[0]] = (FAILED, _reason(body))
+                continue
+            # refused as a whole: nothing was applied; send halves to find the bad line
+            mid = len(todo) // 2
+            for part in (todo[:mid], todo[mid:]):
+                sub = send_steps(transport, [steps[i] for i in part], mark_attempt=lambda ix, p=part: None,
+                                 is_doubtful=[False] * len(part), done_by_code=done_by_code,
+                                 on_applied=lambda j, p=part: on_applied(p[j]), stats=stats)
+                for i, o in zip(part, sub):
+                    outs[i] = o
+            continue
+        for i, o in zip(todo, res):
+            outs[i] = (FAILED, "đã tồn tại") if o[0] == "exists" else o
+
+
+# ---------------------------------------------------------------- the database outbox
+
+class OutboxSync:
+    """Send the pending outbox of one database through ``transport``."""
+
+    def __init__(self, db, cfg, transport, *, batch_size: int = 50, dry_run: bool = False,
+                 dossier_id: int | None = None, limit: int | None = None, stats: Stats | None = None):
+        self.db = db
+        self.cfg = cfg
+        self.t = transport
+        self.batch = max(1, int(batch_size))
+        self.dry = dry_run
+        self.dossier_id = dossier_id
+        self.limit = limit
+        self.stats = stats or Stats()
+        self.files = has_files_table(db)
+
+    # -- writes (none in a dry run)
+
+    def _write(self, sql_params: list[tuple[str, list]], many: list[tuple[str, list]] = ()) -> None:
+        if self.dry:
+            return
+        conn = self.db.conn
+        for attempt in range(50):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError:
+                import time
+
+                time.sleep(0.1)
+        else:
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, p in sql_params:
+                conn.execute(sql, p)
+            for sql, rows in many:
+                conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _now(self) -> str:
+        from onestop.dossiers import iso, now
+
+        return iso(now(self.cfg))
+
+    def _mark(self, rows: list, outs: list[tuple], kind: str, codes: dict[int, str], extra=()) -> None:
+        """Record outcomes: done on ack, failed with the reason otherwise (one transaction)."""
+        stamp = self._now()
+        done, failed = [], []
+        for r, o in zip(rows, outs):
+            code = codes.get(r[1], "?")
+            if o[0] in (SENT, ALREADY):
+                done.append((stamp, r[0]))
+                (self.stats.sent if o[0] == SENT else self.stats.already)[kind] += 1
+            else:
+                failed.append((o[1], r[0]))
+                self.stats.fail(code, kind, o[1])
+                log.warning("%s %s failed: %s", kind, code, o[1])
+        self._write(list(extra), [
+            ("UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?", done),
+            ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", failed),
+        ])
+
+    # -- the loop
+
+    def run(self) -> Stats:
+        last, processed = 0, 0
+        chunk = self.batch * 10
+        where = "state = 'pending' AND id > ?"
+        while True:
+            params: list = [last]
+            sql = f"SELECT id, dossier_id, kind, ref_id, attempts FROM outbox WHERE {where}"
+            if self.dossier_id is not None:
+                sql += " AND dossier_id = ?"
+                params.append(self.dossier_id)
+            n = chunk if not self.limit else min(chunk, self.limit - processed)
+            rows = self.db.conn.execute(sql + f" ORDER BY id LIMIT {int(n)}", params).fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            self._chunk(rows)
+            processed += len(rows)
+            if self.limit and processed >= self.limit:
+                break
+        return self.stats
+
+    def _chunk(self, rows: list) -> None:
+        conn = self.db.conn
+        ids = sorted({r[1] for r in rows})
+        ph = ",".join("?" * len(ids))
+        codes = dict(conn.execute(f"SELECT id, code FROM dossiers WHERE id IN ({ph})", ids).fetchall())
+        creates = [r for r in rows if r[2] == "create"]
+        create_ids = {r[1] for r in creates}
+        not_created = {d for (d,) in conn.execute(
+            f"SELECT DISTINCT dossier_id FROM outbox WHERE kind = 'create' AND state != 'done' "
+            f"AND dossier_id IN ({ph})", ids)}
+        blocked = not_created - create_ids  # their create failed earlier: wait for `sync retry`
+        by_kind: dict[str, list] = {"file": [], "update": [], "step": []}
+        for r in rows:
+            if r[2] in by_kind:
+                (by_kind[r[2]] if r[1] not in blocked or r[2] == "file" else []).append(r)
+                if r[1] in blocked and r[2] != "file":
+                    self.stats.held += 1
+            elif r[2] != "create":
+                self._mark([r], [(FAILED, f"loại mục không rõ: {r[2]}")], r[2], codes)
+        self._files(by_kind["file"], codes, fresh=create_ids)
+        failed_creates = self._records(creates, codes, updating=False)
+        updates = [r for r in by_kind["update"] if r[1] not in failed_creates]
+        self.stats.held += len(by_kind["update"]) - len(updates)
+        self._records(updates, codes, updating=True, subsumed_by=create_ids - failed_creates)
+        steps = [r for r in by_kind["step"] if r[1] not in failed_creates]
+        self.stats.held += len(by_kind["step"]) - len(steps)
+        self._steps(steps, codes)
+
+    # -- files
+
+    def _files(self, rows: list, codes: dict, fresh: set) -> None:
+        if not rows:
+            return
+        if not self.files:
+            for r in rows:
+                self._mark([r], [(FAILED, "chưa có bảng tệp (archive)")], "file", codes)
+            return
+        from pathlib import Path
+
+        fids = [r[3] for r in rows]
+        ph = ",".join("?" * len(fids))
+        meta = {f[0]: f for f in self.db.conn.execute(
+            f"SELECT id, path, sha256 FROM files WHERE id IN ({ph})", fids)}
+        known = {f: (rid, url) for f, rid, url in self.db.conn.execute(
+            f"SELECT file_id, remote_id, url FROM sync_files WHERE file_id IN ({ph})", fids)}
+        for r in rows:
+            fid, did = r[3], r[1]
+            code = codes.get(did, "?")
+            m = meta.get(fid)
+            if m is None:
+                self._mark([r], [(FAILED, "không tìm thấy tệp trong kho lưu trữ")], "file", codes)
+                continue
+            _, path, sha = m
+            p = Path(path)
+            if not p.is_absolute():
+                p = self.cfg.archive_dir / p
+            prev = known.get(fid) or self.db.conn.execute(
+                "SELECT remote_id, url FROM sync_files WHERE sha256 = ? LIMIT 1", [sha]).fetchone()
+            if prev and not (self.t.kind == "url" and str(prev[1]).startswith(SPOOL_URL)):
+                outcome, rid, url = (ALREADY,), prev[0], prev[1]
+            else:
+                if not p.is_file():
+                    self._mark([r], [(FAILED, "tệp quét không còn trên đĩa; chạy 'onestop check'")], "file", codes)
+                    continue
+                try:
+                    ans = self.t.upload(p, sha, code)
+                except Temporary as e:
+                    raise Unreachable(str(e)) from None
+                except Rejected as e:
+                    self._mark([r], [(FAILED, e.message)], "file", codes)
+                    continue
+                if not _ok(ans.get("error_code")):
+                    self._mark([r], [(FAILED, _reason(ans))], "file", codes)
+                    continue
+                if ans.get("sha256") and str(ans["sha256"]).lower() != sha.lower():
+                    self._mark([r], [(FAILED, "máy chủ nhận tệp khác mã SHA-256; sẽ gửi lại")], "file", codes)
+                    continue
+                outcome, rid, url = (SENT,), str(ans.get("IdTepTin", "")), str(ans.get("DuongDan", ""))
+            extra = [("INSERT OR REPLACE INTO sync_files (file_id, sha256, remote_id, url, uploaded_at) "
+                      "VALUES (?, ?, ?, ?, ?)", [fid, sha, rid, url, self._now()]),
+                     ("UPDATE outbox SET remote_id = ? WHERE id = ?", [rid, r[0]])]
+            if did not in fresh:
+                # the dossier is already on the server: its record must now point to the file
+                extra.append(("INSERT INTO outbox (dossier_id, kind, created_at) SELECT ?, 'update', ? "
+                              "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE dossier_id = ? AND kind = 'update' "
+                              "AND state = 'pending' AND id > ?)", [did, self._now(), did, r[0]]))
+            self._mark([r], [outcome], "file", codes, extra)
+
+    # -- dossier records
+
+    def _records(self, rows: list, codes: dict, *, updating: bool, subsumed_by: set = frozenset()) -> set:
+        """Send creates or updates; returns the dossier ids whose record failed."""
+        if not rows:
+            return set()
+        kind = "update" if updating else "create"
+        subsumed = [r for r in rows if r[1] in subsumed_by]
+        if subsumed:  # the create just sent carried the current state
+            self._mark(subsumed, [(ALREADY,)] * len(subsumed), kind, codes)
+            self.stats.already[kind] -= len(subsumed)
+            if self.stats.already[kind] <= 0:
+                del self.stats.already[kind]
+        rows = [r for r in rows if r[1] not in subsumed_by]
+        by_dossier: dict[int, list] = {}
+        for r in rows:
+            by_dossier.setdefault(r[1], []).append(r)
+        dids = list(by_dossier)
+        failed: set = set()
+        for i in range(0, len(dids), self.batch):
+            part = dids[i:i + self.batch]
+            recs = dossier_records(self.db, self.cfg, part)
+            part = [d for d in part if d in recs]
+            outs = send_items(self.t, "DongBoHoSoMC", [recs[d] for d in part], updating=updating)
+            flat_rows, flat_outs = [], []
+            for d, o in zip(part, outs):
+                for r in by_dossier[d]:
+                    flat_rows.append(r)
+                    flat_outs.append(o)
+                if o[0] == FAILED:
+                    failed.add(d)
+            self._mark(flat_rows, flat_outs, kind, codes)
+        return failed
+
+    # -- steps
+
+    def _steps(self, rows: list, codes: dict) -> None:
+        if not rows:
+            return
+        dids = list({r[1] for r in rows})
+        ph = ",".join("?" * len(dids))
+        stuck = {d for (d,) in self.db.conn.execute(
+            f"SELECT DISTINCT dossier_id FROM outbox WHERE kind = 'step' AND state = 'failed' "
+            f"AND dossier_id IN ({ph})", dids)}
+        ready, held_ids = [], set(stuck)
+        for r in rows:  # a failed step holds back the later steps of its dossier (order matters)
+            if r[1] in held_ids:
+                self.stats.held += 1
+            else:
+                ready.append(r)
+        for i in range(0, len(ready), self.batch):
+            part = ready[i:i + self.batch]
+            recs = step_records(self.db, self.cfg, [r[3] for r in part])
+            part = [r for r in part if r[3] in recs]
+            steps = [recs[r[3]] for r in part]
+            applied: list[int] = []
+
+            def mark_attempt(idx, part=part):
+                self._write([], [("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
+                                  [(part[j][0],) for j in idx])])
+
+            def done_by_code(part=part):
+                codes_ = list({recs[r[3]]["MaHoSo"] for r in part})
+                dd = list({r[1] for r in part})
+                evs = [e for (e,) in self.db.conn.execute(
+                    f"SELECT ref_id FROM outbox WHERE kind = 'step' AND state = 'done' "
+                    f"AND dossier_id IN ({','.join('?' * len(dd))})", dd)]
+                out: dict[str, list] = {c: [] for c in codes_}
+                for rec in step_records(self.db, self.cfg, evs).values():
+                    out.setdefault(rec["MaHoSo"], []).append(rec)
+                return out
+
+            outs = send_steps(self.t, steps, mark_attempt=mark_attempt,
+                              is_doubtful=[r[4] > 0 for r in part], done_by_code=done_by_code,
+                              on_applied=applied.append, stats=self.stats)
+            self._mark(part, outs, "step", codes)
