@@ -20,7 +20,9 @@ system-deps:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
-	$(PIP) install -q -e '.[test]'
+	# compat mode: a plain .pth path instead of an import hook (saves ~10 ms at every command)
+	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
+	$(PY) -m compileall -q onestop
 	@touch $(STAMP)
 
 install: system-deps $(STAMP)

@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from difflib import SequenceMatcher
 from pathlib import Path
 
 from onestop.db import Database, transaction
@@ -267,6 +266,8 @@ def _score(query_tokens: list[set[str]], text_tokens: list[str], fuzzy: bool) ->
                 elif len(q) >= 3 and w.startswith(q):
                     best = max(best, 0.9)
                 elif fuzzy and len(q) >= 3 and abs(len(w) - len(q)) <= 2:
+                    from difflib import SequenceMatcher  # only on the rare fuzzy pass
+
                     r = SequenceMatcher(None, q, w).ratio()
                     if r >= 0.75:
                         best = max(best, r * 0.9)

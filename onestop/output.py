@@ -25,9 +25,10 @@ def emit_csv(rows: Iterable[dict], columns: list[str]) -> None:
 
 
 def console(stderr: bool = False):
+    """A rich console; long lines are not folded (paths and codes must stay copyable)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True)
 
 
 def emit_table(rows: list[dict], columns: list[str], headers: dict[str, str] | None = None, title: str = "") -> None:
