@@ -22,7 +22,7 @@ def _pick_procedure(db, query: str | None) -> str:
 
     while True:
         q = query or typer.prompt(t("Thủ tục (mã hoặc từ khóa, vd. 'dang ky to chuc khcn')",
-                                    "Procedure (code or keywords)"))
+                                    "Procedure (code or keywords)"), err=True)
         query = None
         if catalog.PROCEDURE_CODE.match(q.strip()):
             return q.strip()
@@ -32,11 +32,10 @@ def _pick_procedure(db, query: str | None) -> str:
             continue
         for i, h in enumerate(hits, 1):
             typer.echo(f"  {i}. {h['code']}  {h['name']}", err=True)
-        choice = typer.prompt(t("Chọn số", "Pick a number"), default="1")
+        choice = typer.prompt(t("Chọn số", "Pick a number"), default="1", err=True)
         if choice.isdigit() and 1 <= int(choice) <= len(hits):
             return hits[int(choice) - 1]["code"]
-        if not _interactive():
-            raise InvalidInput("Lựa chọn không hợp lệ.", "Invalid choice.")
+        typer.echo(t("Lựa chọn không hợp lệ.", "Invalid choice."), err=True)
 
 
 @app.command()
@@ -59,6 +58,7 @@ def receive(
     sets: int = typer.Option(1, "--sets", help="Số lượng hồ sơ (bộ)."),
     refuse: Optional[str] = typer.Option(None, "--refuse", help="Từ chối tiếp nhận với lý do này (Mẫu 03); không cấp mã."),
     print_: bool = typer.Option(False, "--print", help="Gửi giấy tiếp nhận tới máy in mặc định (lp)."),
+    ask: bool = typer.Option(False, "--ask", help="Hỏi từng trường còn thiếu kể cả khi không có terminal."),
     json_: bool = JSON,
 ):
     """Tiếp nhận hồ sơ: cấp mã hồ sơ, ngày hẹn trả và in Giấy tiếp nhận (Mẫu 01).
@@ -78,7 +78,7 @@ def receive(
     from onestop.output import emit_json, info
 
     cfg, db = context_with_catalog()
-    interactive = _interactive() and not json_
+    interactive = ask or (_interactive() and not json_)
     if qr:
         from onestop.identifiers import InvalidId, parse_chip_qr
 
@@ -106,15 +106,15 @@ def receive(
     if not name:
         if not interactive:
             raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
-        name = typer.prompt(t("Họ tên người nộp", "Applicant name"))
+        name = typer.prompt(t("Họ tên người nộp", "Applicant name"), err=True)
     if not id_:
         if not interactive:
             raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
-        id_ = typer.prompt(t("Số định danh / CMND / MST", "ID number"))
+        id_ = typer.prompt(t("Số định danh / CMND / MST", "ID number"), err=True)
         if not phone:
-            phone = typer.prompt(t("Điện thoại", "Phone"), default="", show_default=False)
+            phone = typer.prompt(t("Điện thoại", "Phone"), default="", show_default=False, err=True)
         if not address:
-            address = typer.prompt(t("Địa chỉ", "Address"), default="", show_default=False)
+            address = typer.prompt(t("Địa chỉ", "Address"), default="", show_default=False, err=True)
     applicant = dossiers.Applicant(name=name, id_number=id_, id_type=id_type, phone=phone, email=email,
                                    address=address, authorised_name=authorised)
     when = dossiers.parse_when(at, cfg) if at else None
