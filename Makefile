@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils
+# chromium: the supervisors' HTML report is checked in a headless browser by the tests
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium
 BENCH_DEBS := ocrmypdf
 
 .PHONY: install system-deps demo test bench clean
