@@ -1,0 +1,161 @@
+"""Archive commands: scan, search, check."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from onestop.cli import app
+from onestop.cli.common import JSON, context
+from onestop.i18n import t
+
+
+@app.command()
+def scan(
+    code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối của mã)."),
+    files: List[Path] = typer.Argument(None, help="Tệp ảnh (JPEG, PNG, TIFF nhiều trang) hoặc PDF, hoặc thư mục; theo đúng thứ tự trang."),
+    component: Optional[int] = typer.Option(None, "--component", "-c", help="Số thứ tự thành phần hồ sơ (mặc định: thành phần đầu tiên chưa số hóa)."),
+    inbox: bool = typer.Option(False, "--inbox", help="Lấy các tệp máy quét mạng đã lưu vào hộp thư quét ([scan] inbox), cũ nhất trước."),
+    device: Optional[str] = typer.Option(None, "--device", help="Quét trực tiếp bằng máy quét SANE (scanimage); 'auto' = máy trong cấu hình."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi: số trang khác khai báo thì từ chối."),
+    allow_low_dpi: bool = typer.Option(False, "--allow-low-dpi", help="Chấp nhận ảnh dưới [scan] min_dpi (chỉ cảnh báo)."),
+    force_ocr: bool = typer.Option(False, "--force-ocr", help="Nhận dạng lại cả PDF đã có lớp chữ."),
+    replace: bool = typer.Option(False, "--replace", help="Quét lại thành phần đã số hóa (bản cũ được giữ, đánh dấu thay thế)."),
+    json_: bool = JSON,
+):
+    """Số hóa một thành phần hồ sơ: kiểm tra ảnh, xoay đúng chiều, chỉnh nghiêng, nhận dạng chữ, lưu PDF có lớp chữ.
+
+    Scan pages into one searchable PDF for a dossier component (every page, in order, ≥ 200 dpi).
+    Failures store nothing and leave inbox files in place; exit codes in docs/exit-codes.md.
+
+    Ví dụ / Example:
+
+      onestop scan 000.00.12.H26-261122-0001 --component 1 trang1.jpg trang2.jpg --yes --json
+
+      onestop scan 0001 --inbox
+    """
+    import tempfile
+
+    from onestop import archive
+    from onestop.errors import InvalidInput
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    sources = list(files or [])
+    interactive = sys.stdin.isatty() and not yes
+    with tempfile.TemporaryDirectory(prefix="onestop-sane-") as tmp:
+        if device is not None:
+            sources += archive.scan_device(cfg, device, Path(tmp))
+        if inbox:
+            found = archive.inbox_files(cfg)
+            if not found:
+                raise InvalidInput(
+                    f"Hộp thư quét {archive.inbox_dir(cfg)} đang trống. Quét giấy tờ vào đó rồi chạy lại.",
+                    f"The scan inbox {archive.inbox_dir(cfg)} is empty. Scan the papers into it and run again.")
+            sources += found
+        if not sources:
+            raise InvalidInput("Chưa chỉ ra trang nào để quét: thêm tệp/thư mục, --inbox hoặc --device.",
+                               "No pages given: add files/folders, --inbox or --device.")
+        confirm = (lambda q: typer.confirm(q, default=False, err=True)) if interactive else None
+        progress = _progress() if sys.stderr.isatty() and not json_ else None
+        try:
+            res = archive.scan(db, cfg, code, sources, component=component, yes=yes, allow_low_dpi=allow_low_dpi,
+                               force_ocr=force_ocr, replace=replace, confirm=confirm,
+                               progress=progress[1] if progress else None, from_inbox=inbox)
+        finally:
+            if progress:
+                progress[0].stop()
+    for w in res["warnings"]:
+        info(t(f"Cảnh báo: {w}", f"Warning: {w}"))
+    if json_:
+        emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings")})
+        return
+    typer.echo(res["pdf"])
+    for p in res["pages"]:
+        info(t(f"  trang {p['n']}: {p['dpi']} dpi, xoay {p['rotated']}°, chỉnh nghiêng {p['deskew']}°, "
+               f"độ tin cậy {p['confidence']}", f"  page {p['n']}: {p['dpi']} dpi, turned {p['rotated']}°, "
+               f"deskewed {p['deskew']}°, confidence {p['confidence']}"))
+    if res["moved"]:
+        info(t(f"Đã chuyển {len(res['moved'])} tệp sang {Path(res['moved'][0]).parent}",
+               f"Moved {len(res['moved'])} files to {Path(res['moved'][0]).parent}"))
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from onestop.output import console
+
+    prog = Progress(TextColumn(t("Nhận dạng chữ", "OCR")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console(stderr=True), transient=True)
+    prog.start()
+    task = prog.add_task("ocr", total=None)
+
+    def update(done: int, total: int):
+        prog.update(task, completed=done, total=total)
+
+    return prog, update
+
+
+@app.command()
+def search(query: str = typer.Argument(..., help="Từ khóa; gõ có dấu hay không dấu đều được; \"cụm từ\" trong ngoặc kép."),
+           limit: int = typer.Option(20, "--limit", help="Số kết quả tối đa."),
+           json_: bool = JSON):
+    """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ).
+
+    Full-text search over OCR text and dossier fields, ranked, with highlighted snippets.
+
+    Ví dụ / Example:  onestop search "dang ky hoat dong" --json
+    """
+    from onestop import search as search_
+    from onestop.output import console, emit_json
+
+    cfg, db = context()
+    hits = search_.search(db, query, limit=limit)
+    if json_:
+        emit_json(hits)
+        return
+    if not sys.stdout.isatty():
+        for h in hits:
+            typer.echo(f"{h['code']}\t{h['component'] or ''}\t{h['page'] or ''}\t{h['snippet']}")
+        return
+    c = console()
+    if not hits:
+        c.print(t("Không tìm thấy kết quả nào.", "No results."))
+    from rich.markup import escape
+
+    for h in hits:
+        where = f"TP {h['component']} tr. {h['page']}" if h["kind"] == "page" else t("hồ sơ", "dossier")
+        snip = escape(h["snippet"]).replace("«", "[bold yellow]").replace("»", "[/bold yellow]")
+        c.print(f"[bold]{h['code']}[/bold] ({where}) {escape(h['applicant_name'] or '')}\n    {snip}")
+
+
+@app.command()
+def check(json_: bool = JSON,
+          quick: bool = typer.Option(False, "--quick", help="Chỉ so kích thước, không tính lại SHA-256 và không mở PDF.")):
+    """Đối chiếu kho lưu trữ với cơ sở dữ liệu: thiếu tệp, sai checksum, tệp mồ côi, PDF hỏng.
+
+    Verify the archive against the database. Exit code 10 when anything is wrong.
+
+    Ví dụ / Example:  onestop check --json
+    """
+    from onestop import archive
+    from onestop.errors import CheckFailed
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    rep = archive.check(db, cfg, verify=not quick)
+    if json_:
+        emit_json(rep)
+    else:
+        for p in rep["problems"]:
+            info(f"[{p['kind']}] {p['message']}")
+        info(t(f"Đã kiểm tra {rep['files']} tệp: {len(rep['problems'])} vấn đề.",
+               f"Checked {rep['files']} files: {len(rep['problems'])} problems."))
+    if not rep["ok"]:
+        if json_:
+            raise typer.Exit(10)
+        raise CheckFailed(f"Kho lưu trữ có {len(rep['problems'])} vấn đề (xem ở trên).",
+                          f"The archive has {len(rep['problems'])} problems (see above).")
