@@ -17,7 +17,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 
-from onestop.sync.payloads import SPOOL_URL, dossier_records, has_files_table, step_key, step_records
+from onestop.sync.payloads import SPOOL_URL, dossier_records, files_table, step_key, step_records
 from onestop.sync.transport import Rejected, Temporary
 
 log = logging.getLogger("onestop.sync")
@@ -237,7 +237,7 @@ class OutboxSync:
         self.dossier_id = dossier_id
         self.limit = limit
         self.stats = stats or Stats()
-        self.files = has_files_table(db)
+        self.files = files_table(db)
 
     # -- writes (none in a dry run)
 
@@ -352,8 +352,10 @@ class OutboxSync:
 
         fids = [r[3] for r in rows]
         ph = ",".join("?" * len(fids))
+        cols = {r[1] for r in self.db.conn.execute(f"PRAGMA table_info({self.files})")}
+        state = "state" if "state" in cols else "'current'"
         meta = {f[0]: f for f in self.db.conn.execute(
-            f"SELECT id, path, sha256 FROM files WHERE id IN ({ph})", fids)}
+            f"SELECT id, path, sha256, {state} FROM {self.files} WHERE id IN ({ph})", fids)}
         known = {f: (rid, url) for f, rid, url in self.db.conn.execute(
             f"SELECT file_id, remote_id, url FROM sync_files WHERE file_id IN ({ph})", fids)}
         for r in rows:
@@ -363,7 +365,10 @@ class OutboxSync:
             if m is None:
                 self._mark([r], [(FAILED, "không tìm thấy tệp trong kho lưu trữ")], "file", codes)
                 continue
-            _, path, sha = m
+            _, path, sha, fstate = m
+            if fstate != "current":  # replaced by a rescan before it was sent: the new file goes instead
+                self._mark([r], [(ALREADY,)], "file", codes)
+                continue
             p = Path(path)
             if not p.is_absolute():
                 p = self.cfg.archive_dir / p

@@ -37,8 +37,20 @@ def s(value) -> str:
     return "" if value is None else str(value)
 
 
+def files_table(db) -> str | None:
+    """The archive's table of stored PDFs ("archive_files"; "files" in early drafts), if any."""
+    names = {n for (n,) in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('archive_files', 'files')")}
+    return "archive_files" if "archive_files" in names else "files" if "files" in names else None
+
+
 def has_files_table(db) -> bool:
-    return db.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='files'").fetchone() is not None
+    return files_table(db) is not None
+
+
+def _current_clause(db, table: str, alias: str = "") -> str:
+    cols = {r[1] for r in db.conn.execute(f"PRAGMA table_info({table})")}
+    return f" AND {alias}state = 'current'" if "state" in cols else ""
 
 
 def _fee_kind(name: str) -> str:
@@ -68,10 +80,12 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
             f"WHERE dossier_id IN ({ph}) ORDER BY dossier_id, n", ids):
         comps.setdefault(r[0], []).append(r)
     files: dict[tuple[int, int], list] = {}
-    if has_files_table(db):
+    table = files_table(db)
+    if table:
         for r in conn.execute(
-                f"SELECT f.dossier_id, f.component_n, f.path, sf.remote_id, sf.url FROM files f "
-                f"JOIN sync_files sf ON sf.file_id = f.id WHERE f.dossier_id IN ({ph}) ORDER BY f.id", ids):
+                f"SELECT f.dossier_id, f.component_n, f.path, sf.remote_id, sf.url FROM {table} f "
+                f"JOIN sync_files sf ON sf.file_id = f.id WHERE f.dossier_id IN ({ph})"
+                f"{_current_clause(db, table, 'f.')} ORDER BY f.id", ids):
             files.setdefault((r[0], r[1]), []).append(r)
     extra: dict[int, list] = {}
     for r in conn.execute(

@@ -1,0 +1,308 @@
+"""Sync against a real HTTP server on 127.0.0.1 (tests/ministry_server.py) that misbehaves on command.
+
+Every test ends with the server's state: each dossier, step and file exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from ministry_server import MinistryServer
+from sync_helpers import (PASSWORD, add_file, assert_exactly_once, expected_steps, fake_pdf, files_table,
+                          make_dossiers, point_at, write_sync_config)
+
+
+@pytest.fixture
+def srv():
+    with MinistryServer() as s:
+        yield s
+
+
+@pytest.fixture
+def env(home, monkeypatch, srv):
+    """(cfg, db) of a home configured for ``srv``."""
+    from onestop import catalog, config
+    from onestop.db import connect
+
+    write_sync_config(home)
+    point_at(monkeypatch, srv.url)
+    cfg = config.load()
+    db = connect(cfg.db_path)
+    catalog.ensure_loaded(db, cfg.catalog_file)
+    return cfg, db
+
+
+def sync(cfg, db, **kw):
+    from onestop.sync import run_sync
+
+    return run_sync(cfg, db, **kw)
+
+
+def pending(db) -> int:
+    return db.conn.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0]
+
+
+def test_everything_once_and_second_run_sends_nothing(env, srv, run, home):
+    cfg, db = env
+    make_dossiers(db, cfg, 12)
+    r = run("sync")
+    assert r.exit_code == 0, r.output
+    assert "đã gửi" in r.stderr
+    assert_exactly_once(srv, db)
+    assert pending(db) == 0
+    before = srv.state.stats()
+    r = run("sync")
+    assert r.exit_code == 0
+    assert srv.state.stats()["creates"] == before["creates"]
+    assert srv.state.stats()["steps"] == before["steps"]
+
+
+def test_payloads_follow_the_contract(env, srv):
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 3)
+    res = sync(cfg, db)
+    assert res.exit_code == 0
+    rec = srv.state.dossiers[codes[0]]
+    for k in ("MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "KenhThucHien", "ChuHoSo", "LoaiDoiTuong",
+              "TrichYeuHoSo", "NgayTiepNhan", "NgayHenTra", "TrangThaiHoSo", "DonViXuLy", "TaiLieuNop"):
+        assert k in rec
+    assert re.fullmatch(r"\d{14}", rec["NgayTiepNhan"]) and re.fullmatch(r"\d{14}", rec["NgayHenTra"])
+    assert rec["TrangThaiHoSo"] in ("4", "9") and isinstance(rec["KenhThucHien"], str)
+    assert rec["DinhDanhCHS"] == [{"LoaiDinhDanh": "1", "SoDinhDanh": "001085012345"}]
+    assert all(d["IsDeleted"] == "False" for d in rec["TaiLieuNop"])
+    first = srv.state.steps[codes[1]][0]
+    assert first["NoiDungXuLy"] == "Tiếp nhận hồ sơ" and first["TrangThai"] == "2"
+    assert first["ThoiDiemXuLy"] == srv.state.dossiers[codes[1]]["NgayTiepNhan"]
+    # Vietnam time: the stored ISO time with its +07:00 offset, digits only
+    d = db.conn.execute("SELECT received_at FROM dossiers WHERE code = ?", [codes[1]]).fetchone()[0]
+    assert rec and srv.state.dossiers[codes[1]]["NgayTiepNhan"] == re.sub(r"\D", "", d[:19])
+    assert srv.state.headers_seen[0].get("dstcode") == "VN:GOV:000.00.00.G22:vpcpdvcprovider"
+
+
+def test_log_has_no_password_and_no_personal_data(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 4)
+    srv.reject[db.conn.execute("SELECT code FROM dossiers LIMIT 1").fetchone()[0]] = "Trường ChuHoSo không hợp lệ"
+    sync(cfg, db)
+    text = (cfg.logs_dir / "sync.log").read_text("utf-8")
+    assert "sync end" in text
+    for secret in (PASSWORD, "Nguyễn Văn An", "001085012345", "0912345678"):
+        assert secret not in text
+    assert not re.search(r"[0-9a-f]{32}", text)  # no session token
+
+
+def test_http_500_is_retried(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 6)
+    srv.fault("500", times=2, service="DongBoHoSoMC")
+    srv.fault("500", times=2, service="CapNhatTienDoHoSoMC")
+    assert sync(cfg, db).exit_code == 0
+    assert_exactly_once(srv, db)
+
+
+def test_dropped_connection_after_applying_steps_sends_no_duplicate(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 8)
+    srv.fault("drop", times=2, service="CapNhatTienDoHoSoMC")
+    res = sync(cfg, db)
+    assert res.exit_code == 0
+    assert res.stats["already_by_kind"].get("step", 0) >= 5  # found on the server, not resent
+    assert_exactly_once(srv, db)
+
+
+def test_dropped_connection_after_applying_creates(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 7)
+    srv.fault("drop", times=1, service="DongBoHoSoMC")
+    res = sync(cfg, db)
+    assert res.exit_code == 0
+    assert res.stats["already_by_kind"].get("create") == 5  # "đã tồn tại" → resent as update
+    assert_exactly_once(srv, db)
+
+
+def test_timeout_then_answer_lost(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 5)
+    srv.fault("timeout", times=1, service="CapNhatTienDoHoSoMC", delay=1.5)
+    assert sync(cfg, db).exit_code == 0
+    assert_exactly_once(srv, db)
+
+
+def test_slow_answers_are_waited_for(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 5)
+    srv.fault("slow", times=3, delay=0.4)
+    assert sync(cfg, db).exit_code == 0
+    assert_exactly_once(srv, db)
+
+
+def test_session_expiry_logs_in_again(env, srv):
+    cfg, db = env
+    make_dossiers(db, cfg, 12)
+    srv.fault("expire", times=1, service="CapNhatTienDoHoSoMC")
+    srv.fault("401", times=1, service="DongBoHoSoMC")
+    assert sync(cfg, db).exit_code == 0
+    assert srv.state.logins == 3
+    assert_exactly_once(srv, db)
+
+
+def test_rejected_item_is_recorded_and_retried_after_fix(env, srv, run):
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 6)
+    bad = codes[3]
+    srv.reject[bad] = "Mã lĩnh vực không đúng danh mục"
+    r = run("sync")
+    assert r.exit_code == 11
+    assert "Mã lĩnh vực không đúng danh mục" in r.stderr
+    assert bad not in srv.state.dossiers and len(srv.state.dossiers) == 5
+    assert bad not in srv.state.steps  # its steps wait for the dossier
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert [f["code"] for f in st["failed"]] == [bad]
+    assert "Mã lĩnh vực" in st["failed"][0]["error"]
+    assert st["last_run"]["exit_code"] == 11
+    # a second run does not hammer the server with the same bad item
+    assert run("sync").exit_code == 0
+    del srv.reject[bad]
+    r = run("sync", "retry", bad)
+    assert r.exit_code == 0 and "1" in r.stderr
+    assert run("sync").exit_code == 0
+    assert_exactly_once(srv, db)
+
+
+def test_rejected_step_holds_the_later_steps(env, srv):
+    cfg, db = env
+    from onestop import dossiers
+
+    codes = make_dossiers(db, cfg, 2, moves=False)
+    srv.reject_steps[codes[0]] = "NguoiXuLy không hợp lệ"
+    assert sync(cfg, db).exit_code == 11
+    dossiers.move(db, cfg, codes[0], "4", render=False)
+    res = sync(cfg, db)
+    assert res.stats["held"] == 1 and codes[0] not in srv.state.steps
+    del srv.reject_steps[codes[0]]
+    from onestop.sync import retry
+
+    retry(db, cfg, codes[0])
+    assert sync(cfg, db).exit_code == 0
+    assert [s["TrangThai"] for s in srv.state.steps[codes[0]]] == ["2", "4"]
+    assert_exactly_once(srv, db)
+
+
+def test_already_exists_is_resent_as_update(env, srv):
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 3)
+    srv.seed(codes[1])
+    res = sync(cfg, db)
+    assert res.exit_code == 0
+    assert res.stats["already_by_kind"] == {"create": 1}
+    assert srv.state.updates[codes[1]] == 1 and "ChuHoSo" in srv.state.dossiers[codes[1]]
+
+
+def test_unreachable_exits_75_and_keeps_the_queue(env, monkeypatch, run):
+    cfg, db = env
+    make_dossiers(db, cfg, 3)
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    monkeypatch.setenv("ONESTOP_SYNC_URL", f"http://127.0.0.1:{port}/api")
+    r = run("sync")
+    assert r.exit_code == 75, r.output
+    assert "không kết nối" in r.stderr.lower()
+    assert pending(db) == db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+
+def test_lost_answer_across_runs(env, srv, home):
+    """The run dies with the steps applied but unanswered; the next run finds them on the server."""
+    cfg, db = env
+    make_dossiers(db, cfg, 5)
+    write_sync_config(home, retries=0)
+    from onestop import config
+
+    cfg0 = config.load()
+    srv.fault("timeout", times=1, service="CapNhatTienDoHoSoMC", delay=1.5)
+    assert sync(cfg0, db).exit_code == 75
+    assert db.conn.execute("SELECT count(*) FROM outbox WHERE kind='step' AND state='pending' AND attempts > 0").fetchone()[0] == 5
+    assert srv.state.n_steps == 5
+    res = sync(cfg, db)
+    assert res.exit_code == 0 and res.stats["already_by_kind"]["step"] == 5
+    assert_exactly_once(srv, db)
+
+
+def test_lock_gives_its_own_exit_code(env, run, home):
+    from onestop.sync.lock import sync_lock
+
+    with sync_lock(home):
+        r = run("sync")
+    assert r.exit_code == 12
+    assert "đang chạy" in r.stderr
+
+
+def test_wrong_password(env, monkeypatch, run):
+    cfg, db = env
+    make_dossiers(db, cfg, 1)
+    monkeypatch.setenv("ONESTOP_SYNC_PASSWORD", "sai-mat-khau")
+    r = run("sync")
+    assert r.exit_code == 8
+    assert "sai-mat-khau" not in r.output + r.stderr
+
+
+def test_dry_run_writes_payloads_and_sends_nothing(env, srv, run, tmp_path):
+    cfg, db = env
+    make_dossiers(db, cfg, 6)
+    out = tmp_path / "dry"
+    r = run("sync", "--dry-run", out)
+    assert r.exit_code == 0
+    names = sorted(p.name for p in out.glob("*.json"))
+    assert names[0] == "000001-DongBoHoSoMC.json"
+    body = json.loads((out / names[0]).read_text("utf-8"))
+    assert body["service"] == "DongBoHoSoMC" and body["isUpdating"] == "False" and len(body["data"]) == 5
+    assert srv.state.stats()["requests"] == {}
+    assert pending(db) == db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+
+def test_limit_and_dossier(env, srv, run):
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 6)
+    assert run("sync", "--dossier", codes[2]).exit_code == 0
+    assert list(srv.state.dossiers) == [codes[2]]
+    assert run("sync", "--limit", 3).exit_code == 0
+    assert len(srv.state.dossiers) == 2
+    assert run("sync").exit_code == 0
+    assert_exactly_once(srv, db)
+
+
+def test_status_json(env, srv, run):
+    cfg, db = env
+    make_dossiers(db, cfg, 2)
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert st["pending"]["create"] == 2 and st["last_run"] is None
+    run("sync")
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert st["pending_total"] == 0 and st["last_run"]["sent"] >= 4 and st["last_run"]["exit_code"] == 0
+
+
+def test_files_uploaded_once_before_their_record(env, srv):
+    cfg, db = env
+    if not files_table(db):
+        pytest.skip("the archive's files table (migration 0002_archive) is not in this tree yet")
+    codes = make_dossiers(db, cfg, 4)
+    add_file(db, cfg, codes[0], 1, fake_pdf(1))
+    add_file(db, cfg, codes[1], 1, fake_pdf(2))
+    add_file(db, cfg, codes[2], 1, fake_pdf(1))  # the same bytes: one file on the server
+    srv.fault("drop", times=1, path="upload")
+    assert sync(cfg, db).exit_code == 0
+    assert len(srv.state.files) == 2
+    assert_exactly_once(srv, db)
+    # a scan after the dossier reached the server: the file, then an update pointing to it
+    add_file(db, cfg, codes[3], 1, fake_pdf(3))
+    res = sync(cfg, db)
+    assert res.stats["sent_by_kind"] == {"file": 1, "update": 1}
+    assert srv.state.dossiers[codes[3]]["HoSoCoThanhPhanSoHoa"] == "1"
+    assert_exactly_once(srv, db)
