@@ -94,7 +94,7 @@ def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events
         carry += per_day
         k = int(carry)
         carry -= k
-        k = min(k, dossiers - did)
+        k = dossiers - did if day == recv_days[-1] else min(k, dossiers - did)
         wi = wd_index[day]
         mins = sorted(rnd.randrange(7 * 60, 17 * 60) for _ in range(k))
         for m in mins:
