@@ -118,15 +118,28 @@ def transaction(db: Database, *, immediate: bool = True):
     try:
         conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     except sqlite3.OperationalError as e:
-        raise _translate(e, Path(db.conn.execute("PRAGMA database_list").fetchone()[2])) from e
+        raise _translate(e, _db_file(db)) from e
     try:
         yield db
+    except sqlite3.OperationalError as e:
+        _rollback(conn)
+        raise _translate(e, _db_file(db)) from e
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     else:
         try:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as e:
-            conn.execute("ROLLBACK")
-            raise _translate(e, Path(db.conn.execute("PRAGMA database_list").fetchone()[2])) from e
+            _rollback(conn)
+            raise _translate(e, _db_file(db)) from e
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may already have rolled back (e.g. SQLITE_FULL); a second ROLLBACK would mask the cause.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _db_file(db) -> Path:
+    return Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
