@@ -427,8 +427,11 @@ def render_report(r: dict, c) -> None:
         tb.add_row(label, value)
     c.print(tb)
     tp = Table(title=t("Theo thủ tục", "By procedure"))
-    for h in procedure_headers():
-        tp.add_column(h)
+    for i, h in enumerate(procedure_headers()):
+        if i == 1:
+            tp.add_column(h, max_width=24, no_wrap=True, overflow="ellipsis")
+        else:
+            tp.add_column(h, no_wrap=True, justify="left" if i == 0 else "right")
     for p in r["by_procedure"]:
         tp.add_row(*(fmt_value(k, p[k]) for k in REPORT_PROCEDURE_COLUMNS))
     c.print(tp)
