@@ -291,3 +291,27 @@ def m0003_sync(db: Database) -> None:
         """
     )
 
+
+@migrations(name="0004_reports")
+def m0004_reports(db: Database) -> None:
+    # Covering indexes for the supervisor figures (onestop/reports.py): the backlog reads only the
+    # open dossiers' index, the period report only ranges of the received/finished indexes.
+    run_script(db,
+        """
+        CREATE INDEX dossiers_open ON dossiers(status, procedure_code, due_at, received_at, field_code, officer)
+            WHERE status IN ('2','4','5','6');
+        CREATE INDEX dossiers_received_cover ON dossiers(received_at, channel, procedure_code);
+        CREATE INDEX dossiers_finished ON dossiers(finished_at, status, procedure_code, received_at, due_at,
+            papers_requests, rescheduled) WHERE finished_at IS NOT NULL;
+        CREATE INDEX outbox_create ON outbox(dossier_id, state) WHERE kind = 'create';
+        CREATE INDEX dossier_components_digitized ON dossier_components(dossier_id, digitized);
+        -- Who saw full ID and phone numbers in supervisor output (--show-personal), and when.
+        CREATE TABLE personal_access (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            officer TEXT NOT NULL DEFAULT '',
+            command TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
