@@ -1,0 +1,51 @@
+"""The data home: ONESTOP_HOME, db path/status/backup, officer from config or --officer."""
+
+import json
+import os
+import sqlite3
+import stat
+
+
+def test_db_path_follows_onestop_home(run, home):
+    r = run("db", "path")
+    assert r.exit_code == 0 and r.stdout.strip() == str(home / "onestop.db")
+
+
+def test_db_status_and_backup(run, home, tmp_path, monkeypatch):
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    assert run("receive", "-p", "1.003584", "--name", "An", "--id", "001085012345", "--all-components").exit_code == 0
+    st = json.loads(run("db", "status", "--json").stdout)
+    assert st["dossiers"] == 1 and st["outbox_pending"] == 2 and st["journal_mode"] == "wal"
+    dest = tmp_path / "b" / "copy.db"
+    r = run("db", "backup", dest)
+    assert r.exit_code == 0
+    assert sqlite3.connect(dest).execute("SELECT count(*) FROM dossiers").fetchone()[0] == 1
+    assert stat.S_IMODE(os.stat(dest).st_mode) & 0o077 == 0
+
+
+def test_officer_from_option_overrides_config(run, db, monkeypatch):
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    r = run("--officer", "Vũ Thị Lan", "receive", "-p", "1.003584", "--name", "An", "--id", "001085012345",
+            "--all-components", "--json")
+    assert r.exit_code == 0
+    assert db.conn.execute("SELECT officer FROM events").fetchone()[0] == "Vũ Thị Lan"
+    assert db.conn.execute("SELECT officer FROM dossiers").fetchone()[0] == "Vũ Thị Lan"
+
+
+def test_home_config_overrides_agency(run, home, db, monkeypatch):
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    (home / "onestop.toml").write_text('[agency]\ncode = "000.00.01.H56"\n', encoding="utf-8")
+    r = run("receive", "-p", "1.003584", "--name", "An", "--id", "001085012345", "--all-components", "--json")
+    assert json.loads(r.stdout)["code"] == "000.00.01.H56-261130-0001"
+
+
+def test_bad_agency_code_is_a_config_error(run, home, db, monkeypatch):
+    (home / "onestop.toml").write_text('[agency]\ncode = "H56"\n', encoding="utf-8")
+    r = run("receive", "-p", "1.003584", "--name", "An", "--id", "001085012345", "--all-components")
+    assert r.exit_code == 8 and "[agency] code" in r.stderr
+
+
+def test_broken_config_file_is_a_config_error(run, home):
+    (home / "onestop.toml").write_text("[agency\ncode=", encoding="utf-8")
+    r = run("list")
+    assert r.exit_code == 8 and "onestop.toml" in r.stderr
