@@ -87,12 +87,13 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
         return clockwise, angle, path, res
 
     rot, angle, path, res = attempt(src.rotate)
-    if res.confidence is None or res.confidence < LOW_CONFIDENCE:
-        # Sideways or upside-down pages OCR badly: only then pay for orientation detection.
+    if res.confidence is None or res.confidence < LOW_CONFIDENCE or res.vertical > 0.5:
+        # Upside-down pages OCR badly and sideways ones come out as vertical lines: only then
+        # pay for tesseract's orientation detection (about half a second a page).
         turn_cw, conf = ocr.detect_orientation(path, round(dpi * scale), source=src.label, timeout=timeout)
         if turn_cw and conf >= rotate_threshold:
             alt = attempt((src.rotate + turn_cw) % 360)
-            if (alt[3].confidence or 0) >= (res.confidence or 0):
+            if (alt[3].confidence or 0) >= (res.confidence or 0) or (res.vertical > 0.5 and alt[3].vertical < 0.5):
                 rot, angle, path, res = alt
     enc = imaging.encode(src, im)
     return PageResult(n=n, source=src.label, text=res.text, confidence=res.confidence, rotated=rot, deskew=angle,

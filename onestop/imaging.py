@@ -356,7 +356,7 @@ def deskew_angle(gray, *, limit: float = 6.0) -> float:
 
     def score(a: float) -> float:
         r = ink.rotate(a, resample=Image.BILINEAR, fillcolor=0)
-        prof = list(r.resize((1, r.height), Image.BOX).getdata())
+        prof = r.resize((1, r.height), Image.BOX).tobytes()
         return sum((prof[i + 1] - prof[i]) ** 2 for i in range(len(prof) - 1))
 
     best = max((a / 2 for a in range(int(-limit * 2), int(limit * 2) + 1)), key=score)

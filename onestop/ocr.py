@@ -102,6 +102,7 @@ class OcrResult:
     text: str
     confidence: float | None  # mean word confidence, 0-100
     words: int
+    vertical: float          # share of text lines taller than wide: the page is probably sideways
     pdf: bytes               # a one-page PDF with only the invisible text layer
 
 
@@ -114,8 +115,15 @@ def recognise(image: Path, dpi: int, *, lang: str = LANG, source: str = "", time
     pdf = out.with_suffix(".pdf").read_bytes()
     text = nfc_lines(out.with_suffix(".txt").read_text("utf-8", "replace"))
     confs = []
+    lines = vertical = 0
     for line in out.with_suffix(".tsv").read_text("utf-8", "replace").splitlines()[1:]:
         f = line.split("\t")
+        if len(f) >= 12 and f[0] == "4":
+            lines += 1
+            try:
+                vertical += int(f[9]) > 1.5 * int(f[8])
+            except ValueError:
+                pass
         if len(f) >= 12 and f[0] == "5" and f[11].strip():
             try:
                 c = float(f[10])
@@ -126,7 +134,7 @@ def recognise(image: Path, dpi: int, *, lang: str = LANG, source: str = "", time
     for suffix in (".pdf", ".txt", ".tsv"):
         out.with_suffix(suffix).unlink(missing_ok=True)
     conf = round(sum(confs) / len(confs), 1) if confs else None
-    return OcrResult(text=text, confidence=conf, words=len(confs), pdf=pdf)
+    return OcrResult(text=text, confidence=conf, words=len(confs), vertical=vertical / lines if lines else 0.0, pdf=pdf)
 
 
 def nfc_lines(text: str) -> str:

@@ -132,6 +132,21 @@ def cer(expected: str, got: str) -> float:
     return prev[-1] / len(a)
 
 
+def numbered(n: int, *, dpi: int = 200) -> Image.Image:
+    """A small page whose first line says which page it is ("Trang số N"), to check page order."""
+    return render([f"Trang số {n} của hồ sơ", "Đăng ký hoạt động khoa học", "Nguyễn Văn An - Hưng Yên"], dpi=dpi,
+                  size_mm=(105, 74), pt=12, margin_mm=8)
+
+
+def new_dossier(db, cfg, pages: dict[int, int] | None = None, name: str = "Nguyễn Văn An") -> str:
+    """A received dossier of procedure 1.003604 (three components); returns its code."""
+    from onestop import dossiers
+
+    req = dossiers.ReceiveRequest(procedure_code="1.003604", applicant=dossiers.Applicant(
+        name=name, id_number="001085012345"), components=None, pages=pages or {})
+    return dossiers.receive(db, cfg, req, render=False)["code"]
+
+
 def make_samples(folder: Path) -> list[Path]:
     """The sample scans for the demo: A4 at 200 dpi, slightly skewed or sideways like real ones."""
     folder.mkdir(parents=True, exist_ok=True)
