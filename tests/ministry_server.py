@@ -51,6 +51,7 @@ class State:
         self.logins = 0
         self.requests = Counter()
         self.passwords_seen: list[str] = []
+        self.delay = 0.0  # seconds added to every request
 
     def stats(self) -> dict:
         return {"dossiers": len(self.dossiers), "creates": sum(self.creates.values()),
@@ -121,6 +122,8 @@ class Handler(BaseHTTPRequestHandler):
             self.st.requests[service or path] += 1
             if len(self.st.headers_seen) < 20:
                 self.st.headers_seen.append(dict(self.headers))
+        if self.st.delay:
+            time.sleep(self.st.delay)
         f = self._fault(path, service)
         if f and f["kind"] == "500":
             return self._send({"error_code": 500, "message": "Lỗi máy chủ"}, 500)
@@ -271,12 +274,20 @@ def _check_record(it: dict) -> str:
     return ""
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+
+    def handle_error(self, request, client_address):  # a client killed mid-request is expected here
+        pass
+
+
 class MinistryServer:
     """``with MinistryServer() as srv: srv.url, srv.state``."""
 
     def __init__(self, light: bool = False, port: int = 0):
         self.state = State(light)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.state = self.state  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api"
