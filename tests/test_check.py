@@ -1,0 +1,91 @@
+"""`onestop check` and crash safety: a scan killed between the PDF's rename and the database commit
+leaves an orphan that `check` reports; nothing is lost, and running the scan again completes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pages import new_dossier, numbered, save
+
+
+@pytest.fixture
+def code(db, cfg):
+    return new_dossier(db, cfg)
+
+
+@pytest.fixture
+def pages2(tmp_path):
+    return [save(numbered(i), tmp_path / f"p{i}.png") for i in (1, 2)]
+
+
+def _check(run):
+    r = run("check", "--json")
+    return r.exit_code, json.loads(r.stdout)
+
+
+def test_clean_archive_passes(run, code, pages2):
+    assert run("scan", code, "--component", 1, *pages2, "--yes").exit_code == 0
+    rc, rep = _check(run)
+    assert rc == 0 and rep == {"ok": True, "files": 1, "problems": []}
+    assert run("check").exit_code == 0
+
+
+@pytest.mark.slow
+def test_crash_between_rename_and_commit(run, db, cfg, home, code, pages2):
+    (home / "onestop.toml").write_text("[scan]\nsettle_seconds = 0\n")
+    box = home / "inbox"
+    box.mkdir()
+    for p in pages2:
+        p.rename(box / p.name)
+    env = dict(os.environ, ONESTOP_FAULT="scan-after-rename")
+    p = subprocess.run([sys.executable, "-m", "onestop", "scan", code, "--component", "1", "--inbox", "--yes", "--json"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 70, p.stderr
+    pdfs = list(cfg.archive_dir.rglob("*.pdf"))
+    assert len(pdfs) == 1  # the file was written and renamed ...
+    assert db.execute("SELECT count(*) FROM archive_files").fetchone() == (0,)  # ... but never committed
+    assert sorted(q.name for q in box.glob("*.png")) == ["p1.png", "p2.png"]  # inbox untouched
+    rc, rep = _check(run)
+    assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["orphan"]
+    assert rep["problems"][0]["path"] == str(pdfs[0])
+    r = run("check")
+    assert r.exit_code == 10 and "onestop scan" in r.stderr
+    # Running the same scan again completes it, over the orphan.
+    r = run("scan", code, "--component", 1, "--inbox", "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["pdf"] == str(pdfs[0])
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": []})
+    assert sorted(q.name for q in (box / "done").iterdir()) == ["p1.png", "p2.png"]
+
+
+def test_check_finds_each_kind_of_damage(run, db, cfg, code, pages2, tmp_path):
+    code2 = new_dossier(db, cfg, name="Lê Đức Thắng")
+    for c in (code, code2):
+        assert run("scan", c, "--component", 1, *pages2, "--yes").exit_code == 0
+    a, b = [Path(r[0]) for r in db.execute("SELECT path FROM archive_files ORDER BY id")]
+    a.write_bytes(a.read_bytes()[:-10] + b"0123456789")  # same size, different bytes
+    b.unlink()
+    (a.parent / f".{a.name}.x1y2.tmp").write_bytes(b"%PDF-1.7 half")
+    db.execute("UPDATE dossier_components SET digitized = 1 WHERE n = 2")
+    rc, rep = _check(run)
+    kinds = sorted(x["kind"] for x in rep["problems"])
+    assert rc == 10 and kinds == ["checksum", "missing", "no_file", "no_file", "temp"]
+    assert any(x.get("code") == code2 and x["kind"] == "missing" for x in rep["problems"])
+
+
+def test_unreadable_pdf_is_reported(run, db, cfg, code, pages2):
+    import hashlib
+
+    assert run("scan", code, "--component", 1, *pages2, "--yes").exit_code == 0
+    (path,) = db.execute("SELECT path FROM archive_files").fetchone()
+    junk = b"not a pdf at all"
+    Path(path).write_bytes(junk)
+    db.execute("UPDATE archive_files SET size = ?, sha256 = ?", [len(junk), hashlib.sha256(junk).hexdigest()])
+    rc, rep = _check(run)
+    assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["unreadable"]
