@@ -34,8 +34,8 @@ LINES = [
 
 SAMPLES = {
     # file name: (title lines, body lines) — the demo scans these into its dossiers
-    "don-de-nghi-trang-1.jpg": LINES,
-    "don-de-nghi-trang-2.jpg": [
+    "01-don-de-nghi-trang-1.jpg": LINES,
+    "02-don-de-nghi-trang-2.jpg": [
         "Danh sách thành viên sáng lập",
         "1. Trần Thị Bích Ngọc - Giám đốc",
         "2. Lê Đức Thắng - Phó Giám đốc",
@@ -46,7 +46,7 @@ SAMPLES = {
         "Hưng Yên, ngày 20 tháng 11 năm 2026",
         "Người đề nghị (ký, ghi rõ họ tên)",
     ],
-    "dieu-le-to-chuc.png": [
+    "03-dieu-le-to-chuc.png": [
         "ĐIỀU LỆ TỔ CHỨC VÀ HOẠT ĐỘNG",
         "Chương I. Những quy định chung",
         "Điều 1. Tên gọi: Viện Nghiên cứu Ứng dụng Ánh Dương",
