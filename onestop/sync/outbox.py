@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -238,6 +239,7 @@ class OutboxSync:
         self.limit = limit
         self.stats = stats or Stats()
         self.files = files_table(db)
+        self._deferred: list = []
 
     # -- writes (none in a dry run)
 
@@ -270,7 +272,23 @@ class OutboxSync:
 
         return iso(now(self.cfg))
 
-    def _mark(self, rows: list, outs: list[tuple], kind: str, codes: dict[int, str], extra=()) -> None:
+    def _flush(self) -> None:
+        """Write the deferred outcomes in one transaction."""
+        if not self._deferred:
+            return
+        extra, done, failed = [], [], []
+        for e, d, f in self._deferred:
+            extra += e
+            done += d
+            failed += f
+        self._deferred = []
+        self._write(extra, [
+            ("UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?", done),
+            ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", failed),
+        ])
+
+    def _mark(self, rows: list, outs: list[tuple], kind: str, codes: dict[int, str], extra=(), *,
+              defer: bool = False) -> None:
         """Record outcomes: done on ack, failed with the reason otherwise (one transaction)."""
         stamp = self._now()
         done, failed = [], []
@@ -283,6 +301,9 @@ class OutboxSync:
                 failed.append((o[1], r[0]))
                 self.stats.fail(code, kind, o[1])
                 log.warning("%s %s failed: %s", kind, code, o[1])
+        if defer:
+            self._deferred.append((list(extra), done, failed))
+            return
         self._write(list(extra), [
             ("UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?", done),
             ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", failed),
@@ -348,8 +369,6 @@ class OutboxSync:
             for r in rows:
                 self._mark([r], [(FAILED, "chưa có bảng tệp (archive)")], "file", codes)
             return
-        from pathlib import Path
-
         fids = [r[3] for r in rows]
         ph = ",".join("?" * len(fids))
         cols = {r[1] for r in self.db.conn.execute(f"PRAGMA table_info({self.files})")}
@@ -358,16 +377,18 @@ class OutboxSync:
             f"SELECT id, path, sha256, {state} FROM {self.files} WHERE id IN ({ph})", fids)}
         known = {f: (rid, url) for f, rid, url in self.db.conn.execute(
             f"SELECT file_id, remote_id, url FROM sync_files WHERE file_id IN ({ph})", fids)}
+        uploads: dict[str, tuple[Path, str]] = {}  # sha → (path, code): each new file once
+        plan = []
         for r in rows:
             fid, did = r[3], r[1]
             code = codes.get(did, "?")
             m = meta.get(fid)
             if m is None:
-                self._mark([r], [(FAILED, "không tìm thấy tệp trong kho lưu trữ")], "file", codes)
+                plan.append((r, (FAILED, "không tìm thấy tệp trong kho lưu trữ"), None))
                 continue
             _, path, sha, fstate = m
             if fstate != "current":  # replaced by a rescan before it was sent: the new file goes instead
-                self._mark([r], [(ALREADY,)], "file", codes)
+                plan.append((r, (ALREADY,), None))
                 continue
             p = Path(path)
             if not p.is_absolute():
@@ -375,25 +396,49 @@ class OutboxSync:
             prev = known.get(fid) or self.db.conn.execute(
                 "SELECT remote_id, url FROM sync_files WHERE sha256 = ? LIMIT 1", [sha]).fetchone()
             if prev and not (self.t.kind == "url" and str(prev[1]).startswith(SPOOL_URL)):
-                outcome, rid, url = (ALREADY,), prev[0], prev[1]
-            else:
-                if not p.is_file():
-                    self._mark([r], [(FAILED, "tệp quét không còn trên đĩa; chạy 'onestop check'")], "file", codes)
+                plan.append((r, (ALREADY,), (sha, prev[0], prev[1])))
+                continue
+            if not p.is_file():
+                plan.append((r, (FAILED, "tệp quét không còn trên đĩa; chạy 'onestop check'"), None))
+                continue
+            if sha in uploads:
+                plan.append((r, "same", sha))
+                continue
+            uploads[sha] = (p, code)
+            plan.append((r, "upload", sha))
+        answers = self._upload_all(uploads)
+        try:
+            self._mark_files(plan, answers, codes, fresh)
+        finally:
+            self._flush()
+
+    def _mark_files(self, plan, answers, codes, fresh) -> None:
+        for n, (r, what, ref) in enumerate(plan):
+            if n % 16 == 15:
+                self._flush()
+            fid, did = r[3], r[1]
+            if isinstance(what, tuple):
+                if what[0] == FAILED or ref is None:
+                    self._mark([r], [what], "file", codes, defer=True)
                     continue
-                try:
-                    ans = self.t.upload(p, sha, code)
-                except Temporary as e:
-                    raise Unreachable(str(e)) from None
-                except Rejected as e:
-                    self._mark([r], [(FAILED, e.message)], "file", codes)
+                sha, rid, url = ref
+                outcome = what
+            else:
+                sha = ref
+                kind_, ans = answers[sha]
+                if kind_ == "temporary":
+                    raise Unreachable(ans)
+                if kind_ == "rejected":
+                    self._mark([r], [(FAILED, ans)], "file", codes, defer=True)
                     continue
                 if not _ok(ans.get("error_code")):
-                    self._mark([r], [(FAILED, _reason(ans))], "file", codes)
+                    self._mark([r], [(FAILED, _reason(ans))], "file", codes, defer=True)
                     continue
                 if ans.get("sha256") and str(ans["sha256"]).lower() != sha.lower():
-                    self._mark([r], [(FAILED, "máy chủ nhận tệp khác mã SHA-256; sẽ gửi lại")], "file", codes)
+                    self._mark([r], [(FAILED, "máy chủ nhận tệp khác mã SHA-256; sẽ gửi lại")], "file", codes, defer=True)
                     continue
-                outcome, rid, url = (SENT,), str(ans.get("IdTepTin", "")), str(ans.get("DuongDan", ""))
+                rid, url = str(ans.get("IdTepTin", "")), str(ans.get("DuongDan", ""))
+                outcome = (SENT,) if what == "upload" else (ALREADY,)
             extra = [("INSERT OR REPLACE INTO sync_files (file_id, sha256, remote_id, url, uploaded_at) "
                       "VALUES (?, ?, ?, ?, ?)", [fid, sha, rid, url, self._now()]),
                      ("UPDATE outbox SET remote_id = ? WHERE id = ?", [rid, r[0]])]
@@ -402,7 +447,27 @@ class OutboxSync:
                 extra.append(("INSERT INTO outbox (dossier_id, kind, created_at) SELECT ?, 'update', ? "
                               "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE dossier_id = ? AND kind = 'update' "
                               "AND state = 'pending' AND id > ?)", [did, self._now(), did, r[0]]))
-            self._mark([r], [outcome], "file", codes, extra)
+            self._mark([r], [outcome], "file", codes, extra, defer=True)
+
+    def _upload_all(self, uploads: dict) -> dict:
+        """Upload the new files, two at a time over HTTP (the server and the line stay busy)."""
+        def one(item):
+            sha, (p, code) = item
+            try:
+                return sha, ("ok", self.t.upload(p, sha, code))
+            except Temporary as e:
+                return sha, ("temporary", str(e))
+            except Rejected as e:
+                return sha, ("rejected", e.message)
+            except OSError as e:
+                return sha, ("rejected", f"không đọc được tệp: {e.strerror}")
+        workers = int(self.cfg.get("sync.upload_workers", 2)) if self.t.kind == "url" else 1
+        if workers <= 1 or len(uploads) <= 1:
+            return dict(map(one, uploads.items()))
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            return dict(ex.map(one, uploads.items()))
 
     # -- dossier records
 

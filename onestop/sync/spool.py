@@ -41,14 +41,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def batch_files(folder: Path) -> list[Path]:
@@ -86,7 +88,8 @@ class SpoolTransport:
     def _batch(self, service: str, body: dict) -> Path:
         self.n += 1
         path = self.folder / f"{self.n:06d}-{service}.json"
-        _atomic_write(path, json.dumps(body, ensure_ascii=False, indent=1).encode())
+        # a dry run is for reading; a spool must survive a power cut before its entries count as done
+        _atomic_write(path, json.dumps(body, ensure_ascii=False, indent=1).encode(), durable=not self.dry)
         if service == "CapNhatTienDoHoSoMC" and self._index is not None:
             for rec in body["data"]:
                 self._index.setdefault(rec["MaHoSo"], []).append(rec)

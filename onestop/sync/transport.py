@@ -145,19 +145,14 @@ class HttpTransport:
         return self.retrying(lambda: self.service_once(service, data, updating=updating))
 
     def upload(self, path: Path, sha256: str, code: str) -> dict:
-        """Upload a file (idempotent: the server keeps files by SHA-256)."""
+        """Upload a file (idempotent: the server keeps files by SHA-256). Thread-safe."""
         def once():
-            def kw(session):
-                f = open(path, "rb")
-                self._open = f
-                return {"files": {"file": (Path(path).name, f, "application/pdf")},
-                        "data": {"sha256": sha256, "MaHoSo": code, "session": session, "madonvi": self.agency}}
-            try:
+            with open(path, "rb") as f:
+                def kw(session):
+                    f.seek(0)
+                    return {"files": {"file": (Path(path).name, f, "application/pdf")},
+                            "data": {"sha256": sha256, "MaHoSo": code, "session": session, "madonvi": self.agency}}
                 return self._with_session("upload", kw)
-            finally:
-                if getattr(self, "_open", None):
-                    self._open.close()
-                    self._open = None
         return self.retrying(once)
 
     def lookup(self, codes: list[str]) -> dict[str, dict] | None:
