@@ -13,6 +13,7 @@ placement matrix) under tesseract's invisible text layer (``textonly_pdf=1``), a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,7 +66,7 @@ class PageResult:
 # ---------------------------------------------------------------- per-page processing
 
 def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: float, rotate_threshold: float,
-                 lang: str = ocr.LANG) -> PageResult:
+                 lang: str = ocr.LANG, engine_slots=None) -> PageResult:
     """Decode, turn upright, deskew and OCR one page."""
     if src.pdf_text is not None:
         return PageResult(n=n, source=src.label, text=ocr.nfc_lines(src.pdf_text), confidence=None,
@@ -73,6 +75,7 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
     gray = im.convert("L") if im.mode != "L" else im
     dpi = src.dpi or imaging.RASTER_DPI
     scale = min(1.0, imaging.OCR_MAX_DPI / dpi)
+    slots = engine_slots or contextlib.nullcontext()
 
     def attempt(clockwise: int):
         angle = imaging.deskew_angle(imaging.turn(gray, clockwise))
@@ -83,14 +86,16 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
             page = page.resize((round(page.width * scale), round(page.height * scale)), Image.LANCZOS)
         path = workdir / f"p{n:04d}-{clockwise}.pgm"
         page.save(path)
-        res = ocr.recognise(path, round(dpi * scale), lang=lang, source=src.label, timeout=timeout, workdir=workdir)
+        with slots:
+            res = ocr.recognise(path, round(dpi * scale), lang=lang, source=src.label, timeout=timeout, workdir=workdir)
         return clockwise, angle, path, res
 
     rot, angle, path, res = attempt(src.rotate)
     if res.confidence is None or res.confidence < LOW_CONFIDENCE or res.vertical > 0.5:
         # Upside-down pages OCR badly and sideways ones come out as vertical lines: only then
         # pay for tesseract's orientation detection (about half a second a page).
-        turn_cw, conf = ocr.detect_orientation(path, round(dpi * scale), source=src.label, timeout=timeout)
+        with slots:
+            turn_cw, conf = ocr.detect_orientation(path, round(dpi * scale), source=src.label, timeout=timeout)
         if turn_cw and conf >= rotate_threshold:
             alt = attempt((src.rotate + turn_cw) % 360)
             if (alt[3].confidence or 0) >= (res.confidence or 0) or (res.vertical > 0.5 and alt[3].vertical < 0.5):
@@ -102,16 +107,19 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
 
 def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_threshold: float,
                   progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> list[PageResult]:
-    """All pages, one worker per core (each running a single-threaded tesseract), in page order."""
+    """All pages, in page order: one single-threaded tesseract per core at any time, and one more
+    thread so the next page is decoded and deskewed while the engines run (both cores stay busy)."""
     if any(s.pdf_text is None for s in sources):
         ocr.check_engine()
     total = len(sources)
     done = 0
+    jobs = jobs or ocr.workers()
+    slots = threading.BoundedSemaphore(jobs)
     with tempfile.TemporaryDirectory(prefix="onestop-scan-") as tmp:
-        pool = ThreadPoolExecutor(max_workers=jobs or ocr.workers())
+        pool = ThreadPoolExecutor(max_workers=jobs + 1)
         try:
-            futs = [pool.submit(process_page, s, i + 1, Path(tmp), timeout=timeout, rotate_threshold=rotate_threshold)
-                    for i, s in enumerate(sources)]
+            futs = [pool.submit(process_page, s, i + 1, Path(tmp), timeout=timeout, rotate_threshold=rotate_threshold,
+                                engine_slots=slots) for i, s in enumerate(sources)]
             results = []
             for f in futs:
                 results.append(f.result())
@@ -155,7 +163,7 @@ def placement(w: int, h: int, clockwise: int, deskew: float, page_w: float, page
 def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -> bytes:
     """One PDF: each page's image under its invisible text layer; embedded-text pages copied as is."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (DecodedStreamObject, DictionaryObject, NameObject, NumberObject, StreamObject,
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, StreamObject,
                                TextStringObject)
 
     writer = PdfWriter()
@@ -171,11 +179,12 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
         enc = r.image
         img = StreamObject()
         img._data = enc.data
+        filt = ArrayObject([NameObject(f) for f in enc.filter]) if isinstance(enc.filter, tuple) else NameObject(enc.filter)
         img.update({
             NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
             NameObject("/Width"): NumberObject(enc.width), NameObject("/Height"): NumberObject(enc.height),
             NameObject("/ColorSpace"): NameObject(enc.colourspace),
-            NameObject("/BitsPerComponent"): NumberObject(enc.bpc), NameObject("/Filter"): NameObject(enc.filter),
+            NameObject("/BitsPerComponent"): NumberObject(enc.bpc), NameObject("/Filter"): filt,
         })
         if enc.predictor:
             img[NameObject("/DecodeParms")] = DictionaryObject({

@@ -82,7 +82,8 @@ def test_exif_orientation_and_jpeg_kept_as_is(tmp_path):
     assert src.rotate == 90 and src.jpeg is not None
     [r] = archive.process_pages([src], timeout=60, rotate_threshold=2.0)
     assert r.rotated == 90 and cer(EXPECTED, r.text) <= CER_BOUND
-    assert r.image.filter == "/DCTDecode" and r.image.data == p.read_bytes()
+    data = r.image.data if r.image.filter == "/DCTDecode" else __import__("zlib").decompress(r.image.data)
+    assert "/DCTDecode" in r.image.filter and data == p.read_bytes()
 
 
 def test_colour_kept_only_where_there_is_colour(tmp_path):
