@@ -248,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
                 return {"error_code": 5, "message": "Mã SHA-256 không khớp nội dung tệp"}
             st.uploads[sha] += 1
             if sha not in st.files:
-                fid = f"T{len(st.files) + 1:06d}"
+                fid = f"T{sha[:16]}"  # the server keeps files by content
                 st.files[sha] = {"IdTepTin": fid, "DuongDan": f"https://dvc.example.gov.vn/files/{fid}",
                                  "size": len(data), "MaHoSo": (form.get("MaHoSo") or b"").decode()}
             f = st.files[sha]

@@ -37,7 +37,7 @@ def test_sigkill_at_random_moments(home, monkeypatch):
         if with_files:
             for i, code in enumerate(codes[::3]):
                 add_file(db, cfg, code, 1, fake_pdf(i, 20000))
-        srv.state.delay = 0.004  # each request takes a moment, so kills land mid-run
+        srv.state.delay = 0.012  # each request takes a moment, so kills land mid-run
         env = dict(os.environ)
         kills = 0
         for i in range(KILLS):
