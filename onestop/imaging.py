@@ -417,7 +417,8 @@ def _deflated_jpeg(data: bytes, **kw) -> Encoded:
     """JPEG data as is, deflated on top when that saves over 1% (lossless, as ``ocrmypdf -O1`` does)."""
     import zlib
 
-    z = zlib.compress(data, 9)
+    c = zlib.compressobj(6, zlib.DEFLATED, 15, 9)
+    z = c.compress(data) + c.flush()
     if len(z) < 0.99 * len(data):
         return Encoded(z, ("/FlateDecode", "/DCTDecode"), **kw)
     return Encoded(data, "/DCTDecode", **kw)

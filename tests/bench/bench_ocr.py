@@ -122,18 +122,29 @@ def p2_p5(root: Path):
     n = len(pages)
     have_ocrmypdf = shutil.which("ocrmypdf") is not None
 
-    # Baseline 2: raw tesseract, two at a time, one thread each.
-    t = time.perf_counter()
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda p: subprocess.run(["tesseract", str(p), "-", "-l", "vie"], capture_output=True, env=ENV1), jpgs))
-    raw_ppm = n / (time.perf_counter() - t) * 60
+    # Other work on the machine skews single runs: alternate ours and the raw baseline, keep the best of 2.
+    def raw_run():
+        t = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda p: subprocess.run(["tesseract", str(p), "-", "-l", "vie"], capture_output=True,
+                                                   env=ENV1), jpgs))
+        return time.perf_counter() - t
 
-    home, code = new_home(root, "home-p2")
-    out, wall_pdf, cpu_pdf = onestop(home, "scan", code, "--component", 1, scan_pdf, "--yes", "--json")
-    ours_pdf = Path(json.loads(out)["pdf"])
-    ppm_pdf = n / wall_pdf * 60
-    out, wall_jpg, cpu_jpg = onestop(home, "scan", code, "--component", 2, *jpgs, "--yes", "--json")
-    ppm_jpg = n / wall_jpg * 60
+    raw_t, wall_pdf, wall_jpg, cpu_jpg = [], [], [], []
+    for rep in range(2):
+        raw_t.append(raw_run())
+        home, code = new_home(root, f"home-p2-{rep}")
+        out, w, _ = onestop(home, "scan", code, "--component", 1, scan_pdf, "--yes", "--json")
+        ours_pdf = Path(json.loads(out)["pdf"])
+        wall_pdf.append(w)
+        out, w, c = onestop(home, "scan", code, "--component", 2, *jpgs, "--yes", "--json")
+        wall_jpg.append(w)
+        cpu_jpg.append(c)
+    raw_ppm = n / min(raw_t) * 60
+    ppm_pdf = n / min(wall_pdf) * 60
+    ppm_jpg = n / min(wall_jpg) * 60
+    i = wall_jpg.index(min(wall_jpg))
+    wall_jpg, cpu_jpg = wall_jpg[i], cpu_jpg[i]
     ncpu = len(os.sched_getaffinity(0))
     if have_ocrmypdf:
         t = time.perf_counter()
@@ -221,15 +232,16 @@ def p4(root: Path):
            f"tesseract {m['child'] / 1024:.0f})", "—", "—", "≤ 600 MB", mb <= 600)
 
 
-def main():
+def main(argv: list[str]):
+    parts = {"p2": p2_p5, "p3": p3, "p4": p4}
     root = Path(tempfile.mkdtemp(prefix="onestop-bench-ocr-"))
     try:
-        p2_p5(root)
-        p3(root)
-        p4(root)
+        for name, fn in parts.items():
+            if not argv or name in argv:
+                fn(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])  # e.g. `bench_ocr.py p2` runs P2 and P5 only
