@@ -306,3 +306,12 @@ def test_files_uploaded_once_before_their_record(env, srv):
     assert res.stats["sent_by_kind"] == {"file": 1, "update": 1}
     assert srv.state.dossiers[codes[3]]["HoSoCoThanhPhanSoHoa"] == "1"
     assert_exactly_once(srv, db)
+
+
+def test_dates_are_vietnam_time_digits():
+    from onestop.sync.payloads import vn_time
+
+    assert vn_time("2026-11-22T08:05:09+07:00") == "20261122080509"
+    assert vn_time("2026-11-22T01:05:09+00:00") == "20261122080509"
+    assert vn_time("2026-12-31T20:00:00-05:00") == "20270101080000"
+    assert vn_time(None) == "" and vn_time("") == ""

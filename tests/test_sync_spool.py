@@ -105,3 +105,10 @@ def test_default_target_without_url_is_the_spool_in_the_data_home(home, run, db,
     assert r.exit_code == 0
     assert str(home / "spool") in r.stderr
     assert len(list((home / "spool").glob("*.json"))) == 2
+
+
+def test_from_spool_needs_an_address(home, run, tmp_path):
+    (tmp_path / "spool").mkdir()
+    r = run("sync", "--from-spool", tmp_path / "spool")
+    assert r.exit_code == 8
+    assert "ONESTOP_SYNC_URL" in r.stderr

@@ -26,6 +26,9 @@ def vn_time(value: str | None, tzname: str = "Asia/Ho_Chi_Minh") -> str:
     """An ISO timestamp of the database as ``yyyyMMddHHmmss`` in Vietnam time ("" for none)."""
     if not value:
         return ""
+    if len(value) == 25 and value.endswith("+07:00") and tzname == "Asia/Ho_Chi_Minh":
+        # stored already in Vietnam time (no DST since 1975): just the digits
+        return value[0:4] + value[5:7] + value[8:10] + value[11:13] + value[14:16] + value[17:19]
     dt = datetime.fromisoformat(value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=_zone(tzname))
