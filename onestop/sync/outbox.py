@@ -346,9 +346,10 @@ class OutboxSync:
         by_kind: dict[str, list] = {"file": [], "update": [], "step": []}
         for r in rows:
             if r[2] in by_kind:
-                (by_kind[r[2]] if r[1] not in blocked or r[2] == "file" else []).append(r)
-                if r[1] in blocked and r[2] != "file":
+                if r[1] in blocked and r[2] != "file":  # files may go ahead of their record
                     self.stats.held += 1
+                else:
+                    by_kind[r[2]].append(r)
             elif r[2] != "create":
                 self._mark([r], [(FAILED, f"loại mục không rõ: {r[2]}")], r[2], codes)
         self._files(by_kind["file"], codes, fresh=create_ids)
