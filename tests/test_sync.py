@@ -315,3 +315,23 @@ def test_dates_are_vietnam_time_digits():
     assert vn_time("2026-11-22T01:05:09+00:00") == "20261122080509"
     assert vn_time("2026-12-31T20:00:00-05:00") == "20270101080000"
     assert vn_time(None) == "" and vn_time("") == ""
+
+
+def test_counter_keeps_working_while_the_sync_runs(env, srv):
+    """Dossiers received during a run are sent by this run or the next, never lost or doubled."""
+    import threading
+
+    from onestop.db import connect
+
+    cfg, db = env
+    make_dossiers(db, cfg, 30, moves=False)
+    srv.state.delay = 0.01
+    done = {}
+    th = threading.Thread(target=lambda: done.setdefault("res", sync(cfg, connect(cfg.db_path))))
+    th.start()
+    make_dossiers(db, cfg, 10)
+    th.join()
+    assert done["res"].exit_code == 0
+    srv.state.delay = 0
+    assert sync(cfg, db).exit_code == 0
+    assert_exactly_once(srv, db)
