@@ -13,6 +13,7 @@ the next search, from ``dossiers.updated_at`` (indexed), so the counter's write 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -71,12 +72,17 @@ def fts_query(query: str) -> str:
     return " ".join(parts)
 
 
+@lru_cache(maxsize=65536)
+def _fold_word(w: str) -> str:
+    return fold(w)
+
+
 def snippet(text: str, terms: set[str], width: int = 14) -> str:
     """About ``width`` words of ``text`` around the densest match, matches wrapped in « »."""
     words = list(_WORD.finditer(text))
     if not words:
         return ""
-    hits = [i for i, w in enumerate(words) if fold(w.group()) in terms]
+    hits = [i for i, w in enumerate(words) if _fold_word(w.group()) in terms]
     if not hits:
         start = 0
     else:
@@ -104,13 +110,17 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
     rows = db.conn.execute(
         "SELECT rowid, kind, dossier_id, bm25(search_fts) AS score FROM search_fts WHERE search_fts MATCH ? "
         "ORDER BY score LIMIT ?", [q, limit]).fetchall()
+    page_ids = [r[0] for r in rows if r[1] == "page"]
+    pages = {}
+    if page_ids:
+        pages = {r[0]: r[1:] for r in db.conn.execute(
+            "SELECT p.id, d.code, f.component_n, p.n, f.path, p.text, d.applicant_name FROM archive_pages p "
+            "JOIN archive_files f ON f.id = p.file_id JOIN dossiers d ON d.id = f.dossier_id "
+            f"WHERE p.id IN ({', '.join('?' * len(page_ids))})", page_ids)}
     hits = []
     for rowid, kind, dossier_id, score in rows:
         if kind == "page":
-            r = db.conn.execute(
-                "SELECT d.code, f.component_n, p.n, f.path, p.text, d.applicant_name FROM archive_pages p "
-                "JOIN archive_files f ON f.id = p.file_id JOIN dossiers d ON d.id = f.dossier_id WHERE p.id = ?",
-                [rowid]).fetchone()
+            r = pages.get(rowid)
             if not r:
                 continue
             hits.append({"kind": "page", "code": r[0], "component": r[1], "page": r[2], "pdf": r[3],

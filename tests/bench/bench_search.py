@@ -26,6 +26,23 @@ EXTRA = ["Biên bản họp hội đồng khoa học", "Quyết định thành l
          "Phụ lục kèm theo", "Báo cáo tài chính năm 2025", "Giấy phép môi trường", "Sở Tài chính"]
 
 
+INITIALS = ["b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "p", "ph", "qu", "r",
+            "s", "t", "th", "tr", "v", "x", ""]
+RHYMES = ["a", "ai", "am", "an", "ang", "anh", "ao", "at", "ac", "ach", "e", "em", "en", "eng", "i", "ich", "im", "in",
+          "inh", "it", "o", "oi", "om", "on", "ong", "ot", "u", "ui", "um", "un", "ung", "ut", "uy", "ư", "ưa", "ưng",
+          "ươc", "ương"]
+TONES = ["", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323"]
+
+
+def vocabulary(rnd: random.Random) -> list[str]:
+    """Vietnamese-looking syllables in a Zipf order: the filler of OCRed pages beside the real phrases."""
+    import unicodedata
+
+    syl = [unicodedata.normalize("NFC", i + r[0] + t + r[1:]) for i in INITIALS for r in RHYMES for t in TONES]
+    rnd.shuffle(syl)
+    return syl
+
+
 def result(pid, what, value, baseline, ratio, target, ok):
     print(f"RESULT|{pid}|{what}|{value}|{baseline}|{ratio}|{target}|{'PASS' if ok else 'FAIL'}", flush=True)
 
@@ -45,6 +62,10 @@ def build(home: Path):
     sentences = LINES + [l for ls in SAMPLES.values() for l in ls] + EXTRA
     names = ["Nguyễn Văn An", "Trần Thị Bích Ngọc", "Lê Đức Thắng", "Phạm Thị Hoa", "Đặng Văn Đức", "Hoàng Minh Tâm"]
     rnd = random.Random(8)
+    vocab = vocabulary(rnd)
+    weights = [1 / (i + 1) for i in range(len(vocab))]
+    # Each file is one kind of document: its few typical sentences, then ordinary text.
+    doc_kinds = [rnd.sample(sentences, 4) for _ in range(25)]
     files = PAGES // PAGES_PER_FILE
     t = time.perf_counter()
     with transaction(db):
@@ -58,8 +79,14 @@ def build(home: Path):
             fid = db.conn.execute(
                 "INSERT INTO archive_files (dossier_id, component_n, path, sha256, size, pages, created_at) "
                 "VALUES (?, 1, ?, '', 0, ?, '2026-11-22')", [did, f"/bench/{did}.pdf", PAGES_PER_FILE]).lastrowid
+            kind = rnd.choice(doc_kinds)
             for n in range(1, PAGES_PER_FILE + 1):
-                text = "\n".join(rnd.choice(sentences) for _ in range(22))
+                filler = rnd.choices(vocab, weights, k=260)
+                lines = [" ".join(filler[i:i + 13]) for i in range(0, len(filler), 13)]
+                lines[rnd.randrange(len(lines))] = rnd.choice(kind)
+                if n == 1:
+                    lines[0:0] = kind[:2]
+                text = "\n".join(lines)
                 pid = db.conn.execute("INSERT INTO archive_pages (file_id, n, text, confidence) VALUES (?, ?, ?, 95)",
                                       [fid, n, text]).lastrowid
                 search.index_page(db, pid, did, text)
