@@ -228,3 +228,11 @@ def test_unknown_dossier_and_component(run, code, three):
 def test_device_without_sane_says_so(run, code):
     r = run("scan", code, "--component", 1, "--device", "auto", "--yes")
     assert r.exit_code == 24 and "scanimage" in r.stderr and "sane-utils" in r.stderr
+
+
+def test_ocr_timeout_fails_cleanly(run, db, cfg, home, code, three):
+    (home / "onestop.toml").write_text("[scan]\nocr_timeout = 0.01\n")
+    r = run("scan", code, "--component", 1, *three, "--yes", "--json")
+    assert r.exit_code == 23, r.output
+    assert "quá 0 giây" in r.stderr or "ocr_timeout" in r.stderr
+    assert stored(db) == 0 and archive_files(cfg) == []

@@ -84,3 +84,10 @@ def test_cli_json(run, corpus):
     hits = json.loads(r.stdout)
     assert hits[0]["page"] == 2 and "«Điều» «lệ»" in hits[0]["snippet"]
     assert set(hits[0]) == {"kind", "code", "component", "page", "pdf", "applicant_name", "score", "snippet"}
+
+
+def test_cli_plain_lines_when_piped(run, corpus):
+    r = run("search", "tru so")
+    assert r.exit_code == 0
+    code, comp, page, snip = r.stdout.splitlines()[0].split("\t")
+    assert (code, comp, page) == (corpus[0], "1", "2") and "«Trụ» «sở»" in snip

@@ -155,7 +155,5 @@ def check(json_: bool = JSON,
         info(t(f"Đã kiểm tra {rep['files']} tệp: {len(rep['problems'])} vấn đề.",
                f"Checked {rep['files']} files: {len(rep['problems'])} problems."))
     if not rep["ok"]:
-        if json_:
-            raise typer.Exit(10)
         raise CheckFailed(f"Kho lưu trữ có {len(rep['problems'])} vấn đề (xem ở trên).",
                           f"The archive has {len(rep['problems'])} problems (see above).")
