@@ -71,23 +71,42 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
     if src.pdf_text is not None:
         return PageResult(n=n, source=src.label, text=ocr.nfc_lines(src.pdf_text), confidence=None,
                           embedded=(src.path, src.index))
-    im = imaging.decode(src, workdir)
-    gray = im.convert("L") if im.mode != "L" else im
     dpi = src.dpi or imaging.RASTER_DPI
     scale = min(1.0, imaging.OCR_MAX_DPI / dpi)
     slots = engine_slots or contextlib.nullcontext()
+    # A scanner's JPEG file needs no full decode unless the page must be turned or deskewed:
+    # a reduced preview measures it, and tesseract reads the file itself.
+    direct = src.fmt == "JPEG" and src.jpeg is not None and src.index == 0 and scale == 1
+    if direct:
+        im = imaging.preview(src)
+        full: list = []
+    else:
+        im = imaging.decode(src, workdir)
+        full = [im]
+    small = im.convert("L") if im.mode != "L" else im
+
+    def gray():
+        if not full:
+            full.append(imaging.decode(src, workdir))
+        g = full[0]
+        return g.convert("L") if g.mode != "L" else g
 
     def attempt(clockwise: int):
-        angle = imaging.deskew_angle(imaging.turn(gray, clockwise))
-        page = imaging.straighten(gray, clockwise, angle)
-        if scale < 1:
-            from PIL import Image
+        angle = imaging.deskew_angle(imaging.turn(small, clockwise))
+        if direct and clockwise == 0 and angle == 0:
+            path = src.path
+        else:
+            page = imaging.straighten(gray(), clockwise, angle)
+            if scale < 1:
+                from PIL import Image
 
-            page = page.resize((round(page.width * scale), round(page.height * scale)), Image.LANCZOS)
-        path = workdir / f"p{n:04d}-{clockwise}.pgm"
-        page.save(path)
+                page = page.resize((round(page.width * scale), round(page.height * scale)), Image.LANCZOS)
+            # Uncompressed TIFF: the fastest format for tesseract to read (PGM parsing is ~10% slower).
+            path = workdir / f"p{n:04d}-{clockwise}.tif"
+            page.save(path, dpi=(round(dpi * scale), round(dpi * scale)))
         with slots:
-            res = ocr.recognise(path, round(dpi * scale), lang=lang, source=src.label, timeout=timeout, workdir=workdir)
+            res = ocr.recognise(path, round(dpi * scale), lang=lang, source=src.label, timeout=timeout,
+                                workdir=workdir, name=f"p{n:04d}-{clockwise}")
         return clockwise, angle, path, res
 
     rot, angle, path, res = attempt(src.rotate)
@@ -391,7 +410,8 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
                             None, None, {"component": comp["n"], "file_id": fid, "sha256": sha})
             dossiers._outbox(db, d["id"], "file", fid, dossiers.iso(stamp))
     except BaseException:
-        # The PDF stays: like a crash after the rename, `check` reports it and a rescan overwrites it.
+        # No row points to the new PDF: remove it, so a failed scan stores nothing.
+        path.unlink(missing_ok=True)
         raise
     moved = []
     if from_inbox or any(_inside(f, inbox_dir(cfg)) for f in files):

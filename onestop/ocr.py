@@ -107,9 +107,9 @@ class OcrResult:
 
 
 def recognise(image: Path, dpi: int, *, lang: str = LANG, source: str = "", timeout: float = DEFAULT_TIMEOUT,
-              workdir: Path | None = None) -> OcrResult:
+              workdir: Path | None = None, name: str | None = None) -> OcrResult:
     """OCR one page image: plain text, mean confidence and a text-only PDF page in one tesseract run."""
-    out = (workdir or image.parent) / (image.stem + "_ocr")
+    out = (workdir or image.parent) / ((name or image.stem) + "_ocr")
     _run(["tesseract", str(image), str(out), "-l", lang, "--dpi", str(dpi), "-c", "textonly_pdf=1",
           "pdf", "txt", "tsv"], source or image.name, timeout)
     pdf = out.with_suffix(".pdf").read_bytes()
