@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlite_utils import Database
+from onestop.db import Database
 
 from onestop.config import Config
 
