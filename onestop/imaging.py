@@ -370,13 +370,19 @@ def deskew_angle(gray, *, limit: float = 6.0) -> float:
     if ink.histogram()[255] < 50:
         return 0.0
 
-    def score(a: float) -> float:
-        r = ink.rotate(a, resample=Image.BILINEAR, fillcolor=0)
-        prof = r.resize((1, r.height), Image.BOX).tobytes()
-        return sum((prof[i + 1] - prof[i]) ** 2 for i in range(len(prof) - 1))
+    def scorer(img):
+        def score(a: float) -> float:
+            r = img.rotate(a, resample=Image.BILINEAR, fillcolor=0)
+            prof = r.resize((1, r.height), Image.BOX).tobytes()
+            return sum((prof[i + 1] - prof[i]) ** 2 for i in range(len(prof) - 1))
+        return score
 
-    best = max(range(-int(limit), int(limit) + 1), key=score)
-    fine = max((best + a / 10 for a in range(-6, 7)), key=score)
+    # Whole degrees on a coarser copy, then tenths around the best on the finer one.
+    coarse = ink.resize((max(1, ink.width * 2 // 3), max(1, ink.height * 2 // 3)), Image.BOX)
+    best = max(range(-int(limit), int(limit) + 1), key=scorer(coarse))
+    score = scorer(ink)
+    mid = max((best + a / 5 for a in range(-3, 4)), key=score)
+    fine = max((mid - 0.1, mid, mid + 0.1), key=score)
     return round(fine, 2) if abs(fine) >= 0.15 else 0.0
 
 
