@@ -89,3 +89,21 @@ def test_unreadable_pdf_is_reported(run, db, cfg, code, pages2):
     db.execute("UPDATE archive_files SET size = ?, sha256 = ?", [len(junk), hashlib.sha256(junk).hexdigest()])
     rc, rep = _check(run)
     assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["unreadable"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_nothing_half_written(db, cfg, code, tmp_path):
+    import signal
+    import time
+
+    files = [str(save(numbered(i), tmp_path / f"c{i:02d}.png")) for i in range(1, 13)]
+    p = subprocess.Popen([sys.executable, "-m", "onestop", "scan", code, "--component", "1", *files, "--yes"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    time.sleep(0.8)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Ctrl-C" in err
+    assert not [q for q in cfg.archive_dir.rglob("*") if q.is_file()] if cfg.archive_dir.exists() else True
+    assert db.execute("SELECT count(*) FROM archive_files").fetchone() == (0,)
+    assert db.execute("SELECT digitized FROM dossier_components WHERE n = 1").fetchone() == (0,)
