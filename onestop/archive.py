@@ -287,7 +287,7 @@ def _component(db: Database, dossier_id: int, n: int | None, code: str) -> dict:
 
 def inbox_dir(cfg: Config) -> Path:
     p = cfg.get("scan.inbox") or ""
-    return Path(os.path.expanduser(p)) if p else cfg.home / "inbox"
+    return (Path(os.path.expanduser(p)) if p else cfg.home / "inbox").resolve()
 
 
 def inbox_files(cfg: Config, *, settle: float | None = None) -> list[Path]:
@@ -370,7 +370,7 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
     sha = hashlib.sha256(pdf).hexdigest()
-    folder = cfg.archive_dir / _safe(code)
+    folder = cfg.archive_dir.resolve() / _safe(code)
     path = _free_path(db, folder / f"{_safe(code)}_{component_code(comp)}_{stamp:%Y%m%d}.pdf")
     _atomic_write(path, pdf)
     if os.environ.get(FAULT_ENV) == "scan-after-rename":
@@ -497,7 +497,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
     for r in rows:
         n += 1
         p = Path(r["path"])
-        known.add(str(p.resolve()) if p.exists() else str(p))
+        known.add(str(p.resolve()))
         base = {"code": r["code"], "component": r["component_n"], "path": r["path"], "file_id": r["id"]}
         if not p.exists():
             problems.append(dict(base, kind="missing",
