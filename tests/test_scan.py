@@ -236,3 +236,22 @@ def test_ocr_timeout_fails_cleanly(run, db, cfg, home, code, three):
     assert r.exit_code == 23, r.output
     assert "quá 0 giây" in r.stderr or "ocr_timeout" in r.stderr
     assert stored(db) == 0 and archive_files(cfg) == []
+
+
+def test_pdf_page_rotate_is_honoured(run, db, cfg, tmp_path):
+    """A scanner PDF that shows its sideways JPEG upright with /Rotate: OCRed upright, JPEG kept."""
+    from pages import rotate
+
+    code = new_dossier(db, cfg)
+    src = tmp_path / "raw.pdf"
+    rotate(numbered(1), 90).save(src, "PDF", resolution=200)  # pixels turned counter-clockwise
+    w = PdfWriter(clone_from=src)
+    w.pages[0].rotate(90)  # the viewer turns it back clockwise
+    fixed = tmp_path / "rotated.pdf"
+    w.write(fixed)
+    r = run("scan", code, "--component", 1, fixed, "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    [p] = json.loads(r.stdout)["pages"]
+    assert p["rotated"] == 90 and "Trang số 1" in p["text"]
+    page = PdfReader(json.loads(r.stdout)["pdf"]).pages[0]
+    assert "Trang số 1" in page.extract_text() and float(page.mediabox.width) > float(page.mediabox.height)
