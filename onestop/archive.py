@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +35,6 @@ from onestop import imaging, ocr
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop.errors import InvalidInput, NotFound, ScanRejected, StorageError
-from onestop.text import fold
 
 REPO_SCANS = Path(__file__).resolve().parent.parent / "scans"
 LOW_CONFIDENCE = 75.0   # below this mean word confidence, ask tesseract's OSD whether the page is turned

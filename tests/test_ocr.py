@@ -6,7 +6,6 @@ Pages are A6 at 200 dpi with ten lines, so the whole file runs in well under a m
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 

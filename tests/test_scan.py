@@ -4,7 +4,6 @@ every kind of bad input (exit code, message naming the file, nothing stored, inb
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import struct
@@ -12,7 +11,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from pages import cer, jpeg_bytes, new_dossier, numbered, render, save
