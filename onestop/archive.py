@@ -34,6 +34,7 @@ from sqlite_utils import Database
 from onestop import imaging, ocr
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
+from onestop import errors
 from onestop.errors import InvalidInput, NotFound, ScanRejected, StorageError
 
 REPO_SCANS = Path(__file__).resolve().parent.parent / "scans"
@@ -438,7 +439,7 @@ def _free_path(db: Database, path: Path) -> Path:
 
 # ---------------------------------------------------------------- scanner (SANE)
 
-SCANNER_UNAVAILABLE = 24
+SCANNER_UNAVAILABLE = errors.SCANNER_UNAVAILABLE
 
 
 def scan_device(cfg: Config, device: str, workdir: Path) -> list[Path]:

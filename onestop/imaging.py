@@ -14,12 +14,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onestop import errors
 from onestop.errors import ScanRejected
 
 # Exit codes of the scan command (docs/exit-codes.md); 9 = the file itself cannot be used.
 FILE_REJECTED = 9
-LOW_DPI = 21
-PAGE_COUNT = 22
+LOW_DPI = errors.SCAN_LOW_DPI
+PAGE_COUNT = errors.SCAN_PAGE_COUNT
 
 ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG", "TIFF")
 ALLOWED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".pdf")

@@ -14,10 +14,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from onestop import errors
 from onestop.errors import ScanRejected
 from onestop.text import nfc
 
-OCR_FAILED = 23  # exit code: tesseract missing, crashed or timed out (docs/exit-codes.md)
+OCR_FAILED = errors.OCR_FAILED  # tesseract missing, crashed or timed out (docs/exit-codes.md)
 
 LANG = "vie"
 DEFAULT_TIMEOUT = 120.0
