@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from sqlite_utils import Database
+from onestop.db import Database
 
 from onestop import imaging, ocr
 from onestop.config import Config
@@ -182,8 +182,8 @@ def placement(w: int, h: int, clockwise: int, deskew: float, page_w: float, page
 def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -> bytes:
     """One PDF: each page's image under its invisible text layer; embedded-text pages copied as is."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, StreamObject,
-                               TextStringObject)
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
+                               StreamObject)
 
     writer = PdfWriter()
     readers: dict[Path, PdfReader] = {}
@@ -243,29 +243,18 @@ def component_code(comp: dict) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename, fsync the folder."""
+    """Write the archive PDF crash-safely; a failure is a StorageError that says nothing was stored."""
+    from onestop.files import write_atomic
+
     ensure_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise StorageError(
-                f"Không ghi được tệp lưu trữ {path}: {e.strerror or e}. Kiểm tra dung lượng/quyền thư mục rồi quét lại; "
-                f"chưa có gì được lưu, tệp trong hộp thư quét vẫn giữ nguyên.",
-                f"Cannot write the archive file {path}: {e}. Check disk space and permissions, then scan again; "
-                f"nothing was stored and inbox files are untouched.") from e
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+        write_atomic(path, data)
+    except OSError as e:
+        raise StorageError(
+            f"Không ghi được tệp lưu trữ {path}: {e.strerror or e}. Kiểm tra dung lượng/quyền thư mục rồi quét lại; "
+            f"chưa có gì được lưu, tệp trong hộp thư quét vẫn giữ nguyên.",
+            f"Cannot write the archive file {path}: {e}. Check disk space and permissions, then scan again; "
+            f"nothing was stored and inbox files are untouched.") from e
 
 
 def _component(db: Database, dossier_id: int, n: int | None, code: str) -> dict:

@@ -11,7 +11,6 @@ component per dossier (digitized or not). Not for production data: applicants ar
 from __future__ import annotations
 
 import random
-import sqlite3
 import time as _time
 from datetime import date, datetime, timedelta
 from pathlib import Path

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from sqlite_utils import Database
+from onestop.db import Database
 
 from onestop.text import fold, nfc
 

@@ -1,10 +1,8 @@
 """Two counters (two OS processes) on one database never get the same code, and leave no gap."""
 
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 SCRIPT = r"""
 import os, sys

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 PROC = "1.003584"
 RECEIVE = [sys.executable, "-m", "onestop", "receive", "-p", PROC, "--name", "Nguyễn Văn An", "--id",

@@ -18,7 +18,6 @@ def _interactive() -> bool:
 
 def _pick_procedure(db, query: str | None) -> str:
     from onestop import catalog
-    from onestop.errors import InvalidInput
 
     while True:
         q = query or typer.prompt(t("Thủ tục (mã hoặc từ khóa, vd. 'dang ky to chuc khcn')",

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import shutil
 import sqlite3
-from collections import Counter
 from pathlib import Path
 
-from onestop.sync.outbox import ALREADY, FAILED, SENT, Stats, Unreachable, send_items, send_steps
-from onestop.sync.payloads import SPOOL_URL, step_key
+from onestop.files import copy_atomic
+from onestop.sync.outbox import ALREADY, SENT, Stats, Unreachable, send_items, send_steps
+from onestop.sync.payloads import SPOOL_URL
 from onestop.sync.transport import Rejected, Temporary
 
 log = logging.getLogger("onestop.sync")
@@ -33,24 +31,10 @@ log = logging.getLogger("onestop.sync")
 BATCH = re.compile(r"^(\d{6,})-([A-Za-z]+)\.json$")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        if durable:
-            f.flush()
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
-    if durable:
-        _fsync_dir(path.parent)
+    from onestop.files import write_atomic
+
+    write_atomic(path, data, durable=durable)
 
 
 def batch_files(folder: Path) -> list[Path]:
@@ -108,12 +92,7 @@ class SpoolTransport:
         else:
             dest = self.folder / "files" / f"{sha256}{Path(path).suffix or '.pdf'}"
             if not dest.exists():
-                tmp = dest.with_name(f".{dest.name}.tmp")
-                with open(path, "rb") as src, open(tmp, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, dest)
+                copy_atomic(Path(path), dest)
             ref = f"files/{dest.name}"
         self._batch("upload", {"service": "upload", "data": [{"MaHoSo": code, "sha256": sha256, "file": ref}]})
         return {"error_code": 0, "IdTepTin": SPOOL_URL + sha256, "DuongDan": SPOOL_URL + sha256, "sha256": sha256}

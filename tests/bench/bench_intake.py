@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, VENV_BIN, interleaved, result  # noqa: E402
+from common import VENV_BIN, interleaved, result  # noqa: E402
 
 N_DB = 100_000
 N_BULK = 10_000
