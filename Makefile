@@ -21,8 +21,9 @@ system-deps:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip >/dev/null 2>&1 || true
-	# compat mode: a plain .pth path instead of an import hook (saves ~10 ms at every command)
-	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat
+	# compat mode: a plain .pth path instead of an import hook (saves ~10 ms at every command);
+	# setuptools calls it transitional, so fall back to the default editable mode when it is gone.
+	$(PIP) install -q -e '.[test]' --config-settings editable_mode=compat 2>/dev/null || $(PIP) install -q -e '.[test]'
 	$(PY) -m compileall -q onestop
 	@touch $(STAMP)
 
