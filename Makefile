@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # chromium: the supervisors' HTML report is checked in a headless browser by the tests
 DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium
-BENCH_DEBS := ocrmypdf
+BENCH_DEBS := ocrmypdf sqlite3
 
 .PHONY: install system-deps demo test bench clean
 
