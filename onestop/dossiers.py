@@ -300,7 +300,7 @@ def _result(d: dict) -> dict:
             "receipt": d.get("receipt_path", ""), "procedure": d["procedure_code"], "book_no": d["book_no"]}
 
 
-def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = True) -> dict:
+def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = True, renderer=None) -> dict:
     """Register a dossier at the counter.
 
     Complete → status 2, a new dossier code, the appointment date and the receipt (Mẫu 01).
@@ -313,11 +313,18 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     if missing:
         return _guidance(db, cfg, base, missing, at, officer, render=render)
     _check_agency(cfg)
-    with transaction(db):
-        d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)))
-        if render:
-            d["receipt_path"] = str(_render_receipt(cfg, d, at))
-            db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [d["receipt_path"], d["id"]])
+    receipt = None
+    try:
+        with transaction(db):
+            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)))
+            if render:
+                receipt = _render_receipt(cfg, d, at, renderer)
+                d["receipt_path"] = str(receipt)
+                db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [d["receipt_path"], d["id"]])
+    except BaseException:
+        if receipt is not None:  # the code was not committed: its receipt must not linger
+            Path(receipt).unlink(missing_ok=True)
+        raise
     return _result(d)
 
 
@@ -346,11 +353,13 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     return out
 
 
-def _render_receipt(cfg: Config, dossier: dict, at: datetime) -> Path:
-    from onestop.forms import render_receipt
-
+def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None) -> Path:
     path = _form_path(cfg, at, f"{dossier['code']}_Mau01.pdf")
     try:
+        if renderer is not None:
+            return Path(renderer.render("render_receipt", dossier, _form_context(cfg), path))
+        from onestop.forms import render_receipt
+
         return render_receipt(dossier, _form_context(cfg), path)
     except OSError as e:
         path.unlink(missing_ok=True)

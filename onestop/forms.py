@@ -21,6 +21,7 @@ import io
 import json
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -108,6 +109,14 @@ def font_path(filename: str) -> Path:
     )
 
 
+def warm_up() -> None:
+    """Load the PDF engine, the fonts and the QR encoder (see onestop/prerender.py)."""
+    import reportlab.pdfgen.canvas  # noqa: F401
+
+    _ensure_fonts()
+    _qr_matrix("warm-up")
+
+
 def _ensure_fonts() -> None:
     """Parse and register the TrueType fonts once per process (reportlab subsets on save)."""
     global _fonts_ready
@@ -123,7 +132,9 @@ def _ensure_fonts() -> None:
     _fonts_ready = True
 
 
+@lru_cache(maxsize=4096)
 def _width(text: str, font: str, size: float) -> float:
+    # Memoised: wrapping measures word by word, and the receipt's two copies repeat every word.
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     return stringWidth(text, font, size)

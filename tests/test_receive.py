@@ -181,3 +181,16 @@ def test_receive_many_is_all_or_nothing(cfg, db):
     out = dossiers.receive_many(db, cfg, good)
     assert [o["code"][-4:] for o in out] == ["0001", "0002", "0003", "0004", "0005"]
     assert count(db, "outbox") == 10
+
+
+def test_receipt_is_the_same_with_or_without_the_prerender_helper(run, monkeypatch):
+    a = receive(run, "--at", "2026-11-23 09:15")
+    monkeypatch.setenv("ONESTOP_NO_PRERENDER", "1")
+    b = receive(run, "--at", "2026-11-23 09:16")
+
+    def text(p):
+        return " ".join("".join(pg.extract_text() for pg in pypdf.PdfReader(p).pages).split())
+
+    ta, tb = text(a["receipt"]), text(b["receipt"])
+    assert a["code"] in ta and b["code"] in tb
+    assert ta.replace(a["code"], "X").replace("09 giờ 15", "T") == tb.replace(b["code"], "X").replace("09 giờ 16", "T")

@@ -72,6 +72,20 @@ def receive(
 
       onestop receive -p "dang ky to chuc khcn" --qr "001085012345||Nguyễn Văn An|01011985|Nam|Hà Nội|01012022"
     """
+    from onestop.prerender import Renderer
+
+    # Warm the PDF engine in a helper process while we validate and allocate the code (P1).
+    renderer = Renderer.start() if (json_ or not _interactive()) and refuse is None else None
+    try:
+        _receive(procedure, name, id_, id_type, qr, phone, email, address, authorised, all_components, component,
+                 pages, at, channel, post, sets, refuse, print_, ask, json_, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _receive(procedure, name, id_, id_type, qr, phone, email, address, authorised, all_components, component,
+             pages, at, channel, post, sets, refuse, print_, ask, json_, renderer):
     from onestop import dossiers
     from onestop.errors import InvalidInput
     from onestop.output import emit_json, info
@@ -152,7 +166,7 @@ def receive(
         comps = []
     req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=comps, pages=page_map,
                                   at=when, channel=channel, delivery="1" if post else "0", sets=sets)
-    res = dossiers.receive(db, cfg, req)
+    res = dossiers.receive(db, cfg, req, renderer=renderer)
     if res["status"] == "2" and print_:
         _print_pdf(res["receipt"])
     if json_:

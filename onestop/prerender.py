@@ -1,0 +1,104 @@
+"""Overlap the receipt's PDF engine start-up with the rest of ``onestop receive``.
+
+Loading reportlab and the fonts costs about as much as everything else the command does, and a
+citizen is waiting. A forked helper process loads them while the parent validates the request and
+allocates the code; the parent then hands it the dossier and waits for the file. Any trouble with
+the helper (no fork, it died, it failed) falls back to rendering in-process, so the receipt never
+depends on it and errors keep their normal messages.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+
+_IDLE_LIMIT_S = 120  # a helper whose parent never sends a job nor closes the pipe exits by itself
+
+
+def _read_all(fd: int, timeout: float | None) -> bytes:
+    chunks = []
+    while True:
+        if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+            return b""
+        b = os.read(fd, 1 << 16)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+class Renderer:
+    """Render forms in a pre-warmed child process when possible."""
+
+    def __init__(self):
+        self.pid: int | None = None
+        self._jobs = self._results = -1
+
+    @classmethod
+    def start(cls) -> "Renderer":
+        """Fork the helper; returns an in-process renderer where fork is unavailable."""
+        self = cls()
+        if not hasattr(os, "fork") or os.environ.get("ONESTOP_NO_PRERENDER"):
+            return self
+        jobs_r, jobs_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (jobs_r, jobs_w, res_r, res_w):
+                os.close(fd)
+            return self
+        if pid == 0:  # the helper
+            status = 0
+            try:
+                os.close(jobs_w)
+                os.close(res_r)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and reaps us
+                from onestop import forms
+
+                forms.warm_up()
+                data = _read_all(jobs_r, _IDLE_LIMIT_S)
+                if data:
+                    name, args = pickle.loads(data)
+                    getattr(forms, name)(*args)
+                    os.write(res_w, b"ok")
+            except BaseException:  # noqa: BLE001 - the parent renders in-process instead
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(jobs_r)
+        os.close(res_w)
+        self.pid, self._jobs, self._results = pid, jobs_w, res_r
+        return self
+
+    def render(self, name: str, *args):
+        """Call ``onestop.forms.<name>(*args)``, in the helper if it is there; returns its result path."""
+        if self.pid is not None:
+            try:
+                os.write(self._jobs, pickle.dumps((name, args)))
+                os.close(self._jobs)
+                self._jobs = -1
+                ok = _read_all(self._results, None) == b"ok"
+            except OSError:
+                ok = False
+            self.close()
+            if ok:
+                return args[-1]
+        from onestop import forms
+
+        return getattr(forms, name)(*args)
+
+    def close(self) -> None:
+        """Release the helper (idempotent)."""
+        for attr in ("_jobs", "_results"):
+            fd = getattr(self, attr)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, attr, -1)
+        if self.pid is not None:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = None
