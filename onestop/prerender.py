@@ -15,6 +15,7 @@ import select
 import signal
 
 _IDLE_LIMIT_S = 120  # a helper whose parent never sends a job nor closes the pipe exits by itself
+_RENDER_LIMIT_S = 20  # a helper that does not answer by then is killed; the parent renders itself
 
 
 def _read_all(fd: int, timeout: float | None) -> bytes:
@@ -79,9 +80,14 @@ class Renderer:
                 os.write(self._jobs, pickle.dumps((name, args)))
                 os.close(self._jobs)
                 self._jobs = -1
-                ok = _read_all(self._results, None) == b"ok"
+                ok = _read_all(self._results, _RENDER_LIMIT_S) == b"ok"
             except OSError:
                 ok = False
+            if not ok:
+                try:
+                    os.kill(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.close()
             if ok:
                 return args[-1]
