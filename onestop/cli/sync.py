@@ -78,8 +78,8 @@ def status(json_: bool = JSON):
     if json_:
         emit_json(st)
         return
-    typer.echo(t(f"Chờ gửi: {st['pending_total']} ", f"Pending: {st['pending_total']} ")
-               + "(" + ", ".join(f"{k} {v}" for k, v in sorted(st["pending"].items())) + ")")
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(st["pending"].items()))
+    typer.echo(t(f"Chờ gửi: {st['pending_total']}", f"Pending: {st['pending_total']}") + (f" ({kinds})" if kinds else ""))
     lr = st["last_run"]
     if lr:
         typer.echo(t(f"Lần chạy gần nhất: {lr['started_at']} → {lr['target']}: đã gửi {lr['sent']}, có sẵn {lr['already']}, "
