@@ -8,7 +8,8 @@ between rename and commit leaves an orphan PDF that ``onestop check`` reports an
 the same scan overwrites.
 
 Each PDF page is the scanner's image (JPEG data kept as is; rotation and deskew are applied by the
-placement matrix) under tesseract's invisible text layer (``textonly_pdf=1``), as OCRmyPDF does.
+placement matrix) under an invisible text layer built from tesseract's TSV words in its glyph-less
+font, as tesseract's ``textonly_pdf`` renderer and OCRmyPDF write it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class PageResult:
     colour: bool = False
     width: int = 0
     height: int = 0
-    text_pdf: bytes = b""                 # tesseract's text-only page
+    text_layer: bytes = b""               # the invisible text layer's content stream (ocr.text_layer)
+    page_size: tuple[float, float] = (0.0, 0.0)  # points
     image: imaging.Encoded | None = None
     embedded: tuple[Path, int] | None = None  # (pdf, page index) kept as is
 
@@ -66,7 +68,8 @@ class PageResult:
 # ---------------------------------------------------------------- per-page processing
 
 def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: float, rotate_threshold: float,
-                 lang: str = ocr.LANG, engine_slots=None) -> PageResult:
+                 lang: str = ocr.LANG, engine_slots=None, encoder: ThreadPoolExecutor | None = None,
+                 prepared: Callable[[], None] | None = None) -> PageResult:
     """Decode, turn upright, deskew and OCR one page."""
     if src.pdf_text is not None:
         return PageResult(n=n, source=src.label, text=ocr.nfc_lines(src.pdf_text), confidence=None,
@@ -104,11 +107,16 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
             # Uncompressed TIFF: the fastest format for tesseract to read (PGM parsing is ~10% slower).
             path = workdir / f"p{n:04d}-{clockwise}.tif"
             page.save(path, dpi=(round(dpi * scale), round(dpi * scale)))
+        if prepared is not None:
+            prepared()  # this page waits for an engine now: the next one may be prepared
         with slots:
             res = ocr.recognise(path, round(dpi * scale), lang=lang, source=src.label, timeout=timeout,
                                 workdir=workdir, name=f"p{n:04d}-{clockwise}")
         return clockwise, angle, path, res
 
+    # The PDF image does not depend on the OCR: encode it while the engine runs (not after the last page).
+    # (Only for the reduced JPEG preview: a full-size page is encoded after its OCR copy is freed, P4.)
+    encoded = encoder.submit(imaging.encode, src, im) if encoder is not None and direct else None
     rot, angle, path, res = attempt(src.rotate)
     if res.confidence is None or res.confidence < LOW_CONFIDENCE or res.vertical > 0.5:
         # Upside-down pages OCR badly and sideways ones come out as vertical lines: only then
@@ -119,35 +127,79 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
             alt = attempt((src.rotate + turn_cw) % 360)
             if (alt[3].confidence or 0) >= (res.confidence or 0) or (res.vertical > 0.5 and alt[3].vertical < 0.5):
                 rot, angle, path, res = alt
-    enc = imaging.encode(src, im)
+    enc = encoded.result() if encoded is not None else imaging.encode(src, im)
     return PageResult(n=n, source=src.label, text=res.text, confidence=res.confidence, rotated=rot, deskew=angle,
-                      dpi=dpi, colour=enc.colour, width=enc.width, height=enc.height, text_pdf=res.pdf, image=enc)
+                      dpi=dpi, colour=enc.colour, width=enc.width, height=enc.height, text_layer=res.layer, page_size=res.page_size,
+                      image=enc)
 
 
 def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_threshold: float,
                   progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> list[PageResult]:
-    """All pages, in page order: one single-threaded tesseract per core at any time, and one more
-    thread so the next page is decoded and deskewed while the engines run (both cores stay busy)."""
-    if any(s.pdf_text is None for s in sources):
-        ocr.check_engine()
+    """All pages, in page order: one single-threaded tesseract per core at any time, and as many
+    pages again decoded and deskewed ahead, so an engine that finishes starts its next page at once."""
     total = len(sources)
     done = 0
     jobs = jobs or ocr.workers()
-    slots = threading.BoundedSemaphore(jobs)
     with tempfile.TemporaryDirectory(prefix="onestop-scan-") as tmp:
-        pool = ThreadPoolExecutor(max_workers=jobs + 1)
+        # Up to ``jobs`` pages prepared ahead: engines tend to finish together, and each one freed
+        # must find its next page ready (one page ahead left a gap of a page's preparation).
+        pool = ThreadPoolExecutor(max_workers=2 * jobs)
+        encoder = ThreadPoolExecutor(max_workers=jobs)
         try:
-            futs = [pool.submit(process_page, s, i + 1, Path(tmp), timeout=timeout, rotate_threshold=rotate_threshold,
-                                engine_slots=slots) for i, s in enumerate(sources)]
+            # The engine check (tesseract and its 'vie' data) runs while the first pages are decoded;
+            # no engine starts before it has passed, and its error is the scan's error.
+            checked = encoder.submit(ocr.check_engine) if any(s.pdf_text is None for s in sources) else None
+            slots = _EngineSlots(jobs, checked)
+            # At most ``jobs`` pages are being prepared at once: at the start the first pages get the
+            # cores, and the engines start sooner; afterwards the extra thread prepares the next page.
+            preparing = threading.BoundedSemaphore(jobs)
+
+            def page(s, n):
+                preparing.acquire()
+                once = threading.Lock()
+
+                def prepared():
+                    if once.acquire(blocking=False):
+                        preparing.release()
+                try:
+                    return process_page(s, n, Path(tmp), timeout=timeout, rotate_threshold=rotate_threshold,
+                                        engine_slots=slots, encoder=encoder, prepared=prepared)
+                finally:
+                    prepared()
+
+            futs = [pool.submit(page, s, i + 1) for i, s in enumerate(sources)]
+            if checked is not None:
+                checked.result()
             results = []
             for f in futs:
                 results.append(f.result())
+                if not done:
+                    import pypdf  # noqa: F401  (build_pdf's import, done while the engines still run)
                 done += 1
                 if progress:
                     progress(done, total)
             return results
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            encoder.shutdown(wait=True, cancel_futures=True)
+
+
+class _EngineSlots:
+    """At most ``n`` tesseract processes at a time, none before the engine check has passed."""
+
+    def __init__(self, n: int, checked):
+        self._sem = threading.BoundedSemaphore(n)
+        self._checked = checked
+
+    def __enter__(self):
+        if self._checked is not None:
+            self._checked.result()
+        self._sem.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self._sem.release()
+        return False
 
 
 # ---------------------------------------------------------------- the PDF
@@ -187,6 +239,7 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
 
     writer = PdfWriter()
     readers: dict[Path, PdfReader] = {}
+    font = None  # the glyph-less text font, one object shared by every page
     for r in results:
         if r.embedded:
             path, idx = r.embedded
@@ -194,7 +247,8 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
                 readers[path] = PdfReader(path)
             writer.add_page(readers[path].pages[idx])
             continue
-        page = writer.add_page(PdfReader(io.BytesIO(r.text_pdf)).pages[0])
+        pw, ph = r.page_size
+        page = writer.add_blank_page(pw, ph)
         enc = r.image
         img = StreamObject()
         img._data = enc.data
@@ -210,18 +264,16 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
                 NameObject("/Predictor"): NumberObject(15), NameObject("/Colors"): NumberObject(3 if enc.colourspace == "/DeviceRGB" else 1),
                 NameObject("/BitsPerComponent"): NumberObject(enc.bpc), NameObject("/Columns"): NumberObject(enc.width)})
         ref = writer._add_object(img)
-        res = page[NameObject("/Resources")].get_object() if "/Resources" in page else DictionaryObject()
-        xo = res.get("/XObject")
-        xo = xo.get_object() if xo is not None else DictionaryObject()
-        xo[NameObject("/OnestopScan")] = ref
-        res[NameObject("/XObject")] = xo
+        res = DictionaryObject({NameObject("/XObject"): DictionaryObject({NameObject("/OnestopScan"): ref})})
+        if r.text_layer:
+            if font is None:
+                font = _text_font(writer)
+            res[NameObject("/Font")] = DictionaryObject({NameObject("/f-0-0"): font})
         page[NameObject("/Resources")] = res
         pw, ph = float(page.mediabox.width), float(page.mediabox.height)
         cm = placement(enc.width, enc.height, r.rotated, r.deskew, pw, ph)
-        old = page.get_contents()
-        data = old.get_data() if old is not None else b""
         content = DecodedStreamObject()
-        content.set_data(("q " + " ".join(f"{v:.5f}" for v in cm) + " cm /OnestopScan Do Q\n").encode() + data)
+        content.set_data(("q " + " ".join(f"{v:.5f}" for v in cm) + " cm /OnestopScan Do Q\n").encode() + r.text_layer)
         page[NameObject("/Contents")] = writer._add_object(content)
     for page in writer.pages:
         page.compress_content_streams()
@@ -230,6 +282,45 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _text_font(writer):
+    """The Type0 glyph-less font of the text layer (as tesseract's PDF renderer writes it)."""
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
+                               TextStringObject)
+
+    def stream(data: bytes):
+        s = DecodedStreamObject()
+        s.set_data(data)
+        return s.flate_encode()
+
+    ttf = stream(ocr.GLYPHLESS_TTF)
+    ttf[NameObject("/Length1")] = NumberObject(len(ocr.GLYPHLESS_TTF))
+    descriptor = DictionaryObject({
+        NameObject("/Type"): NameObject("/FontDescriptor"), NameObject("/FontName"): NameObject("/GlyphLessFont"),
+        NameObject("/Flags"): NumberObject(5), NameObject("/FontBBox"): ArrayObject(
+            [NumberObject(0), NumberObject(0), NumberObject(500), NumberObject(1000)]),
+        NameObject("/ItalicAngle"): NumberObject(0), NameObject("/Ascent"): NumberObject(1000),
+        NameObject("/Descent"): NumberObject(-1), NameObject("/CapHeight"): NumberObject(1000),
+        NameObject("/StemV"): NumberObject(80), NameObject("/FontFile2"): writer._add_object(ttf)})
+    cid = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/CIDFontType2"),
+        NameObject("/BaseFont"): NameObject("/GlyphLessFont"),
+        NameObject("/CIDSystemInfo"): DictionaryObject({
+            NameObject("/Registry"): TextStringObject("Adobe"), NameObject("/Ordering"): TextStringObject("Identity"),
+            NameObject("/Supplement"): NumberObject(0)}),
+        NameObject("/FontDescriptor"): writer._add_object(descriptor), NameObject("/DW"): NumberObject(500),
+        NameObject("/CIDToGIDMap"): writer._add_object(stream(_CID_TO_GID))})
+    font = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type0"),
+        NameObject("/BaseFont"): NameObject("/GlyphLessFont"), NameObject("/Encoding"): NameObject("/Identity-H"),
+        NameObject("/DescendantFonts"): ArrayObject([writer._add_object(cid)]),
+        NameObject("/ToUnicode"): writer._add_object(stream(ocr.TO_UNICODE))})
+    return writer._add_object(font)
+
+
+# Every code (a UTF-16 unit) drawn with glyph 1 of the glyph-less font, as tesseract maps it.
+_CID_TO_GID = b"\x00\x01" * 65536
 
 
 # ---------------------------------------------------------------- storing
