@@ -126,7 +126,6 @@ def recognise(image: Path, dpi: int, *, lang: str = LANG, source: str = "", time
     lines = vertical = 0
     text_lines: list[list[str]] = []
     boxes: list[list[tuple[int, int, int, int, str]]] = []  # per line: (left, top, width, height, word)
-    line_box: list[tuple[int, int, int, int]] = []
     size = (0, 0)
     key = None
     for line in rows:
