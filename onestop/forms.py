@@ -815,6 +815,18 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
 # --------------------------------------------------------------------------- Mẫu 02-04
 
 
+def _opening(dossier: dict, ctx: FormContext, title: str, applicant_label: str) -> "_Flow":
+    """Header, title, agency, applicant and procedure: the opening lines Mẫu 02 and 03 share."""
+    _ensure_fonts()
+    flow = _Flow(_simple_header(ctx, _s(dossier, "code"), _issued_at(dossier)))
+    _title(flow, title)
+    flow.field("Bộ phận tiếp nhận và trả kết quả:", _agency_label(dossier, ctx), indent=12)
+    _applicant_lines(flow, dossier, applicant_label)
+    flow.field("Nội dung yêu cầu giải quyết:", _procedure_text(dossier), bold=True, indent=12)
+    flow.gap(3)
+    return flow
+
+
 def render_request_papers(
     dossier: dict,
     missing: list[dict],
@@ -825,14 +837,7 @@ def render_request_papers(
     officer: str = "",
 ) -> Path:
     """Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (A5, one copy)."""
-    _ensure_fonts()
-    code = _s(dossier, "code")
-    flow = _Flow(_simple_header(ctx, code, _issued_at(dossier)))
-    _title(flow, REQUEST_TITLE)
-    flow.field("Bộ phận tiếp nhận và trả kết quả:", _agency_label(dossier, ctx), indent=12)
-    _applicant_lines(flow, dossier, "Hồ sơ của:")
-    flow.field("Nội dung yêu cầu giải quyết:", _procedure_text(dossier), bold=True, indent=12)
-    flow.gap(3)
+    flow = _opening(dossier, ctx, REQUEST_TITLE, "Hồ sơ của:")
     flow.para([("Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:", BOLD)], space_after=1)
     for i, item in enumerate(missing or [], start=1):
         flow.para(f"{i}. {_s(item, 'name') or _DOTS}", indent=12, x=MARGIN_L + 6, width=CONTENT_W - 6)
@@ -857,14 +862,7 @@ def render_refusal(
     dossier: dict, reason: str, ctx: FormContext, path: Path, *, officer: str = ""
 ) -> Path:
     """Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ (A5, one copy)."""
-    _ensure_fonts()
-    code = _s(dossier, "code")
-    flow = _Flow(_simple_header(ctx, code, _issued_at(dossier)))
-    _title(flow, REFUSAL_TITLE)
-    flow.field("Bộ phận tiếp nhận và trả kết quả:", _agency_label(dossier, ctx), indent=12)
-    _applicant_lines(flow, dossier, "Tiếp nhận hồ sơ của:")
-    flow.field("Nội dung yêu cầu giải quyết:", _procedure_text(dossier), bold=True, indent=12)
-    flow.gap(3)
+    flow = _opening(dossier, ctx, REFUSAL_TITLE, "Tiếp nhận hồ sơ của:")
     flow.para(
         "Qua xem xét, Bộ phận tiếp nhận và trả kết quả thông báo không tiếp nhận, "
         "giải quyết hồ sơ này với lý do cụ thể như sau:"
