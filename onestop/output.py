@@ -28,7 +28,11 @@ def console(stderr: bool = False):
     """A rich console; long lines are not folded (paths and codes must stay copyable)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    # Not a terminal (a log, `make demo | tee`): rich would assume 80 columns and crush wide tables.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(stderr=stderr, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True,
+                   width=width)
 
 
 def emit_table(rows: list[dict], columns: list[str], headers: dict[str, str] | None = None, title: str = "") -> None:

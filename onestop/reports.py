@@ -431,7 +431,7 @@ def render_report(r: dict, c) -> None:
         if i == 1:
             tp.add_column(h, max_width=24, no_wrap=True, overflow="ellipsis")
         else:
-            tp.add_column(h, no_wrap=True, justify="left" if i == 0 else "right")
+            tp.add_column(h, no_wrap=True, justify="left" if i == 0 else "right", min_width=8 if i == 0 else None)
     for p in r["by_procedure"]:
         tp.add_row(*(fmt_value(k, p[k]) for k in REPORT_PROCEDURE_COLUMNS))
     c.print(tp)
