@@ -193,7 +193,8 @@ def _print_pdf(path: str) -> None:
         return
     r = subprocess.run(["lp", path], capture_output=True, text=True)
     if r.returncode != 0:
-        info(t(f"In không thành công: {r.stderr.strip()}. Tệp vẫn ở {path}.", f"Printing failed: {r.stderr.strip()}. File kept at {path}."))
+        err = r.stderr.strip().rstrip(".")
+        info(t(f"In không thành công: {err}. Tệp vẫn ở {path}.", f"Printing failed: {err}. File kept at {path}."))
 
 
 @app.command()
