@@ -95,6 +95,12 @@ class Renderer:
 
         return getattr(forms, name)(*args)
 
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         """Release the helper (idempotent)."""
         for attr in ("_jobs", "_results"):

@@ -50,7 +50,7 @@ app = typer.Typer(
     cls=OnestopGroup,
     help="onestop — phần mềm Bộ phận Một cửa: tiếp nhận, số hóa, đồng bộ, báo cáo.\n\n"
          "Counter tool of a Vietnamese one-stop office.\n\n"
-         "Ví dụ / Example:  onestop receive --procedure 1.003560 --name \"Nguyễn Văn An\" --id 001085012345 --all-components",
+         "Ví dụ / Example:  onestop receive --procedure 1.003584 --name \"Nguyễn Văn An\" --id 001085012345 --all-components",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -62,7 +62,7 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
 
     Show one procedure.
 
-    Ví dụ / Example:  onestop procedures show 1.003560 --json
+    Ví dụ / Example:  onestop procedures show 1.003584 --json
     """
     import dataclasses
 

@@ -68,118 +68,107 @@ def receive(
 
     Ví dụ / Example:
 
-      onestop receive -p 1.003560 --name "Nguyễn Văn An" --id 001085012345 --all-components --json
+      onestop receive -p 1.003584 --name "Nguyễn Văn An" --id 001085012345 --all-components --json
 
       onestop receive -p "dang ky to chuc khcn" --qr "001085012345||Nguyễn Văn An|01011985|Nam|Hà Nội|01012022"
     """
+    from contextlib import nullcontext
+
     from onestop.prerender import Renderer
 
     # Warm the PDF engine in a helper process while we validate and allocate the code (P1).
-    renderer = Renderer.start() if (json_ or not _interactive()) and refuse is None else None
-    try:
-        _receive(procedure, name, id_, id_type, qr, phone, email, address, authorised, all_components, component,
-                 pages, at, channel, post, sets, refuse, print_, ask, json_, renderer)
-    finally:
-        if renderer is not None:
-            renderer.close()
+    warm = (json_ or not _interactive()) and refuse is None
+    with Renderer.start() if warm else nullcontext() as renderer:
+        from onestop import catalog, dossiers
+        from onestop.errors import InvalidInput
+        from onestop.output import emit_json, info
 
+        cfg, db = context_with_catalog()
+        interactive = ask or (_interactive() and not json_)
+        if qr:
+            from onestop.identifiers import InvalidId, parse_chip_qr
 
-def _receive(procedure, name, id_, id_type, qr, phone, email, address, authorised, all_components, component,
-             pages, at, channel, post, sets, refuse, print_, ask, json_, renderer):
-    from onestop import dossiers
-    from onestop.errors import InvalidInput
-    from onestop.output import emit_json, info
-
-    cfg, db = context_with_catalog()
-    interactive = ask or (_interactive() and not json_)
-    if qr:
-        from onestop.identifiers import InvalidId, parse_chip_qr
-
-        try:
-            card = parse_chip_qr(qr)
-        except InvalidId as e:
-            raise InvalidInput(e.message_vi, e.message_en) from None
-        name = name or card.name
-        id_ = id_ or card.cccd
-        id_type = id_type or "cccd"
-        address = address or card.address
-    if procedure and not __import__("onestop.catalog", fromlist=["x"]).PROCEDURE_CODE.match(procedure.strip()):
-        if interactive:
-            procedure = _pick_procedure(db, procedure)
-        else:
-            from onestop import catalog
-
-            hits = catalog.search(db, procedure, limit=2)
-            if len(hits) == 1 or (hits and hits[0].get("score", 0) > hits[1].get("score", 0)):
-                procedure = hits[0]["code"]
-    if not procedure:
-        if not interactive:
-            raise InvalidInput("Thiếu mã thủ tục (--procedure).", "The procedure is missing (--procedure).")
-        procedure = _pick_procedure(db, None)
-    if not name:
-        if not interactive:
-            raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
-        name = typer.prompt(t("Họ tên người nộp", "Applicant name"), err=True)
-    if not id_:
-        if not interactive:
-            raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
-        id_ = typer.prompt(t("Số định danh / CMND / MST", "ID number"), err=True)
-        if not phone:
-            phone = typer.prompt(t("Điện thoại", "Phone"), default="", show_default=False, err=True)
-        if not address:
-            address = typer.prompt(t("Địa chỉ", "Address"), default="", show_default=False, err=True)
-    applicant = dossiers.Applicant(name=name, id_number=id_, id_type=id_type, phone=phone, email=email,
-                                   address=address, authorised_name=authorised)
-    when = dossiers.parse_when(at, cfg) if at else None
-    if refuse is not None:
-        res = dossiers.refuse(db, cfg, procedure, applicant, refuse, when)
+            try:
+                card = parse_chip_qr(qr)
+            except InvalidId as e:
+                raise InvalidInput(e.message_vi, e.message_en) from None
+            name = name or card.name
+            id_ = id_ or card.cccd
+            id_type = id_type or "cccd"
+            address = address or card.address
+        if procedure and not catalog.PROCEDURE_CODE.match(procedure.strip()):
+            if interactive:
+                procedure = _pick_procedure(db, procedure)
+            else:
+                hits = catalog.search(db, procedure, limit=2)
+                if len(hits) == 1 or (hits and hits[0].get("score", 0) > hits[1].get("score", 0)):
+                    procedure = hits[0]["code"]
+        if not procedure:
+            if not interactive:
+                raise InvalidInput("Thiếu mã thủ tục (--procedure).", "The procedure is missing (--procedure).")
+            procedure = _pick_procedure(db, None)
+        if not name:
+            if not interactive:
+                raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
+            name = typer.prompt(t("Họ tên người nộp", "Applicant name"), err=True)
+        if not id_:
+            if not interactive:
+                raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
+            id_ = typer.prompt(t("Số định danh / CMND / MST", "ID number"), err=True)
+            if not phone:
+                phone = typer.prompt(t("Điện thoại", "Phone"), default="", show_default=False, err=True)
+            if not address:
+                address = typer.prompt(t("Địa chỉ", "Address"), default="", show_default=False, err=True)
+        applicant = dossiers.Applicant(name=name, id_number=id_, id_type=id_type, phone=phone, email=email,
+                                       address=address, authorised_name=authorised)
+        when = dossiers.parse_when(at, cfg) if at else None
+        if refuse is not None:
+            res = dossiers.refuse(db, cfg, procedure, applicant, refuse, when)
+            if json_:
+                emit_json(res)
+            else:
+                info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
+            return
+        page_map = {}
+        for p in pages:
+            k, _, v = p.partition("=")
+            if not (k.strip().isdigit() and v.strip().isdigit()):
+                raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
+            page_map[int(k)] = int(v)
+        comps = None if all_components else list(component)
+        if comps == [] and interactive:
+            proc = catalog.get(db, procedure)
+            comps = []
+            typer.echo(t(f"Thành phần hồ sơ của {proc.code} {proc.name}:", f"Components of {proc.code}:"), err=True)
+            first_case = proc.components[0].case_name if proc.components else ""
+            for c in proc.components:
+                if c.case_name != first_case:
+                    continue
+                got = typer.confirm(f"  {c.n}. {c.name} ({c.originals} {t('bản chính', 'orig.')}, {c.copies} {t('bản sao', 'copies')})",
+                                    default=True, err=True)
+                if got:
+                    comps.append(c.n)
+                    n_pages = typer.prompt(t("     số trang", "     pages"), default=str(page_map.get(c.n, 1)), err=True)
+                    if n_pages.isdigit():
+                        page_map[c.n] = int(n_pages)
+        elif comps == []:
+            comps = []
+        req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=comps, pages=page_map,
+                                      at=when, channel=channel, delivery="1" if post else "0", sets=sets)
+        res = dossiers.receive(db, cfg, req, renderer=renderer)
+        if res["status"] == "2" and print_:
+            _print_pdf(res["receipt"])
         if json_:
             emit_json(res)
-        else:
-            info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
-        return
-    page_map = {}
-    for p in pages:
-        k, _, v = p.partition("=")
-        if not (k.strip().isdigit() and v.strip().isdigit()):
-            raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
-        page_map[int(k)] = int(v)
-    comps = None if all_components else list(component)
-    if comps == [] and interactive:
-        from onestop import catalog
-
-        proc = catalog.get(db, procedure)
-        comps = []
-        typer.echo(t(f"Thành phần hồ sơ của {proc.code} {proc.name}:", f"Components of {proc.code}:"), err=True)
-        first_case = proc.components[0].case_name if proc.components else ""
-        for c in proc.components:
-            if c.case_name != first_case:
-                continue
-            got = typer.confirm(f"  {c.n}. {c.name} ({c.originals} {t('bản chính', 'orig.')}, {c.copies} {t('bản sao', 'copies')})",
-                                default=True, err=True)
-            if got:
-                comps.append(c.n)
-                n_pages = typer.prompt(t("     số trang", "     pages"), default=str(page_map.get(c.n, 1)), err=True)
-                if n_pages.isdigit():
-                    page_map[c.n] = int(n_pages)
-    elif comps == []:
-        comps = []
-    req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=comps, pages=page_map,
-                                  at=when, channel=channel, delivery="1" if post else "0", sets=sets)
-    res = dossiers.receive(db, cfg, req, renderer=renderer)
-    if res["status"] == "2" and print_:
-        _print_pdf(res["receipt"])
-    if json_:
-        emit_json(res)
-        return
-    if res["status"] == "incomplete":
-        info(t("Hồ sơ chưa đủ, chưa cấp mã. Thiếu: ", "Dossier incomplete, no code issued. Missing: ")
-             + "; ".join(res["missing"]))
-        info(t(f"Phiếu hướng dẫn (Mẫu 02): {res['form']}", f"Guidance form (Mẫu 02): {res['form']}"))
-        return
-    typer.echo(res["code"])
-    info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
-           f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
+            return
+        if res["status"] == "incomplete":
+            info(t("Hồ sơ chưa đủ, chưa cấp mã. Thiếu: ", "Dossier incomplete, no code issued. Missing: ")
+                 + "; ".join(res["missing"]))
+            info(t(f"Phiếu hướng dẫn (Mẫu 02): {res['form']}", f"Guidance form (Mẫu 02): {res['form']}"))
+            return
+        typer.echo(res["code"])
+        info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
+               f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
 
 
 def _print_pdf(path: str) -> None:
