@@ -1,3 +1,3 @@
-from onestop.cli import main
+from onestop.entry import main
 
 main()

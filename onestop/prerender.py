@@ -29,6 +29,22 @@ def _read_all(fd: int, timeout: float | None) -> bytes:
         chunks.append(b)
 
 
+_early: "Renderer | None" = None
+
+
+def start_early() -> None:
+    """Fork the helper now, for the command to pick up with ``take_early`` (see onestop/entry.py)."""
+    global _early
+    _early = Renderer.start()
+
+
+def take_early() -> "Renderer | None":
+    """The helper started by ``start_early``, if any (each is taken once)."""
+    global _early
+    r, _early = _early, None
+    return r
+
+
 class Renderer:
     """Render forms in a pre-warmed child process when possible."""
 

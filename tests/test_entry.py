@@ -41,3 +41,24 @@ def test_entry_point_runs_commands_and_groups(home):
     r = _run("--lang", "en", "show", "nothing-here")
     assert r.returncode == 3 and r.stderr.startswith("onestop: error: No dossier")
     assert "receive" in _run("--help").stdout
+
+
+def test_receive_through_the_entry_point_with_the_early_helper(home, monkeypatch):
+    import json
+
+    import pypdf
+
+    env = dict(os.environ, ONESTOP_NOW="2026-11-30 10:00")
+    args = ["receive", "-p", "1.003584", "--name", "Nguyễn Văn An", "--id", "001085012345", "--all-components"]
+    r = subprocess.run([sys.executable, "-m", "onestop", *args, "--json"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["code"] in "".join(p.extract_text() for p in pypdf.PdfReader(out["receipt"]).pages)
+    # an early helper that is not used (refusal) is released: the command ends, no receipt is written
+    r = subprocess.run([sys.executable, "-m", "onestop", *args, "--refuse", "Sai thẩm quyền", "--json"],
+                       capture_output=True, text=True, env=env, timeout=30)
+    assert r.returncode == 0 and json.loads(r.stdout)["status"] == "3"
+    # invalid input: the helper is released and the error is the usual one
+    r = subprocess.run([sys.executable, "-m", "onestop", "receive", "-p", "1.003584", "--name", "A", "--id", "12",
+                        "--all-components"], capture_output=True, text=True, env=env, timeout=30)
+    assert r.returncode == 4 and r.stderr.startswith("onestop: lỗi:")

@@ -81,22 +81,10 @@ def _root(
     state["officer"] = officer
 
 
-_ROOT_OPTIONS_WITH_VALUE = {"--lang", "--officer"}
-
-
 def _command_name(argv: list[str]) -> str | None:
-    """The top-level command named in ``argv`` (None for ``--help``, ``--version`` or nothing)."""
-    skip = False
-    for a in argv:
-        if skip:
-            skip = False
-        elif a in _ROOT_OPTIONS_WITH_VALUE:
-            skip = True
-        elif a in ("-h", "--help", "--version"):
-            return None
-        elif not a.startswith("-"):
-            return a
-    return None
+    from onestop.entry import command_name
+
+    return command_name(argv)
 
 
 def app_for(argv: list[str]) -> typer.Typer:

@@ -74,11 +74,16 @@ def receive(
     """
     from contextlib import nullcontext
 
-    from onestop.prerender import Renderer
+    from onestop.prerender import Renderer, take_early
 
-    # Warm the PDF engine in a helper process while we validate and allocate the code (P1).
+    # Warm the PDF engine in a helper process while we validate and allocate the code (P1);
+    # the console entry point may have started it already, before the CLI framework loaded.
+    early = take_early()
     warm = (json_ or not _interactive()) and refuse is None
-    with Renderer.start() if warm else nullcontext() as renderer:
+    if early is not None and not warm:
+        early.close()
+        early = None
+    with early or (Renderer.start() if warm else nullcontext()) as renderer:
         from onestop import catalog, dossiers
         from onestop.errors import InvalidInput
         from onestop.output import emit_json, info

@@ -1,0 +1,37 @@
+"""Console entry point, kept import-light.
+
+``onestop receive`` starts warming the PDF engine in a helper process (onestop/prerender.py)
+before the CLI framework is even imported, so the receipt is ready as soon as the code is.
+"""
+
+from __future__ import annotations
+
+import sys
+
+_ROOT_OPTIONS_WITH_VALUE = {"--lang", "--officer"}
+
+
+def command_name(argv: list[str]) -> str | None:
+    """The top-level command named in ``argv`` (None for ``--help``, ``--version`` or nothing)."""
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in _ROOT_OPTIONS_WITH_VALUE:
+            skip = True
+        elif a in ("-h", "--help", "--version"):
+            return None
+        elif not a.startswith("-"):
+            return a
+    return None
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if command_name(argv) == "receive" and "--help" not in argv and "-h" not in argv:
+        from onestop import prerender
+
+        prerender.start_early()
+    from onestop.cli import main as cli_main
+
+    cli_main()
