@@ -6,6 +6,7 @@ ID and phone numbers are masked unless asked for (DOMAIN.md §9).
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +23,6 @@ BOOK_HEADERS = {
     "due_at": "Hẹn trả kết quả", "handed_over_at": "Chuyển hồ sơ đến cơ quan giải quyết",
     "result_at": "Ngày có kết quả", "returned_at": "Trả kết quả", "note": "Ghi chú",
 }
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
 def _hm(iso: str | None) -> str:
@@ -75,16 +75,6 @@ def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date
     return out
 
 
-def _fonts() -> tuple[str, str]:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONT_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    return "DejaVuSans", "DejaVuSans-Bold"
-
-
 def render_book(rows: list[dict], cfg: Config, path: str | Path, *, year: int | None = None,
                 first: date | None = None, last: date | None = None) -> Path:
     """Write the book as an A4 landscape PDF (a table repeated header on every page); returns the path."""
@@ -95,8 +85,12 @@ def render_book(rows: list[dict], cfg: Config, path: str | Path, *, year: int | 
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     from onestop.errors import StorageError
+    from onestop.files import write_atomic
 
-    regular, bold = _fonts()
+    from onestop import forms
+
+    forms.ensure_fonts()  # the shipped Vietnamese subsets, or a clear error naming the package
+    regular, bold = forms.REGULAR, forms.BOLD
     path = Path(path)
     cell = ParagraphStyle("cell", fontName=regular, fontSize=7, leading=8.5)
     head = ParagraphStyle("head", fontName=bold, fontSize=7, leading=8.5, alignment=1)
@@ -128,16 +122,15 @@ def render_book(rows: list[dict], cfg: Config, path: str | Path, *, year: int | 
         canvas.setFont(regular, 7)
         canvas.drawRightString(landscape(A4)[0] - 10 * mm, 7 * mm, f"Trang {doc.page}")
 
-    tmp = path.with_name(path.name + ".tmp")
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
+                            topMargin=10 * mm, bottomMargin=12 * mm, title="Sổ theo dõi hồ sơ (Mẫu 06)",
+                            author=cfg.get("agency.name", "onestop"))
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        doc = SimpleDocTemplate(str(tmp), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                                topMargin=10 * mm, bottomMargin=12 * mm, title="Sổ theo dõi hồ sơ (Mẫu 06)",
-                                author=cfg.get("agency.name", "onestop"))
-        doc.build(story, onFirstPage=footer, onLaterPages=footer)
-        tmp.replace(path)
+        write_atomic(path, buf.getvalue())
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise StorageError(f"Không ghi được sổ theo dõi {path}: {e}. Kiểm tra thư mục và dung lượng đĩa.",
                            f"Cannot write the tracking book {path}: {e}. Check the folder and free disk space.") from e
     return path

@@ -113,11 +113,11 @@ def warm_up() -> None:
     """Load the PDF engine, the fonts and the QR encoder (see onestop/prerender.py)."""
     import reportlab.pdfgen.canvas  # noqa: F401
 
-    _ensure_fonts()
+    ensure_fonts()
     _qr_matrix("warm-up")
 
 
-def _ensure_fonts() -> None:
+def ensure_fonts() -> None:
     """Parse and register the TrueType fonts once per process (reportlab subsets on save)."""
     global _fonts_ready
     if _fonts_ready:
@@ -737,7 +737,7 @@ def _simple_header(ctx: FormContext, code: str, date_value: Any) -> Callable[[_F
 
 def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
     """Mẫu 01 — Giấy tiếp nhận hồ sơ và hẹn trả kết quả: A5, two copies, QR top-left."""
-    _ensure_fonts()
+    ensure_fonts()
     code = _s(dossier, "code")
     matrix = _qr_matrix(receipt_qr_payload(dossier, ctx))
     n = len(matrix)
@@ -817,7 +817,7 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
 
 def _opening(dossier: dict, ctx: FormContext, title: str, applicant_label: str) -> "_Flow":
     """Header, title, agency, applicant and procedure: the opening lines Mẫu 02 and 03 share."""
-    _ensure_fonts()
+    ensure_fonts()
     flow = _Flow(_simple_header(ctx, _s(dossier, "code"), _issued_at(dossier)))
     _title(flow, title)
     flow.field("Bộ phận tiếp nhận và trả kết quả:", _agency_label(dossier, ctx), indent=12)
@@ -888,7 +888,7 @@ def render_reschedule(
 
     The appointment being moved is ``due_at`` (``original_due_at`` if ``due_at`` is empty).
     """
-    _ensure_fonts()
+    ensure_fonts()
     code = _s(dossier, "code")
     agency = _agency_label(dossier, ctx)
     received = _parse_dt(dossier.get("received_at"))

@@ -266,7 +266,7 @@ def _timed(fn, *args):
 
 
 def test_long_text_wraps_inside_the_page():
-    forms._ensure_fonts()
+    forms.ensure_fonts()
     width = 200.0
     text = "Nội dung " * 40 + "X" * 200
     lines = forms.wrap_runs([(text, forms.REGULAR)], 8.5, width)

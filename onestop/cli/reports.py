@@ -116,11 +116,11 @@ def report(
         from onestop.dossiers import iso, now
         from onestop.errors import StorageError
 
+        from onestop.files import write_atomic
+
         p = Path(html)
         try:
-            tmp = p.with_name(p.name + ".tmp")
-            tmp.write_text(reports.report_html(r, cfg, generated_at=iso(now(cfg))), encoding="utf-8")
-            tmp.replace(p)
+            write_atomic(p, reports.report_html(r, cfg, generated_at=iso(now(cfg))).encode("utf-8"))
         except OSError as e:
             raise StorageError(f"Không ghi được {p}: {e}. Kiểm tra thư mục và dung lượng đĩa.",
                                f"Cannot write {p}: {e}. Check the folder and free disk space.") from e
