@@ -369,21 +369,30 @@ def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None) -> 
         ) from e
 
 
+def _counter_form(db, cfg, form: str, base: dict, at: datetime, officer: str, draw, *, render: bool,
+                  reason: str = "", missing: list[dict] | None = None) -> str:
+    """Record a form handed out without a dossier code (02 guidance, 03 refusal) and write its PDF;
+    ``draw(dossier, path)`` renders it. Returns the PDF path ("" when not rendered)."""
+    path = ""
+    with transaction(db):
+        cur = db.conn.execute(
+            "INSERT INTO counter_forms (form, at, procedure_code, applicant_name, id_number, reason, missing, officer) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [form, iso(at), base["procedure_code"], base["applicant_name"], base["id_number"], reason,
+             json.dumps(missing or [], ensure_ascii=False), officer])
+        if render:
+            p = _form_path(cfg, at, f"Mau{form}_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
+            path = str(draw(dict(base, code="", received_at=iso(at)), p))
+            db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
+    return path
+
+
 def _guidance(db, cfg, base: dict, missing: list[dict], at: datetime, officer: str, *, render: bool) -> dict:
     from onestop.forms import render_request_papers
 
     items = [{"name": m["name"], "reason": "Chưa nộp"} for m in missing]
-    path = ""
-    with transaction(db):
-        cur = db.conn.execute(
-            "INSERT INTO counter_forms (form, at, procedure_code, applicant_name, id_number, missing, officer) "
-            "VALUES ('02', ?, ?, ?, ?, ?, ?)",
-            [iso(at), base["procedure_code"], base["applicant_name"], base["id_number"],
-             json.dumps(items, ensure_ascii=False), officer])
-        if render:
-            p = _form_path(cfg, at, f"Mau02_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
-            path = str(render_request_papers(dict(base, code="", received_at=iso(at)), items, _form_context(cfg), p, officer=officer))
-            db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
+    path = _counter_form(db, cfg, "02", base, at, officer, render=render, missing=items,
+                         draw=lambda d, p: render_request_papers(d, items, _form_context(cfg), p, officer=officer))
     return {"code": None, "status": "incomplete", "missing": [m["name"] for m in missing], "form": path,
             "received_at": iso(at)}
 
@@ -393,25 +402,13 @@ def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant,
     """Refuse to receive a dossier (Mẫu 03); no code is consumed."""
     from onestop.forms import render_refusal
 
-    at = _check_time(at or now(cfg), cfg)
-    name, pid, phone, email = _validate_applicant(applicant, at.year)
-    proc = catalog.get(db, procedure_code)
+    at, _pid, _proc, _rows, _missing, base = _prepare(db, cfg, ReceiveRequest(procedure_code, applicant, at=at))
     reason = nfc(reason)
     if not reason:
         raise InvalidInput("Cần ghi rõ lý do từ chối (--reason).", "A refusal needs a reason (--reason).")
     officer = officer_name(cfg)
-    path = ""
-    with transaction(db):
-        cur = db.conn.execute(
-            "INSERT INTO counter_forms (form, at, procedure_code, applicant_name, id_number, reason, officer) "
-            "VALUES ('03', ?, ?, ?, ?, ?, ?)", [iso(at), proc.code, name, pid.number, reason, officer])
-        if render:
-            d = {"code": "", "procedure_code": proc.code, "procedure_name": proc.name, "applicant_name": name,
-                 "id_number": pid.number, "address": nfc(applicant.address), "phone": phone, "email": email,
-                 "received_at": iso(at), "agency": cfg.agency_code}
-            p = _form_path(cfg, at, f"Mau03_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
-            path = str(render_refusal(d, reason, _form_context(cfg), p, officer=officer))
-            db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
+    path = _counter_form(db, cfg, "03", base, at, officer, render=render, reason=reason,
+                         draw=lambda d, p: render_refusal(d, reason, _form_context(cfg), p, officer=officer))
     return {"code": None, "status": "3", "reason": reason, "form": path, "received_at": iso(at)}
 
 
