@@ -533,8 +533,9 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             sets["papers_requests"] = d["papers_requests"] + 1
             data["missing"] = missing or []
         if mv.papers_arrived:
-            proc_next = bool(db.conn.execute(
-                "SELECT next_day_after_cutoff FROM procedures WHERE code = ?", [d["procedure_code"]]).fetchone() or [0])
+            row = db.conn.execute(
+                "SELECT next_day_after_cutoff FROM procedures WHERE code = ?", [d["procedure_code"]]).fetchone()
+            proc_next = bool(row and row[0])
             new_due = compute_due(db, cfg, when, d["limit_value"], d["limit_unit"], proc_next)
             sets["due_at"] = iso(new_due)
             data.update(previous_due_at=d["due_at"], new_due_at=iso(new_due))

@@ -115,3 +115,11 @@ def test_show_and_list(run, code):
     assert lines[0].startswith("code,received_at") and code in lines[1]
     r = run("list", "--status", "4", "--json")
     assert json.loads(r.stdout) == []
+
+
+def test_papers_arriving_after_15h_keep_their_time_when_the_procedure_has_no_cutoff_flag(run, code):
+    # 1.003584 has no "next day after 15:00" flag: papers arriving Fri 6/11 16:00 count from that day,
+    # 15 working days (24/11 off): 9-13, 16-20, 23, 25, 26, 27, 30 -> Mon 30/11 at 16:00
+    assert run("move", code, "5", "--missing", "Điều lệ", "--at", "2026-11-03 09:00").exit_code == 0
+    r = run("move", code, "4", "--at", "2026-11-06 16:00", "--json")
+    assert json.loads(r.stdout)["due_at"] == "2026-11-30T16:00:00+07:00"
