@@ -433,10 +433,10 @@ def _outbox(db, dossier_id, kind, ref_id, stamp) -> None:
 def resolve_code(db: Database, cfg: Config, code: str) -> dict:
     """The dossier row for a full code, or a unique tail of one ("0007", "261122-0007")."""
     code = (code or "").strip()
-    row = db.conn.execute("SELECT * FROM dossiers WHERE code = ?", [code]).fetchone()
+    row = next(db.query("SELECT * FROM dossiers WHERE code = ?", [code]), None)
     if row is None and code:
         tail = code if "-" in code else f"{now(cfg):%y%m%d}-{code.zfill(4)}" if code.isdigit() else code
-        rows = db.conn.execute("SELECT * FROM dossiers WHERE code LIKE ? LIMIT 2", ["%-" + tail]).fetchall()
+        rows = list(db.query("SELECT * FROM dossiers WHERE code LIKE ? LIMIT 2", ["%-" + tail]))
         if len(rows) == 1:
             row = rows[0]
     if row is None:
@@ -444,8 +444,7 @@ def resolve_code(db: Database, cfg: Config, code: str) -> dict:
             f"Không tìm thấy hồ sơ mã '{code}'. Kiểm tra lại mã trên giấy tiếp nhận, hoặc dùng 'onestop list --today'.",
             f"No dossier with code '{code}'. Check the code on the receipt, or use 'onestop list --today'.",
         )
-    cols = [d[0] for d in db.conn.execute("SELECT * FROM dossiers LIMIT 0").description]
-    return dict(zip(cols, row))
+    return row
 
 
 def show(db: Database, cfg: Config, code: str) -> dict:
