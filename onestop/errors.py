@@ -19,6 +19,9 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+DATABASE_UNREACHABLE = 17
+DATABASE_AUTH = 18
+SCHEMA_MISMATCH = 19
 SCAN_LOW_DPI = 21
 SCAN_PAGE_COUNT = 22
 OCR_FAILED = 23
@@ -86,6 +89,24 @@ class SyncLocked(OnestopError):
 
 class SyncUnreachable(OnestopError):
     exit_code = SYNC_UNREACHABLE
+
+
+class DatabaseUnreachable(OnestopError):
+    """The office database server cannot be reached, or the database in the URL does not exist."""
+
+    exit_code = DATABASE_UNREACHABLE
+
+
+class DatabaseAuth(OnestopError):
+    """The office database server refused the user or password."""
+
+    exit_code = DATABASE_AUTH
+
+
+class SchemaMismatch(OnestopError):
+    """The database schema is newer than this program, or not onestop's."""
+
+    exit_code = SCHEMA_MISMATCH
 
 
 class Interrupted(OnestopError):

@@ -1,0 +1,71 @@
+"""Where the data lives: SQLite in the data home (default) or the office's PostgreSQL server.
+
+``ONESTOP_DATABASE_URL`` (or ``[database] url`` in the config) set to ``postgresql://…`` picks the
+office server; nothing set keeps the one-desk SQLite file. The PostgreSQL driver is imported only
+when a URL is set, so counter commands on SQLite pay nothing for it (PERFORMANCE.md P1).
+
+Groundwork for issue 9: the commands do not use PostgreSQL yet (``refuse_office_mode`` stops them
+with a clear message instead of silently writing a local file); see docs/office.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+from onestop.errors import ConfigError
+
+ENV = "ONESTOP_DATABASE_URL"
+_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_url(cfg) -> str | None:
+    """The office database URL from the environment or the config, or None for SQLite."""
+    url = (os.environ.get(ENV) or str(cfg.get("database.url", "") or "")).strip()
+    if not url or url.lower() in ("sqlite", "sqlite:"):
+        return None
+    if not url.lower().startswith(_SCHEMES):
+        from onestop.store.redact import redact_url
+
+        raise ConfigError(
+            f"Địa chỉ cơ sở dữ liệu '{redact_url(url)}' không hợp lệ: cần dạng postgresql://người_dùng@máy:5432/tên_csdl "
+            f"(biến {ENV} hoặc [database] url). Xem docs/office.md.",
+            f"The database URL '{redact_url(url)}' is invalid: expected postgresql://user@host:5432/dbname "
+            f"({ENV} or [database] url). See docs/office.md.",
+        )
+    return url
+
+
+def backend(cfg) -> str:
+    """``"postgresql"`` or ``"sqlite"``."""
+    return "postgresql" if database_url(cfg) else "sqlite"
+
+
+def connect(cfg, *, migrate: bool = True):
+    """Open the configured store: ``onestop.db.Database`` for SQLite, ``postgres.PgStore`` for an office."""
+    url = database_url(cfg)
+    if url is None:
+        from onestop.db import connect as sqlite_connect
+
+        return sqlite_connect(cfg.db_path, migrate=migrate)
+    from onestop.store import postgres
+
+    return postgres.connect(url, migrate=migrate)
+
+
+def refuse_office_mode(cfg) -> None:
+    """Stop a command that is not wired to PostgreSQL yet when an office URL is set.
+
+    Silently using this desk's SQLite file while the officer believes the office database is in use
+    would issue codes that another desk issues too: refusing is the safe answer until issue 9 lands.
+    """
+    url = database_url(cfg)
+    if url is None:
+        return
+    from onestop.store.redact import redact_url
+
+    raise ConfigError(
+        f"Đã đặt cơ sở dữ liệu văn phòng ({redact_url(url)}) nhưng lệnh này chưa hỗ trợ PostgreSQL trong phiên bản này. "
+        f"Bỏ {ENV} / [database] url để làm việc trên tệp SQLite của máy này. Xem docs/office.md.",
+        f"An office database is set ({redact_url(url)}) but this command does not support PostgreSQL in this version "
+        f"yet. Unset {ENV} / [database] url to work on this desk's SQLite file. See docs/office.md.",
+    )
