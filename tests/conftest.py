@@ -18,6 +18,7 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("ONESTOP_OFFICER", "Trần Thị Cán Bộ")
     monkeypatch.delenv("ONESTOP_LANG", raising=False)
     monkeypatch.delenv("ONESTOP_SYNC_URL", raising=False)
+    monkeypatch.delenv("ONESTOP_DATABASE_URL", raising=False)  # a developer's office URL must not leak in
     from onestop import i18n
 
     i18n.set_lang(None)

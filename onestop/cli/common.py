@@ -18,7 +18,10 @@ def context():
     from onestop.cli import state
     from onestop.db import connect
 
+    from onestop.store import refuse_office_mode
+
     cfg = config.load(officer=state.get("officer"))
+    refuse_office_mode(cfg)  # not wired to PostgreSQL yet: never fall back to a local file silently
     db = connect(cfg.db_path)
     return cfg, db
 

@@ -1,0 +1,292 @@
+"""The office store (issue 9 groundwork) against a real PostgreSQL server started by tests/pg.py:
+backend choice, connection errors and their exit codes, no password in messages, the versioned
+schema, gapless codes with several real desk processes, the office-wide sync lock, and search with
+the same hits as the SQLite FTS5 search on the same corpus."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pg import pg_server, pg_url  # noqa: F401  (fixtures)
+
+from onestop import errors
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DESK = [sys.executable, str(HERE / "pg_desk.py")]
+
+
+def _env(**extra) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(REPO), **extra)
+    return env
+
+
+# ---------------------------------------------------------------- backend choice (no server needed)
+
+def test_no_url_means_sqlite_and_no_driver_import(home):
+    code = ("import sys; from onestop import config, store; cfg = config.load(); db = store.connect(cfg); "
+            "print(store.backend(cfg), type(db).__name__, 'psycopg' in sys.modules)")
+    env = {k: v for k, v in _env().items() if k != "ONESTOP_DATABASE_URL"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["sqlite", "Database", "False"]
+    assert (home / "onestop.db").exists()
+
+
+def test_url_from_config_and_bad_scheme(home, cfg, monkeypatch):
+    from onestop import config, store
+
+    (home / "onestop.toml").write_text('[database]\nurl = "postgresql://desk@db.office.lan/onestop"\n')
+    assert store.backend(config.load()) == "postgresql"
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", "mysql://u:s3cret@h/db")
+    with pytest.raises(errors.ConfigError) as e:
+        store.database_url(config.load())
+    assert e.value.exit_code == errors.CONFIG and "s3cret" not in e.value.vi and "***" in e.value.vi
+
+
+def test_commands_refuse_office_mode_until_wired(run, monkeypatch, home):
+    """A desk told to use the office server must not silently issue codes from its own SQLite file."""
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", "postgresql://desk:s3cret@127.0.0.1:1/onestop")
+    for args in (["db", "status"], ["list", "--json"], ["sync"]):
+        r = run(*args)
+        assert r.exit_code == errors.CONFIG, (args, r.output)
+        assert "PostgreSQL" in r.stderr and "s3cret" not in r.output + r.stderr
+    assert not (home / "onestop.db").exists()
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://desk:s3cret@db.lan:5432/onestop", "postgresql://desk:***@db.lan:5432/onestop"),
+    ("postgresql://desk:p%40ss%3A@db.lan/onestop?sslmode=verify-full",
+     "postgresql://desk:***@db.lan/onestop?sslmode=verify-full"),
+    ("postgresql://desk@db.lan/onestop?password=s3cret&sslmode=require",
+     "postgresql://desk@db.lan/onestop?password=***&sslmode=require"),
+    ("host=db.lan user=desk password='s3 cret' dbname=onestop", "host=db.lan user=desk password=*** dbname=onestop"),
+    ("postgresql://desk@db.lan/onestop", "postgresql://desk@db.lan/onestop"),
+])
+def test_redact_url(url, expected):
+    from onestop.store.postgres import redact_url
+
+    assert redact_url(url) == expected
+
+
+# ---------------------------------------------------------------- connection failures
+
+def test_wrong_password_is_auth_error_without_the_password(pg_server, pg_url):
+    from onestop.store import postgres
+
+    bad = pg_url.replace(pg_server.password, "Wr0ngPassw0rd")
+    with pytest.raises(errors.DatabaseAuth) as e:
+        postgres.connect(bad)
+    assert e.value.exit_code == 18
+    for text in (e.value.vi, e.value.en, str(e.value)):
+        assert "Wr0ngPassw0rd" not in text and pg_server.password not in text
+    assert ":***@127.0.0.1" in e.value.vi and "~/.pgpass" in e.value.vi
+
+
+def test_unreachable_server(pg_server):
+    from onestop.store import postgres
+
+    url = pg_server.url("onestop").replace(f":{pg_server.port}/", ":1/")
+    with pytest.raises(errors.DatabaseUnreachable) as e:
+        postgres.connect(url)
+    assert e.value.exit_code == 17 and "Không kết nối được" in e.value.vi and pg_server.password not in e.value.vi
+
+
+def test_missing_database(pg_server):
+    from onestop.store import postgres
+
+    with pytest.raises(errors.DatabaseUnreachable) as e:
+        postgres.connect(pg_server.url("no_such_db"))
+    assert e.value.exit_code == 17 and "createdb" in e.value.vi
+
+
+def test_password_from_pgpass(pg_server, pg_url, tmp_path, monkeypatch):
+    from onestop.store import postgres
+
+    no_pw = pg_url.replace(f":{pg_server.password}@", "@")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    with pytest.raises(errors.DatabaseAuth):
+        postgres.connect(no_pw)
+    pgpass = tmp_path / ".pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg_server.port}:*:onestop_test:{pg_server.password}\n")
+    pgpass.chmod(0o600)
+    store = postgres.connect(no_pw)
+    assert store.execute("SELECT current_user").fetchone()[0] == "onestop_test"
+    assert pg_server.password not in store.url
+
+
+# ---------------------------------------------------------------- schema
+
+def test_schema_created_versioned_and_idempotent(pg_url):
+    from onestop.store import postgres
+    from onestop.store.pg_schema import MIGRATIONS
+
+    store = postgres.connect(pg_url)
+    assert postgres.schema_version(store) == len(MIGRATIONS)
+    tables = {r[0] for r in store.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    # Every SQLite table has its PostgreSQL counterpart (search_fts → search_docs).
+    import sqlite3
+
+    from onestop.db import connect as sqlite_connect
+
+    lite = sqlite_connect(Path(os.environ["ONESTOP_HOME"]) / "x.db")
+    lite_tables = {r[0] for r in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                    "AND name NOT LIKE 'search_fts%' AND name NOT LIKE 'sqlite_%' "
+                                                    "AND name != '_sqlite_migrations'")}
+    assert lite_tables <= tables and "search_docs" in tables
+    for t in lite_tables:  # same columns, so rows move between the backends unchanged
+        lite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({t})")]
+        pg_cols = [r[0] for r in store.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position", [t])]
+        assert lite_cols == pg_cols, t
+    assert isinstance(lite.conn, sqlite3.Connection)
+    postgres.connect(pg_url)  # second desk: nothing to do
+    assert store.execute("SELECT count(*) FROM onestop_schema").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_schema_too_new_or_foreign(pg_server, pg_url):
+    from onestop.store import postgres
+
+    store = postgres.connect(pg_url)
+    store.execute("INSERT INTO onestop_schema (version, name) VALUES (99, '0099_future')")
+    with pytest.raises(errors.SchemaMismatch) as e:
+        postgres.connect(pg_url)
+    assert e.value.exit_code == 19 and "99" in e.value.vi
+    pg_server.sql("CREATE DATABASE foreign_app")
+    pg_server.sql("CREATE TABLE invoices (id int)", "foreign_app")
+    with pytest.raises(errors.SchemaMismatch) as e:
+        postgres.connect(pg_server.url("foreign_app"))
+    assert "không phải của onestop" in e.value.vi
+
+
+def test_lost_connection_mid_transaction_stores_nothing(pg_server, pg_url):
+    """The server side of a desk dies between the code allocation and the commit: no code consumed."""
+    from onestop.store import postgres
+
+    store, admin = postgres.connect(pg_url), postgres.connect(pg_url)
+    pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with pytest.raises(errors.DatabaseUnreachable) as e:
+        with store.transaction():
+            postgres.allocate(store, "000.00.01.H56", __import__("datetime").date(2026, 11, 23))
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            store.execute("INSERT INTO search_state VALUES ('x', 'y')")
+    assert e.value.exit_code == 17 and pg_server.password not in e.value.vi
+    assert admin.execute("SELECT count(*) FROM code_sequences").fetchone()[0] == 0
+
+
+# ---------------------------------------------------------------- codes across desks (real processes)
+
+def _start(args, **kw):
+    return subprocess.Popen(DESK + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=_env(), **kw)
+
+
+def test_codes_gapless_and_unique_across_desk_processes(pg_url):
+    """Three desks receive at once (every 7th receipt rolls back after taking a number) while a fourth
+    hangs holding the counter row and is killed: each day's numbers are 1..K, none twice, none missing."""
+    from onestop.store import postgres
+
+    postgres.connect(pg_url)
+    hold = _start(["hold", pg_url])
+    assert hold.stdout.readline().strip() == "ready"
+    hold.stdin.write("go\n"), hold.stdin.flush()
+    assert hold.stdout.readline().startswith("allocated 1 1")
+    desks = [_start(["receive", pg_url, "60", "7", f"desk{i}"]) for i in range(3)]
+    for d in desks:
+        assert d.stdout.readline().strip() == "ready"
+    for d in desks:
+        d.stdin.write("go\n"), d.stdin.flush()
+    os.kill(hold.pid, signal.SIGKILL)  # its transaction (number 1 of the day) must be rolled back
+    hold.wait(timeout=60)
+    codes = []
+    for d in desks:
+        out, err = d.communicate(timeout=300)
+        assert d.returncode == 0, err
+        codes += out.split()
+    assert len(codes) == 3 * (60 - 60 // 7) and len(set(codes)) == len(codes)
+    store = postgres.connect(pg_url)
+    for day in ("261123", "261124"):
+        seqs = sorted(int(c.rsplit("-", 1)[1]) for c in codes if f"-{day}-" in c)
+        assert seqs == list(range(1, len(seqs) + 1)), day
+        assert store.execute("SELECT last FROM code_sequences WHERE day = %s", [day]).fetchone()[0] == len(seqs)
+    books = [r[0] for r in store.execute("SELECT book_no FROM dossiers ORDER BY book_no")]
+    assert books == list(range(1, len(codes) + 1))
+    assert store.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2 * len(codes)
+    assert store.execute("SELECT count(*) FROM events").fetchone()[0] == len(codes)
+
+
+# ---------------------------------------------------------------- one sync per office
+
+def test_sync_lock_is_office_wide_and_freed_when_the_holder_dies(pg_server, pg_url):
+    a = _start(["sync-lock", pg_url, "desk-a"])
+    assert a.stdout.readline().strip() == "held"
+    b = subprocess.run(DESK + ["sync-lock", pg_url, "desk-b"], input="", capture_output=True, text=True, env=_env())
+    assert b.returncode == errors.SYNC_LOCKED, b.stderr
+    assert "desk-a" in b.stderr and pg_server.password not in b.stderr + b.stdout
+    os.kill(a.pid, signal.SIGKILL)
+    a.wait(timeout=60)
+    for _ in range(100):  # the server notices the closed socket; bounded retries, no timing assertion
+        b = subprocess.run(DESK + ["sync-lock", pg_url, "desk-b"], input="", capture_output=True, text=True,
+                           env=_env())
+        if b.returncode != errors.SYNC_LOCKED:
+            break
+    assert b.returncode == 0 and b.stdout.strip() == "held", b.stderr
+
+
+# ---------------------------------------------------------------- search parity with FTS5
+
+QUERIES = ["dang ky", "ĐĂNG KÝ", "đang kỳ", "dang thi dao", "dieu le", "tru so", '"tru so tai hung yen"',
+           "khong co tu nay", "  ...  ", "ho chi minh", "nguyen van an"]
+
+
+def _copy(lite, store, table: str) -> None:
+    rows = list(lite.query(f"SELECT * FROM {table} ORDER BY rowid"))
+    if not rows:
+        return
+    cols = list(rows[0])
+    with store.conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
+                        [list(r.values()) for r in rows])
+
+
+def test_search_same_hits_as_fts5_on_the_same_corpus(db, cfg, pg_url):
+    from test_search import add_file
+    from pages import new_dossier
+
+    from onestop import search
+    from onestop.store import pg_search, postgres
+
+    a = new_dossier(db, cfg, name="Nguyễn Văn An")
+    b = new_dossier(db, cfg, name="Đặng Thị Đào")
+    add_file(db, a, ["ĐƠN ĐỀ NGHỊ ĐĂNG KÝ HOẠT ĐỘNG\nKính gửi: Sở Khoa học và Công nghệ",
+                     "Điều lệ tổ chức. Trụ sở tại Hưng Yên."])
+    add_file(db, b, ["Biên bản họp hội đồng. Đăng ký, đăng ký và đăng ký lại hoạt động khoa học."], component=2)
+    store = postgres.connect(pg_url)
+    for t in ("dossiers", "archive_files", "archive_pages"):
+        _copy(db, store, t)
+    for pid, did, text in db.execute("SELECT p.id, f.dossier_id, p.text FROM archive_pages p "
+                                     "JOIN archive_files f ON f.id = p.file_id"):
+        pg_search.index_page(store, pid, did, text)
+
+    def key(hits):
+        return [(h["kind"], h["code"], h["component"], h["page"], h["snippet"]) for h in hits]
+
+    for q in QUERIES + [a]:
+        lite, pg = search.search(db, q), pg_search.search(store, q)
+        assert {k[:4] for k in key(pg)} == {k[:4] for k in key(lite)}, q
+        assert [k[:4] for k in key(pg)][:1] == [k[:4] for k in key(lite)][:1], q  # the same best hit
+        assert {k[4] for k in key(pg)} == {k[4] for k in key(lite)}, q  # the same highlighted snippets
+    assert key(pg_search.search(store, "dang ky"))[0][1] == b  # three matches beat one, as with bm25
+    # A changed dossier is re-indexed on the next search, as on SQLite.
+    store.execute("UPDATE dossiers SET address = 'TP Hồ Chí Minh', updated_at = '2099-01-01T00:00:00+07:00' "
+                  "WHERE code = %s", [a])
+    assert [h["code"] for h in pg_search.search(store, "ho chi minh")] == [a]
+    assert pg_search.refresh_dossiers(store) == 0
+    assert pg_search.tsquery('dang "ky lai" x-y') == "'dang' & ('ky' <-> 'lai') & ('x' <-> 'y')"
