@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # chromium: the supervisors' HTML report is checked in a headless browser by the tests
-DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium
+# postgresql: the office-mode tests start a throwaway server from its binaries (tests/pg.py; no service is
+# enabled or started by the tests; as root they run initdb/pg_ctl as the package's `postgres` user)
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium postgresql
 BENCH_DEBS := ocrmypdf sqlite3
 
 .PHONY: install system-deps demo test bench clean
@@ -37,6 +39,7 @@ test: install
 
 bench:
 	$(MAKE) install EXTRA_DEBS="$(BENCH_DEBS)"
+	$(PIP) install -q -e '.[test,bench]' --config-settings editable_mode=compat 2>/dev/null || $(PIP) install -q -e '.[test,bench]'
 	$(VENV)/bin/python tests/bench/run.py
 
 clean:
