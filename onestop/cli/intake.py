@@ -285,7 +285,10 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
         emit_json(res)
     else:
         typer.echo(f"{res['code']}: {res['previous_status']} → {res['status']}")
-        if res.get("form"):
+        if res.get("form") and res["status"] == "4":
+            info(t(f"Phiếu kiểm soát quá trình giải quyết (Mẫu 05), gửi kèm hồ sơ: {res['form']}",
+                   f"Process-control slip (Mẫu 05), to travel with the papers: {res['form']}"))
+        elif res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
             info(t(f"Hẹn trả mới: {res['due_at']} (ban đầu {res['original_due_at']})",
