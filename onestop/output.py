@@ -17,7 +17,21 @@ def emit_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _stdout_is_file() -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no real descriptor (a test runner's buffer)
+        return False
+
+
 def emit_csv(rows: Iterable[dict], columns: list[str]) -> None:
+    """CSV on stdout; a UTF-8 byte-order mark first when stdout is a file (``> list.csv``), so Excel
+    reads the Vietnamese text as UTF-8 (without it, Excel guesses the ANSI code page). A pipe gets
+    none: tools reading a pipe do not expect one."""
+    if _stdout_is_file() and sys.stdout.tell() == 0:
+        sys.stdout.write("\ufeff")
     w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:

@@ -242,6 +242,7 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
 def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nhận hôm nay."),
           status: Optional[str] = typer.Option(None, "--status", help="Lọc theo trạng thái: mã (2, 4, 5…) hoặc tên, có dấu hay không (\"bo sung\", \"dang xu ly\")."),
           limit: int = typer.Option(200, "--limit", help="Số dòng tối đa (0 = tất cả)."),
+          xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Ghi danh sách ra tệp Excel (.xlsx) này."),
           json_: bool = JSON, csv_: bool = CSV):
     """Danh sách hồ sơ của quầy, mới nhất trước.
 
@@ -263,6 +264,15 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
                 f"Unknown status '{status}'. Use a code or a name: {states.status_choices('en')}.")
     cfg, db = context()
     rows = dossiers.list_dossiers(db, cfg, today=today, status=st, limit=limit)
+    if xlsx:
+        from onestop import xlsx as xlsx_
+        from onestop.output import info
+
+        path = xlsx_.write(xlsx, [(t("Hồ sơ", "Dossiers"), xlsx_.LIST_COLUMNS,
+                                   [dict(r, status_name=status_label(r["status"])) for r in rows])])
+        info(t(f"Đã ghi tệp Excel: {path} — {len(rows)} hồ sơ", f"Excel file written: {path} — {len(rows)} dossiers"))
+        if not (json_ or csv_):
+            return
     mode = fmt(json_, csv_)
     if mode == "table":  # for people: local dates and status names (JSON and CSV keep ISO and codes)
         rows = [dict(r, received_at=local_time(r["received_at"]), due_at=local_time(r["due_at"]),
