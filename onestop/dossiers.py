@@ -149,12 +149,31 @@ class ReceiveRequest:
 
 
 def officer_name(cfg: Config) -> str:
+    """Who acts, for the history: the configured officer, else the login name (never printed on a form)."""
     if cfg.officer:
         return cfg.officer
     try:
         return getpass.getuser()
     except Exception:
         return "officer"
+
+
+def form_officer(cfg: Config) -> str:
+    """The officer's name for a printed form; ConfigError (before anything is stored) when none is
+    configured: a citizen must never get a form signed by a login name such as ``root``."""
+    from onestop.errors import ConfigError
+
+    name = nfc(cfg.officer or "").strip()
+    if not name:
+        raise ConfigError(
+            "Chưa đặt tên cán bộ để in lên phiếu. Đặt [counter] officer = \"Họ và tên\" trong "
+            f"{cfg.home / 'onestop.toml'} (hoặc config/onestop.toml), hoặc biến môi trường "
+            "ONESTOP_OFFICER=\"Họ và tên\", hoặc tùy chọn --officer \"Họ và tên\"; rồi chạy lại. Chưa lưu gì.",
+            "No officer name is set for printed forms. Set [counter] officer = \"Full Name\" in "
+            f"{cfg.home / 'onestop.toml'} (or config/onestop.toml), or the environment variable "
+            "ONESTOP_OFFICER=\"Full Name\", or the option --officer \"Full Name\"; then run again. Nothing was stored.",
+        )
+    return name
 
 
 def _validate_applicant(a: Applicant, today_year: int):
@@ -205,6 +224,7 @@ def _form_context(cfg: Config):
         agency_name=cfg.get("agency.name", ""), parent_name=cfg.get("agency.parent", ""),
         unit_name=cfg.get("agency.unit_title", "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"),
         place=cfg.get("agency.place", ""), system_name=cfg.get("agency.system_name", "onestop"),
+        head_title=cfg.get("agency.head_title", "THỦ TRƯỞNG CƠ QUAN"), head_name=cfg.get("agency.head_name", ""),
     )
 
 
@@ -309,7 +329,7 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     """
     prepared = _prepare(db, cfg, req)
     at, _pid, _proc, _rows, missing, base = prepared
-    officer = officer_name(cfg)
+    officer = form_officer(cfg) if render else officer_name(cfg)
     if missing:
         return _guidance(db, cfg, base, missing, at, officer, render=render)
     _check_agency(cfg)
@@ -382,7 +402,7 @@ def _counter_form(db, cfg, form: str, base: dict, at: datetime, officer: str, dr
              json.dumps(missing or [], ensure_ascii=False), officer])
         if render:
             p = _form_path(cfg, at, f"Mau{form}_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
-            path = str(draw(dict(base, code="", received_at=iso(at)), p))
+            path = str(draw(dict(base, code="", received_at=iso(at), issued_at=iso(at)), p))
             db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
     return path
 
@@ -406,7 +426,7 @@ def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant,
     reason = nfc(reason)
     if not reason:
         raise InvalidInput("Cần ghi rõ lý do từ chối (--reason).", "A refusal needs a reason (--reason).")
-    officer = officer_name(cfg)
+    officer = form_officer(cfg) if render else officer_name(cfg)
     path = _counter_form(db, cfg, "03", base, at, officer, render=render, reason=reason,
                          draw=lambda d, p: render_refusal(d, reason, _form_context(cfg), p, officer=officer))
     return {"code": None, "status": "3", "reason": reason, "form": path, "received_at": iso(at)}
@@ -500,7 +520,8 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             f"Trạng thái '{target}' không hợp lệ. Dùng mã 4-10 hoặc: handover, request, fees, withdraw, stop, done, return.",
             f"Status '{target}' is invalid. Use a code 4-10 or: handover, request, fees, withdraw, stop, done, return.",
         )
-    officer = officer_name(cfg)
+    # Moves that print a form (5: Mẫu 02, 4: Mẫu 05) need a name to print on it.
+    officer = form_officer(cfg) if render and target in ("4", "5") else officer_name(cfg)
     d = resolve_code(db, cfg, code)
     when = at or now(cfg)
     if when < datetime.fromisoformat(d["received_at"]):
@@ -554,7 +575,10 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             full = show(db, cfg, d["code"])
             p = _form_path(cfg, when, f"{d['code']}_Mau02_{ev}.pdf")
             form = str(render_request_papers(full, missing or [{"name": nfc(note), "reason": ""}],
-                                             _form_context(cfg), p, note=nfc(note), officer=officer))
+                                             _form_context(cfg), p, note=nfc(note), officer=officer,
+                                             issued_at=iso(when)))
+        if target == "4" and render:
+            form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05_{ev}.pdf"))
     out = {"code": d["code"], "status": target, "previous_status": d["status"], "at": iso(when),
            "due_at": sets.get("due_at", d["due_at"]), "original_due_at": d["original_due_at"]}
     if form:
@@ -568,7 +592,7 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
     reason = nfc(reason)
     if not reason:
         raise InvalidInput("Cần ghi lý do hẹn lại (--reason).", "A reschedule needs a reason (--reason).")
-    officer = officer_name(cfg)
+    officer = form_officer(cfg) if render else officer_name(cfg)
     when = at or now(cfg)
     form = ""
     with transaction(db):
@@ -598,5 +622,48 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
 
             full = show(db, cfg, d["code"])
             p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf")
-            form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer))
+            form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer,
+                                         previous_due_at=d["due_at"], issued_at=iso(when)))
     return {"code": d["code"], "due_at": iso(new_due), "previous_due_at": d["due_at"], "form": form}
+
+
+# ---------------------------------------------------------------- Mẫu 05
+
+HANDOVER_STATUSES = ("4", "5", "9", "10")  # moves that pass the papers from one unit to another
+
+
+def _timeliness(at: str, due: str) -> str:
+    """early / on_time / late of a hand-over against the appointment (by day: the same day is on time)."""
+    a, d = datetime.fromisoformat(at), datetime.fromisoformat(due)
+    if a.date() < d.date():
+        return "early"
+    return "on_time" if a <= d or a.date() == d.date() else "late"
+
+
+def control_slip_rows(db: Database, cfg: Config, d: dict) -> list[dict]:
+    """The hand-overs of a dossier for Mẫu 05, oldest first, from its history."""
+    counter = cfg.get("agency.unit_title", "Bộ phận tiếp nhận và trả kết quả")
+    counter = counter[:1].upper() + counter[1:].lower() if counter.isupper() else counter
+    processing = cfg.get("agency.processing_unit", "") or "Cơ quan giải quyết hồ sơ"
+    rows = []
+    for e in db.query("SELECT at, officer, note, status_to, data FROM events WHERE dossier_id = ? AND status_to IN "
+                      f"({', '.join('?' * len(HANDOVER_STATUSES))}) AND action LIKE 'status_%' ORDER BY id",
+                      [d["id"], *HANDOVER_STATUSES]):
+        st = e["status_to"]
+        src, dst = {"4": (counter, processing), "5": (processing, counter), "9": (processing, counter),
+                    "10": (counter, "Người nộp hồ sơ")}[st]
+        due = json.loads(e["data"] or "{}").get("new_due_at") or d["due_at"]
+        rows.append({"from": src, "to": dst, "at": e["at"], "giver": e["officer"] if st in ("4", "10") else "",
+                     "receiver": e["officer"] if st in ("5", "9") else "",
+                     "timeliness": _timeliness(e["at"], due), "note": e["note"] or ""})
+    return rows
+
+
+def render_control_slip(db: Database, cfg: Config, code: str, when: datetime, name: str) -> Path:
+    """Write Mẫu 05 (Phiếu kiểm soát quá trình giải quyết hồ sơ) for a dossier, dated ``when``."""
+    from onestop.forms import render_control_slip as draw
+
+    full = show(db, cfg, code)
+    p = _form_path(cfg, when, name)
+    return draw(full, control_slip_rows(db, cfg, full), _form_context(cfg), p, issued_at=iso(when),
+                processing_unit=cfg.get("agency.processing_unit", ""))

@@ -83,6 +83,53 @@ def resolve_status(word: str) -> str | None:
     return ALIASES.get(w)
 
 
+# Vietnamese words for a status as officers say them (folded, spaces); see ``parse_status``.
+STATUS_WORDS_VI = {
+    "moi dang ky": "1", "dang ky": "1",
+    "tiep nhan": "2", "da tiep nhan": "2", "duoc tiep nhan": "2",
+    "tu choi": "3", "khong tiep nhan": "3", "khong duoc tiep nhan": "3",
+    "dang xu ly": "4", "chuyen xu ly": "4",
+    "bo sung": "5", "yeu cau bo sung": "5", "cho bo sung": "5",
+    "nghia vu tai chinh": "6", "cho nop phi": "6", "nop phi": "6",
+    "rut ho so": "7", "rut": "7",
+    "dung xu ly": "8", "dung": "8",
+    "da xu ly": "9", "xu ly xong": "9", "da xu ly xong": "9", "co ket qua": "9",
+    "tra ket qua": "10", "da tra ket qua": "10", "da tra": "10",
+}
+
+
+def parse_status(text: str) -> str | None:
+    """A status code from what a person typed: a code ("5"), its name in Vietnamese with or without
+    diacritics ("Yêu cầu bổ sung giấy tờ", "bo sung"), in English ("papers requested"), or an alias
+    ("request"); None when unknown or ambiguous."""
+    from onestop.text import fold
+
+    w = " ".join(fold(text or "").replace("-", " ").replace("_", " ").split())
+    if not w:
+        return None
+    if w in STATUS_NAMES_VI:
+        return w
+    for names in (STATUS_NAMES_VI, STATUS_NAMES_EN):
+        for code, name in names.items():
+            if fold(name) == w:
+                return code
+    if w in STATUS_WORDS_VI:
+        return STATUS_WORDS_VI[w]
+    alias = ALIASES.get(w.replace(" ", "-")) or ALIASES.get(w.replace(" ", ""))
+    if alias:
+        return alias
+    # A unique part of one name ("nghia vu" → 6); several matches are ambiguous.
+    hits = {code for names in (STATUS_NAMES_VI, STATUS_NAMES_EN) for code, name in names.items()
+            if f" {w} " in f" {fold(name)} "}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def status_choices(lang: str = "vi") -> str:
+    """'2 Được tiếp nhận, 3 …' for help and error messages."""
+    names = STATUS_NAMES_EN if lang == "en" else STATUS_NAMES_VI
+    return ", ".join(f"{k} {v}" for k, v in names.items())
+
+
 @dataclass(frozen=True)
 class Move:
     from_status: str

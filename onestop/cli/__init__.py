@@ -120,7 +120,7 @@ def main() -> None:
 
 # Command modules register themselves on ``app``; heavy imports stay inside the commands.
 from onestop.cli import intake, admin  # noqa: E402,F401
-for _extra in ("archive", "sync", "reports"):
+for _extra in ("archive", "sync", "reports", "completion"):
     try:
         __import__(f"onestop.cli.{_extra}")
     except ModuleNotFoundError as _e:  # a feature module not built yet

@@ -81,10 +81,12 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
     c = console()
     c.print(f"[bold]{p.code}[/bold] {p.name}" + (t("  (dữ liệu mẫu)", "  (sample data)") if p.sample else ""))
     c.print(f"{t('Lĩnh vực', 'Field')}: {p.field_code} {p.field_name}")
+    from onestop.output import limit_text, money
+
     for ch, lim in sorted(p.limits.items()):
-        c.print(f"{t('Kênh', 'Channel')} {ch}: {lim['value']:g} {lim['unit']}")
+        c.print(f"{t('Kênh', 'Channel')} {ch}: {limit_text(lim['value'], lim['unit'])}")
     if p.fees:
-        c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']} {f['amount']:,.0f} {f['unit']}" for f in p.fees))
+        c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']}: {money(f['amount'], f['unit'])}" for f in p.fees))
     if p.next_day_after_cutoff:
         c.print(t("Nhận sau 15:00 tính từ ngày làm việc tiếp theo.", "Received after 15:00: counts from the next working day."))
     case = None

@@ -100,20 +100,38 @@ def _progress():
 
 
 @app.command()
-def search(query: str = typer.Argument(..., help="Từ khóa; gõ có dấu hay không dấu đều được; \"cụm từ\" trong ngoặc kép."),
+def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ, không cần ngoặc kép; có dấu hay không đều được), "
+                                                   "hoặc số định danh / số điện thoại của người nộp."),
            limit: int = typer.Option(20, "--limit", help="Số kết quả tối đa."),
+           show_personal: bool = typer.Option(False, "--show-personal",
+                                              help="Hiện đủ số giấy tờ và điện thoại (mặc định che); việc xem được ghi lại."),
            json_: bool = JSON):
-    """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ).
+    """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ);
+    số định danh hoặc số điện thoại tìm hồ sơ của người nộp (ghi vào nhật ký truy cập dữ liệu cá nhân).
 
-    Full-text search over OCR text and dossier fields, ranked, with highlighted snippets.
+    Full-text search over OCR text and dossier fields, ranked, with highlighted snippets; an ID or
+    phone number finds the applicant's dossiers (recorded in the personal-data access log, shown masked).
 
-    Ví dụ / Example:  onestop search "dang ky hoat dong" --json
+    Ví dụ / Example:  onestop search dang ky hoat dong --json ; onestop search 0912345678
     """
     from onestop import search as search_
     from onestop.output import console, emit_json
 
+    # Words given separately or in one argument mean the same: all required (as `procedures list`).
+    text = " ".join(query)
     cfg, db = context()
-    hits = search_.search(db, query, limit=limit)
+    number = search_.personal_number(text)
+    if number:
+        from onestop import reports
+        from onestop.identifiers import mask_phone
+
+        hits = search_.find_by_personal_number(db, number, show_personal=show_personal, limit=limit)
+        # Looking a citizen up by a personal number is an access to personal data: who, when, what.
+        reports.record_personal_access(
+            db, cfg, "search", f"number={mask_phone(number)} hits={len(hits)}"
+            + (" show_personal" if show_personal else ""))
+    else:
+        hits = search_.search(db, text, limit=limit)
     if json_:
         emit_json(hits)
         return

@@ -200,8 +200,8 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
 
     Ví dụ / Example:  onestop show 000.00.12.H26-261122-0001 --json
     """
-    from onestop import dossiers, states
-    from onestop.output import console, emit_json
+    from onestop import dossiers
+    from onestop.output import console, emit_json, local_time, status_label
 
     cfg, db = context()
     d = dossiers.show(db, cfg, code)
@@ -215,9 +215,10 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     c = console()
     c.print(f"[bold]{d['code']}[/bold]  {d['procedure_code']} {d['procedure_name']}")
     c.print(f"{t('Người nộp', 'Applicant')}: {d['applicant_name']} ({d['id_number']})  {d['phone']}  {d['address']}")
-    c.print(f"{t('Trạng thái', 'Status')}: {d['status']} {states.status_name(d['status'], 'en' if t('vi', 'en') == 'en' else 'vi')}")
-    c.print(f"{t('Tiếp nhận', 'Received')}: {d['received_at']}   {t('Hẹn trả', 'Due')}: {d['due_at']}"
-            + (f"  ({t('hẹn ban đầu', 'originally')} {d['original_due_at']})" if d["original_due_at"] != d["due_at"] else ""))
+    c.print(f"{t('Trạng thái', 'Status')}: {status_label(d['status'])}")
+    c.print(f"{t('Tiếp nhận', 'Received')}: {local_time(d['received_at'])}   {t('Hẹn trả', 'Due')}: {local_time(d['due_at'])}"
+            + (f"  ({t('hẹn ban đầu', 'originally')} {local_time(d['original_due_at'])})"
+               if d["original_due_at"] != d["due_at"] else ""))
     from rich.table import Table
 
     tb = Table(title=t("Thành phần hồ sơ", "Components"))
@@ -231,14 +232,17 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     for h in (t("Thời điểm", "When"), t("Cán bộ", "Officer"), t("Nội dung", "What"), t("Trạng thái", "Status")):
         te.add_column(h)
     for e in d["events"]:
-        te.add_row(e["at"], e["officer"], e["note"] or e["action"], f"{e['status_from'] or ''}→{e['status_to'] or ''}")
+        moved = (f"{status_label(e['status_from'])} → {status_label(e['status_to'])}" if e["status_from"]
+                 and e["status_from"] != e["status_to"] else status_label(e["status_to"]))
+        te.add_row(local_time(e["at"]), e["officer"], e["note"] or e["action"], moved)
     c.print(te)
 
 
 @app.command("list")
 def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nhận hôm nay."),
-          status: Optional[str] = typer.Option(None, "--status", help="Lọc theo mã trạng thái (2, 4, 5…)."),
+          status: Optional[str] = typer.Option(None, "--status", help="Lọc theo trạng thái: mã (2, 4, 5…) hoặc tên, có dấu hay không (\"bo sung\", \"dang xu ly\")."),
           limit: int = typer.Option(200, "--limit", help="Số dòng tối đa (0 = tất cả)."),
+          xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Ghi danh sách ra tệp Excel (.xlsx) này."),
           json_: bool = JSON, csv_: bool = CSV):
     """Danh sách hồ sơ của quầy, mới nhất trước.
 
@@ -247,15 +251,36 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
     Ví dụ / Example:  onestop list --today --csv > hom-nay.csv
     """
     from onestop import dossiers, states
-    from onestop.output import emit
+    from onestop.output import emit, local_time, status_label
 
+    st = None
+    if status is not None:
+        st = states.parse_status(status)
+        if st is None:
+            from onestop.errors import InvalidInput
+
+            raise InvalidInput(
+                f"Trạng thái '{status}' không có. Dùng mã hoặc tên: {states.status_choices('vi')}.",
+                f"Unknown status '{status}'. Use a code or a name: {states.status_choices('en')}.")
     cfg, db = context()
-    st = states.resolve_status(status) if status else None
-    rows = dossiers.list_dossiers(db, cfg, today=today, status=st or status, limit=limit)
-    emit(rows, dossiers.LIST_COLUMNS, fmt=fmt(json_, csv_),
+    rows = dossiers.list_dossiers(db, cfg, today=today, status=st, limit=limit)
+    if xlsx:
+        from onestop import xlsx as xlsx_
+        from onestop.output import info
+
+        path = xlsx_.write(xlsx, [(t("Hồ sơ", "Dossiers"), xlsx_.LIST_COLUMNS,
+                                   [dict(r, status_name=status_label(r["status"])) for r in rows])])
+        info(t(f"Đã ghi tệp Excel: {path} — {len(rows)} hồ sơ", f"Excel file written: {path} — {len(rows)} dossiers"))
+        if not (json_ or csv_):
+            return
+    mode = fmt(json_, csv_)
+    if mode == "table":  # for people: local dates and status names (JSON and CSV keep ISO and codes)
+        rows = [dict(r, received_at=local_time(r["received_at"]), due_at=local_time(r["due_at"]),
+                     status=status_label(r["status"])) for r in rows]
+    emit(rows, dossiers.LIST_COLUMNS, fmt=mode,
          headers={"code": t("Mã hồ sơ", "Code"), "received_at": t("Tiếp nhận", "Received"),
                   "procedure_code": t("Thủ tục", "Procedure"), "applicant_name": t("Người nộp", "Applicant"),
-                  "status": t("TT", "St."), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
+                  "status": t("Trạng thái", "Status"), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
 
 
 @app.command()
@@ -285,7 +310,10 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
         emit_json(res)
     else:
         typer.echo(f"{res['code']}: {res['previous_status']} → {res['status']}")
-        if res.get("form"):
+        if res.get("form") and res["status"] == "4":
+            info(t(f"Phiếu kiểm soát quá trình giải quyết (Mẫu 05), gửi kèm hồ sơ: {res['form']}",
+                   f"Process-control slip (Mẫu 05), to travel with the papers: {res['form']}"))
+        elif res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
             info(t(f"Hẹn trả mới: {res['due_at']} (ban đầu {res['original_due_at']})",
