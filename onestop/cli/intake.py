@@ -16,25 +16,119 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _pick_procedure(db, query: str | None) -> str:
+def _pick_procedure(db, query: str | None, ask=None) -> str:
     from onestop import catalog
+    from onestop.cli.prompts import Prompter, say
 
+    ask = ask or Prompter()
     while True:
-        q = query or typer.prompt(t("Thủ tục (mã hoặc từ khóa, vd. 'dang ky to chuc khcn')",
-                                    "Procedure (code or keywords)"), err=True)
+        q = query or ask.text(t("Thủ tục (mã hoặc từ khóa, vd. 'dang ky to chuc khcn')", "Procedure (code or keywords)"),
+                              required=True)
         query = None
         if catalog.PROCEDURE_CODE.match(q.strip()):
             return q.strip()
         hits = catalog.search(db, q, limit=9)
         if not hits:
-            typer.echo(t("Không tìm thấy thủ tục nào. Thử từ khóa khác.", "No procedure found. Try other words."), err=True)
+            say(t("Không tìm thấy thủ tục nào. Thử từ khóa khác.", "No procedure found. Try other words."))
             continue
         for i, h in enumerate(hits, 1):
-            typer.echo(f"  {i}. {h['code']}  {h['name']}", err=True)
-        choice = typer.prompt(t("Chọn số", "Pick a number"), default="1", err=True)
-        if choice.isdigit() and 1 <= int(choice) <= len(hits):
-            return hits[int(choice) - 1]["code"]
-        typer.echo(t("Lựa chọn không hợp lệ.", "Invalid choice."), err=True)
+            say(f"  {i}. {h['code']}  {h['name']}")
+        return hits[ask.number(t("Chọn số", "Pick a number"), 1, len(hits), default=1) - 1]["code"]
+
+
+ID_KINDS = [("", "tự nhận theo số", "detect from the number"), ("cccd", "CCCD / số định danh", "CCCD / personal ID"),
+            ("cmnd", "CMND cũ", "old CMND"), ("mst", "mã số thuế / doanh nghiệp", "tax / business code"),
+            ("passport", "hộ chiếu", "passport")]
+
+
+class _Answers:
+    """What the officer has given so far (options, then answers); a scanned QR fills the applicant."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def take_qr(self, card) -> dict:
+        self.name, self.id_, self.id_type = card.name, card.cccd, "cccd"
+        self.address = self.address or card.address
+        return {"name": card.name, "id": card.cccd, "address": self.address}
+
+
+def _ask_applicant(a: _Answers, ask, year: int) -> None:
+    """Name, ID kind and number, phone, address: each checked at its prompt (receive's own rules)."""
+    from onestop.cli.prompts import say
+    from onestop.dossiers import check_applicant_field
+    from onestop.errors import OnestopError
+    from onestop.names import name_warning, warning_text
+
+    # Values given as options are checked too: a wrong one is asked for instead of failing at the end.
+    for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone")):
+        value = getattr(a, attr)
+        if value:
+            try:
+                check_applicant_field(field, value, id_type=a.id_type, today_year=year)
+            except OnestopError as e:
+                say(e.message)
+                setattr(a, attr, "")
+    while not a.name:
+        name = ask.text(t("Họ tên người nộp (hoặc quét QR CCCD)", "Applicant name (or scan the ID card QR)"),
+                        check=lambda v: check_applicant_field("name", v, today_year=year), field="name")
+        kind = None if a.id_ else name_warning(name)  # a name from the card's QR is as issued
+        if kind:
+            say(t(*warning_text(kind, name)))
+            if not ask.yes_no(t("Vẫn dùng họ tên này?", "Keep this name?"), default=False):
+                continue
+        a.name = name
+    while not a.id_:
+        if not a.id_type:
+            say("  " + ", ".join(f"{i} {t(vi, en)}" for i, (_k, vi, en) in enumerate(ID_KINDS)))
+            kind = ID_KINDS[ask.number(t("Loại giấy tờ", "ID kind"), 0, len(ID_KINDS) - 1, default=0)][0]
+        else:
+            kind = a.id_type
+        number = ask.text(t("Số giấy tờ", "ID number"), field="id", required=True)
+        if a.id_:  # a QR scanned at this prompt filled it
+            break
+        try:
+            a.id_ = check_applicant_field("id", number, id_type=kind or None, today_year=year)
+            a.id_type = kind or None
+        except OnestopError as e:
+            say(e.message + t(" Nhập lại.", " Try again."))
+    if not a.phone:
+        a.phone = ask.text(t("Điện thoại", "Phone"), default="",
+                           check=lambda v: check_applicant_field("phone", v, today_year=year) if v.strip() else "")
+    if not a.address:
+        a.address = ask.text(t("Địa chỉ", "Address"), default="",
+                             check=lambda v: check_applicant_field("address", v, today_year=year))
+
+
+def _ask_components(proc, a: _Answers, ask) -> None:
+    """The case (when the procedure has several), then each paper of it: received? pages?
+    Conditional papers ("nếu có", "trường hợp…") are asked whether they apply first."""
+    from onestop.cli.prompts import say
+    from onestop.dossiers import select_case
+
+    cases = proc.cases()
+    if a.case is None and len(cases) > 1:
+        say(t(f"Thủ tục {proc.code} có {len(cases)} trường hợp:", f"Procedure {proc.code} has {len(cases)} cases:"))
+        for i, c in enumerate(cases, 1):
+            say(f"  {i}. {c}")
+        a.case = ask.number(t("Trường hợp số", "Case number"), 1, len(cases), default=1)
+    case = select_case(proc, a.case)
+    say(t(f"Thành phần hồ sơ của {proc.code} {proc.name}", f"Components of {proc.code}")
+        + (f" — {case}:" if len(cases) > 1 else ":"))
+    comps, applies = [], []
+    for c in proc.case_components(case):
+        label = f"  {c.n}. {c.name} ({c.originals} {t('bản chính', 'orig.')}, {c.copies} {t('bản sao', 'copies')})"
+        if c.conditional:
+            if not ask.yes_no(label + t(" — có áp dụng cho hồ sơ này?", " — applies to this dossier?"), default=False):
+                continue
+            applies.append(c.n)
+            got = ask.yes_no(t("     đã nhận?", "     received?"), default=True)
+        else:
+            got = ask.yes_no(label, default=True)
+        if got:
+            comps.append(c.n)
+            a.pages[c.n] = ask.number(t("     số trang", "     pages"), 1, 9999, default=a.pages.get(c.n, 1))
+    a.components, a.applies = comps, applies
 
 
 @app.command()
@@ -50,6 +144,8 @@ def receive(
     authorised: str = typer.Option("", "--authorised", help="Người được ủy quyền nộp (nếu có)."),
     all_components: bool = typer.Option(False, "--all-components", help="Đã nhận đủ mọi thành phần hồ sơ."),
     component: List[int] = typer.Option([], "--component", "-c", help="Số thứ tự thành phần đã nhận (lặp lại được)."),
+    case: Optional[int] = typer.Option(None, "--case", help="Trường hợp của thủ tục (số thứ tự như 'procedures show' in); mặc định: trường hợp chứa các thành phần đã chọn, hoặc trường hợp 1."),
+    applies: List[int] = typer.Option([], "--applies", help="Giấy tờ có điều kiện ('nếu có', 'trường hợp…') áp dụng cho hồ sơ này: thiếu thì hồ sơ chưa đủ (lặp lại được)."),
     pages: List[str] = typer.Option([], "--pages", help="Số trang của thành phần, dạng N=TRANG (vd. 1=3)."),
     at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
     channel: str = typer.Option("1", "--channel", help="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính."),
@@ -89,6 +185,8 @@ def receive(
         from onestop.output import emit_json, info
 
         cfg, db = context_with_catalog()
+        from onestop.cli.prompts import Prompter, say
+
         interactive = ask or (_interactive() and not json_)
         if qr:
             from onestop.identifiers import InvalidId, parse_chip_qr
@@ -101,9 +199,13 @@ def receive(
             id_ = id_ or card.cccd
             id_type = id_type or "cccd"
             address = address or card.address
+        page_map = _page_map(pages)
+        a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, address=address, case=case,
+                     components=None if all_components else list(component), applies=list(applies), pages=page_map)
+        prompter = Prompter(on_qr=a.take_qr)
         if procedure and not catalog.PROCEDURE_CODE.match(procedure.strip()):
             if interactive:
-                procedure = _pick_procedure(db, procedure)
+                procedure = _pick_procedure(db, procedure, prompter)
             else:
                 hits = catalog.search(db, procedure, limit=2)
                 if len(hits) == 1 or (hits and hits[0].get("score", 0) > hits[1].get("score", 0)):
@@ -111,22 +213,24 @@ def receive(
         if not procedure:
             if not interactive:
                 raise InvalidInput("Thiếu mã thủ tục (--procedure).", "The procedure is missing (--procedure).")
-            procedure = _pick_procedure(db, None)
-        if not name:
-            if not interactive:
-                raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
-            name = typer.prompt(t("Họ tên người nộp", "Applicant name"), err=True)
-        if not id_:
-            if not interactive:
-                raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
-            id_ = typer.prompt(t("Số định danh / CMND / MST", "ID number"), err=True)
-            if not phone:
-                phone = typer.prompt(t("Điện thoại", "Phone"), default="", show_default=False, err=True)
-            if not address:
-                address = typer.prompt(t("Địa chỉ", "Address"), default="", show_default=False, err=True)
-        applicant = dossiers.Applicant(name=name, id_number=id_, id_type=id_type, phone=phone, email=email,
-                                       address=address, authorised_name=authorised)
+            procedure = _pick_procedure(db, None, prompter)
         when = dossiers.parse_when(at, cfg) if at else None
+        year = (when or dossiers.now(cfg)).year
+        if interactive:
+            _ask_applicant(a, prompter, year)
+        elif not a.name:
+            raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
+        elif not a.id_:
+            raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
+        warnings = []
+        if not qr:
+            from onestop.names import name_warning, warning_text
+
+            kind = name_warning(a.name) if not interactive else None  # interactive: confirmed at the prompt
+            if kind:
+                warnings.append(t(*warning_text(kind, a.name)))
+        applicant = dossiers.Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=email,
+                                       address=a.address, authorised_name=authorised)
         if refuse is not None:
             res = dossiers.refuse(db, cfg, procedure, applicant, refuse, when)
             if json_:
@@ -134,37 +238,34 @@ def receive(
             else:
                 info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
             return
-        page_map = {}
-        for p in pages:
-            k, _, v = p.partition("=")
-            if not (k.strip().isdigit() and v.strip().isdigit()):
-                raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
-            page_map[int(k)] = int(v)
-        comps = None if all_components else list(component)
-        if comps == [] and interactive:
+        if interactive:
             proc = catalog.get(db, procedure)
-            comps = []
-            typer.echo(t(f"Thành phần hồ sơ của {proc.code} {proc.name}:", f"Components of {proc.code}:"), err=True)
-            first_case = proc.components[0].case_name if proc.components else ""
-            for c in proc.components:
-                if c.case_name != first_case:
-                    continue
-                got = typer.confirm(f"  {c.n}. {c.name} ({c.originals} {t('bản chính', 'orig.')}, {c.copies} {t('bản sao', 'copies')})",
-                                    default=True, err=True)
-                if got:
-                    comps.append(c.n)
-                    n_pages = typer.prompt(t("     số trang", "     pages"), default=str(page_map.get(c.n, 1)), err=True)
-                    if n_pages.isdigit():
-                        page_map[c.n] = int(n_pages)
-        elif comps == []:
-            comps = []
-        req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=comps, pages=page_map,
-                                      at=when, channel=channel, delivery="1" if post else "0", sets=sets)
+            dups = dossiers.recent_duplicates(db, cfg, dossiers.check_applicant_field("id", a.id_, id_type=a.id_type,
+                                                                                        today_year=year),
+                                              proc.code, when or dossiers.now(cfg))
+            if dups:
+                say(t(f"Cảnh báo: người nộp này vừa được tiếp nhận thủ tục {proc.code}: {', '.join(dups)}. Có thể là nhập trùng.",
+                      f"Warning: this applicant was just received for {proc.code}: {', '.join(dups)}. Possibly a double entry."))
+                if not prompter.yes_no(t("Vẫn tiếp nhận hồ sơ mới?", "Receive a new dossier anyway?"), default=False):
+                    from onestop.errors import Interrupted
+
+                    raise Interrupted("Đã hủy: không tiếp nhận hồ sơ trùng.", "Cancelled: the double entry was not received.")
+            if not a.components and not all_components:
+                _ask_components(proc, a, prompter)
+        req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=a.components,
+                                      pages=a.pages, at=when, channel=channel, delivery="1" if post else "0", sets=sets,
+                                      case=a.case, applies=a.applies)
         res = dossiers.receive(db, cfg, req, renderer=renderer)
         if res["status"] == "2" and print_:
             _print_pdf(res["receipt"])
+        if res.get("possible_duplicates") and not interactive:
+            warnings.append(t(
+                f"Cùng người nộp và thủ tục vừa được tiếp nhận: {', '.join(res['possible_duplicates'])}. Kiểm tra có nhập trùng không.",
+                f"Same applicant and procedure just received: {', '.join(res['possible_duplicates'])}. Check for a double entry."))
+        for w in warnings:
+            info(t("Cảnh báo: ", "Warning: ") + w)
         if json_:
-            emit_json(res)
+            emit_json(dict(res, warnings=warnings))
             return
         if res["status"] == "incomplete":
             info(t("Hồ sơ chưa đủ, chưa cấp mã. Thiếu: ", "Dossier incomplete, no code issued. Missing: ")
@@ -174,6 +275,18 @@ def receive(
         typer.echo(res["code"])
         info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
                f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
+
+
+def _page_map(pages: list[str]) -> dict[int, int]:
+    from onestop.errors import InvalidInput
+
+    page_map = {}
+    for p in pages:
+        k, _, v = p.partition("=")
+        if not (k.strip().isdigit() and v.strip().isdigit()):
+            raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
+        page_map[int(k)] = int(v)
+    return page_map
 
 
 def _print_pdf(path: str) -> None:
