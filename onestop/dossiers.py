@@ -658,6 +658,25 @@ def check_working_time(db: Database, cfg: Config, when: datetime) -> None:
     )
 
 
+def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when: datetime) -> None:
+    """Why dossier row ``d`` cannot be rescheduled to ``new_due`` at ``when`` (TransitionRefused /
+    InvalidInput); nothing when it can. Callers confirm with the officer after this passes."""
+    why = states.can_reschedule(d["status"], d["rescheduled"], iso(when), d["due_at"])
+    if why:
+        vi = {"finished": "hồ sơ đã kết thúc xử lý", "already": "hồ sơ đã được hẹn lại một lần",
+              "too_late": "còn chưa đến 1 ngày trước hạn trả"}[why]
+        en = {"finished": "the dossier is no longer open", "already": "the dossier was already rescheduled once",
+              "too_late": "it is less than one day before the due date"}[why]
+        raise TransitionRefused(f"Không hẹn lại được hồ sơ {d['code']}: {vi}.",
+                                f"Cannot reschedule dossier {d['code']}: {en}.")
+    check_working_time(db, cfg, new_due)
+    if new_due <= datetime.fromisoformat(d["due_at"]):
+        raise InvalidInput(
+            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
+            f"The new date must be after the current due date ({d['due_at']}).",
+        )
+
+
 def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: str, *,
                at: datetime | None = None, render: bool = True) -> dict:
     """Move the appointment once, at least a day before it falls due, with the apology form (Mẫu 04)."""
@@ -670,20 +689,7 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
     code = resolve_for_change(db, cfg, code)["code"]
     with transaction(db):
         d = resolve_code(db, cfg, code)
-        why = states.can_reschedule(d["status"], d["rescheduled"], iso(when), d["due_at"])
-        if why:
-            vi = {"finished": "hồ sơ đã kết thúc xử lý", "already": "hồ sơ đã được hẹn lại một lần",
-                  "too_late": "còn chưa đến 1 ngày trước hạn trả"}[why]
-            en = {"finished": "the dossier is no longer open", "already": "the dossier was already rescheduled once",
-                  "too_late": "it is less than one day before the due date"}[why]
-            raise TransitionRefused(f"Không hẹn lại được hồ sơ {d['code']}: {vi}.",
-                                    f"Cannot reschedule dossier {d['code']}: {en}.")
-        check_working_time(db, cfg, new_due)
-        if new_due <= datetime.fromisoformat(d["due_at"]):
-            raise InvalidInput(
-                f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
-                f"The new date must be after the current due date ({d['due_at']}).",
-            )
+        check_reschedule(db, cfg, d, new_due, when)
         stamp = iso(now(cfg))
         db.conn.execute("UPDATE dossiers SET due_at = ?, rescheduled = 1, updated_at = ? WHERE id = ?",
                         [iso(new_due), stamp, d["id"]])

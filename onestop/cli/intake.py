@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from onestop.cli import app
-from onestop.cli.common import CSV, JSON, context, context_with_catalog, fmt
+from onestop.cli.common import CSV, JSON, code_for_change, confirm_or_stop, context, context_with_catalog, fmt
 from onestop.i18n import t
 
 
@@ -322,6 +322,7 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         from onestop.identifiers import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
+        d["events"] = dossiers.mask_history(d["events"])
     if json_:
         emit_json(d)
         return
@@ -371,33 +372,56 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
                   "status": t("TT", "St."), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
 
 
+def _move_help() -> str:
+    from onestop.states import move_words
+
+    return ("Trạng thái mới: mã hoặc tên, có dấu hay không dấu — " + move_words("vi")
+            + "; hoặc tiếng Anh: " + move_words("en") + ". 5 → 4 khi đã nhận đủ giấy tờ bổ sung.")
+
+
 @app.command()
 def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối)."),
-         status: str = typer.Argument(..., help="Trạng thái mới: 4 handover, 5 request, 6 fees, 7 withdraw, 8 stop, 9 done, 10 return; 5→4 khi đã nhận đủ giấy tờ bổ sung."),
+         status: str = typer.Argument(..., help=_move_help()),
          note: str = typer.Option("", "--note", help="Nội dung / lý do."),
          missing: List[str] = typer.Option([], "--missing", help="Giấy tờ cần bổ sung (với trạng thái 5), lặp lại được; 'TÊN: LÝ DO'."),
          at: Optional[str] = typer.Option(None, "--at", help="Thời điểm \"YYYY-MM-DD HH:MM\"; mặc định: bây giờ."),
+         yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận (cho script) khi chuyển sang trạng thái không quay lại được (3, 7, 8, 9, 10)."),
          json_: bool = JSON):
     """Chuyển trạng thái hồ sơ (ghi nhật ký, không sửa lịch sử).
 
     Move a dossier to a new status; each move is an appended event and is queued for the sync.
+    Moves that cannot be undone (7 rút, 8 dừng, 9 đã xử lý, 10 trả kết quả) are confirmed at a
+    terminal unless --yes.
 
-    Ví dụ / Example:  onestop move 0001 5 --missing "Bản sao điều lệ: chưa chứng thực"
+    Ví dụ / Example:  onestop move 0001 "bo sung" --missing "Bản sao điều lệ: chưa chứng thực"
+
+      onestop move 000.00.12.H26-261122-0001 "da xu ly" --yes
     """
-    from onestop import dossiers
+    from onestop import dossiers, states
+    from onestop.i18n import lang
     from onestop.output import emit_json, info
 
     cfg, db = context()
+    interactive = _interactive() and not json_
+    code = code_for_change(db, cfg, code, interactive)
+    target = states.resolve_status(status)
+    if target in states.IRREVERSIBLE and interactive and not yes:
+        d = dossiers.resolve_code(db, cfg, code)
+        confirm_or_stop(t(
+            f"Chuyển hồ sơ {d['code']} ({d['applicant_name']}) từ '{states.label(d['status'])}' sang "
+            f"'{states.label(target)}'? Không quay lại được.",
+            f"Move dossier {d['code']} ({d['applicant_name']}) from '{states.label(d['status'], 'en')}' to "
+            f"'{states.label(target, 'en')}'? This cannot be undone."))
     items = []
     for m in missing:
         n, _, r = m.partition(":")
         items.append({"name": n.strip(), "reason": r.strip()})
-    res = dossiers.move(db, cfg, code, status, note=note, missing=items,
+    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items,
                         at=dossiers.parse_when(at, cfg) if at else None)
     if json_:
         emit_json(res)
     else:
-        typer.echo(f"{res['code']}: {res['previous_status']} → {res['status']}")
+        typer.echo(f"{res['code']}: {states.label(res['previous_status'], lang())} → {states.label(res['status'], lang())}")
         if res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
@@ -407,25 +431,74 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
 
 @app.command()
 def reschedule(code: str = typer.Argument(...),
-               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\"."),
+               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\", trong giờ làm việc của một ngày làm việc."),
                reason: str = typer.Option(..., "--reason", help="Lý do chậm trả."),
+               yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận ngày mới (cho script)."),
                json_: bool = JSON):
     """Hẹn lại ngày trả kết quả một lần, kèm Phiếu xin lỗi (Mẫu 04).
 
-    Reschedule once, at least one day before the due date, with the apology form.
+    Reschedule once, at least one day before the due date, with the apology form. The new time
+    must be in working hours of a working day; at a terminal it is read back in words to confirm.
 
     Ví dụ / Example:  onestop reschedule 0001 --to "2026-12-10 16:00" --reason "Cần xác minh thực tế"
     """
     from onestop import dossiers
     from onestop.output import emit_json, info
+    from onestop.workdays import in_words
 
     cfg, db = context()
-    res = dossiers.reschedule(db, cfg, code, dossiers.parse_when(to, cfg), reason)
+    interactive = _interactive() and not json_
+    code = code_for_change(db, cfg, code, interactive)
+    new_due = dossiers.parse_when(to, cfg)
+    dossiers.check_reschedule(db, cfg, dossiers.resolve_code(db, cfg, code), new_due, dossiers.now(cfg))
+    if interactive and not yes:
+        confirm_or_stop(t(f"Hẹn trả mới: {in_words(new_due)}. Chỉ được hẹn lại một lần. Đúng không?",
+                          f"New appointment: {in_words(new_due, 'en')}. Only one reschedule is allowed. Correct?"))
+    res = dossiers.reschedule(db, cfg, code, new_due, reason)
     if json_:
         emit_json(res)
     else:
         typer.echo(f"{res['code']}: {res['previous_due_at']} → {res['due_at']}")
+        info(t(f"Hẹn trả mới: {in_words(new_due)}.", f"New appointment: {in_words(new_due, 'en')}."))
         info(t(f"Phiếu xin lỗi và hẹn lại (Mẫu 04): {res['form']}", f"Apology form (Mẫu 04): {res['form']}"))
+
+
+@app.command()
+def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối)."),
+          name: Optional[str] = typer.Option(None, "--name", help="Họ tên đúng của người nộp."),
+          id_: Optional[str] = typer.Option(None, "--id", help="Số giấy tờ đúng."),
+          id_type: Optional[str] = typer.Option(None, "--id-type", help="cccd | cmnd | mst | passport (mặc định: tự nhận)."),
+          phone: Optional[str] = typer.Option(None, "--phone", help="Số điện thoại đúng."),
+          address: Optional[str] = typer.Option(None, "--address", help="Địa chỉ đúng."),
+          reason: str = typer.Option(..., "--reason", help="Lý do sửa (ghi vào lịch sử)."),
+          json_: bool = JSON):
+    """Sửa họ tên, số giấy tờ, điện thoại hoặc địa chỉ nhập sai; mã hồ sơ không đổi.
+
+    Correct a mistyped applicant field. The history keeps an event with the old and new values,
+    who, when and why; the receipt is rendered again as a new version file (…_Mau01_v2.pdf);
+    an update is queued for the nightly sync.
+
+    Ví dụ / Example:  onestop amend 0001 --name "Nguyễn Thị Hường" --reason "Nhập sai dấu"
+    """
+    from onestop import dossiers
+    from onestop.identifiers import mask_id, mask_phone
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    code = code_for_change(db, cfg, code, _interactive() and not json_)
+    res = dossiers.amend(db, cfg, code, {"name": name, "id": id_, "phone": phone, "address": address}, reason,
+                         id_type=id_type)
+    if json_:
+        emit_json(res)
+        return
+    typer.echo(res["code"])
+    labels = {"applicant_name": t("Họ tên", "Name"), "id_number": t("Số giấy tờ", "ID"),
+              "phone": t("Điện thoại", "Phone"), "address": t("Địa chỉ", "Address")}
+    masks = {"id_number": mask_id, "phone": mask_phone}
+    for k, v in res["changes"].items():
+        m = masks.get(k, lambda x: x)
+        info(f"  {labels[k]}: {m(v['old'])} → {m(v['new'])}")
+    info(t(f"Giấy tiếp nhận (bản sửa): {res['receipt']}", f"Corrected receipt: {res['receipt']}"))
 
 
 @app.command("print")
