@@ -389,6 +389,10 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
          json_: bool = JSON):
     """Chuyển trạng thái hồ sơ (ghi nhật ký, không sửa lịch sử).
 
+    Trạng thái (mã hoặc tên, có dấu hay không dấu): 4 dang xu ly, 5 bo sung, 6 nghia vu tai chinh,
+    7 rut ho so, 8 dung xu ly, 9 da xu ly, 10 tra ket qua (hoặc handover, request, fees, withdraw,
+    stop, done, return).
+
     Move a dossier to a new status; each move is an appended event and is queued for the sync.
     Moves that cannot be undone (7 rút, 8 dừng, 9 đã xử lý, 10 trả kết quả) are confirmed at a
     terminal unless --yes.
