@@ -19,6 +19,7 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+AMBIGUOUS_CODE = 16
 DATABASE_UNREACHABLE = 17
 DATABASE_AUTH = 18
 SCHEMA_MISMATCH = 19
@@ -69,6 +70,16 @@ class StorageError(OnestopError):
 
 class ConfigError(OnestopError):
     exit_code = CONFIG
+
+
+class AmbiguousCode(OnestopError):
+    """A short dossier code that matches several dossiers; ``candidates`` holds their full codes."""
+
+    exit_code = AMBIGUOUS_CODE
+
+    def __init__(self, vi: str, en: str | None = None, *, candidates: list[str] | None = None):
+        super().__init__(vi, en)
+        self.candidates = list(candidates or [])
 
 
 class ScanRejected(OnestopError):

@@ -296,7 +296,9 @@ def _agency_label(dossier: dict, ctx: FormContext) -> str:
 def _procedure_text(dossier: dict) -> str:
     name = _s(dossier, "procedure_name") or _DOTS
     code = _s(dossier, "procedure_code")
-    return f"{name} (Mã TTHC: {code})" if code else name
+    text = f"{name} (Mã TTHC: {code})" if code else name
+    case = _s(dossier, "case_name")  # set only when the procedure has several cases (TRUONGHOP)
+    return f"{text} — {case}" if case else text
 
 
 def _issued_at(dossier: dict, issued_at: Any = None) -> Any:

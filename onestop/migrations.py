@@ -315,3 +315,16 @@ def m0004_reports(db: Database) -> None:
         )
         """
     )
+
+
+@migrations(name="0005_procedure_cases_and_amend")
+def m0005_procedure_cases_and_amend(db: Database) -> None:
+    # The catalog case (TRUONGHOP) a dossier was received under, and for conditional papers
+    # ("nếu có", "trường hợp bị mất") whether the officer marked them as applying (NULL: not conditional).
+    run_script(db,
+        """
+        ALTER TABLE dossiers ADD COLUMN case_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE dossier_components ADD COLUMN applies INTEGER;
+        CREATE INDEX dossiers_id_procedure ON dossiers(id_number, procedure_code, received_at)
+        """
+    )

@@ -76,7 +76,8 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
             code = hits[0]["code"]
     p = catalog.get(db, code)
     if json_:
-        emit_json(dataclasses.asdict(p))
+        emit_json(dict(dataclasses.asdict(p), cases=[{"n": i, "name": name, "components": [x.n for x in p.case_components(name)]}
+                                                     for i, name in enumerate(p.cases(), 1)]))
         return
     c = console()
     c.print(f"[bold]{p.code}[/bold] {p.name}" + (t("  (dữ liệu mẫu)", "  (sample data)") if p.sample else ""))
@@ -89,13 +90,16 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
         c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']}: {money(f['amount'], f['unit'])}" for f in p.fees))
     if p.next_day_after_cutoff:
         c.print(t("Nhận sau 15:00 tính từ ngày làm việc tiếp theo.", "Received after 15:00: counts from the next working day."))
+    cases = p.cases()
     case = None
     for comp in p.components:
         if comp.case_name != case:
             case = comp.case_name
-            c.print(f"[bold]{case or t('Thành phần hồ sơ', 'Components')}[/bold]")
+            # Numbered when there are several: `receive --case N` takes this number.
+            head = f"{t('Trường hợp', 'Case')} {cases.index(case) + 1} (--case {cases.index(case) + 1}): " if len(cases) > 1 else ""
+            c.print(f"[bold]{head}{case or t('Thành phần hồ sơ', 'Components')}[/bold]")
         c.print(f"  {comp.n}. {comp.name} — {comp.originals} {t('bản chính', 'orig.')}, {comp.copies} {t('bản sao', 'copies')}"
-                + ("" if comp.required else t(" (không bắt buộc)", " (optional)")))
+                + ("" if not comp.conditional else t(" (có điều kiện: chỉ khi áp dụng)", " (conditional: only when it applies)")))
 
 
 @procedures_app.command("import")

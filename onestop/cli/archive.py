@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from onestop.cli import app
-from onestop.cli.common import JSON, context
+from onestop.cli.common import JSON, code_for_change, context
 from onestop.i18n import t
 
 
@@ -46,6 +46,7 @@ def scan(
     cfg, db = context()
     sources = list(files or [])
     interactive = sys.stdin.isatty() and not yes
+    code = code_for_change(db, cfg, code, interactive)
     with tempfile.TemporaryDirectory(prefix="onestop-sane-") as tmp:
         if device is not None:
             sources += archive.scan_device(cfg, device, Path(tmp))
@@ -59,11 +60,17 @@ def scan(
         if not sources:
             raise InvalidInput("Chưa chỉ ra trang nào để quét: thêm tệp/thư mục, --inbox hoặc --device.",
                                "No pages given: add files/folders, --inbox or --device.")
-        confirm = (lambda q: typer.confirm(q, default=False, err=True)) if interactive else None
         progress = _progress() if sys.stderr.isatty() and not json_ else None
+
+        def confirm(question: str) -> bool:
+            from onestop.cli.prompts import Prompter
+
+            if progress:
+                progress[0].stop()  # the bar must never draw over the question
+            return Prompter().yes_no(question, default=False)
         try:
             res = archive.scan(db, cfg, code, sources, component=component, yes=yes, allow_low_dpi=allow_low_dpi,
-                               force_ocr=force_ocr, replace=replace, confirm=confirm,
+                               force_ocr=force_ocr, replace=replace, confirm=confirm if interactive else None,
                                progress=progress[1] if progress else None, from_inbox=inbox)
         finally:
             if progress:
@@ -90,10 +97,12 @@ def _progress():
 
     prog = Progress(TextColumn(t("Nhận dạng chữ", "OCR")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console(stderr=True), transient=True)
-    prog.start()
     task = prog.add_task("ocr", total=None)
 
     def update(done: int, total: int):
+        # Started at the first page done, after any question: a live bar redraws over a prompt.
+        if not prog.live.is_started:
+            prog.start()
         prog.update(task, completed=done, total=total)
 
     return prog, update
