@@ -164,8 +164,10 @@ def test_rejected_item_is_recorded_and_retried_after_fix(env, srv, run):
     assert [f["code"] for f in st["failed"]] == [bad]
     assert "Mã lĩnh vực" in st["failed"][0]["error"]
     assert st["last_run"]["exit_code"] == 11
-    # a second run does not hammer the server with the same bad item
-    assert run("sync").exit_code == 0
+    # a second run does not hammer the server with the same bad item, and still says it is held
+    before = srv.state.stats()["requests"].get("DongBoHoSoMC", 0)
+    assert run("sync").exit_code == 11
+    assert srv.state.stats()["requests"].get("DongBoHoSoMC", 0) == before
     del srv.reject[bad]
     r = run("sync", "retry", bad)
     assert r.exit_code == 0 and "1" in r.stderr
