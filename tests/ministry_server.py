@@ -192,9 +192,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _records(self, data, updating: bool) -> dict:
         st, results, bad = self.st, [], False
+        uploaded = {(f["IdTepTin"], f["DuongDan"]) for f in st.files.values()}
         for it in data:
             code = it.get("MaHoSo")
-            err = _check_record(it, {(f["IdTepTin"], f["DuongDan"]) for f in st.files.values()})
+            err = _check_record(it, uploaded)
             if not err and code in st.reject:
                 err = st.reject[code]
             if err:

@@ -76,9 +76,10 @@ def _raise_held(s: dict) -> None:
 
 @sync_app.command("status")
 def status(json_: bool = JSON):
-    """Hàng đợi đồng bộ: số mục chờ theo loại, lần chạy gần nhất, các mục lỗi chờ sửa.
+    """Hàng đợi đồng bộ: mục chờ gửi, mục bị từ chối đang giữ chờ sửa, mục trong spool chưa được xác nhận.
 
-    Sync queue: pending entries by kind, the last run, failures waiting for a fix.
+    Sync queue: pending entries by kind, entries held for a fix (and the oldest), spooled entries
+    not yet acknowledged (and their age), the last run and the last success. --json for monitoring.
 
     Ví dụ / Example:  onestop sync status --json
     """

@@ -326,6 +326,8 @@ def demo_step(db, cfg, result: dict) -> None:
     res = run_sync(cfg, db, spool=cfg.get("sync.spool", "") or cfg.home / "spool")
     for line in summary_lines(res):
         _say("  " + line)
-    _say(t(f"  Mang thư mục {res.target} sang máy có mạng rồi chạy: onestop sync --from-spool {res.target}",
-           f"  Carry {res.target} to a connected machine and run: onestop sync --from-spool {res.target}"))
+    _say(t(f"  Mang thư mục {res.target} sang máy có mạng rồi chạy: onestop sync --from-spool {res.target}; "
+           f"mang về rồi chạy: onestop sync acks {res.target}",
+           f"  Carry {res.target} to a connected machine and run: onestop sync --from-spool {res.target}; "
+           f"bring it back and run: onestop sync acks {res.target}"))
     result["sync"] = {"target": res.target, **res.stats, "exit_code": res.exit_code}
