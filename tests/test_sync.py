@@ -457,6 +457,9 @@ def test_server_message_quoting_the_citizen_is_masked_everywhere(env, srv, run):
 def test_redact_keeps_codes_dates_and_hashes():
     from onestop.sync.redact import redact
 
-    keep = "000.00.12.H26-261122-0007 20261122080509 T0012345678abcdef 2026-11-22 08:05:09 [1] MaTTHC 1.003593"
+    keep = ("000.00.12.H26-261122-0007 20261122080509 T0012345678abcdef 2026-11-22 08:05:09 [1] MaTTHC 1.003593 "
+            "https://192.168.100.200:8443/api")
     assert redact(keep) == keep
     assert redact("SĐT 0966 555 444, CMND 123456789, +84966555444") == "SĐT 096*****44, CMND ******789, +84*******44"
+    assert redact("ĐT:0966555444 (CCCD: 001085066666).") == "ĐT:096*****44 (CCCD: *********666)."
+    assert redact("０９６６５５５４４４") == "096*****44"  # fullwidth digits are digits too

@@ -11,8 +11,9 @@ import re
 import unicodedata
 
 # 9 to 12 digits, optionally "+84", optionally grouped by single spaces or dots ("0966 555 444").
-# Not inside a longer run of letters/digits (sha256, dossier codes, yyyyMMddHHmmss dates stay).
-_NUMBER = re.compile(r"(?<![\w.+])(\+?\d(?:[ .]?\d){8,11})(?![\w]|\.\d)")
+# Not inside a longer run of letters/digits (sha256, dossier codes, yyyyMMddHHmmss dates stay),
+# nor a host in a URL ("//192.168.100.200:8443/"): the log must still say where it sent.
+_NUMBER = re.compile(r"(?<![\w.+/@])(\+?\d(?:[ .]?\d){8,11})(?![\w]|\.\d|:\d)")
 
 
 def _mask(m: re.Match) -> str:
