@@ -221,10 +221,16 @@ def _age_text(seconds: int | None) -> str:
 def summary_lines(res: SyncResult) -> list[str]:
     """The summary an operator reads (stderr)."""
     s = res.stats
-    lines = [t(f"Đồng bộ ({res.kind} → {res.target}): đã gửi {s['sent']}, đã có sẵn {s['already']}, lỗi {s['failed']}.",
-               f"Sync ({res.kind} → {res.target}): sent {s['sent']}, already there {s['already']}, failed {s['failed']}.")]
+    if res.kind == "spool":  # spooled is not synced: do not say "sent"
+        lines = [t(f"Đồng bộ (spool → {res.target}): đã ghi vào spool {s['sent']} mục (chưa gửi lên Bộ), lỗi {s['failed']}.",
+                   f"Sync (spool → {res.target}): spooled {s['sent']} entries (not sent to the ministry yet), "
+                   f"failed {s['failed']}.")]
+    else:
+        lines = [t(f"Đồng bộ ({res.kind} → {res.target}): đã gửi {s['sent']}, đã có sẵn {s['already']}, lỗi {s['failed']}.",
+                   f"Sync ({res.kind} → {res.target}): sent {s['sent']}, already there {s['already']}, "
+                   f"failed {s['failed']}.")]
     if s.get("sent_by_kind"):
-        lines.append("  " + t("đã gửi", "sent") + ": " + ", ".join(f"{k} {v}" for k, v in sorted(s["sent_by_kind"].items())))
+        lines.append("  " + (t("đã ghi", "spooled") if res.kind == "spool" else t("đã gửi", "sent")) + ": " + ", ".join(f"{k} {v}" for k, v in sorted(s["sent_by_kind"].items())))
     for reason, n in sorted(s.get("failed_by_reason", {}).items(), key=lambda x: -x[1]):
         lines.append(f"  {t('lỗi', 'failed')} ×{n}: {reason}")
     if s.get("held"):
