@@ -240,3 +240,27 @@ def test_a_dossier_with_entries_on_a_spool_waits_before_going_over_the_line(home
         assert run("sync").exit_code == 0
         assert [s["TrangThai"] for s in srv.state.steps[codes[0]]] == ["2", "4"]
         assert_exactly_once(srv, db)
+
+
+def test_acks_of_a_damaged_or_foreign_folder_import_nothing(home, run, tmp_path, monkeypatch):
+    cfg, db = _home(home, monkeypatch)
+    make_dossiers(db, cfg, 3)
+    spool = tmp_path / "spool"
+    assert run("sync", "--spool", spool).exit_code == 0
+    with MinistryServer() as srv:
+        _home(tmp_path / "connected", monkeypatch)
+        point_at(monkeypatch, srv.url)
+        assert run("sync", "--from-spool", spool).exit_code == 0
+    monkeypatch.setenv("ONESTOP_HOME", str(home))
+    before = _states(db)
+    damaged = sorted((spool / "acks").glob("*.json"))[-1]
+    good = damaged.read_bytes()
+    damaged.write_bytes(good[: len(good) // 2])
+    r = run("sync", "acks", spool)
+    assert r.exit_code == 4 and "bị hỏng" in r.stderr and "Traceback" not in r.output
+    assert _states(db) == before
+    damaged.write_bytes(good)
+    assert run("sync", "acks", spool).exit_code == 0
+    assert set(_states(db).values()) == {"done"}
+    r = run("sync", "acks", tmp_path / "nowhere")
+    assert r.exit_code == 3

@@ -103,7 +103,7 @@ class SpoolTransport:
     def service_once(self, service: str, data: list, *, updating: bool = False) -> dict:
         body = {"madonvi": self.agency, "service": service, "isUpdating": "True" if updating else "False",
                 "data": data}
-        if self._carried:
+        if self._carried and not self.dry:  # a dry run shows exactly the request, nothing more
             body["entries"] = [self._carried.get(id(it), (None, []))[1] for it in data]
         self._batch(service, body)
         return {"error_code": 0, "message": "spooled"}
@@ -387,8 +387,20 @@ def import_acks(db, cfg, folder: Path) -> dict:
             f"{folder} không phải thư mục spool của onestop (thiếu office.json).",
             f"{folder} is not an onestop spool folder (no office.json).")
     acks = sorted((folder / "acks").glob("*.json")) if (folder / "acks").is_dir() else []
-    for_us = office.get("office_id") == ours and all(
-        json.loads(p.read_text("utf-8")).get("office_id") == ours for p in acks)
+    bodies = []
+    for p in acks:
+        try:
+            body = json.loads(p.read_text("utf-8"))
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except (OSError, ValueError) as e:
+            raise InvalidInput(
+                f"Tệp xác nhận {p} bị hỏng ({e}); chưa nhận mục nào. Chép lại tệp từ bản sao, hoặc chuyển nó "
+                "ra khỏi acks/ để nhận các xác nhận còn lại (các mục của nó vẫn chờ xác nhận, xem 'onestop sync status').",
+                f"The acknowledgement file {p} is damaged ({e}); nothing was imported. Copy it again from a backup, or "
+                "move it out of acks/ to import the others (its entries stay spooled, see 'onestop sync status').") from None
+        bodies.append(body)
+    for_us = office.get("office_id") == ours and all(b.get("office_id") == ours for b in bodies)
     if not for_us:
         raise InvalidInput(
             f"Thư mục spool {folder} là của văn phòng khác (mã cơ quan {office.get('agency', '?')}); "
@@ -396,8 +408,7 @@ def import_acks(db, cfg, folder: Path) -> dict:
             f"The spool folder {folder} belongs to another office (agency {office.get('agency', '?')}); "
             "nothing imported. Check that it is this office's folder.")
     acked, files, refused, files_refused = set(), {}, [], {}
-    for p in acks:
-        body = json.loads(p.read_text("utf-8"))
+    for body in bodies:
         acked.update(int(x) for x in body.get("acked", []))
         files.update(body.get("files") or {})
         refused += body.get("refused") or []
