@@ -328,3 +328,27 @@ def m0005_procedure_cases_and_amend(db: Database) -> None:
         CREATE INDEX dossiers_id_procedure ON dossiers(id_number, procedure_code, received_at)
         """
     )
+
+
+@migrations(name="0006_sync_honest")
+def m0006_sync_honest(db: Database) -> None:
+    # Spooled is not synced (docs/sync.md): an entry written to a spool folder waits in its own state
+    # ('spooled') until `onestop sync acks` brings the server's acknowledgement back. `failed_at`
+    # says since when an entry is held for a fix; `sync_office` identifies this database in a spool,
+    # so acknowledgements from another office's spool are refused.
+    run_script(db,
+        """
+        ALTER TABLE outbox ADD COLUMN spooled_at TEXT;
+        ALTER TABLE outbox ADD COLUMN failed_at TEXT;
+        UPDATE outbox SET failed_at = created_at WHERE state = 'failed';
+        CREATE INDEX outbox_spooled ON outbox(dossier_id) WHERE state = 'spooled';
+        CREATE INDEX outbox_failed ON outbox(dossier_id) WHERE state = 'failed';
+        CREATE TABLE sync_office (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            office_id TEXT NOT NULL,            -- random, written into every spool folder of this database
+            created_at TEXT NOT NULL
+        );
+        INSERT INTO sync_office (id, office_id, created_at)
+            VALUES (1, lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        """
+    )
