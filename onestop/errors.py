@@ -19,6 +19,7 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+SCAN_CONFLICT = 15  # the component already has a current file, or another scan took it / its inbox files first
 SCAN_LOW_DPI = 21
 SCAN_PAGE_COUNT = 22
 OCR_FAILED = 23
@@ -70,6 +71,10 @@ class ConfigError(OnestopError):
 
 class ScanRejected(OnestopError):
     exit_code = SCAN_REJECTED
+
+
+class ScanConflict(OnestopError):
+    exit_code = SCAN_CONFLICT
 
 
 class CheckFailed(OnestopError):
