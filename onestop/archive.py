@@ -662,9 +662,9 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
             f"Component {comp['n']} of dossier {code} is already digitized ({shown}). Use --replace to rescan it, "
             f"or --add to store one more file for it. Nothing was stored.")
     files = imaging.expand([Path(os.path.abspath(f)) for f in files])
-    _refuse_archive_inputs(cfg, files)
     box = inbox_dir(cfg)
     mine = [f for f in files if _in_folder(f, box)]
+    _refuse_archive_inputs(cfg, [f for f in files if f not in mine])  # inbox entries: links refused at the claim
     if not mine:
         return dict(_store(db, cfg, d, comp, files, before, yes=yes, allow_low_dpi=allow_low_dpi,
                            force_ocr=force_ocr, replace=replace, add=add, confirm=confirm, progress=progress),
