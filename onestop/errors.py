@@ -19,6 +19,7 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+SCAN_CONFLICT = 15  # the component already has a current file, or another scan took it / its inbox files first
 AMBIGUOUS_CODE = 16
 DATABASE_UNREACHABLE = 17
 DATABASE_AUTH = 18
@@ -84,6 +85,10 @@ class AmbiguousCode(OnestopError):
 
 class ScanRejected(OnestopError):
     exit_code = SCAN_REJECTED
+
+
+class ScanConflict(OnestopError):
+    exit_code = SCAN_CONFLICT
 
 
 class CheckFailed(OnestopError):

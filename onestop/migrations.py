@@ -352,3 +352,21 @@ def m0006_sync_honest(db: Database) -> None:
             VALUES (1, lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
         """
     )
+
+
+@migrations(name="0007_archive_one_current")
+def m0007_archive_one_current(db: Database) -> None:
+    # One current file per component (per part: `scan --add` stores part 2, 3…), enforced by the
+    # database, so two scans racing on one component cannot both commit (issue 8). Components that
+    # already hold several current files (that race, before this migration) keep them all, as parts.
+    run_script(db,
+        """
+        ALTER TABLE archive_files ADD COLUMN part INTEGER NOT NULL DEFAULT 1;
+        UPDATE archive_files SET part = (
+            SELECT count(*) FROM archive_files f WHERE f.dossier_id = archive_files.dossier_id
+               AND f.component_n = archive_files.component_n AND f.state = 'current' AND f.id <= archive_files.id)
+        WHERE state = 'current';
+        CREATE UNIQUE INDEX archive_files_one_current ON archive_files(dossier_id, component_n, part)
+            WHERE state = 'current'
+        """
+    )

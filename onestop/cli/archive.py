@@ -24,12 +24,15 @@ def scan(
     allow_low_dpi: bool = typer.Option(False, "--allow-low-dpi", help="Chấp nhận ảnh dưới [scan] min_dpi (chỉ cảnh báo)."),
     force_ocr: bool = typer.Option(False, "--force-ocr", help="Nhận dạng lại cả PDF đã có lớp chữ."),
     replace: bool = typer.Option(False, "--replace", help="Quét lại thành phần đã số hóa (bản cũ được giữ, đánh dấu thay thế)."),
+    add: bool = typer.Option(False, "--add", help="Lưu thêm một tệp cho thành phần đã số hóa (ví dụ trang nộp bổ sung); tệp cũ vẫn là bản hiện hành."),
     json_: bool = JSON,
 ):
     """Số hóa một thành phần hồ sơ: kiểm tra ảnh, xoay đúng chiều, chỉnh nghiêng, nhận dạng chữ, lưu PDF có lớp chữ.
 
     Scan pages into one searchable PDF for a dossier component (every page, in order, ≥ 200 dpi).
-    Failures store nothing and leave inbox files in place; exit codes in docs/exit-codes.md.
+    Failures store nothing and return inbox files to the inbox; a component already digitized (or
+    stored meanwhile by another scan) is refused with exit 15 unless --replace or --add; exit codes
+    in docs/exit-codes.md.
 
     Ví dụ / Example:
 
@@ -37,7 +40,7 @@ def scan(
 
       onestop scan 0001 --inbox
     """
-    import tempfile
+    import contextlib
 
     from onestop import archive
     from onestop.errors import InvalidInput
@@ -47,7 +50,11 @@ def scan(
     sources = list(files or [])
     interactive = sys.stdin.isatty() and not yes
     code = code_for_change(db, cfg, code, interactive)
-    with tempfile.TemporaryDirectory(prefix="onestop-sane-") as tmp:
+    cleaned = archive.recover(cfg)  # before listing the inbox: files of a killed scan are back in it
+    if cleaned["returned"]:
+        info(t(f"Đã trả {len(cleaned['returned'])} tệp của một lần quét bị dừng đột ngột về hộp thư quét.",
+               f"Returned {len(cleaned['returned'])} files of a scan that was killed to the inbox."))
+    with (archive.work_folder(cfg) if device is not None else contextlib.nullcontext()) as tmp:
         if device is not None:
             sources += archive.scan_device(cfg, device, Path(tmp))
         if inbox:
@@ -70,7 +77,7 @@ def scan(
             return Prompter().yes_no(question, default=False)
         try:
             res = archive.scan(db, cfg, code, sources, component=component, yes=yes, allow_low_dpi=allow_low_dpi,
-                               force_ocr=force_ocr, replace=replace, confirm=confirm if interactive else None,
+                               force_ocr=force_ocr, replace=replace, add=add, confirm=confirm if interactive else None,
                                progress=progress[1] if progress else None, from_inbox=inbox)
         finally:
             if progress:
