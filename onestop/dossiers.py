@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop import catalog, codes, states
+from onestop import catalog, codes, home, states
 from onestop.config import Config
 from onestop.db import Database, transaction
 from onestop.errors import InvalidInput, NotFound, StorageError, TransitionRefused
@@ -209,9 +209,18 @@ def _form_context(cfg: Config):
 
 
 def _form_path(cfg: Config, when: datetime, name: str) -> Path:
+    """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
+    a code issued again from a restored database) gets a suffix instead of replacing the paper
+    a citizen holds. Called under the database write lock, so two counters do not pick the same."""
     from onestop.db import ensure_private_dir
 
-    return ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}") / name
+    folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
+    path = folder / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
+    return path
 
 
 def _check_time(at: datetime, cfg: Config) -> datetime:
@@ -257,10 +266,11 @@ def _check_agency(cfg: Config) -> str:
     return agency
 
 
-def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str) -> dict:
+def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str, hw) -> dict:
     """Allocate the code and write the dossier, its components, its first event and its outbox rows.
     Must run inside an IMMEDIATE transaction: the sequence and the insert commit together, so a
-    failure leaves no gap and two counters never share a code."""
+    failure leaves no gap and two counters never share a code. ``hw`` (onestop/home.py) lifts the
+    counters above any code already issued from this home, e.g. after a backup was restored."""
     at, pid, proc, rows, _missing, base = prepared
     limit, unit = proc.limit_for(req.channel)
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
@@ -271,6 +281,15 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     book_no = db.conn.execute(
         "INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) "
         "ON CONFLICT(agency, year) DO UPDATE SET last = last + 1 RETURNING last", [agency, at.year]).fetchone()[0]
+    day = at.strftime("%y%m%d")
+    if seq <= hw.floor("seq", agency, day):
+        seq = hw.floor("seq", agency, day) + 1
+        db.conn.execute("UPDATE code_sequences SET last = ? WHERE agency = ? AND day = ?", [seq, agency, day])
+    if book_no <= hw.floor("book", agency, at.year):
+        book_no = hw.floor("book", agency, at.year) + 1
+        db.conn.execute("UPDATE book_sequences SET last = ? WHERE agency = ? AND year = ?", [book_no, agency, at.year])
+    hw.note("seq", agency, day, seq)
+    hw.note("book", agency, at.year, book_no)
     code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
     dossier = dict(
         base, code=code, code_rule=cfg.code_rule, field_code=proc.field_code, channel=req.channel,
@@ -316,11 +335,13 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     receipt = None
     try:
         with transaction(db):
-            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)))
+            hw = home.check(db, cfg)
+            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
             if render:
                 receipt = _render_receipt(cfg, d, at, renderer)
                 d["receipt_path"] = str(receipt)
                 db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [d["receipt_path"], d["id"]])
+            hw.save()  # before COMMIT: a crash in between costs a gap, never a repeated code
     except BaseException:
         if receipt is not None:  # the code was not committed: its receipt must not linger
             Path(receipt).unlink(missing_ok=True)
@@ -340,6 +361,7 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     procs: dict = {}
     out = []
     with transaction(db):
+        hw = home.check(db, cfg)
         for i, req in enumerate(reqs, 1):
             try:
                 prepared = _prepare(db, cfg, req, procs)
@@ -349,7 +371,8 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
                 raise InvalidInput(
                     f"Hồ sơ thứ {i} thiếu thành phần bắt buộc: {', '.join(m['name'] for m in prepared[4])}.",
                     f"Dossier #{i} lacks required components: {', '.join(m['name'] for m in prepared[4])}.")
-            out.append(_result(_insert(db, cfg, req, prepared, officer, stamp)))
+            out.append(_result(_insert(db, cfg, req, prepared, officer, stamp, hw)))
+        hw.save()
     return out
 
 

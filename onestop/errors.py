@@ -19,6 +19,8 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+DATABASE_DAMAGED = 13
+HOME_MISMATCH = 14
 SCAN_LOW_DPI = 21
 SCAN_PAGE_COUNT = 22
 OCR_FAILED = 23
@@ -58,6 +60,14 @@ class TransitionRefused(OnestopError):
 
 class DatabaseBusy(OnestopError):
     exit_code = DATABASE_BUSY
+
+
+class DatabaseDamaged(OnestopError):
+    exit_code = DATABASE_DAMAGED
+
+
+class HomeMismatch(OnestopError):
+    exit_code = HOME_MISMATCH
 
 
 class StorageError(OnestopError):
