@@ -102,6 +102,8 @@ def _progress():
 @app.command()
 def search(query: str = typer.Argument(..., help="Từ khóa; gõ có dấu hay không dấu đều được; \"cụm từ\" trong ngoặc kép."),
            limit: int = typer.Option(20, "--limit", help="Số kết quả tối đa."),
+           show_personal: bool = typer.Option(False, "--show-personal",
+                                              help="Hiện đủ số giấy tờ, điện thoại trong đoạn trích (mặc định che); việc xem được ghi lại."),
            json_: bool = JSON):
     """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ).
 
@@ -113,7 +115,11 @@ def search(query: str = typer.Argument(..., help="Từ khóa; gõ có dấu hay 
     from onestop.output import console, emit_json
 
     cfg, db = context()
-    hits = search_.search(db, query, limit=limit)
+    hits = search_.search(db, query, limit=limit, show_personal=show_personal)
+    if show_personal and hits:
+        from onestop.reports import record_personal_access
+
+        record_personal_access(db, cfg, "search", f"hits={len(hits)}")
     if json_:
         emit_json(hits)
         return

@@ -137,7 +137,7 @@ def receive(
         page_map = {}
         for p in pages:
             k, _, v = p.partition("=")
-            if not (k.strip().isdigit() and v.strip().isdigit()):
+            if not (k.strip().isdecimal() and v.strip().isdecimal()):
                 raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
             page_map[int(k)] = int(v)
         comps = None if all_components else list(component)
@@ -193,19 +193,28 @@ def _print_pdf(path: str) -> None:
 
 @app.command()
 def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuối của mã (vd. 0007 cho hồ sơ số 7 hôm nay)."),
-         json_: bool = JSON, show_personal: bool = typer.Option(True, "--show-personal/--mask", help="Che số giấy tờ và điện thoại.")):
-    """Xem một hồ sơ: thông tin, thành phần, lịch sử xử lý.
+         json_: bool = JSON,
+         show_personal: bool = typer.Option(False, "--show-personal/--mask",
+                                            help="Hiện đủ số giấy tờ và điện thoại (mặc định: che); việc xem được ghi lại.")):
+    """Xem một hồ sơ: thông tin, thành phần, lịch sử xử lý (số giấy tờ, điện thoại được che).
 
-    Show a dossier with its components and history.
+    Show a dossier with its components and history; ID and phone numbers are masked unless
+    --show-personal, which is recorded in personal_access.
 
     Ví dụ / Example:  onestop show 000.00.12.H26-261122-0001 --json
     """
+    from rich.markup import escape
+
     from onestop import dossiers, states
-    from onestop.output import console, emit_json
+    from onestop.output import cell, console, emit_json
 
     cfg, db = context()
     d = dossiers.show(db, cfg, code)
-    if not show_personal:
+    if show_personal:
+        from onestop.reports import record_personal_access
+
+        record_personal_access(db, cfg, "show", d["code"])
+    else:
         from onestop.identifiers import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
@@ -213,8 +222,9 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         emit_json(d)
         return
     c = console()
-    c.print(f"[bold]{d['code']}[/bold]  {d['procedure_code']} {d['procedure_name']}")
-    c.print(f"{t('Người nộp', 'Applicant')}: {d['applicant_name']} ({d['id_number']})  {d['phone']}  {d['address']}")
+    s = lambda v: escape(cell(v))  # noqa: E731 - stored text is never markup, nor escape codes
+    c.print(f"[bold]{s(d['code'])}[/bold]  {s(d['procedure_code'])} {s(d['procedure_name'])}")
+    c.print(f"{t('Người nộp', 'Applicant')}: {s(d['applicant_name'])} ({s(d['id_number'])})  {s(d['phone'])}  {s(d['address'])}")
     c.print(f"{t('Trạng thái', 'Status')}: {d['status']} {states.status_name(d['status'], 'en' if t('vi', 'en') == 'en' else 'vi')}")
     c.print(f"{t('Tiếp nhận', 'Received')}: {d['received_at']}   {t('Hẹn trả', 'Due')}: {d['due_at']}"
             + (f"  ({t('hẹn ban đầu', 'originally')} {d['original_due_at']})" if d["original_due_at"] != d["due_at"] else ""))
@@ -224,14 +234,14 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     for h in ("#", t("Tên giấy tờ", "Name"), t("Chính", "Orig."), t("Sao", "Copies"), t("Trang", "Pages"), t("Đã nhận", "Received"), t("Số hóa", "Digitized")):
         tb.add_column(h)
     for r in d["components"]:
-        tb.add_row(str(r["n"]), r["name"], str(r["originals"]), str(r["copies"]), str(r["pages"]),
+        tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
                    "✓" if r["received"] else "✗", str(r["digitized"]))
     c.print(tb)
     te = Table(title=t("Lịch sử", "History"))
     for h in (t("Thời điểm", "When"), t("Cán bộ", "Officer"), t("Nội dung", "What"), t("Trạng thái", "Status")):
         te.add_column(h)
     for e in d["events"]:
-        te.add_row(e["at"], e["officer"], e["note"] or e["action"], f"{e['status_from'] or ''}→{e['status_to'] or ''}")
+        te.add_row(s(e["at"]), s(e["officer"]), s(e["note"] or e["action"]), f"{e['status_from'] or ''}→{e['status_to'] or ''}")
     c.print(te)
 
 
