@@ -52,7 +52,7 @@ def clean_field(s: str | None, label_vi: str, label_en: str) -> str:
         codes = ", ".join(f"U+{ord(c):04X}" for c in bad)
         raise InvalidInput(f"{label_vi} chứa ký tự điều khiển không in được ({codes}). Nhập lại bằng chữ thường.",
                            f"{label_en} holds control characters that cannot be printed ({codes}). Type it again.")
-    s = "".join(ch for ch in s if not _hidden(ch))
+    s = "".join(" " if ch.isspace() else ch for ch in s if ch.isspace() or not _hidden(ch))
     return _SPACES.sub(" ", s).strip()
 
 
