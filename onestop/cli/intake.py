@@ -161,6 +161,10 @@ def receive(
         req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=comps, pages=page_map,
                                       at=when, channel=channel, delivery="1" if post else "0", sets=sets)
         res = dossiers.receive(db, cfg, req, renderer=renderer)
+        from onestop.cli import state
+
+        if state["debug"] and renderer is not None and renderer.outcome:
+            info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
         if res["status"] == "2" and print_:
             _print_pdf(res["receipt"])
         if json_:
