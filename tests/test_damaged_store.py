@@ -173,3 +173,26 @@ def test_backup_is_private_also_over_an_existing_file(home, tmp_path):
     assert r.returncode == 0, r.stderr
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
     assert sqlite3.connect(dest).execute("SELECT count(*) FROM dossiers").fetchone()[0] == 1
+
+
+def test_codes_only_in_the_sync_spool_are_not_reissued(home, cfg, db, tmp_path, monkeypatch):
+    # receive_many renders no receipt: the spool written by the nightly sync is the only trace on disk
+    from onestop import dossiers
+
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    at = dossiers.parse_when("2026-11-30 09:00", cfg)
+    dossiers.receive_many(db, cfg, [dossiers.ReceiveRequest(PROC, dossiers.Applicant("Một", "001085012345"), at=at)])
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(home / "onestop.db", tmp_path / "old.db")
+    dossiers.receive_many(db, cfg, [dossiers.ReceiveRequest(PROC, dossiers.Applicant(n, "001085012345"), at=at)
+                                    for n in ("Hai", "Ba")])
+    db.conn.close()
+    r = onestop(home, "sync")
+    assert r.returncode == 0, r.stderr
+    assert not (home / "forms").exists()
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(str(home / "onestop.db") + suffix):
+            os.remove(str(home / "onestop.db") + suffix)
+    shutil.copy(tmp_path / "old.db", home / "onestop.db")
+    (home / "codes-issued.json").unlink()
+    assert receive(home, "Bốn")["code"].endswith("-261130-0004")
