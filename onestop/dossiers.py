@@ -518,7 +518,10 @@ LIST_COLUMNS = ["code", "received_at", "procedure_code", "applicant_name", "stat
 
 def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str | None = None,
                   day: date | None = None, limit: int = 200) -> list[dict]:
-    """The counter's dossiers, newest first."""
+    """The counter's dossiers, newest first (``limit`` 0: all)."""
+    if not 0 <= int(limit) <= 10**9:
+        raise InvalidInput(f"--limit phải từ 0 đến 1000000000, không phải {limit}.",
+                           f"--limit must be 0 to 1000000000, not {limit}.")
     where, params = [], []
     if today or day:
         d = day or now(cfg).date()

@@ -117,3 +117,12 @@ def test_receive_options_never_end_in_an_unexpected_error(run, db, options):
     r = run("receive", "-p", PROC, "--id", "001085012345", "--all-components", *args, "--json")
     assert r.exit_code in (0, 2, 3, 4), (options, r.exit_code, r.stderr, r.exception)
     assert "không mong đợi" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [["list", "--limit", "99999999999999999999"], ["list", "--limit", "-3"],
+                                  ["book", "--year", "99999999999999999999"],
+                                  ["search", "--limit", "99999999999999999999", "an"]])
+def test_huge_numbers_at_read_commands_exit_4(run, db, args):
+    r = run(*args)
+    assert r.exit_code == 4, (r.exit_code, r.stderr, r.exception)
+    assert "không mong đợi" not in r.stderr

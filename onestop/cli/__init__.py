@@ -66,6 +66,12 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
         except Exception:  # noqa: BLE001 - the message can do without the path
             path = None
         return translate_error(e, path)
+    if isinstance(e, OverflowError):
+        # A typed number beyond what SQLite stores (--limit, --year 99999999999999999999…); the
+        # transaction it was in has rolled back.
+        return errors.InvalidInput(
+            f"Một số đã nhập quá lớn ({e}). Kiểm tra lại các số trong lệnh.",
+            f"A number given is too large ({e}). Check the numbers in the command.")
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         where = f" ({e.filename})" if e.filename else ""
         return errors.StorageError(
