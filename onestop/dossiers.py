@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop import catalog, codes, states
+from onestop import catalog, codes, home, states
 from onestop.config import Config
 from onestop.db import Database, transaction
 from onestop.errors import AmbiguousCode, InvalidInput, NotFound, StorageError, TransitionRefused
-from onestop.text import nfc
+from onestop.text import clean_field, nfc, printable
 from onestop.workdays import WorkCalendar, due_at
 
 
@@ -180,21 +180,26 @@ def form_officer(cfg: Config) -> str:
 
 
 def _validate_applicant(a: Applicant, today_year: int):
-    from onestop.identifiers import InvalidId, parse_id
+    from onestop.identifiers import InvalidId, normalize_phone, parse_id
 
-    name = nfc(a.name)
+    name = clean_field(a.name, "Họ tên người nộp (--name)", "The applicant's name (--name)")
     if not name:
+        if a.name and a.name.strip():
+            raise InvalidInput("Họ tên người nộp (--name) chỉ gồm ký tự vô hình (khoảng trắng độ rộng 0…). Nhập lại họ tên.",
+                               "The applicant's name (--name) holds only invisible characters (zero-width spaces…). "
+                               "Type the name again.")
         raise InvalidInput("Thiếu họ tên người nộp hồ sơ (--name).", "The applicant's name is missing (--name).")
     try:
         pid = parse_id(a.id_number, a.id_type, today_year=today_year)
     except InvalidId as e:
         raise InvalidInput(e.message_vi, e.message_en) from None
-    email = (a.email or "").strip()
+    email = clean_field(a.email, "Email", "The email")
     if email and ("@" not in email or " " in email):
         raise InvalidInput(f"Email '{email}' không hợp lệ.", f"Email '{email}' is invalid.")
-    phone = "".join(ch for ch in (a.phone or "") if ch.isdigit() or ch == "+")
-    if a.phone and not (8 <= len(phone.lstrip("+")) <= 15):
-        raise InvalidInput(f"Số điện thoại '{a.phone}' không hợp lệ.", f"Phone number '{a.phone}' is invalid.")
+    phone = normalize_phone(a.phone)
+    if a.phone and a.phone.strip() and not (8 <= len(phone.lstrip("+")) <= 15):
+        shown = printable(a.phone)
+        raise InvalidInput(f"Số điện thoại '{shown}' không hợp lệ.", f"Phone number '{shown}' is invalid.")
     return name, pid, phone, email
 
 
@@ -219,6 +224,28 @@ def select_case(proc: catalog.Procedure, case: str | int | None, components: lis
         f"Thủ tục {proc.code} không có trường hợp '{text}'. Các trường hợp: {listing}.",
         f"Procedure {proc.code} has no case '{text}'. Its cases: {listing}.",
     )
+
+
+MAX_SETS = 100  # copies of one dossier handed in at once; more is a typing error
+MAX_PAGES = 10_000  # pages of one component
+
+
+def _check_numbers(req: "ReceiveRequest") -> None:
+    """Channel, sets and page counts: refused when out of range (never stored, never an overflow)."""
+    if str(req.channel) not in CHANNELS:
+        raise InvalidInput(
+            f"Kênh '{printable(str(req.channel))}' không hợp lệ. Dùng 1 (trực tiếp), 2 (trực tuyến) hoặc 3 (bưu chính).",
+            f"Channel '{printable(str(req.channel))}' is invalid. Use 1 (at the counter), 2 (online) or 3 (post).")
+    if not isinstance(req.sets, int) or not 1 <= req.sets <= MAX_SETS:
+        raise InvalidInput(f"Số bộ hồ sơ (--sets) phải từ 1 đến {MAX_SETS}, không phải {req.sets}.",
+                           f"The number of sets (--sets) must be 1 to {MAX_SETS}, not {req.sets}.")
+    for n, p in (req.pages or {}).items():
+        if not 0 <= int(p) <= MAX_PAGES:
+            raise InvalidInput(f"Số trang của thành phần {n} phải từ 0 đến {MAX_PAGES}, không phải {p}.",
+                               f"The page count of component {n} must be 0 to {MAX_PAGES}, not {p}.")
+
+
+CHANNELS = ("1", "2", "3")  # KenhThucHien: at the counter, online, post (DOMAIN.md)
 
 
 def _select_components(proc: catalog.Procedure, req: ReceiveRequest):
@@ -257,9 +284,18 @@ def _form_context(cfg: Config):
 
 
 def _form_path(cfg: Config, when: datetime, name: str) -> Path:
+    """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
+    a code issued again from a restored database) gets a suffix instead of replacing the paper
+    a citizen holds. Called under the database write lock, so two counters do not pick the same."""
     from onestop.db import ensure_private_dir
 
-    return ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}") / name
+    folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
+    path = folder / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
+    return path
 
 
 def _check_time(at: datetime, cfg: Config) -> datetime:
@@ -277,6 +313,7 @@ def _check_time(at: datetime, cfg: Config) -> datetime:
 def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None = None):
     """Validate a request and compute its appointment date (no writes)."""
     at = _check_time(req.at or now(cfg), cfg)
+    _check_numbers(req)
     name, pid, phone, email = _validate_applicant(req.applicant, at.year)
     if procs is not None and req.procedure_code in procs:
         proc = procs[req.procedure_code]
@@ -287,7 +324,8 @@ def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None 
     rows, missing, case = _select_components(proc, req)
     base = {
         "procedure_code": proc.code, "procedure_name": proc.name, "field_name": proc.field_name, "case_name": case,
-        "applicant_name": name, "id_number": pid.number, "address": nfc(req.applicant.address),
+        "applicant_name": name, "id_number": pid.number,
+        "address": clean_field(req.applicant.address, "Địa chỉ (--address)", "The address (--address)"),
         "phone": phone, "email": email, "agency": cfg.agency_code,
     }
     return at, pid, proc, rows, missing, base
@@ -305,10 +343,11 @@ def _check_agency(cfg: Config) -> str:
     return agency
 
 
-def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str) -> dict:
+def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str, hw) -> dict:
     """Allocate the code and write the dossier, its components, its first event and its outbox rows.
     Must run inside an IMMEDIATE transaction: the sequence and the insert commit together, so a
-    failure leaves no gap and two counters never share a code."""
+    failure leaves no gap and two counters never share a code. ``hw`` (onestop/home.py) lifts the
+    counters above any code already issued from this home, e.g. after a backup was restored."""
     at, pid, proc, rows, _missing, base = prepared
     limit, unit = proc.limit_for(req.channel)
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
@@ -319,12 +358,21 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     book_no = db.conn.execute(
         "INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) "
         "ON CONFLICT(agency, year) DO UPDATE SET last = last + 1 RETURNING last", [agency, at.year]).fetchone()[0]
+    day = at.strftime("%y%m%d")
+    if seq <= hw.floor("seq", agency, day):
+        seq = hw.floor("seq", agency, day) + 1
+        db.conn.execute("UPDATE code_sequences SET last = ? WHERE agency = ? AND day = ?", [seq, agency, day])
+    if book_no <= hw.floor("book", agency, at.year):
+        book_no = hw.floor("book", agency, at.year) + 1
+        db.conn.execute("UPDATE book_sequences SET last = ? WHERE agency = ? AND year = ?", [book_no, agency, at.year])
+    hw.note("seq", agency, day, seq)
+    hw.note("book", agency, at.year, book_no)
     code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
     dossier = dict(
         base, code=code, code_rule=cfg.code_rule, field_code=proc.field_code, channel=req.channel,
         applicant_type=pid.applicant_type, id_type=pid.id_type,
-        authorised_name=nfc(req.applicant.authorised_name),
-        summary=nfc(req.summary) or proc.name, status="2", received_at=iso(at), due_at=iso(due),
+        authorised_name=clean_field(req.applicant.authorised_name, "Người được ủy quyền", "The authorised person"),
+        summary=clean_field(req.summary, "Trích yếu", "The summary") or proc.name, status="2", received_at=iso(at), due_at=iso(due),
         original_due_at=iso(due), limit_value=limit, limit_unit=unit, delivery=req.delivery,
         fees=json.dumps(proc.fees, ensure_ascii=False), sets=req.sets, book_year=at.year,
         book_no=book_no, officer=officer, unit=cfg.unit, created_at=stamp, updated_at=stamp,
@@ -366,11 +414,13 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     receipt = None
     try:
         with transaction(db):
-            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)))
+            hw = home.check(db, cfg)
+            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
             if render:
                 receipt = _render_receipt(cfg, d, at, renderer)
                 d["receipt_path"] = str(receipt)
                 db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [d["receipt_path"], d["id"]])
+            hw.save()  # before COMMIT: a crash in between costs a gap, never a repeated code
     except BaseException:
         if receipt is not None:  # the code was not committed: its receipt must not linger
             Path(receipt).unlink(missing_ok=True)
@@ -402,6 +452,7 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     procs: dict = {}
     out = []
     with transaction(db):
+        hw = home.check(db, cfg)
         for i, req in enumerate(reqs, 1):
             try:
                 prepared = _prepare(db, cfg, req, procs)
@@ -411,7 +462,8 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
                 raise InvalidInput(
                     f"Hồ sơ thứ {i} thiếu thành phần bắt buộc: {', '.join(m['name'] for m in prepared[4])}.",
                     f"Dossier #{i} lacks required components: {', '.join(m['name'] for m in prepared[4])}.")
-            out.append(_result(_insert(db, cfg, req, prepared, officer, stamp)))
+            out.append(_result(_insert(db, cfg, req, prepared, officer, stamp, hw)))
+        hw.save()
     return out
 
 
@@ -466,7 +518,7 @@ def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant,
     from onestop.forms import render_refusal
 
     at, _pid, _proc, _rows, _missing, base = _prepare(db, cfg, ReceiveRequest(procedure_code, applicant, at=at))
-    reason = nfc(reason)
+    reason = clean_field(reason, "Lý do từ chối (--reason)", "The reason (--reason)")
     if not reason:
         raise InvalidInput("Cần ghi rõ lý do từ chối (--reason).", "A refusal needs a reason (--reason).")
     officer = form_officer(cfg) if render else officer_name(cfg)
@@ -562,7 +614,10 @@ LIST_COLUMNS = ["code", "received_at", "procedure_code", "applicant_name", "stat
 
 def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str | None = None,
                   day: date | None = None, limit: int = 200) -> list[dict]:
-    """The counter's dossiers, newest first."""
+    """The counter's dossiers, newest first (``limit`` 0: all)."""
+    if not 0 <= int(limit) <= 10**9:
+        raise InvalidInput(f"--limit phải từ 0 đến 1000000000, không phải {limit}.",
+                           f"--limit must be 0 to 1000000000, not {limit}.")
     where, params = [], []
     if today or day:
         d = day or now(cfg).date()
@@ -582,6 +637,22 @@ def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str
 
 # ---------------------------------------------------------------- status changes
 
+def _check_event_time(db: Database, cfg: Config, d: dict, at: datetime) -> datetime:
+    """A time typed for a move (--at): not in the future (as for receive), not before the
+    dossier's last recorded event (history is appended in order)."""
+    if at > now(cfg) + timedelta(minutes=5):
+        raise InvalidInput(
+            f"Thời điểm {at:%d/%m/%Y %H:%M} nằm trong tương lai. --at chỉ dùng để ghi lại việc đã xảy ra.",
+            f"Time {at:%Y-%m-%d %H:%M} is in the future. --at is only for recording what already happened.")
+    last = db.conn.execute("SELECT max(at) FROM events WHERE dossier_id = ?", [d["id"]]).fetchone()[0]
+    last = max(filter(None, [last, d["received_at"]]), key=lambda v: datetime.fromisoformat(v))
+    if at < datetime.fromisoformat(last):
+        raise InvalidInput(
+            f"Thời điểm {iso(at)} trước sự kiện gần nhất của hồ sơ {d['code']} ({last}). Xem 'onestop show {d['code']}'.",
+            f"Time {iso(at)} is before the last event of dossier {d['code']} ({last}). See 'onestop show {d['code']}'.")
+    return at.replace(microsecond=0)
+
+
 def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", at: datetime | None = None,
          missing: list[dict] | None = None, render: bool = True) -> dict:
     """Move a dossier to status ``target`` (DOMAIN.md §3) as an appended event.
@@ -599,13 +670,13 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
         )
     # Moves that print a form (5: Mẫu 02, 4: Mẫu 05) need a name to print on it.
     officer = form_officer(cfg) if render and target in ("4", "5") else officer_name(cfg)
+    note = clean_field(note, "Nội dung (--note)", "The note (--note)")
+    missing = [{"name": clean_field(m.get("name"), "Giấy tờ cần bổ sung (--missing)", "A missing paper (--missing)"),
+                "reason": clean_field(m.get("reason"), "Giấy tờ cần bổ sung (--missing)", "A missing paper (--missing)")}
+               for m in (missing or [])]
+    missing = [m for m in missing if m["name"]]
     d = resolve_for_change(db, cfg, code)
-    when = at or now(cfg)
-    if when < datetime.fromisoformat(d["received_at"]):
-        raise InvalidInput(
-            f"Thời điểm {iso(when)} trước lúc tiếp nhận hồ sơ {d['code']} ({d['received_at']}).",
-            f"Time {iso(when)} is before dossier {d['code']} was received ({d['received_at']}).",
-        )
+    when = _check_event_time(db, cfg, d, at or now(cfg))
     if target == "5" and not (missing or note):
         raise InvalidInput(
             "Yêu cầu bổ sung cần nêu giấy tờ còn thiếu (--missing) hoặc nội dung (--note).",
@@ -643,7 +714,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
         db.conn.execute(f"UPDATE dossiers SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                         [*sets.values(), d["id"]])
         ev = _event(db, d["id"], iso(when), officer, cfg.unit, f"status_{target}",
-                    nfc(note) or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
+                    note or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
         _outbox(db, d["id"], "update", None, stamp)
         _outbox(db, d["id"], "step", ev, stamp)
         if target == "5" and render:
@@ -651,8 +722,8 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
 
             full = show(db, cfg, d["code"])
             p = _form_path(cfg, when, f"{d['code']}_Mau02_{ev}.pdf")
-            form = str(render_request_papers(full, missing or [{"name": nfc(note), "reason": ""}],
-                                             _form_context(cfg), p, note=nfc(note), officer=officer,
+            form = str(render_request_papers(full, missing or [{"name": note, "reason": ""}],
+                                             _form_context(cfg), p, note=note, officer=officer,
                                              issued_at=iso(when)))
         if target == "4" and render:
             form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05_{ev}.pdf"))
@@ -704,7 +775,7 @@ def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when
 def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: str, *,
                at: datetime | None = None, render: bool = True) -> dict:
     """Move the appointment once, at least a day before it falls due, with the apology form (Mẫu 04)."""
-    reason = nfc(reason)
+    reason = clean_field(reason, "Lý do hẹn lại (--reason)", "The reason (--reason)")
     if not reason:
         raise InvalidInput("Cần ghi lý do hẹn lại (--reason).", "A reschedule needs a reason (--reason).")
     officer = form_officer(cfg) if render else officer_name(cfg)
@@ -810,7 +881,7 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
                 id_type=id_type if "id" in given else d["id_type"], phone=given.get("phone", d["phone"]),
                 email=d["email"], address=given.get("address", d["address"])), when.year)
             new = {"applicant_name": name, "id_number": pid.number, "phone": phone,
-                   "address": nfc(given.get("address", d["address"]))}
+                   "address": clean_field(given.get("address", d["address"]), "Địa chỉ (--address)", "The address (--address)")}
             if "id" in given:
                 new.update(id_type=pid.id_type, applicant_type=pid.applicant_type)
             diff = {k: {"old": d[k], "new": v} for k, v in new.items() if k in AMENDABLE.values() and d[k] != v}

@@ -19,6 +19,8 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+DATABASE_DAMAGED = 13
+HOME_MISMATCH = 14
 SCAN_CONFLICT = 15  # the component already has a current file, or another scan took it / its inbox files first
 AMBIGUOUS_CODE = 16
 DATABASE_UNREACHABLE = 17
@@ -63,6 +65,14 @@ class TransitionRefused(OnestopError):
 
 class DatabaseBusy(OnestopError):
     exit_code = DATABASE_BUSY
+
+
+class DatabaseDamaged(OnestopError):
+    exit_code = DATABASE_DAMAGED
+
+
+class HomeMismatch(OnestopError):
+    exit_code = HOME_MISMATCH
 
 
 class StorageError(OnestopError):

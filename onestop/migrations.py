@@ -370,3 +370,17 @@ def m0007_archive_one_current(db: Database) -> None:
             WHERE state = 'current'
         """
     )
+
+
+@migrations(name="0008_home_identity")
+def m0008_home_identity(db: Database) -> None:
+    # Which data home and agency this database belongs to (onestop/home.py): a database restored
+    # from another home or office must not issue codes. Filled at the first code issued.
+    run_script(db,
+        """
+        CREATE TABLE office (
+            key TEXT PRIMARY KEY,               -- home_id, agency
+            value TEXT NOT NULL
+        )
+        """
+    )

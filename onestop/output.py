@@ -26,6 +26,14 @@ def _stdout_is_file() -> bool:
         return False
 
 
+def cell(v) -> str:
+    """A value as shown in a table or CSV: hidden characters (escape codes in rows stored before
+    they were refused) replaced, never sent raw to a terminal."""
+    from onestop.text import printable
+
+    return "" if v is None else printable(str(v))
+
+
 def emit_csv(rows: Iterable[dict], columns: list[str]) -> None:
     """CSV on stdout; a UTF-8 byte-order mark first when stdout is a file (``> list.csv``), so Excel
     reads the Vietnamese text as UTF-8 (without it, Excel guesses the ANSI code page). A pipe gets
@@ -35,7 +43,7 @@ def emit_csv(rows: Iterable[dict], columns: list[str]) -> None:
     w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in columns})
+        w.writerow({k: cell(r.get(k)) for k in columns})
 
 
 def console(stderr: bool = False):
@@ -55,15 +63,16 @@ def emit_table(rows: list[dict], columns: list[str], headers: dict[str, str] | N
     if not sys.stdout.isatty():
         sys.stdout.write("\t".join(headers.get(c, c) for c in columns) + "\n")
         for r in rows:
-            sys.stdout.write("\t".join("" if r.get(c) is None else str(r.get(c)) for c in columns) + "\n")
+            sys.stdout.write("\t".join(cell(r.get(c)).replace("\t", " ").replace("\n", " ") for c in columns) + "\n")
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title or None, show_lines=False)
     for c in columns:
         table.add_column(headers.get(c, c))
     for r in rows:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+        table.add_row(*(escape(cell(r.get(c))) for c in columns))
     console().print(table)
 
 

@@ -147,8 +147,26 @@ def find_by_personal_number(db: Database, number: str, *, show_personal: bool = 
     return hits
 
 
-def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
-    """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets."""
+
+# An ID or phone number in OCR text: 9 to 13 digits, possibly in space-separated groups; not a
+# piece of a dossier code ("261122-0001") or of a longer token.
+_PERSONAL_NUMBER = re.compile(r"(?<![\w\-])\+?\d(?:[ ]?\d){8,12}(?![\w\-])")
+
+
+def mask_numbers(text: str) -> str:
+    """ID and phone numbers in free text with all but their last 3 digits masked."""
+    def repl(m):
+        digits = [i for i, ch in enumerate(m.group()) if ch.isdigit()]
+        keep = set(digits[-3:])
+        return "".join("*" if ch.isdigit() and i not in keep else ch for i, ch in enumerate(m.group()))
+
+    return _PERSONAL_NUMBER.sub(repl, text)
+
+
+def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = False) -> list[dict]:
+    """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets.
+    ID and phone numbers in the snippets are masked unless ``show_personal``."""
+    keep = (lambda s: s) if show_personal else mask_numbers
     q = fts_query(query)
     if not q:
         return []
@@ -171,7 +189,7 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
             if not r:
                 continue
             hits.append({"kind": "page", "code": r[0], "component": r[1], "page": r[2], "pdf": r[3],
-                         "applicant_name": r[5], "score": round(-score, 6), "snippet": snippet(r[4], terms)})
+                         "applicant_name": r[5], "score": round(-score, 6), "snippet": snippet(keep(r[4]), terms)})
         else:
             r = db.conn.execute(f"SELECT {', '.join(DOSSIER_FIELDS)} FROM dossiers WHERE id = ?", [dossier_id]).fetchone()
             if not r:
@@ -180,5 +198,5 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
             text = " — ".join(str(d[k]) for k in ("applicant_name", "procedure_name", "summary", "address") if d[k])
             hits.append({"kind": "dossier", "code": d["code"], "component": None, "page": None, "pdf": None,
                          "applicant_name": d["applicant_name"], "score": round(-score, 6),
-                         "snippet": snippet(text, terms, width=20)})
+                         "snippet": snippet(keep(text), terms, width=20)})
     return hits

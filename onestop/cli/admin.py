@@ -161,27 +161,38 @@ def db_status(json_: bool = JSON):
 def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
     """Sao lưu nóng cơ sở dữ liệu (an toàn khi quầy đang làm việc).
 
-    Online backup of the database (SQLite backup API).
+    Online backup of the database (SQLite backup API); the file is readable by its owner only.
 
     Ví dụ / Example:  onestop db backup /mnt/usb/onestop-$(date +%F).db
     """
-    import os
-    import sqlite3
-
-    from onestop.errors import StorageError
+    from onestop import db as store
 
     cfg, db = context()
-    old = os.umask(0o077)
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        out = sqlite3.connect(str(dest))
-        db.conn.backup(out)
-        out.close()
-    except (OSError, sqlite3.Error) as e:
-        raise StorageError(f"Không sao lưu được tới {dest}: {e}.", f"Backup to {dest} failed: {e}.") from e
-    finally:
-        os.umask(old)
-    typer.echo(str(dest))
+    typer.echo(str(store.backup(db, dest)))
+
+
+@db_app.command("restore")
+def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'onestop db backup').")):
+    """Khôi phục cơ sở dữ liệu từ bản sao lưu; tệp cũ (hỏng) được giữ lại bên cạnh.
+
+    Restore the database from a backup: the backup's integrity is checked first, the current
+    files (also -wal, -shm) are kept aside under a timestamped name, and code counters stay
+    above every code already issued from this home. Stop the other counters first.
+
+    Ví dụ / Example:  onestop db restore /mnt/usb/onestop-2026-11-29.db
+    """
+    from onestop import config
+    from onestop import db as store
+    from onestop.cli import state
+
+    cfg = config.load(officer=state.get("officer"))
+    res = store.restore(cfg, backup)
+    for p in res["kept_aside"]:
+        typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)
+    typer.echo(t(f"Đã khôi phục {res['database']} từ {backup} ({res['dossiers']} hồ sơ). Chạy 'onestop check' để đối chiếu kho lưu trữ.",
+                 f"Restored {res['database']} from {backup} ({res['dossiers']} dossiers). Run 'onestop check' to compare with the archive."),
+               err=True)
+    typer.echo(res["database"])
 
 
 @app.command()

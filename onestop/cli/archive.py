@@ -120,7 +120,7 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
                                                    "hoặc số định danh / số điện thoại của người nộp."),
            limit: int = typer.Option(20, "--limit", help="Số kết quả tối đa."),
            show_personal: bool = typer.Option(False, "--show-personal",
-                                              help="Hiện đủ số giấy tờ và điện thoại (mặc định che); việc xem được ghi lại."),
+                                              help="Hiện đủ số giấy tờ và điện thoại, cả trong đoạn trích (mặc định che); việc xem được ghi lại."),
            json_: bool = JSON):
     """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ);
     số định danh hoặc số điện thoại tìm hồ sơ của người nộp (ghi vào nhật ký truy cập dữ liệu cá nhân).
@@ -147,7 +147,11 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
             db, cfg, "search", f"number={mask_phone(number)} hits={len(hits)}"
             + (" show_personal" if show_personal else ""))
     else:
-        hits = search_.search(db, text, limit=limit)
+        hits = search_.search(db, text, limit=limit, show_personal=show_personal)
+        if show_personal and hits:
+            from onestop.reports import record_personal_access
+
+            record_personal_access(db, cfg, "search", f"hits={len(hits)}")
     if json_:
         emit_json(hits)
         return

@@ -256,6 +256,10 @@ def receive(
                                       pages=a.pages, at=when, channel=channel, delivery="1" if post else "0", sets=sets,
                                       case=a.case, applies=a.applies)
         res = dossiers.receive(db, cfg, req, renderer=renderer)
+        from onestop.cli import state
+
+        if state["debug"] and renderer is not None and renderer.outcome:
+            info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
         if res["status"] == "2" and print_:
             _print_pdf(res["receipt"])
         if res.get("possible_duplicates") and not interactive:
@@ -283,7 +287,7 @@ def _page_map(pages: list[str]) -> dict[int, int]:
     page_map = {}
     for p in pages:
         k, _, v = p.partition("=")
-        if not (k.strip().isdigit() and v.strip().isdigit()):
+        if not (k.strip().isdecimal() and v.strip().isdecimal()):
             raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
         page_map[int(k)] = int(v)
     return page_map
@@ -306,19 +310,28 @@ def _print_pdf(path: str) -> None:
 
 @app.command()
 def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuối của mã (vd. 0007 cho hồ sơ số 7 hôm nay)."),
-         json_: bool = JSON, show_personal: bool = typer.Option(True, "--show-personal/--mask", help="Che số giấy tờ và điện thoại.")):
-    """Xem một hồ sơ: thông tin, thành phần, lịch sử xử lý.
+         json_: bool = JSON,
+         show_personal: bool = typer.Option(False, "--show-personal/--mask",
+                                            help="Hiện đủ số giấy tờ và điện thoại (mặc định: che); việc xem được ghi lại.")):
+    """Xem một hồ sơ: thông tin, thành phần, lịch sử xử lý (số giấy tờ, điện thoại được che).
 
-    Show a dossier with its components and history.
+    Show a dossier with its components and history; ID and phone numbers are masked unless
+    --show-personal, which is recorded in personal_access.
 
     Ví dụ / Example:  onestop show 000.00.12.H26-261122-0001 --json
     """
+    from rich.markup import escape
+
     from onestop import dossiers
-    from onestop.output import console, emit_json, local_time, status_label
+    from onestop.output import cell, console, emit_json, local_time, status_label
 
     cfg, db = context()
     d = dossiers.show(db, cfg, code)
-    if not show_personal:
+    if show_personal:
+        from onestop.reports import record_personal_access
+
+        record_personal_access(db, cfg, "show", d["code"])
+    else:
         from onestop.identifiers import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
@@ -327,8 +340,9 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         emit_json(d)
         return
     c = console()
-    c.print(f"[bold]{d['code']}[/bold]  {d['procedure_code']} {d['procedure_name']}")
-    c.print(f"{t('Người nộp', 'Applicant')}: {d['applicant_name']} ({d['id_number']})  {d['phone']}  {d['address']}")
+    s = lambda v: escape(cell(v))  # noqa: E731 - stored text is never markup, nor escape codes
+    c.print(f"[bold]{s(d['code'])}[/bold]  {s(d['procedure_code'])} {s(d['procedure_name'])}")
+    c.print(f"{t('Người nộp', 'Applicant')}: {s(d['applicant_name'])} ({s(d['id_number'])})  {s(d['phone'])}  {s(d['address'])}")
     c.print(f"{t('Trạng thái', 'Status')}: {status_label(d['status'])}")
     c.print(f"{t('Tiếp nhận', 'Received')}: {local_time(d['received_at'])}   {t('Hẹn trả', 'Due')}: {local_time(d['due_at'])}"
             + (f"  ({t('hẹn ban đầu', 'originally')} {local_time(d['original_due_at'])})"
@@ -339,7 +353,7 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     for h in ("#", t("Tên giấy tờ", "Name"), t("Chính", "Orig."), t("Sao", "Copies"), t("Trang", "Pages"), t("Đã nhận", "Received"), t("Số hóa", "Digitized")):
         tb.add_column(h)
     for r in d["components"]:
-        tb.add_row(str(r["n"]), r["name"], str(r["originals"]), str(r["copies"]), str(r["pages"]),
+        tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
                    "✓" if r["received"] else "✗", str(r["digitized"]))
     c.print(tb)
     te = Table(title=t("Lịch sử", "History"))
@@ -348,7 +362,7 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     for e in d["events"]:
         moved = (f"{status_label(e['status_from'])} → {status_label(e['status_to'])}" if e["status_from"]
                  and e["status_from"] != e["status_to"] else status_label(e["status_to"]))
-        te.add_row(local_time(e["at"]), e["officer"], e["note"] or e["action"], moved)
+        te.add_row(local_time(e["at"]), s(e["officer"]), s(e["note"] or e["action"]), moved)
     c.print(te)
 
 
