@@ -76,6 +76,7 @@ def connect(path: Path, *, migrate: bool = True) -> Database:
         ensure_private_dir(path.parent)
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        check_size(conn, path)
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if mode != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
@@ -98,16 +99,16 @@ def connect(path: Path, *, migrate: bool = True) -> Database:
     return db
 
 
-_HEADER = b"SQLite format 3\x00"
 # What the home holds once codes have been issued from it (receipts, archive, the high-water mark).
 _PAPERS = ("forms", "archive")
 
 
 def check_file(path: Path) -> None:
-    """Refuse a database file that cannot be the one this home issued its codes from.
+    """Refuse a missing or empty database in a home that already issued codes (HomeMismatch).
 
-    Cheap (one stat, one 100-byte read): a truncated file is caught by comparing its size with
-    the page count in its header, which SQLite itself would only notice on reaching a missing page.
+    Only stats the file: opening and closing it here would drop the POSIX locks that SQLite
+    connections of this process hold on it (fcntl locks belong to the process and go with any
+    close), and another process could then delete the WAL under them.
     """
     try:
         st = path.stat()
@@ -116,22 +117,23 @@ def check_file(path: Path) -> None:
     if st is None or st.st_size == 0:
         if home_holds_papers(path.parent):
             raise missing_error(path, empty=st is not None)
+
+
+def check_size(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise DatabaseDamaged for a truncated file, read through the connection (no second descriptor).
+
+    SQLite itself would only notice on reaching a missing page. The header's page count is what
+    ``PRAGMA page_count`` reports while no WAL is pending; pages still in the WAL are not in the
+    main file yet, so a file with a pending WAL is left to SQLite's own checks.
+    """
+    if _wal_pending(path):
         return
-    try:
-        with open(path, "rb") as f:
-            head = f.read(100)
-    except OSError:
-        return  # permissions and the like: sqlite3 reports them with its own message
-    if len(head) < 100 or not head.startswith(_HEADER):
-        raise damaged_error(path, "không phải tệp SQLite", "not an SQLite file")
-    page_size = int.from_bytes(head[16:18], "big")
-    page_size = 65536 if page_size == 1 else page_size
-    pages = int.from_bytes(head[28:32], "big")
-    # The header's page count is valid only when the change counter matches (SQLite file format §1.3.7).
-    # Pages still in the WAL are not in the main file yet: only judge a file without a pending WAL.
-    if head[24:28] == head[92:96] and pages and st.st_size < pages * page_size and not _wal_pending(path):
-        raise damaged_error(path, f"bị cắt cụt: {st.st_size} byte, phần đầu tệp ghi {pages * page_size} byte",
-                            f"truncated: {st.st_size} bytes, its header counts {pages * page_size}")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    size = path.stat().st_size
+    if pages and size < pages * page_size:
+        raise damaged_error(path, f"bị cắt cụt: {size} byte, phần đầu tệp ghi {pages * page_size} byte",
+                            f"truncated: {size} bytes, its header counts {pages * page_size}")
 
 
 def _wal_pending(path: Path) -> bool:
@@ -308,19 +310,16 @@ def check_backup(path: Path) -> int:
         f"Tệp sao lưu {path} bị hỏng hoặc không phải cơ sở dữ liệu onestop; chưa khôi phục gì. Dùng một bản sao lưu khác.",
         f"The backup {path} is damaged or not an onestop database; nothing was restored. Use another backup.")
     try:
-        check_file(path)
-    except DatabaseDamaged:
-        raise bad from None
-    try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
+            check_size(con, path)
             result = [r[0] for r in con.execute("PRAGMA integrity_check")]
             if result != ["ok"]:
                 raise bad
             return con.execute("SELECT count(*) FROM dossiers").fetchone()[0]
         finally:
             con.close()
-    except sqlite3.DatabaseError:
+    except (sqlite3.DatabaseError, DatabaseDamaged):
         raise bad from None
 
 

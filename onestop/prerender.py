@@ -10,7 +10,6 @@ who rendered and why, `receive --debug` prints it, and the helper sends its erro
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import select
@@ -74,10 +73,6 @@ class Renderer:
             self._no_helper = f"fork failed: {e}"
             return self
         if pid == 0:  # the helper
-            # No garbage collection in the helper: collecting a database connection inherited from the
-            # parent would close it here, and SQLite, seeing no lock of this process on the file, would
-            # checkpoint and delete the parent's WAL under it ("disk I/O error" in the parent).
-            gc.disable()
             status = 0
             try:
                 os.close(jobs_w)

@@ -74,7 +74,7 @@ def test_amend_records_old_and_new_rerenders_the_receipt_and_queues_an_update(ru
     res = json.loads(r.stdout)
     assert res["code"] == code and res["receipt"].endswith("_Mau01_v2.pdf")
     assert "Nguyễn Thị Hương" in pdf_text(res["receipt"]) and "Nguyễn Thị Huong" in pdf_text(out["receipt"])
-    shown = json.loads(run("show", code, "--json").stdout)
+    shown = json.loads(run("show", code, "--json", "--show-personal").stdout)
     assert shown["applicant_name"] == "Nguyễn Thị Hương" and shown["code"] == code
     ev = shown["events"][-1]
     assert ev["action"] == "amend" and ev["note"] == "Nhập sai dấu và số máy" and ev["officer"] == "Trần Thị Cán Bộ"

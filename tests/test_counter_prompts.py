@@ -155,13 +155,13 @@ def test_irreversible_move_is_confirmed_with_status_names(run, db, two_0001):
     assert "Được tiếp nhận (2)" in shown and "Đã xử lý xong (9)" in shown
     term.send("k")
     assert term.wait() == 130
-    assert db.conn.execute("SELECT status FROM dossiers WHERE code = ?", [code]).fetchone() == ("2",)
+    assert db.conn.execute("SELECT status FROM dossiers WHERE code = ?", [code]).fetchall() == [("2",)]
     term = Terminal("move", code, "đã xử lý")
     term.expect("[c/K]")
     term.send("c")
     assert term.wait() == 0
     assert "Được tiếp nhận (2) → Đã xử lý xong (9)" in term.seen
-    assert db.conn.execute("SELECT status FROM dossiers WHERE code = ?", [code]).fetchone() == ("9",)
+    assert db.conn.execute("SELECT status FROM dossiers WHERE code = ?", [code]).fetchall() == [("9",)]
 
 
 def test_reschedule_reads_the_new_date_back_in_words(run, db, two_0001):
@@ -171,7 +171,7 @@ def test_reschedule_reads_the_new_date_back_in_words(run, db, two_0001):
     assert "16 giờ 00, Thứ Hai ngày 28 tháng 12 năm 2026" in shown
     term.send("k")
     assert term.wait() == 130
-    assert db.conn.execute("SELECT rescheduled FROM dossiers WHERE code = ?", [code]).fetchone() == (0,)
+    assert db.conn.execute("SELECT rescheduled FROM dossiers WHERE code = ?", [code]).fetchall() == [(0,)]
 
 
 def test_ocr_progress_bar_does_not_draw_over_the_page_count_question(run):
