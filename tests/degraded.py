@@ -52,7 +52,7 @@ class DegradedPage:
     issuer: str          # the issuer's abbreviation
 
 
-def document(seed: int) -> tuple[list[str], str, str, str]:
+def document(seed: int, body: int = 24) -> tuple[list[str], str, str, str]:
     """The lines of one administrative document and its number, ISO date and issuer."""
     rnd = random.Random(seed)
     agency, issuer, place = ISSUERS[seed % len(ISSUERS)]
@@ -69,7 +69,7 @@ def document(seed: int) -> tuple[list[str], str, str, str]:
         kind = rnd.choice(("QĐ", "QĐ", "TT", "KH", "TB", "GP"))
         number = f"{n}/{year}/TT-{issuer}" if kind == "TT" else f"{n}/{kind}-{issuer}"
     lines = [agency, f"Số: {number}", f"{place}, ngày {day:02d} tháng {month:02d} năm {year}", TITLES[kind]]
-    lines += [rnd.choice(BODY) for _ in range(14)]
+    lines += [rnd.choice(BODY) for _ in range(body)]  # 24: a full A4 page of 12-pt text
     return lines, number, f"{year}-{month:02d}-{day:02d}", issuer
 
 
@@ -188,10 +188,10 @@ def office_jpeg(g: Image.Image, rnd: random.Random, dpi: int) -> Image.Image:
 _MAKERS = {"photocopy": photocopy, "carbon": carbon, "stamp": stamp, "office-jpeg": office_jpeg}
 
 
-def page(variant: str, seed: int, *, size_mm=(210, 297), pt: float = 12) -> DegradedPage:
-    """One degraded document page with its ground truth."""
+def page(variant: str, seed: int, *, size_mm=(210, 297), pt: float = 12, body: int = 24) -> DegradedPage:
+    """One degraded document page with its ground truth (``body`` lines under the heading must fit the page)."""
     dpi = 200 if variant == "office-jpeg" else 300
-    lines, number, date, issuer = document(seed)
+    lines, number, date, issuer = document(seed, body)
     clean = render(lines, dpi=dpi, size_mm=size_mm, pt=pt, margin_mm=18).convert("L")
     im = _MAKERS[variant](clean, random.Random(seed * 7 + len(variant)), dpi)
     return DegradedPage(im, "\n".join(lines), number, date, issuer)
