@@ -39,7 +39,7 @@ from typing import Callable
 
 from onestop.db import Database
 
-from onestop import imaging, ocr
+from onestop import imaging, ocr, prepare
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop import errors
@@ -66,10 +66,12 @@ class PageResult:
     page_size: tuple[float, float] = (0.0, 0.0)  # points
     image: imaging.Encoded | None = None
     embedded: tuple[Path, int] | None = None  # (pdf, page index) kept as is
+    prepared: list[str] | None = None     # what the OCR copy needed (prepare.py): [] for a clean page
 
     def public(self) -> dict:
         return {"n": self.n, "text": self.text, "confidence": self.confidence, "rotated": self.rotated,
-                "deskew": self.deskew, "dpi": self.dpi, "colour": self.colour, "source": self.source}
+                "deskew": self.deskew, "dpi": self.dpi, "colour": self.colour, "source": self.source,
+                "prepared": self.prepared or []}
 
 
 # ---------------------------------------------------------------- per-page processing
@@ -94,16 +96,22 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
         im = imaging.decode(src, workdir)
         full = [im]
     small = im.convert("L") if im.mode != "L" else im
+    # Photocopies, faint copies, stamps across the text: measured on what is decoded already, and
+    # only such pages get an OCR copy prepared (prepare.py); the PDF keeps the scanner's image.
+    measured = prepare.measure(im, dpi, reduced=max(1, round((src.width or im.width) / im.width)))
 
     def gray():
         if not full:
             full.append(imaging.decode(src, workdir))
-        g = full[0]
+        if measured.steps and len(full) == 1:
+            page, _ = prepare.prepare(full[0], dpi, measured)
+            full.append(page)
+        g = full[-1]
         return g.convert("L") if g.mode != "L" else g
 
     def attempt(clockwise: int):
         angle = imaging.deskew_angle(imaging.turn(small, clockwise))
-        if direct and clockwise == 0 and angle == 0:
+        if direct and clockwise == 0 and angle == 0 and not measured.steps:
             path = src.path
         else:
             page = imaging.straighten(gray(), clockwise, angle)
@@ -137,7 +145,7 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
     enc = encoded.result() if encoded is not None else imaging.encode(src, im)
     return PageResult(n=n, source=src.label, text=res.text, confidence=res.confidence, rotated=rot, deskew=angle,
                       dpi=dpi, colour=enc.colour, width=enc.width, height=enc.height, text_layer=res.layer, page_size=res.page_size,
-                      image=enc)
+                      image=enc, prepared=list(measured.steps))
 
 
 def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_threshold: float,
