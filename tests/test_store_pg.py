@@ -290,3 +290,55 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(db, cfg, pg_url):
     assert [h["code"] for h in pg_search.search(store, "ho chi minh")] == [a]
     assert pg_search.refresh_dossiers(store) == 0
     assert pg_search.tsquery('dang "ky lai" x-y') == "'dang' & ('ky' <-> 'lai') & ('x' <-> 'y')"
+
+
+# ---------------------------------------------------------------- the test server itself (tests/pg.py)
+
+def test_server_folder_reachable_by_the_server_user(tmp_path, monkeypatch):
+    """CI runs as root with TMPDIR possibly under /root (0700): the postgres user could not reach a
+    folder made there. The server's folder goes where that user can traverse, with a short socket path."""
+    import pg
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    stranger = 54321  # neither the owner nor in the group
+    assert not pg.reachable(str(private), stranger, {54321})
+    assert pg.reachable(str(private), os.stat(private).st_uid, set())
+    assert pg.reachable("/tmp", stranger, {54321})
+    monkeypatch.setattr(pg.tempfile, "tempdir", str(private))
+    assert pg.base_dir(stranger, {54321}) == "/tmp"
+    deep = tmp_path / ("x" * 90)
+    deep.mkdir()
+    monkeypatch.setattr(pg.tempfile, "tempdir", str(deep))
+    assert pg.base_dir(os.geteuid(), set(os.getgroups())) == "/tmp"  # a socket path must fit 107 bytes
+
+
+def test_server_starts_with_tmpdir_in_a_private_folder(tmp_path, monkeypatch):
+    """The real start (as root: initdb and postgres as the postgres user) with TMPDIR in a 0700 folder."""
+    import pg
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(pg.tempfile, "tempdir", str(private))
+    server = pg.PgServer().start()
+    try:
+        import psycopg
+
+        with psycopg.connect(server.url(), autocommit=True) as c:
+            assert c.execute("SELECT current_user").fetchone()[0] == pg.SUPERUSER
+        assert len(str(server.sock / f".s.PGSQL.{server.port}")) <= pg.SOCKET_MAX
+    finally:
+        server.stop()
+    assert not server.root.exists()
+
+
+def test_no_server_is_an_error_not_a_skip(tmp_path):
+    """Without PostgreSQL the office tests error out (exit code nonzero), never skip silently."""
+    (tmp_path / "conftest.py").write_text("import pg\npg.glob.glob = lambda pattern: []\n")
+    (tmp_path / "test_office.py").write_text("from pg import pg_server, pg_url\n\n"
+                                             "def test_needs_server(pg_url):\n    pass\n")
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(tmp_path)],
+                       capture_output=True, text=True, cwd=tmp_path, env=dict(_env(), PYTHONPATH=f"{HERE}:{REPO}"))
+    assert p.returncode != 0, p.stdout
+    assert "1 error" in p.stdout and "skipped" not in p.stdout, p.stdout
+    assert "PostgreSQL is not installed" in p.stdout
