@@ -126,29 +126,65 @@ def db_path():
 
 @db_app.command("status")
 def db_status(json_: bool = JSON):
-    """Tình trạng thư mục dữ liệu: số hồ sơ, hàng đợi đồng bộ, phiên bản lược đồ.
+    """Tình trạng cơ sở dữ liệu: nơi lưu (SQLite / PostgreSQL), số hồ sơ, hàng đợi đồng bộ, phiên bản lược đồ;
+    với PostgreSQL thêm phiên bản máy chủ và các máy (quầy) đã kết nối gần đây.
 
-    Describe the data home.
+    Describe the database: backend, counts, sync queue, schema version; for PostgreSQL also the server
+    version and the desks seen recently.
 
     Ví dụ / Example:  onestop db status --json
     """
+    from onestop import config, store
+    from onestop.cli import state
     from onestop.output import emit_json
 
-    cfg, db = context()
-    q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
-    info = {
-        "home": str(cfg.home), "database": str(cfg.db_path),
-        "size_bytes": cfg.db_path.stat().st_size,
-        "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
+    cfg = config.load(officer=state.get("officer"))
+    if store.backend(cfg) == "postgresql":
+        info = _pg_status(cfg)
+    else:
+        cfg, db = context()
+        q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
+        info = {
+            "backend": "sqlite",
+            "home": str(cfg.home), "database": str(cfg.db_path),
+            "size_bytes": cfg.db_path.stat().st_size,
+            "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
+            "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
+            "events": q("SELECT count(*) FROM events"),
+            "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
+        }
+    if json_:
+        emit_json(info)
+        return
+    for k, v in info.items():
+        if k != "desks":
+            typer.echo(f"{k}: {v}")
+    if "desks" in info:
+        typer.echo(t("desks (30 ngày gần đây):", "desks (last 30 days):"))
+        for d in info["desks"]:
+            typer.echo(f"  {d['name']}  {d['host']}  {d['officer'] or '-'}  {d['version']}  {d['last_seen']}")
+
+
+def _pg_status(cfg) -> dict:
+    """``db status`` of the office database; no password in any field."""
+    from zoneinfo import ZoneInfo
+
+    from onestop import store
+    from onestop.store import postgres
+
+    pg = store.connect(cfg)  # registers this desk: it is one of those seen
+    q = lambda sql: pg.execute(sql).fetchone()[0]  # noqa: E731
+    tz = ZoneInfo(cfg.timezone)
+    return {
+        "backend": "postgresql", "home": str(cfg.home), "database": pg.url,
+        "server_version": pg.server_version, "schema_version": postgres.schema_version(pg),
+        "size_bytes": q("SELECT pg_database_size(current_database())"),
         "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
         "events": q("SELECT count(*) FROM events"),
         "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
+        "desks": [dict(d, last_seen=d["last_seen"].astimezone(tz).isoformat(timespec="seconds"))
+                  for d in postgres.desks(pg)],
     }
-    if json_:
-        emit_json(info)
-    else:
-        for k, v in info.items():
-            typer.echo(f"{k}: {v}")
 
 
 @db_app.command("backup")

@@ -49,7 +49,14 @@ def connect(cfg, *, migrate: bool = True):
         return sqlite_connect(cfg.db_path, migrate=migrate)
     from onestop.store import postgres
 
-    return postgres.connect(url, migrate=migrate)
+    return postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
+
+
+def desk_name(cfg) -> str:
+    """How this desk is listed in ``onestop db status``: ``[counter] desk``, or the host name."""
+    import socket
+
+    return str(cfg.get("counter.desk", "") or "").strip() or socket.gethostname()
 
 
 def refuse_office_mode(cfg) -> None:
