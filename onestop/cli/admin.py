@@ -214,6 +214,54 @@ def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
     typer.echo(str(dest))
 
 
+@db_app.command("migrate-to")
+def db_migrate_to(url: Optional[str] = typer.Argument(
+        None, help="CSDL PostgreSQL trống đích, postgresql://người_dùng@máy:5432/tên_csdl (mặc định: "
+                   "ONESTOP_DATABASE_URL). Mật khẩu: ~/.pgpass, đừng gõ trên dòng lệnh."),
+        json_: bool = JSON):
+    """Chuyển văn phòng một quầy (tệp SQLite của thư mục dữ liệu) sang một CSDL PostgreSQL trống.
+
+    Chép mọi bảng trong một giao dịch (hồ sơ, thành phần, sự kiện, hàng đợi đồng bộ giữ nguyên trạng thái,
+    lưu trữ, nhật ký, danh mục, bộ đếm mã), đối chiếu số dòng với nguồn; tệp SQLite giữ nguyên.
+    Từ chối CSDL đích không trống (mã thoát 19).
+
+    Move a one-desk office (the data home's SQLite file) into an empty PostgreSQL database, in one
+    transaction, with counts checked against the source; the SQLite file is left untouched.
+
+    Ví dụ / Example:  onestop db migrate-to postgresql://onestop_owner@db.office.lan/onestop
+    """
+    import sys
+
+    from onestop import config, store
+    from onestop.cli import state
+    from onestop.errors import InvalidInput
+    from onestop.output import emit, info
+    from onestop.store import migrate
+
+    cfg = config.load(officer=state.get("officer"))
+    target = store.check_url(url.strip()) if url and url.strip() else store.database_url(cfg)
+    if not target:
+        raise InvalidInput(
+            f"Cần địa chỉ CSDL đích: onestop db migrate-to postgresql://người_dùng@máy/tên_csdl (hoặc đặt {store.ENV}).",
+            f"Give the target database: onestop db migrate-to postgresql://user@host/dbname (or set {store.ENV}).")
+    shown = sys.stderr.isatty() and not json_
+    report = migrate.migrate_to(cfg.db_path, target, desk=store.desk_name(cfg), officer=cfg.officer,
+                                progress=(lambda t_, n: info(f"  {t_}: {n}")) if shown else None)
+    rows = [{"table": r["table"] + ("" if r["table"] == r["source_table"] else f" ← {r['source_table']}"),
+             "source": r["source"], "copied": r["copied"], "ok": "✓" if r["source"] == r["copied"] else "✗"}
+            for r in report["tables"]]
+    emit(rows, ["table", "source", "copied", "ok"], fmt="json" if json_ else "table", json_data=report,
+         headers={"table": t("Bảng", "Table"), "source": t("Nguồn (SQLite)", "Source (SQLite)"),
+                  "copied": t("Đã chép", "Copied"), "ok": ""})
+    ob = report["outbox"]
+    info(t(f"Đã chuyển {report['source']} sang {report['target']} (lược đồ {report['schema_version']}); hàng đợi "
+           f"đồng bộ: {ob.get('pending', 0)} chờ gửi, {ob.get('done', 0)} đã gửi, {ob.get('failed', 0)} lỗi. "
+           f"Tệp SQLite giữ nguyên (làm bản lưu). Tiếp theo: đặt {store.ENV} trên các quầy (docs/office.md).",
+           f"Moved {report['source']} to {report['target']} (schema {report['schema_version']}); sync queue: "
+           f"{ob.get('pending', 0)} pending, {ob.get('done', 0)} sent, {ob.get('failed', 0)} failed. The SQLite "
+           f"file is unchanged (keep it as a backup). Next: set {store.ENV} on the desks (docs/office.md)."))
+
+
 @app.command()
 def demo(home: Optional[Path] = typer.Option(None, "--home", help="Thư mục dữ liệu demo (mặc định: ./.onestop-demo, làm mới)."),
          keep: bool = typer.Option(False, "--keep", help="Không xóa thư mục demo cũ.")):

@@ -23,6 +23,11 @@ def database_url(cfg) -> str | None:
     url = (os.environ.get(ENV) or str(cfg.get("database.url", "") or "")).strip()
     if not url or url.lower() in ("sqlite", "sqlite:"):
         return None
+    return check_url(url)
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is a PostgreSQL URL; ConfigError (without the password) otherwise."""
     if not url.lower().startswith(_SCHEMES):
         from onestop.store.redact import redact_url
 
