@@ -253,7 +253,8 @@ def _move(src, pg, db_path: Path, before: int, progress) -> dict:
         pg.execute("SELECT pg_advisory_xact_lock(%s, %s)", [postgres._NS, postgres._LOCK_MIGRATE])
         full = _nonempty(pg)
         if full:
-            listed = ", ".join(f"{t} ({n})" for t, n in list(full.items())[:6]) + (", …" if len(full) > 6 else "")
+            first = sorted(full, key=lambda t: (t != "dossiers", t))[:6]  # the dossiers tell the most
+            listed = ", ".join(f"{t} ({full[t]})" for t in first) + (", …" if len(full) > 6 else "")
             raise SchemaMismatch(
                 f"CSDL văn phòng {pg.url} không trống: {listed}. `db migrate-to` chỉ chép vào một CSDL mới tạo "
                 "(createdb, xem docs/office.md), để không trộn hai sổ theo dõi; không có gì được ghi.",
