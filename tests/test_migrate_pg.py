@@ -64,6 +64,7 @@ def office(tmp_path_factory):
         state.update(debug=False, officer=None)
         return CliRunner().invoke(app, [str(a) for a in args])
 
+    dossiers._CAL_MEMO.clear()  # a fresh desk process: the calendar goes through its database cache
     with MinistryServer() as srv:
         write_sync_config(home)
         point_at(mp, srv.url)
