@@ -281,3 +281,25 @@ def test_target_url_checked_and_never_printed(run, desk, pg_server, pg_url):
     bad = pg_url.replace(pg_server.password, "Wr0ngPassw0rd")
     r = run("db", "migrate-to", bad)
     assert r.exit_code == errors.DATABASE_AUTH and "Wr0ngPassw0rd" not in r.output + r.stderr
+
+
+def test_two_moves_at_once_copy_once(desk, pg_url):
+    """Two admins (real processes) move the same desk into the same database at the same time: one
+    succeeds, the other waits for it and then finds the database not empty; every row is there once."""
+    import os
+    import subprocess
+    import sys
+
+    from onestop.store import postgres
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    procs = [subprocess.Popen([sys.executable, "-m", "onestop", "db", "migrate-to", pg_url, "--json"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, errors.SCHEMA_MISMATCH], outs
+    loser = outs[[p.returncode for p in procs].index(errors.SCHEMA_MISMATCH)]
+    assert "không trống" in loser[1]
+    store = postgres.connect(pg_url)
+    for t, n in lite_counts(desk / "onestop.db").items():
+        assert store.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == n, t
