@@ -3,9 +3,15 @@
 Order of operations (crash safety, STYLE.md "Storage"): every page is checked, straightened and
 OCRed first; the PDF is written to a temporary name in its archive folder, fsynced and renamed;
 only then the database rows (file, pages, component digitized, search index, outbox "file") are
-committed in one transaction; only after the commit are inbox files moved to ``done/``. A crash
+committed in one transaction; only after the commit are inbox files moved to ``done/``. Archive
+files are write-once: a new scan never overwrites an existing file (``files.write_new``). A crash
 between rename and commit leaves an orphan PDF that ``onestop check`` reports and that re-running
-the same scan overwrites.
+the same scan takes over (same bytes: the OCR and the PDF writer are deterministic).
+
+Races (issue 8): the database allows one current file per component part (a unique index), and
+the commit re-reads the component under the write lock, so of two scans of one component exactly
+one commits; the other fails with ScanConflict and removes only its own uncommitted PDF. Inbox
+files are claimed by renaming them into a per-scan folder before they are read.
 
 Each PDF page is the scanner's image (JPEG data kept as is; rotation and deskew are applied by the
 placement matrix) under an invisible text layer built from tesseract's TSV words in its glyph-less
@@ -22,6 +28,7 @@ import math
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
@@ -36,7 +43,7 @@ from onestop import imaging, ocr
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop import errors
-from onestop.errors import InvalidInput, NotFound, ScanRejected, StorageError
+from onestop.errors import InvalidInput, NotFound, ScanConflict, ScanRejected, StorageError
 
 REPO_SCANS = Path(__file__).resolve().parent.parent / "scans"
 LOW_CONFIDENCE = 75.0   # below this mean word confidence, ask tesseract's OSD whether the page is turned
@@ -134,13 +141,18 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
 
 
 def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_threshold: float,
-                  progress: Callable[[int, int], None] | None = None, jobs: int | None = None) -> list[PageResult]:
+                  progress: Callable[[int, int], None] | None = None, jobs: int | None = None,
+                  workdir: Path | None = None) -> list[PageResult]:
     """All pages, in page order: one single-threaded tesseract per core at any time, and as many
-    pages again decoded and deskewed ahead, so an engine that finishes starts its next page at once."""
+    pages again decoded and deskewed ahead, so an engine that finishes starts its next page at once.
+
+    Page images and OCR text go to ``workdir`` (``scan`` passes a private folder in the data home,
+    see ``work_folder``); without it, to a temporary folder of the system."""
     total = len(sources)
     done = 0
     jobs = jobs or ocr.workers()
-    with tempfile.TemporaryDirectory(prefix="onestop-scan-") as tmp:
+    with (contextlib.nullcontext(str(workdir)) if workdir is not None
+          else tempfile.TemporaryDirectory(prefix="onestop-scan-")) as tmp:
         # Up to ``jobs`` pages prepared ahead: engines tend to finish together, and each one freed
         # must find its next page ready (one page ahead left a gap of a page's preparation).
         pool = ThreadPoolExecutor(max_workers=2 * jobs)
@@ -333,13 +345,16 @@ def component_code(comp: dict) -> str:
     return _safe(comp.get("code") or "") if comp.get("code") else f"TP{int(comp['n']):02d}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write the archive PDF crash-safely; a failure is a StorageError that says nothing was stored."""
-    from onestop.files import write_atomic
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a new archive PDF crash-safely, never over an existing file (FileExistsError then);
+    any other failure is a StorageError that says nothing was stored."""
+    from onestop.files import write_new
 
     ensure_private_dir(path.parent)
     try:
-        write_atomic(path, data)
+        write_new(path, data)
+    except FileExistsError:
+        raise
     except OSError as e:
         raise StorageError(
             f"Không ghi được tệp lưu trữ {path}: {e.strerror or e}. Kiểm tra dung lượng/quyền thư mục rồi quét lại; "
@@ -365,21 +380,49 @@ def _component(db: Database, dossier_id: int, n: int | None, code: str) -> dict:
                    f"Dossier {code} has no component number {n}. See 'onestop show {code}'.")
 
 
+# ---------------------------------------------------------------- inbox, claims and work folders
+#
+# A scan's own folders are locked (flock on ``.lock``) for as long as the scan runs. A scan that was
+# killed (kill -9, power cut) leaves its folder unlocked: the next scan cleans it up (``recover``)
+# and ``check`` reports it meanwhile. Folders are born as ``.new-*`` and renamed once locked, so a
+# folder with a run's name always has a lock.
+
+LOCK = ".lock"
+CLAIMS = ".claims"   # in the inbox: one ``run-*`` folder per scan holding the inbox files it took
+
+
 def inbox_dir(cfg: Config) -> Path:
     p = cfg.get("scan.inbox") or ""
     return (Path(os.path.expanduser(p)) if p else cfg.home / "inbox").resolve()
 
 
+def work_root(cfg: Config) -> Path:
+    """Where scans keep page images and OCR text while they run (personal data: the data home, 0700)."""
+    return cfg.home / "work"
+
+
 def inbox_files(cfg: Config, *, settle: float | None = None) -> list[Path]:
-    """Files a network scanner dropped in the inbox, oldest first, once they have stopped growing."""
+    """Entries a network scanner dropped in the inbox, oldest first, once they have stopped growing.
+
+    Links and other non-regular entries are listed too (never followed): ``scan`` refuses them."""
     box = inbox_dir(cfg)
     if not box.is_dir():
         return []
     settle = float(cfg.get("scan.settle_seconds", 1.0) if settle is None else settle)
 
     def listing():
-        return {p: (p.stat().st_size, p.stat().st_mtime) for p in box.iterdir()
-                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in imaging.ALLOWED_SUFFIXES}
+        out = {}
+        for e in os.scandir(box):
+            if e.name.startswith(".") or Path(e.name).suffix.lower() not in imaging.ALLOWED_SUFFIXES:
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    continue
+                st = e.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # taken by another scan meanwhile
+            out[Path(e.path)] = (st.st_size, st.st_mtime)
+        return out
 
     before = listing()
     for _ in range(30):
@@ -393,48 +436,277 @@ def inbox_files(cfg: Config, *, settle: float | None = None) -> list[Path]:
     return sorted(before, key=lambda p: (before[p][1], p.name))
 
 
-def _move_done(files: list[Path], box: Path) -> list[str]:
-    done = ensure_private_dir(box / "done")
-    moved = []
-    for f in files:
-        target = done / f.name
-        i = 1
-        while target.exists():
-            i += 1
-            target = done / f"{f.stem}_{i}{f.suffix}"
+@contextlib.contextmanager
+def _run_folder(parent: Path, prefix: str, *, remove_contents: bool):
+    """A new private folder ``parent/<prefix>…``, locked while the block runs, then removed
+    (with what it holds only when ``remove_contents``: a claim folder is removed only once empty)."""
+    import fcntl
+
+    ensure_private_dir(parent)
+    for _ in range(5):
+        new = Path(tempfile.mkdtemp(prefix=".new-", dir=parent))  # mode 0700
         try:
-            shutil.move(str(f), target)
-            moved.append(str(target))
+            fd = os.open(new / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            continue  # removed by another scan's clean-up before it was locked: start again
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            folder = parent / (prefix + new.name[len(".new-"):])
+            os.rename(new, folder)
+            break
+        except FileNotFoundError:
+            os.close(fd)
+    else:
+        raise StorageError(f"Không tạo được thư mục làm việc trong {parent}. Kiểm tra quyền thư mục rồi thử lại.",
+                           f"Cannot create a work folder in {parent}. Check the folder's permissions and try again.")
+    try:
+        yield folder
+    finally:
+        try:
+            if remove_contents:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                (folder / LOCK).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # not empty: files could not be moved out; the next scan returns them
+        finally:
+            os.close(fd)
+
+
+def work_folder(cfg: Config):
+    """A private work folder for one scan inside the data home, removed when the scan ends."""
+    return _run_folder(work_root(cfg), "scan-", remove_contents=True)
+
+
+def _stale(parent: Path, prefix: str, *, hold: bool):
+    """Folders under ``parent`` left by runs that ended without cleaning up (their lock is free).
+    With ``hold`` each is yielded while its lock is held, so its owner cannot be alive meanwhile."""
+    import fcntl
+
+    if not parent.is_dir():
+        return
+    for d in sorted(parent.iterdir()):
+        if not (d.name.startswith(prefix) or d.name.startswith(".new-")) or d.is_symlink() or not d.is_dir():
+            continue
+        try:
+            fd = os.open(d / LOCK, os.O_RDWR)
+        except FileNotFoundError:
+            fd = None  # only a folder whose run was killed before it locked it
         except OSError:
-            pass  # the scan is committed; a file left in the inbox is reported, not fatal
-    return moved
+            continue
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # its scan is running
+                if not hold:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            yield d
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def _claimed_entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name != LOCK)
+
+
+def recover(cfg: Config) -> dict:
+    """Clean up after scans that were killed: remove their work folders (page images and OCR text),
+    and return the inbox files they had claimed to the inbox. Returns what was done."""
+    from onestop.files import move_new
+
+    removed, returned = [], []
+    for d in _stale(work_root(cfg), "scan-", hold=True):
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(str(d))
+    box = inbox_dir(cfg)
+    for d in _stale(box / CLAIMS, "run-", hold=True):
+        for f in _claimed_entries(d):
+            with contextlib.suppress(OSError):
+                returned.append(str(move_new(f, box)))
+        (d / LOCK).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            d.rmdir()
+    return {"removed_work": removed, "returned": returned}
+
+
+def _in_folder(f: Path, folder: Path) -> bool:
+    """Whether the entry ``f`` itself (a link is not followed) lies directly in ``folder``."""
+    try:
+        return Path(os.path.abspath(f)).parent.resolve() == folder.resolve()
+    except OSError:
+        return False
+
+
+class _Claim:
+    """The inbox files one scan took: each renamed into the scan's own claim folder, so no other
+    scan can take it; returned to the inbox on failure, moved to ``done/`` after the commit."""
+
+    def __init__(self, box: Path, folder: Path):
+        self.box, self.folder = box, folder
+        self.files: dict[Path, Path] = {}  # inbox path -> claimed path
+
+    def take(self, paths: list[Path], code: str) -> None:
+        import fcntl
+        import stat
+
+        # One claimer at a time: a scan takes all of its files or none (two scans never split a batch).
+        lock = os.open(self.box / CLAIMS / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for f in paths:
+                if f in self.files:
+                    continue
+                dest = self.folder / f.name
+                try:
+                    os.rename(f, dest)  # atomic: the file is ours, or it was gone already
+                except FileNotFoundError:
+                    raise ScanConflict(
+                        f"Tệp {f.name} không còn trong hộp thư quét {self.box}: một lần quét khác chạy cùng lúc đã "
+                        f"nhận nó. Lần quét hồ sơ {code} này không lưu gì và đã trả lại các tệp nó đã nhận. Xem tệp đó "
+                        f"được lưu vào hồ sơ nào ('onestop check', thư mục done/), rồi quét lại nếu cần.",
+                        f"{f.name} is no longer in the scan inbox {self.box}: another scan running at the same time "
+                        f"took it. This scan of {code} stored nothing and returned the files it had taken. See which "
+                        f"dossier got it (inbox done/ folder), then scan again if needed.") from None
+                self.files[f] = dest
+                mode = os.lstat(dest).st_mode
+                if not stat.S_ISREG(mode):
+                    raise _not_regular(f.name, dest, mode)
+        finally:
+            os.close(lock)
+
+    def release(self) -> None:
+        """Return every claimed file to the inbox (under its own name unless a new file took it)."""
+        from onestop.files import move_new
+
+        for f, claimed in self.files.items():
+            with contextlib.suppress(OSError):  # left in the claim folder: the next scan returns it
+                move_new(claimed, self.box, f.name)
+
+    def done(self) -> list[str]:
+        from onestop.files import move_new
+
+        done = ensure_private_dir(self.box / "done")
+        moved = []
+        for claimed in self.files.values():
+            try:
+                moved.append(str(move_new(claimed, done)))
+            except OSError:
+                pass  # the scan is committed; the next scan returns the file to the inbox and `check` shows it
+        return moved
+
+
+def _not_regular(name: str, entry: Path, mode: int) -> ScanRejected:
+    import stat
+
+    if stat.S_ISLNK(mode):
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            target = "?"
+        what_vi, what_en = f"là một liên kết (symlink) tới {target}", f"is a symbolic link to {target}"
+    else:
+        what_vi, what_en = "không phải tệp thông thường (thư mục, FIFO, thiết bị…)", "is not a regular file"
+    return ScanRejected(
+        f"{name} trong hộp thư quét {what_vi}. onestop không đi theo liên kết và chỉ nhận tệp ảnh/PDF thật: "
+        f"xóa nó khỏi hộp thư quét, chép bản quét thật vào rồi quét lại. Chưa có gì được lưu.",
+        f"{name} in the scan inbox {what_en}. onestop does not follow links and only takes real image/PDF "
+        f"files: remove it from the inbox, copy the real scan there and scan again. Nothing was stored.")
+
+
+def _refuse_archive_inputs(cfg: Config, files: list[Path]) -> None:
+    """A file of the archive (or a link to one) is never scanned into a dossier: that misfiles papers."""
+    root = cfg.archive_dir.resolve()
+    for f in files:
+        try:
+            real = f.resolve()
+        except OSError:
+            continue
+        if real == root or root in real.parents:
+            raise ScanRejected(
+                f"{f} là (hoặc trỏ tới) tệp trong kho lưu trữ {real}. Không quét tệp lưu trữ vào một hồ sơ; "
+                f"hãy quét bản giấy. Chưa có gì được lưu.",
+                f"{f} is (or points to) a file of the archive, {real}. Archive files are not scanned into a "
+                f"dossier; scan the paper. Nothing was stored.")
 
 
 def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: int | None = None,
          yes: bool = False, allow_low_dpi: bool = False, force_ocr: bool = False, replace: bool = False,
-         confirm: Callable[[str], bool] | None = None, progress: Callable[[int, int], None] | None = None,
-         from_inbox: bool = False) -> dict:
+         add: bool = False, confirm: Callable[[str], bool] | None = None,
+         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False) -> dict:
     """Digitize one component of dossier ``code`` from ``files``; returns the JSON contract of ``onestop scan``.
 
+    A component that already has a current file is refused (ScanConflict) unless ``replace`` (the
+    old files become ``replaced``) or ``add`` (one more current file, e.g. pages brought later).
     ``confirm(question)`` is asked when the page count differs from the declared one (not with ``yes``);
-    without it a mismatch is refused."""
-    from onestop import dossiers, search
+    without it a mismatch is refused. Files in the inbox are claimed first (``_Claim``), so two
+    scans never store the same inbox file. ``from_inbox`` is kept for callers; inbox files are
+    recognised by where they are."""
+    from onestop import dossiers
 
+    if replace and add:
+        raise InvalidInput("Chỉ dùng một trong hai: --replace (thay bản cũ) hoặc --add (thêm một tệp).",
+                           "Use either --replace (replace the stored file) or --add (add one more file), not both.")
+    recover(cfg)
     d = dossiers.resolve_code(db, cfg, code)
     code = d["code"]
     comp = _component(db, d["id"], component, code)
-    current = db.conn.execute("SELECT id, path FROM archive_files WHERE dossier_id = ? AND component_n = ? AND state = 'current'",
-                              [d["id"], comp["n"]]).fetchone()
-    if current and not replace:
-        raise InvalidInput(
-            f"Thành phần {comp['n']} của hồ sơ {code} đã được số hóa ({current[1]}). Dùng --replace để quét lại và thay thế.",
-            f"Component {comp['n']} of dossier {code} is already digitized ({current[1]}). Use --replace to rescan it.")
-    files = [Path(f).resolve() for f in files]
+    before = _current(db, d["id"], comp["n"])
+    if before and not (replace or add):
+        shown = ", ".join(r["path"] for r in before)
+        raise ScanConflict(
+            f"Thành phần {comp['n']} của hồ sơ {code} đã được số hóa ({shown}). Dùng --replace để quét lại và thay "
+            f"thế, hoặc --add để lưu thêm một tệp cho thành phần này. Chưa có gì được lưu.",
+            f"Component {comp['n']} of dossier {code} is already digitized ({shown}). Use --replace to rescan it, "
+            f"or --add to store one more file for it. Nothing was stored.")
+    files = imaging.expand([Path(os.path.abspath(f)) for f in files])
+    box = inbox_dir(cfg)
+    mine = [f for f in files if _in_folder(f, box)]
+    _refuse_archive_inputs(cfg, [f for f in files if f not in mine])  # inbox entries: links refused at the claim
+    if not mine:
+        return dict(_store(db, cfg, d, comp, files, before, yes=yes, allow_low_dpi=allow_low_dpi,
+                           force_ocr=force_ocr, replace=replace, add=add, confirm=confirm, progress=progress),
+                    moved=[])
+    with _run_folder(box / CLAIMS, "run-", remove_contents=False) as folder:
+        claim = _Claim(box, folder)
+        try:
+            claim.take(mine, code)
+            res = _store(db, cfg, d, comp, [claim.files.get(f, f) for f in files], before, yes=yes,
+                         allow_low_dpi=allow_low_dpi, force_ocr=force_ocr, replace=replace, add=add,
+                         confirm=confirm, progress=progress)
+        except BaseException:
+            claim.release()  # a failed or interrupted scan gives its inbox files back
+            raise
+        res["moved"] = claim.done()
+    return res
+
+
+def _current(db: Database, dossier_id: int, n: int) -> list[dict]:
+    return list(db.query("SELECT id, path, sha256, size, part FROM archive_files WHERE dossier_id = ? AND "
+                         "component_n = ? AND state = 'current' ORDER BY id", [dossier_id, n]))
+
+
+def _intact(row: dict) -> bool:
+    p = Path(row["path"])
+    try:
+        return p.is_file() and p.stat().st_size == row["size"] and _sha256(p) == row["sha256"]
+    except OSError:
+        return False
+
+
+def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], before: list[dict], *, yes: bool,
+           allow_low_dpi: bool, force_ocr: bool, replace: bool, add: bool, confirm, progress) -> dict:
+    """Check, OCR, write the PDF under a new name and commit; the body of ``scan``."""
+    from onestop import dossiers, search
+
+    code = d["code"]
     sources = imaging.probe(files, min_dpi=int(cfg.get("scan.min_dpi", 200)), allow_low_dpi=allow_low_dpi,
                             force_ocr=force_ocr, max_pixels=int(cfg.get("scan.max_pixels", imaging.MAX_PIXELS)))
     warnings = [w for s in sources for w in s.warnings]
     declared = int(comp["pages"] or 0)
-    if declared and declared != len(sources):
+    if declared and declared != len(sources) and not (add and before):
         q_vi = (f"Thành phần {comp['n']} ({comp['name']}) khai {declared} trang nhưng có {len(sources)} trang quét "
                 f"({', '.join(sorted({s.path.name for s in sources}))}).")
         ok = (not yes) and confirm is not None and confirm(q_vi + " Vẫn lưu và cập nhật số trang?")
@@ -444,17 +716,21 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
                 f"Component {comp['n']} declares {declared} pages but {len(sources)} were scanned. Scan every page, "
                 f"in order, and try again. Nothing was stored.", exit_code=imaging.PAGE_COUNT)
         warnings.append(f"Số trang khác khai báo ({declared} → {len(sources)}), cán bộ đã xác nhận.")
-    results = process_pages(sources, timeout=float(cfg.get("scan.ocr_timeout", ocr.DEFAULT_TIMEOUT)),
-                            rotate_threshold=float(cfg.get("scan.rotate_threshold", 2.0)), progress=progress)
+    with work_folder(cfg) as work:
+        results = process_pages(sources, timeout=float(cfg.get("scan.ocr_timeout", ocr.DEFAULT_TIMEOUT)),
+                                rotate_threshold=float(cfg.get("scan.rotate_threshold", 2.0)), progress=progress,
+                                workdir=work)
     officer = dossiers.officer_name(cfg)
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
     sha = hashlib.sha256(pdf).hexdigest()
     folder = cfg.archive_dir.resolve() / _safe(code)
-    path = _free_path(db, folder / f"{_safe(code)}_{component_code(comp)}_{stamp:%Y%m%d}.pdf")
-    _atomic_write(path, pdf)
+    path, created = _place(db, folder / f"{_safe(code)}_{component_code(comp)}_{stamp:%Y%m%d}.pdf", pdf, sha)
     if os.environ.get(FAULT_ENV) == "scan-after-rename":
         os._exit(70)
+    # A replaced file that is already missing or damaged is marked 'lost', so that `check` (which
+    # advised this rescan) stops reporting it; an intact one stays checked as 'replaced'.
+    old_state = {r["id"]: ("replaced" if _intact(r) else "lost") for r in before} if replace else {}
     dpis = [r.dpi for r in results if r.dpi]
     confs = [r.confidence for r in results if r.confidence is not None]
     row = {
@@ -462,18 +738,31 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
         "pages": len(results), "dpi": min(dpis) if dpis else 0, "colour": int(any(r.colour for r in results)),
         "ocr": "tesseract" if any(r.embedded is None for r in results) else "embedded",
         "mean_confidence": round(sum(confs) / len(confs), 1) if confs else None,
-        "sources": json.dumps([f.name for f in imaging.expand(files)], ensure_ascii=False),
+        "sources": json.dumps([f.name for f in files], ensure_ascii=False),
         "state": "current", "created_at": dossiers.iso(stamp), "officer": officer,
     }
     try:
         with transaction(db):
-            if replace:
+            # Checked again under the write lock: another scan of this component may have committed
+            # while this one was reading its pages. Then this one stores nothing.
+            now = _current(db, d["id"], comp["n"])
+            if [r["id"] for r in now] != [r["id"] for r in before]:
+                won = ", ".join(r["path"] for r in now) or "?"
+                raise ScanConflict(
+                    f"Trong lúc quét, một lần quét khác đã lưu thành phần {comp['n']} của hồ sơ {code} ({won}). "
+                    f"Lần quét này không lưu gì; tệp trong hộp thư quét (nếu có) đã được trả lại. Xem 'onestop show "
+                    f"{code}'; nếu vẫn cần quét lại, dùng --replace.",
+                    f"While this scan ran, another scan stored component {comp['n']} of dossier {code} ({won}). "
+                    f"This scan stored nothing; its inbox files (if any) were returned. See 'onestop show {code}'; "
+                    f"to rescan anyway, use --replace.")
+            if replace and before:
                 old = [r[0] for r in db.conn.execute(
-                    "SELECT p.id FROM archive_pages p JOIN archive_files f ON f.id = p.file_id "
-                    "WHERE f.dossier_id = ? AND f.component_n = ? AND f.state = 'current'", [d["id"], comp["n"]])]
+                    "SELECT id FROM archive_pages WHERE file_id IN (%s)" % ",".join("?" * len(before)),
+                    [r["id"] for r in before])]
                 search.unindex_pages(db, old)
-                db.conn.execute("UPDATE archive_files SET state = 'replaced' WHERE dossier_id = ? AND component_n = ? "
-                                "AND state = 'current'", [d["id"], comp["n"]])
+                for fid_old, st in old_state.items():
+                    db.conn.execute("UPDATE archive_files SET state = ? WHERE id = ?", [st, fid_old])
+            row["part"] = 1 + max((r["part"] for r in now), default=0) if add else 1
             fid = db.conn.execute(f"INSERT INTO archive_files ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                                   list(row.values())).lastrowid
             for r in results:
@@ -483,38 +772,61 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
                     [fid, r.n, r.text, r.confidence, r.rotated, r.deskew, r.dpi, int(r.colour), r.width, r.height,
                      r.source]).lastrowid
                 search.index_page(db, pid, d["id"], r.text)
-            db.conn.execute("UPDATE dossier_components SET digitized = 1, pages = ? WHERE dossier_id = ? AND n = ?",
-                            [len(results), d["id"], comp["n"]])
+            db.conn.execute("UPDATE dossier_components SET digitized = 1, pages = (SELECT sum(pages) FROM archive_files "
+                            "WHERE dossier_id = ? AND component_n = ? AND state = 'current') WHERE dossier_id = ? AND n = ?",
+                            [d["id"], comp["n"], d["id"], comp["n"]])
             dossiers._event(db, d["id"], dossiers.iso(stamp), officer, cfg.unit, "digitize",
-                            f"Số hóa thành phần {comp['n']}: {len(results)} trang",
-                            None, None, {"component": comp["n"], "file_id": fid, "sha256": sha})
+                            f"Số hóa thành phần {comp['n']}: {len(results)} trang"
+                            + (" (thêm tệp)" if add and before else ""),
+                            None, None, {"component": comp["n"], "file_id": fid, "sha256": sha,
+                                         **({"replaced": old_state} if old_state else {})})
             dossiers._outbox(db, d["id"], "file", fid, dossiers.iso(stamp))
-    except BaseException:
-        # No row points to the new PDF: remove it, so a failed scan stores nothing.
-        path.unlink(missing_ok=True)
+    except BaseException as e:
+        if created:
+            _discard(db, path)
+        if isinstance(e, sqlite3.IntegrityError):
+            # The unique indexes (one current file per component part, one row per path) caught a
+            # race the check above could not see.
+            raise ScanConflict(
+                f"Một lần quét khác vừa lưu thành phần {comp['n']} của hồ sơ {code}. Lần quét này không lưu gì. "
+                f"Xem 'onestop show {code}'; nếu vẫn cần quét lại, dùng --replace.",
+                f"Another scan just stored component {comp['n']} of dossier {code}. This scan stored nothing. "
+                f"See 'onestop show {code}'; to rescan anyway, use --replace.") from e
         raise
-    moved = []
-    if from_inbox or any(_inside(f, inbox_dir(cfg)) for f in files):
-        moved = _move_done([f for f in imaging.expand(files) if _inside(f, inbox_dir(cfg))], inbox_dir(cfg))
     return {"code": code, "component": comp["n"], "pdf": str(path), "pages": [r.public() for r in results],
-            "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings, "moved": moved}
+            "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
 
 
-def _inside(f: Path, folder: Path) -> bool:
-    try:
-        return f.resolve().parent == folder.resolve()
-    except OSError:
-        return False
+def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
+    """Store ``pdf`` at ``path`` or the first free ``_2``, ``_3``… variant; returns (path, created).
 
-
-def _free_path(db: Database, path: Path) -> Path:
-    """``path``, or ``_2``, ``_3``… when a stored file already uses it. A file with no row (left by a
-    crash before the commit) is overwritten."""
-    cand, i = path, 1
-    while db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(cand)]).fetchone():
+    Archive files are write-once: a name a row uses, or that exists on disk, is never written
+    again. The one exception is not a write: a file no row points to that holds exactly this PDF
+    (a scan killed between writing and committing, run again) is taken over as it is."""
+    i = 1
+    while True:
+        cand = path if i == 1 else path.with_name(f"{path.stem}_{i}{path.suffix}")
         i += 1
-        cand = path.with_name(f"{path.stem}_{i}{path.suffix}")
-    return cand
+        if db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(cand)]).fetchone():
+            continue
+        try:
+            _write_new(cand, pdf)
+            return cand, True
+        except FileExistsError:
+            if not cand.is_symlink() and cand.is_file() and cand.stat().st_size == len(pdf) and _sha256(cand) == sha:
+                return cand, False
+
+
+def _discard(db: Database, path: Path) -> None:
+    """Remove a PDF this scan wrote and did not commit, unless a committed row points to it
+    (checked under the write lock, so no other scan can commit it meanwhile). When in doubt the
+    file stays: `check` reports an orphan, which loses nothing."""
+    try:
+        with transaction(db):
+            if not db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(path)]).fetchone():
+                path.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - the scan's own error is the one to report
+        pass
 
 
 # ---------------------------------------------------------------- scanner (SANE)
@@ -578,6 +890,8 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
         n += 1
         p = Path(r["path"])
         known.add(str(p.resolve()))
+        if r["state"] == "lost":
+            continue  # found missing or damaged when its component was rescanned (--replace): dealt with
         base = {"code": r["code"], "component": r["component_n"], "path": r["path"], "file_id": r["id"]}
         if not p.exists():
             problems.append(dict(base, kind="missing",
@@ -609,13 +923,27 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
             elif str(p.resolve()) not in known:
                 problems.append({"kind": "orphan", "path": str(p),
                                  "message": f"Tệp {p} không thuộc hồ sơ nào trong cơ sở dữ liệu (lần quét bị ngắt trước khi "
-                                            f"ghi nhận?). Chạy lại lệnh 'onestop scan' cho thành phần đó: tệp sẽ được ghi nhận."})
+                                            f"ghi nhận, hoặc cơ sở dữ liệu đã mất dữ liệu). Đừng xóa nó. Chạy lại đúng lệnh "
+                                            f"'onestop scan' cho thành phần đó (tệp trùng nội dung sẽ được ghi nhận; tệp "
+                                            f"lưu trữ không bao giờ bị ghi đè), hoặc khôi phục cơ sở dữ liệu từ bản sao lưu."})
     for r in db.query("SELECT d.code, c.n FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
                       "WHERE c.digitized = 1 AND NOT EXISTS (SELECT 1 FROM archive_files f WHERE f.dossier_id = c.dossier_id "
                       "AND f.component_n = c.n AND f.state = 'current')"):
         problems.append({"kind": "no_file", "code": r["code"], "component": r["n"],
                          "message": f"Thành phần {r['n']} của hồ sơ {r['code']} được đánh dấu đã số hóa nhưng không có tệp. "
                                     f"Quét lại: onestop scan {r['code']} --component {r['n']} …"})
+    # Left by scans that were killed: page images and OCR text (personal data), inbox files in a claim.
+    for d in _stale(work_root(cfg), "scan-", hold=False):
+        problems.append({"kind": "stale_work", "path": str(d),
+                         "message": f"Thư mục làm việc {d} còn lại sau một lần quét bị dừng đột ngột; nó chứa ảnh trang "
+                                    f"và chữ nhận dạng (dữ liệu cá nhân). Lần quét tiếp theo sẽ xóa nó."})
+    for d in _stale(inbox_dir(cfg) / CLAIMS, "run-", hold=False):
+        names = [q.name for q in _claimed_entries(d)]
+        if not names:
+            continue
+        problems.append({"kind": "stale_claim", "path": str(d), "files": names,
+                         "message": f"{len(names)} tệp của hộp thư quét ({', '.join(names)}) còn nằm trong {d} sau một "
+                                    f"lần quét bị dừng đột ngột. Lần quét tiếp theo sẽ trả chúng về hộp thư quét."})
     return {"ok": not problems, "files": n, "problems": problems}
 
 

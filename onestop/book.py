@@ -32,6 +32,35 @@ def _hm(iso: str | None) -> str:
     return f"{iso[11:16]} {iso[8:10]}/{iso[5:7]}/{iso[:4]}"
 
 
+CELL_PAD = 2.5  # pt, left and right of each cell
+# Share of the width left after every column got room for its longest word (free text wraps).
+_FREE_TEXT = {"procedure_name": 3, "applicant_name": 2, "address_phone": 3, "agency": 2, "note": 2}
+
+
+def column_widths(rows: list[dict], regular: str, bold: str, size: float, total: float, pad: float) -> list[float]:
+    """Column widths (pt) so that no word, date or code is broken inside a cell.
+
+    Each column is at least as wide as its longest word (header words in bold, cell words in
+    regular: a date "02/11/2026" or a dossier code has no space to break at); what is left of
+    ``total`` goes to the free-text columns. reportlab would otherwise cut long words mid-way
+    ("30/1|1/2026", "Số lư|ợng").
+    """
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    need = []
+    for c in BOOK_COLUMNS:
+        w = max(stringWidth(word, bold, size) for word in BOOK_HEADERS[c].split())
+        for r in rows:
+            for word in str(r.get(c) if r.get(c) is not None else "").split():
+                w = max(w, stringWidth(word, regular, size))
+        need.append(w + 2 * pad + 1.0)
+    spare = total - sum(need)
+    if spare <= 0:  # pathological words: shrink proportionally (still better than cutting)
+        return [w * total / sum(need) for w in need]
+    weights = [_FREE_TEXT.get(c, 0) for c in BOOK_COLUMNS]
+    return [w + spare * k / sum(weights) for w, k in zip(need, weights)]
+
+
 def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date | None = None,
               last: date | None = None, show_personal: bool = False) -> list[dict]:
     """The book's rows for a year and/or a range of receipt dates, in book order."""
@@ -108,13 +137,15 @@ def render_book(rows: list[dict], cfg: Config, path: str | Path, *, year: int | 
         Paragraph(f"(Mẫu 06) {period}", center),
         Spacer(1, 4 * mm),
     ]
-    widths = [9, 30, 38, 12, 26, 36, 24, 18, 18, 18, 18, 18, 22]
+    # The frame keeps 6 pt of padding on each side inside the page margins.
+    widths = column_widths(rows, regular, bold, 7, landscape(A4)[0] - 20 * mm - 12, CELL_PAD)
     data = [[Paragraph(BOOK_HEADERS[c], head) for c in BOOK_COLUMNS],
             [Paragraph(f"({i})", head) for i in range(1, len(BOOK_COLUMNS) + 1)]]
     for r in rows:
         data.append([Paragraph(str(r[c]).replace("&", "&amp;").replace("<", "&lt;"), cell) for c in BOOK_COLUMNS])
-    tb = Table(data, colWidths=[w * mm for w in widths], repeatRows=2)
+    tb = Table(data, colWidths=widths, repeatRows=2)
     tb.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
                             ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#eeeeee"))]))
     story.append(tb)
 

@@ -46,6 +46,16 @@ class Component:
     form_url: str = ""
     required: bool = True
 
+    @property
+    def conditional(self) -> bool:
+        """A paper needed only in some situations ("nếu có", "trường hợp bị mất", BATBUOC=0):
+        not required for completeness unless the officer marks that it applies."""
+        return not self.required or bool(_CONDITIONAL.search(fold(self.name)))
+
+
+# How the catalog words papers that only some applicants bring (matched on folded names).
+_CONDITIONAL = re.compile(r"\bneu co\b|\(\s*(?:truong hop|neu|doi voi)\b|\b(?:trong|doi voi) truong hop\b")
+
 
 @dataclass
 class Procedure:
@@ -62,6 +72,23 @@ class Procedure:
     next_day_after_cutoff: bool = False
     status: str = ""
     sample: bool = False
+
+    def cases(self) -> list[str]:
+        """The catalog's cases (TRUONGHOP) in order; case N of `procedures show` is ``cases()[N-1]``."""
+        out: list[str] = []
+        for c in self.components:
+            if c.case_name not in out:
+                out.append(c.case_name)
+        return out
+
+    def case_components(self, case: str) -> list[Component]:
+        return [c for c in self.components if c.case_name == case]
+
+    def case_of(self, numbers) -> str | None:
+        """The one case holding every component number in ``numbers``; None if they span cases or are unknown."""
+        found = {c.case_name for c in self.components if c.n in set(numbers)}
+        known = {c.n for c in self.components}
+        return found.pop() if len(found) == 1 and set(numbers) <= known else None
 
     def limit_for(self, channel: str = "1") -> tuple[float, str]:
         lim = self.limits.get(str(channel)) or self.limits.get("1") or next(iter(self.limits.values()), None)

@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop import catalog, codes, states
+from onestop import catalog, codes, home, states
 from onestop.config import Config
 from onestop.db import Database, transaction
-from onestop.errors import InvalidInput, NotFound, StorageError, TransitionRefused
-from onestop.text import nfc
+from onestop.errors import AmbiguousCode, InvalidInput, NotFound, StorageError, TransitionRefused
+from onestop.text import clean_field, nfc, printable
 from onestop.workdays import WorkCalendar, due_at
 
 
@@ -145,10 +145,14 @@ class ReceiveRequest:
     delivery: str = "0"
     sets: int = 1
     summary: str = ""
-    case: str | None = None  # the catalog's TRUONGHOP; None = the first case
+    # The catalog's case (TRUONGHOP): its name or its number as `procedures show` prints it;
+    # None = the case holding the components given, else the first case.
+    case: str | int | None = None
+    applies: list[int] = field(default_factory=list)  # conditional papers the officer marked as applying
 
 
 def officer_name(cfg: Config) -> str:
+    """Who acts, for the history: the configured officer, else the login name (never printed on a form)."""
     if cfg.officer:
         return cfg.officer
     try:
@@ -157,45 +161,115 @@ def officer_name(cfg: Config) -> str:
         return "officer"
 
 
-def _validate_applicant(a: Applicant, today_year: int):
-    from onestop.identifiers import InvalidId, parse_id
+def form_officer(cfg: Config) -> str:
+    """The officer's name for a printed form; ConfigError (before anything is stored) when none is
+    configured: a citizen must never get a form signed by a login name such as ``root``."""
+    from onestop.errors import ConfigError
 
-    name = nfc(a.name)
+    name = nfc(cfg.officer or "").strip()
     if not name:
+        raise ConfigError(
+            "Chưa đặt tên cán bộ để in lên phiếu. Đặt [counter] officer = \"Họ và tên\" trong "
+            f"{cfg.home / 'onestop.toml'} (hoặc config/onestop.toml), hoặc biến môi trường "
+            "ONESTOP_OFFICER=\"Họ và tên\", hoặc tùy chọn --officer \"Họ và tên\"; rồi chạy lại. Chưa lưu gì.",
+            "No officer name is set for printed forms. Set [counter] officer = \"Full Name\" in "
+            f"{cfg.home / 'onestop.toml'} (or config/onestop.toml), or the environment variable "
+            "ONESTOP_OFFICER=\"Full Name\", or the option --officer \"Full Name\"; then run again. Nothing was stored.",
+        )
+    return name
+
+
+def _validate_applicant(a: Applicant, today_year: int):
+    from onestop.identifiers import InvalidId, normalize_phone, parse_id
+
+    name = clean_field(a.name, "Họ tên người nộp (--name)", "The applicant's name (--name)")
+    if not name:
+        if a.name and a.name.strip():
+            raise InvalidInput("Họ tên người nộp (--name) chỉ gồm ký tự vô hình (khoảng trắng độ rộng 0…). Nhập lại họ tên.",
+                               "The applicant's name (--name) holds only invisible characters (zero-width spaces…). "
+                               "Type the name again.")
         raise InvalidInput("Thiếu họ tên người nộp hồ sơ (--name).", "The applicant's name is missing (--name).")
     try:
         pid = parse_id(a.id_number, a.id_type, today_year=today_year)
     except InvalidId as e:
         raise InvalidInput(e.message_vi, e.message_en) from None
-    email = (a.email or "").strip()
+    email = clean_field(a.email, "Email", "The email")
     if email and ("@" not in email or " " in email):
         raise InvalidInput(f"Email '{email}' không hợp lệ.", f"Email '{email}' is invalid.")
-    phone = "".join(ch for ch in (a.phone or "") if ch.isdigit() or ch == "+")
-    if a.phone and not (8 <= len(phone.lstrip("+")) <= 15):
-        raise InvalidInput(f"Số điện thoại '{a.phone}' không hợp lệ.", f"Phone number '{a.phone}' is invalid.")
+    phone = normalize_phone(a.phone)
+    if a.phone and a.phone.strip() and not (8 <= len(phone.lstrip("+")) <= 15):
+        shown = printable(a.phone)
+        raise InvalidInput(f"Số điện thoại '{shown}' không hợp lệ.", f"Phone number '{shown}' is invalid.")
     return name, pid, phone, email
 
 
-def _select_components(proc: catalog.Procedure, req: ReceiveRequest):
-    cases = []
-    for c in proc.components:
-        if c.case_name not in cases:
-            cases.append(c.case_name)
-    case = req.case if req.case is not None else (cases[0] if cases else "")
-    comps = [c for c in proc.components if c.case_name == case] or proc.components
-    known = {c.n for c in comps}
-    chosen = set(known) if req.components is None else set(req.components)
-    bad = sorted(chosen - known)
-    if bad:
+def select_case(proc: catalog.Procedure, case: str | int | None, components: list[int] | None = None) -> str:
+    """The case (TRUONGHOP) name a dossier is received under.
+
+    ``case`` is a number as `procedures show` prints it (1, 2, …) or a case name; None picks the
+    one case holding every component number given, else the first case.
+    """
+    cases = proc.cases()
+    if case is None or str(case).strip() == "":
+        return (proc.case_of(components) if components else None) or (cases[0] if cases else "")
+    text = str(case).strip()
+    if text.isdigit():
+        n = int(text)
+        if 1 <= n <= len(cases):
+            return cases[n - 1]
+    elif nfc(text) in cases:
+        return nfc(text)
+    listing = "; ".join(f"{i}. {c}" for i, c in enumerate(cases, 1))
+    raise InvalidInput(
+        f"Thủ tục {proc.code} không có trường hợp '{text}'. Các trường hợp: {listing}.",
+        f"Procedure {proc.code} has no case '{text}'. Its cases: {listing}.",
+    )
+
+
+MAX_SETS = 100  # copies of one dossier handed in at once; more is a typing error
+MAX_PAGES = 10_000  # pages of one component
+
+
+def _check_numbers(req: "ReceiveRequest") -> None:
+    """Channel, sets and page counts: refused when out of range (never stored, never an overflow)."""
+    if str(req.channel) not in CHANNELS:
         raise InvalidInput(
-            f"Thủ tục {proc.code} không có thành phần số {', '.join(map(str, bad))}. Xem 'onestop procedures show {proc.code}'.",
-            f"Procedure {proc.code} has no component number {', '.join(map(str, bad))}. See 'onestop procedures show {proc.code}'.",
+            f"Kênh '{printable(str(req.channel))}' không hợp lệ. Dùng 1 (trực tiếp), 2 (trực tuyến) hoặc 3 (bưu chính).",
+            f"Channel '{printable(str(req.channel))}' is invalid. Use 1 (at the counter), 2 (online) or 3 (post).")
+    if not isinstance(req.sets, int) or not 1 <= req.sets <= MAX_SETS:
+        raise InvalidInput(f"Số bộ hồ sơ (--sets) phải từ 1 đến {MAX_SETS}, không phải {req.sets}.",
+                           f"The number of sets (--sets) must be 1 to {MAX_SETS}, not {req.sets}.")
+    for n, p in (req.pages or {}).items():
+        if not 0 <= int(p) <= MAX_PAGES:
+            raise InvalidInput(f"Số trang của thành phần {n} phải từ 0 đến {MAX_PAGES}, không phải {p}.",
+                               f"The page count of component {n} must be 0 to {MAX_PAGES}, not {p}.")
+
+
+CHANNELS = ("1", "2", "3")  # KenhThucHien: at the counter, online, post (DOMAIN.md)
+
+
+def _select_components(proc: catalog.Procedure, req: ReceiveRequest):
+    case = select_case(proc, req.case, req.components)
+    comps = proc.case_components(case) or proc.components
+    known = {c.n for c in comps}
+    chosen = {c.n for c in comps if not c.conditional} if req.components is None else set(req.components)
+    applies = set(req.applies) | (chosen & {c.n for c in comps if c.conditional})
+    bad = sorted((chosen | applies) - known)
+    if bad:
+        cases = proc.cases()
+        where_vi = f" trong trường hợp {cases.index(case) + 1} ({case}); chọn trường hợp khác bằng --case N" if len(cases) > 1 else ""
+        where_en = f" in case {cases.index(case) + 1} ({case}); pick another case with --case N" if len(cases) > 1 else ""
+        raise InvalidInput(
+            f"Thủ tục {proc.code} không có thành phần số {', '.join(map(str, bad))}{where_vi}. Xem 'onestop procedures show {proc.code}'.",
+            f"Procedure {proc.code} has no component number {', '.join(map(str, bad))}{where_en}. See 'onestop procedures show {proc.code}'.",
         )
     rows = [{"n": c.n, "code": c.code, "name": c.name, "originals": c.originals, "copies": c.copies,
-             "pages": int(req.pages.get(c.n, 0)), "received": c.n in chosen, "required": c.required}
+             "pages": int(req.pages.get(c.n, 0)), "received": c.n in chosen, "required": c.required,
+             "conditional": c.conditional, "applies": (c.n in applies) if c.conditional else None}
             for c in comps]
-    missing = [r for r in rows if r["required"] and not r["received"]]
-    return rows, missing
+    # A conditional paper ("nếu có", "trường hợp bị mất") is missing only when the officer marked it as applying.
+    missing = [r for r in rows if not r["received"] and (r["applies"] if r["conditional"] else r["required"])]
+    return rows, missing, (case if len(proc.cases()) > 1 else "")
 
 
 def _form_context(cfg: Config):
@@ -205,13 +279,23 @@ def _form_context(cfg: Config):
         agency_name=cfg.get("agency.name", ""), parent_name=cfg.get("agency.parent", ""),
         unit_name=cfg.get("agency.unit_title", "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"),
         place=cfg.get("agency.place", ""), system_name=cfg.get("agency.system_name", "onestop"),
+        head_title=cfg.get("agency.head_title", "THỦ TRƯỞNG CƠ QUAN"), head_name=cfg.get("agency.head_name", ""),
     )
 
 
 def _form_path(cfg: Config, when: datetime, name: str) -> Path:
+    """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
+    a code issued again from a restored database) gets a suffix instead of replacing the paper
+    a citizen holds. Called under the database write lock, so two counters do not pick the same."""
     from onestop.db import ensure_private_dir
 
-    return ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}") / name
+    folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
+    path = folder / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
+    return path
 
 
 def _check_time(at: datetime, cfg: Config) -> datetime:
@@ -229,6 +313,7 @@ def _check_time(at: datetime, cfg: Config) -> datetime:
 def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None = None):
     """Validate a request and compute its appointment date (no writes)."""
     at = _check_time(req.at or now(cfg), cfg)
+    _check_numbers(req)
     name, pid, phone, email = _validate_applicant(req.applicant, at.year)
     if procs is not None and req.procedure_code in procs:
         proc = procs[req.procedure_code]
@@ -236,10 +321,11 @@ def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None 
         proc = catalog.get(db, req.procedure_code)
         if procs is not None:
             procs[proc.code] = proc
-    rows, missing = _select_components(proc, req)
+    rows, missing, case = _select_components(proc, req)
     base = {
-        "procedure_code": proc.code, "procedure_name": proc.name, "field_name": proc.field_name,
-        "applicant_name": name, "id_number": pid.number, "address": nfc(req.applicant.address),
+        "procedure_code": proc.code, "procedure_name": proc.name, "field_name": proc.field_name, "case_name": case,
+        "applicant_name": name, "id_number": pid.number,
+        "address": clean_field(req.applicant.address, "Địa chỉ (--address)", "The address (--address)"),
         "phone": phone, "email": email, "agency": cfg.agency_code,
     }
     return at, pid, proc, rows, missing, base
@@ -257,10 +343,11 @@ def _check_agency(cfg: Config) -> str:
     return agency
 
 
-def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str) -> dict:
+def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str, hw) -> dict:
     """Allocate the code and write the dossier, its components, its first event and its outbox rows.
     Must run inside an IMMEDIATE transaction: the sequence and the insert commit together, so a
-    failure leaves no gap and two counters never share a code."""
+    failure leaves no gap and two counters never share a code. ``hw`` (onestop/home.py) lifts the
+    counters above any code already issued from this home, e.g. after a backup was restored."""
     at, pid, proc, rows, _missing, base = prepared
     limit, unit = proc.limit_for(req.channel)
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
@@ -271,12 +358,21 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     book_no = db.conn.execute(
         "INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) "
         "ON CONFLICT(agency, year) DO UPDATE SET last = last + 1 RETURNING last", [agency, at.year]).fetchone()[0]
+    day = at.strftime("%y%m%d")
+    if seq <= hw.floor("seq", agency, day):
+        seq = hw.floor("seq", agency, day) + 1
+        db.conn.execute("UPDATE code_sequences SET last = ? WHERE agency = ? AND day = ?", [seq, agency, day])
+    if book_no <= hw.floor("book", agency, at.year):
+        book_no = hw.floor("book", agency, at.year) + 1
+        db.conn.execute("UPDATE book_sequences SET last = ? WHERE agency = ? AND year = ?", [book_no, agency, at.year])
+    hw.note("seq", agency, day, seq)
+    hw.note("book", agency, at.year, book_no)
     code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
     dossier = dict(
         base, code=code, code_rule=cfg.code_rule, field_code=proc.field_code, channel=req.channel,
         applicant_type=pid.applicant_type, id_type=pid.id_type,
-        authorised_name=nfc(req.applicant.authorised_name),
-        summary=nfc(req.summary) or proc.name, status="2", received_at=iso(at), due_at=iso(due),
+        authorised_name=clean_field(req.applicant.authorised_name, "Người được ủy quyền", "The authorised person"),
+        summary=clean_field(req.summary, "Trích yếu", "The summary") or proc.name, status="2", received_at=iso(at), due_at=iso(due),
         original_due_at=iso(due), limit_value=limit, limit_unit=unit, delivery=req.delivery,
         fees=json.dumps(proc.fees, ensure_ascii=False), sets=req.sets, book_year=at.year,
         book_no=book_no, officer=officer, unit=cfg.unit, created_at=stamp, updated_at=stamp,
@@ -286,9 +382,10 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         list(dossier.values()))
     did = cur.lastrowid
     db.conn.executemany(
-        "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(did, r["n"], r["code"], r["name"], r["originals"], r["copies"], r["pages"], int(r["received"])) for r in rows])
+        "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received, applies) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(did, r["n"], r["code"], r["name"], r["originals"], r["copies"], r["pages"], int(r["received"]),
+          None if r["applies"] is None else int(r["applies"])) for r in rows])
     ev = _event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     _outbox(db, did, "create", None, stamp)
     _outbox(db, did, "step", ev, stamp)
@@ -309,23 +406,38 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     """
     prepared = _prepare(db, cfg, req)
     at, _pid, _proc, _rows, missing, base = prepared
-    officer = officer_name(cfg)
+    officer = form_officer(cfg) if render else officer_name(cfg)
     if missing:
         return _guidance(db, cfg, base, missing, at, officer, render=render)
     _check_agency(cfg)
+    duplicates = recent_duplicates(db, cfg, base["id_number"], base["procedure_code"], at)
     receipt = None
     try:
         with transaction(db):
-            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)))
+            hw = home.check(db, cfg)
+            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
             if render:
                 receipt = _render_receipt(cfg, d, at, renderer)
                 d["receipt_path"] = str(receipt)
                 db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [d["receipt_path"], d["id"]])
+            hw.save()  # before COMMIT: a crash in between costs a gap, never a repeated code
     except BaseException:
         if receipt is not None:  # the code was not committed: its receipt must not linger
             Path(receipt).unlink(missing_ok=True)
         raise
-    return _result(d)
+    return dict(_result(d), possible_duplicates=duplicates)
+
+
+def recent_duplicates(db: Database, cfg: Config, id_number: str, procedure_code: str, at: datetime) -> list[str]:
+    """Codes of dossiers for the same ID and procedure received within ``[counter] duplicate_window``
+    minutes (default 30) of ``at``: most likely the same papers entered twice."""
+    minutes = float(cfg.get("counter.duplicate_window", 30) or 0)
+    if minutes <= 0 or not id_number:
+        return []
+    span = timedelta(minutes=minutes)
+    return [r["code"] for r in db.query(
+        "SELECT code FROM dossiers WHERE id_number = ? AND procedure_code = ? AND received_at >= ? AND received_at <= ? "
+        "ORDER BY received_at", [id_number, procedure_code, iso(at - span), iso(at + span)])]
 
 
 def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[dict]:
@@ -340,6 +452,7 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     procs: dict = {}
     out = []
     with transaction(db):
+        hw = home.check(db, cfg)
         for i, req in enumerate(reqs, 1):
             try:
                 prepared = _prepare(db, cfg, req, procs)
@@ -349,12 +462,14 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
                 raise InvalidInput(
                     f"Hồ sơ thứ {i} thiếu thành phần bắt buộc: {', '.join(m['name'] for m in prepared[4])}.",
                     f"Dossier #{i} lacks required components: {', '.join(m['name'] for m in prepared[4])}.")
-            out.append(_result(_insert(db, cfg, req, prepared, officer, stamp)))
+            out.append(_result(_insert(db, cfg, req, prepared, officer, stamp, hw)))
+        hw.save()
     return out
 
 
-def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None) -> Path:
-    path = _form_path(cfg, at, f"{dossier['code']}_Mau01.pdf")
+def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, version: int = 1) -> Path:
+    # A corrected receipt is a new file (…_Mau01_v2.pdf): the one handed to the citizen stays as printed.
+    path = _form_path(cfg, at, f"{dossier['code']}_Mau01{'' if version == 1 else f'_v{version}'}.pdf")
     try:
         if renderer is not None:
             return Path(renderer.render("render_receipt", dossier, _form_context(cfg), path))
@@ -382,7 +497,7 @@ def _counter_form(db, cfg, form: str, base: dict, at: datetime, officer: str, dr
              json.dumps(missing or [], ensure_ascii=False), officer])
         if render:
             p = _form_path(cfg, at, f"Mau{form}_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
-            path = str(draw(dict(base, code="", received_at=iso(at)), p))
+            path = str(draw(dict(base, code="", received_at=iso(at), issued_at=iso(at)), p))
             db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
     return path
 
@@ -403,10 +518,10 @@ def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant,
     from onestop.forms import render_refusal
 
     at, _pid, _proc, _rows, _missing, base = _prepare(db, cfg, ReceiveRequest(procedure_code, applicant, at=at))
-    reason = nfc(reason)
+    reason = clean_field(reason, "Lý do từ chối (--reason)", "The reason (--reason)")
     if not reason:
         raise InvalidInput("Cần ghi rõ lý do từ chối (--reason).", "A refusal needs a reason (--reason).")
-    officer = officer_name(cfg)
+    officer = form_officer(cfg) if render else officer_name(cfg)
     path = _counter_form(db, cfg, "03", base, at, officer, render=render, reason=reason,
                          draw=lambda d, p: render_refusal(d, reason, _form_context(cfg), p, officer=officer))
     return {"code": None, "status": "3", "reason": reason, "form": path, "received_at": iso(at)}
@@ -447,6 +562,39 @@ def resolve_code(db: Database, cfg: Config, code: str) -> dict:
     return row
 
 
+def matching_dossiers(db: Database, cfg: Config, code: str, limit: int = 20) -> list[dict]:
+    """Every dossier a code may mean: the full code, or all whose code ends with the tail given
+    ("0007" on any day, "261122-0007"), newest first."""
+    code = (code or "").strip()
+    row = next(db.query("SELECT * FROM dossiers WHERE code = ?", [code]), None)
+    if row is not None or not code:
+        return [row] if row else []
+    tail = code.zfill(4) if code.isdigit() else code
+    return list(db.query("SELECT * FROM dossiers WHERE code LIKE ? ORDER BY received_at DESC, id DESC LIMIT ?",
+                         ["%-" + tail, limit]))
+
+
+def resolve_for_change(db: Database, cfg: Config, code: str) -> dict:
+    """The one dossier ``code`` names, for a command that changes it.
+
+    Unlike :func:`resolve_code` (which reads a bare number as today's), a short code that matches
+    several dossiers is refused with AmbiguousCode listing them: a change must never land on the
+    wrong citizen's dossier.
+    """
+    rows = matching_dossiers(db, cfg, code)
+    if len(rows) == 1:
+        return rows[0]
+    if not rows:
+        return resolve_code(db, cfg, code)  # its NotFound message
+    codes_ = [r["code"] for r in rows]
+    listing = "; ".join(f"{r['code']} ({r['applicant_name']}, {r['received_at'][:10]})" for r in rows[:10])
+    raise AmbiguousCode(
+        f"Mã '{code}' khớp {len(rows)}{'+' if len(rows) >= 20 else ''} hồ sơ: {listing}. Nhập mã đầy đủ của hồ sơ cần sửa.",
+        f"Code '{code}' matches {len(rows)}{'+' if len(rows) >= 20 else ''} dossiers: {listing}. Give the full code of the one meant.",
+        candidates=codes_,
+    )
+
+
 def show(db: Database, cfg: Config, code: str) -> dict:
     """The dossier with its components and its full history."""
     d = resolve_code(db, cfg, code)
@@ -466,7 +614,10 @@ LIST_COLUMNS = ["code", "received_at", "procedure_code", "applicant_name", "stat
 
 def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str | None = None,
                   day: date | None = None, limit: int = 200) -> list[dict]:
-    """The counter's dossiers, newest first."""
+    """The counter's dossiers, newest first (``limit`` 0: all)."""
+    if not 0 <= int(limit) <= 10**9:
+        raise InvalidInput(f"--limit phải từ 0 đến 1000000000, không phải {limit}.",
+                           f"--limit must be 0 to 1000000000, not {limit}.")
     where, params = [], []
     if today or day:
         d = day or now(cfg).date()
@@ -486,6 +637,22 @@ def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str
 
 # ---------------------------------------------------------------- status changes
 
+def _check_event_time(db: Database, cfg: Config, d: dict, at: datetime) -> datetime:
+    """A time typed for a move (--at): not in the future (as for receive), not before the
+    dossier's last recorded event (history is appended in order)."""
+    if at > now(cfg) + timedelta(minutes=5):
+        raise InvalidInput(
+            f"Thời điểm {at:%d/%m/%Y %H:%M} nằm trong tương lai. --at chỉ dùng để ghi lại việc đã xảy ra.",
+            f"Time {at:%Y-%m-%d %H:%M} is in the future. --at is only for recording what already happened.")
+    last = db.conn.execute("SELECT max(at) FROM events WHERE dossier_id = ?", [d["id"]]).fetchone()[0]
+    last = max(filter(None, [last, d["received_at"]]), key=lambda v: datetime.fromisoformat(v))
+    if at < datetime.fromisoformat(last):
+        raise InvalidInput(
+            f"Thời điểm {iso(at)} trước sự kiện gần nhất của hồ sơ {d['code']} ({last}). Xem 'onestop show {d['code']}'.",
+            f"Time {iso(at)} is before the last event of dossier {d['code']} ({last}). See 'onestop show {d['code']}'.")
+    return at.replace(microsecond=0)
+
+
 def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", at: datetime | None = None,
          missing: list[dict] | None = None, render: bool = True) -> dict:
     """Move a dossier to status ``target`` (DOMAIN.md §3) as an appended event.
@@ -497,17 +664,19 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
     target = states.resolve_status(str(target)) or str(target)
     if target not in states.STATUS_NAMES_VI:
         raise InvalidInput(
-            f"Trạng thái '{target}' không hợp lệ. Dùng mã 4-10 hoặc: handover, request, fees, withdraw, stop, done, return.",
-            f"Status '{target}' is invalid. Use a code 4-10 or: handover, request, fees, withdraw, stop, done, return.",
+            f"Trạng thái '{target}' không hợp lệ. Dùng mã hoặc tên (có dấu hay không dấu): {states.move_words('vi')}.",
+            f"Status '{target}' is invalid. Use a code or a word: {states.move_words('en')} "
+            f"(or the Vietnamese: {states.move_words('vi')}).",
         )
-    officer = officer_name(cfg)
-    d = resolve_code(db, cfg, code)
-    when = at or now(cfg)
-    if when < datetime.fromisoformat(d["received_at"]):
-        raise InvalidInput(
-            f"Thời điểm {iso(when)} trước lúc tiếp nhận hồ sơ {d['code']} ({d['received_at']}).",
-            f"Time {iso(when)} is before dossier {d['code']} was received ({d['received_at']}).",
-        )
+    # Moves that print a form (5: Mẫu 02, 4: Mẫu 05) need a name to print on it.
+    officer = form_officer(cfg) if render and target in ("4", "5") else officer_name(cfg)
+    note = clean_field(note, "Nội dung (--note)", "The note (--note)")
+    missing = [{"name": clean_field(m.get("name"), "Giấy tờ cần bổ sung (--missing)", "A missing paper (--missing)"),
+                "reason": clean_field(m.get("reason"), "Giấy tờ cần bổ sung (--missing)", "A missing paper (--missing)")}
+               for m in (missing or [])]
+    missing = [m for m in missing if m["name"]]
+    d = resolve_for_change(db, cfg, code)
+    when = _check_event_time(db, cfg, d, at or now(cfg))
     if target == "5" and not (missing or note):
         raise InvalidInput(
             "Yêu cầu bổ sung cần nêu giấy tờ còn thiếu (--missing) hoặc nội dung (--note).",
@@ -545,7 +714,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
         db.conn.execute(f"UPDATE dossiers SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                         [*sets.values(), d["id"]])
         ev = _event(db, d["id"], iso(when), officer, cfg.unit, f"status_{target}",
-                    nfc(note) or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
+                    note or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
         _outbox(db, d["id"], "update", None, stamp)
         _outbox(db, d["id"], "step", ev, stamp)
         if target == "5" and render:
@@ -553,39 +722,69 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
 
             full = show(db, cfg, d["code"])
             p = _form_path(cfg, when, f"{d['code']}_Mau02_{ev}.pdf")
-            form = str(render_request_papers(full, missing or [{"name": nfc(note), "reason": ""}],
-                                             _form_context(cfg), p, note=nfc(note), officer=officer))
+            form = str(render_request_papers(full, missing or [{"name": note, "reason": ""}],
+                                             _form_context(cfg), p, note=note, officer=officer,
+                                             issued_at=iso(when)))
+        if target == "4" and render:
+            form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05_{ev}.pdf"))
     out = {"code": d["code"], "status": target, "previous_status": d["status"], "at": iso(when),
+           "status_name": states.status_name(target), "previous_status_name": states.status_name(d["status"]),
            "due_at": sets.get("due_at", d["due_at"]), "original_due_at": d["original_due_at"]}
     if form:
         out["form"] = form
     return out
 
 
+def check_working_time(db: Database, cfg: Config, when: datetime) -> None:
+    """InvalidInput unless ``when`` is in a working session of a working day (an appointment the
+    citizen can keep)."""
+    from onestop.workdays import in_words
+
+    cal = calendar_for(db, cfg, [when.year])
+    if cal.is_working_time(when.date(), when.time().replace(tzinfo=None)):
+        return
+    sessions = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in cfg.sessions)
+    day_off = not cal.is_working_day(when.date())
+    raise InvalidInput(
+        f"{in_words(when)} là {'ngày nghỉ' if day_off else 'ngoài giờ làm việc'}. "
+        f"Chọn một ngày làm việc, trong giờ {sessions}.",
+        f"{in_words(when, 'en')} is {'a day off' if day_off else 'outside working hours'}. "
+        f"Pick a working day, within {sessions}.",
+    )
+
+
+def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when: datetime) -> None:
+    """Why dossier row ``d`` cannot be rescheduled to ``new_due`` at ``when`` (TransitionRefused /
+    InvalidInput); nothing when it can. Callers confirm with the officer after this passes."""
+    why = states.can_reschedule(d["status"], d["rescheduled"], iso(when), d["due_at"])
+    if why:
+        vi = {"finished": "hồ sơ đã kết thúc xử lý", "already": "hồ sơ đã được hẹn lại một lần",
+              "too_late": "còn chưa đến 1 ngày trước hạn trả"}[why]
+        en = {"finished": "the dossier is no longer open", "already": "the dossier was already rescheduled once",
+              "too_late": "it is less than one day before the due date"}[why]
+        raise TransitionRefused(f"Không hẹn lại được hồ sơ {d['code']}: {vi}.",
+                                f"Cannot reschedule dossier {d['code']}: {en}.")
+    check_working_time(db, cfg, new_due)
+    if new_due <= datetime.fromisoformat(d["due_at"]):
+        raise InvalidInput(
+            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
+            f"The new date must be after the current due date ({d['due_at']}).",
+        )
+
+
 def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: str, *,
                at: datetime | None = None, render: bool = True) -> dict:
     """Move the appointment once, at least a day before it falls due, with the apology form (Mẫu 04)."""
-    reason = nfc(reason)
+    reason = clean_field(reason, "Lý do hẹn lại (--reason)", "The reason (--reason)")
     if not reason:
         raise InvalidInput("Cần ghi lý do hẹn lại (--reason).", "A reschedule needs a reason (--reason).")
-    officer = officer_name(cfg)
+    officer = form_officer(cfg) if render else officer_name(cfg)
     when = at or now(cfg)
     form = ""
+    code = resolve_for_change(db, cfg, code)["code"]
     with transaction(db):
         d = resolve_code(db, cfg, code)
-        why = states.can_reschedule(d["status"], d["rescheduled"], iso(when), d["due_at"])
-        if why:
-            vi = {"finished": "hồ sơ đã kết thúc xử lý", "already": "hồ sơ đã được hẹn lại một lần",
-                  "too_late": "còn chưa đến 1 ngày trước hạn trả"}[why]
-            en = {"finished": "the dossier is no longer open", "already": "the dossier was already rescheduled once",
-                  "too_late": "it is less than one day before the due date"}[why]
-            raise TransitionRefused(f"Không hẹn lại được hồ sơ {d['code']}: {vi}.",
-                                    f"Cannot reschedule dossier {d['code']}: {en}.")
-        if new_due <= datetime.fromisoformat(d["due_at"]):
-            raise InvalidInput(
-                f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
-                f"The new date must be after the current due date ({d['due_at']}).",
-            )
+        check_reschedule(db, cfg, d, new_due, when)
         stamp = iso(now(cfg))
         db.conn.execute("UPDATE dossiers SET due_at = ?, rescheduled = 1, updated_at = ? WHERE id = ?",
                         [iso(new_due), stamp, d["id"]])
@@ -598,5 +797,148 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
 
             full = show(db, cfg, d["code"])
             p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf")
-            form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer))
+            form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer,
+                                         previous_due_at=d["due_at"], issued_at=iso(when)))
     return {"code": d["code"], "due_at": iso(new_due), "previous_due_at": d["due_at"], "form": form}
+
+
+# ---------------------------------------------------------------- Mẫu 05
+
+HANDOVER_STATUSES = ("4", "5", "9", "10")  # moves that pass the papers from one unit to another
+
+
+def _timeliness(at: str, due: str) -> str:
+    """early / on_time / late of a hand-over against the appointment (by day: the same day is on time)."""
+    a, d = datetime.fromisoformat(at), datetime.fromisoformat(due)
+    if a.date() < d.date():
+        return "early"
+    return "on_time" if a <= d or a.date() == d.date() else "late"
+
+
+def control_slip_rows(db: Database, cfg: Config, d: dict) -> list[dict]:
+    """The hand-overs of a dossier for Mẫu 05, oldest first, from its history."""
+    counter = cfg.get("agency.unit_title", "Bộ phận tiếp nhận và trả kết quả")
+    counter = counter[:1].upper() + counter[1:].lower() if counter.isupper() else counter
+    processing = cfg.get("agency.processing_unit", "") or "Cơ quan giải quyết hồ sơ"
+    rows = []
+    for e in db.query("SELECT at, officer, note, status_to, data FROM events WHERE dossier_id = ? AND status_to IN "
+                      f"({', '.join('?' * len(HANDOVER_STATUSES))}) AND action LIKE 'status_%' ORDER BY id",
+                      [d["id"], *HANDOVER_STATUSES]):
+        st = e["status_to"]
+        src, dst = {"4": (counter, processing), "5": (processing, counter), "9": (processing, counter),
+                    "10": (counter, "Người nộp hồ sơ")}[st]
+        due = json.loads(e["data"] or "{}").get("new_due_at") or d["due_at"]
+        rows.append({"from": src, "to": dst, "at": e["at"], "giver": e["officer"] if st in ("4", "10") else "",
+                     "receiver": e["officer"] if st in ("5", "9") else "",
+                     "timeliness": _timeliness(e["at"], due), "note": e["note"] or ""})
+    return rows
+
+
+def render_control_slip(db: Database, cfg: Config, code: str, when: datetime, name: str) -> Path:
+    """Write Mẫu 05 (Phiếu kiểm soát quá trình giải quyết hồ sơ) for a dossier, dated ``when``."""
+    from onestop.forms import render_control_slip as draw
+
+    full = show(db, cfg, code)
+    p = _form_path(cfg, when, name)
+    return draw(full, control_slip_rows(db, cfg, full), _form_context(cfg), p, issued_at=iso(when),
+                processing_unit=cfg.get("agency.processing_unit", ""))
+
+
+# ---------------------------------------------------------------- corrections
+
+# What `amend` may correct: option name -> dossier column. The dossier code never changes.
+AMENDABLE = {"name": "applicant_name", "id": "id_number", "phone": "phone", "address": "address"}
+
+
+def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, id_type: str | None = None,
+          at: datetime | None = None, render: bool = True) -> dict:
+    """Correct a mistyped name, ID, phone or address of a received dossier.
+
+    ``changes`` maps keys of :data:`AMENDABLE` to new values. History is not edited: one ``amend``
+    event records old and new values, who, when and why; the receipt is rendered again as a new
+    version file; an update of the record is queued for the sync.
+    """
+    reason = nfc(reason)
+    if not reason:
+        raise InvalidInput("Cần ghi lý do sửa (--reason).", "A correction needs a reason (--reason).")
+    unknown = sorted(set(changes) - set(AMENDABLE))
+    if unknown:
+        raise InvalidInput(f"Không sửa được trường {', '.join(unknown)}.", f"Cannot amend {', '.join(unknown)}.")
+    given = {k: v for k, v in changes.items() if v is not None}
+    if not given:
+        raise InvalidInput("Chưa nêu gì cần sửa: dùng --name, --id, --phone hoặc --address.",
+                           "Nothing to amend: use --name, --id, --phone or --address.")
+    officer = form_officer(cfg) if render else officer_name(cfg)
+    when = at or now(cfg)
+    code = resolve_for_change(db, cfg, code)["code"]
+    receipt = None
+    try:
+        with transaction(db):
+            d = resolve_code(db, cfg, code)
+            # Validate the corrected applicant as a whole, with the very rules of receive.
+            name, pid, phone, _email = _validate_applicant(Applicant(
+                name=given.get("name", d["applicant_name"]), id_number=given.get("id", d["id_number"]),
+                id_type=id_type if "id" in given else d["id_type"], phone=given.get("phone", d["phone"]),
+                email=d["email"], address=given.get("address", d["address"])), when.year)
+            new = {"applicant_name": name, "id_number": pid.number, "phone": phone,
+                   "address": clean_field(given.get("address", d["address"]), "Địa chỉ (--address)", "The address (--address)")}
+            if "id" in given:
+                new.update(id_type=pid.id_type, applicant_type=pid.applicant_type)
+            diff = {k: {"old": d[k], "new": v} for k, v in new.items() if k in AMENDABLE.values() and d[k] != v}
+            if not diff:
+                raise InvalidInput(f"Hồ sơ {code}: giá trị mới trùng giá trị đang lưu, không có gì để sửa.",
+                                   f"Dossier {code}: the new values equal the stored ones; nothing to amend.")
+            stamp = iso(now(cfg))
+            sets = {k: v for k, v in new.items() if k not in AMENDABLE.values() or k in diff}
+            sets["updated_at"] = stamp
+            db.conn.execute(f"UPDATE dossiers SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                            [*sets.values(), d["id"]])
+            version = 1 + db.conn.execute(
+                "SELECT count(*) FROM events WHERE dossier_id = ? AND action = 'amend'", [d["id"]]).fetchone()[0] + 1
+            data = {"changes": diff, "receipt_version": version if render else None}
+            _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
+            _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
+            if render:
+                full = show(db, cfg, code)
+                receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]), version=version)
+                db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [str(receipt), d["id"]])
+    except BaseException:
+        if receipt is not None:
+            Path(receipt).unlink(missing_ok=True)
+        raise
+    return {"code": code, "changes": diff, "reason": reason, "officer": officer, "at": iso(when),
+            "receipt": str(receipt or "")}
+
+
+def mask_history(events: list[dict]) -> list[dict]:
+    """Events with the ID and phone numbers inside corrections masked (for `show --mask`)."""
+    from onestop.identifiers import mask_id, mask_phone
+
+    out = []
+    for e in events:
+        ch = (e.get("data") or {}).get("changes")
+        if ch:
+            masked = {k: ({"old": mask_id(v["old"]), "new": mask_id(v["new"])} if k == "id_number" else
+                          {"old": mask_phone(v["old"]), "new": mask_phone(v["new"])} if k == "phone" else v)
+                      for k, v in ch.items()}
+            e = dict(e, data=dict(e["data"], changes=masked))
+        out.append(e)
+    return out
+
+
+# A valid CCCD (Hà Nội, born 1985): lets one applicant field be checked alone with receive's own rules.
+_PROBE_ID = "001085012345"
+
+
+def check_applicant_field(field_: str, value: str, *, id_type: str | None = None, today_year: int) -> str:
+    """Check one applicant field ("name", "id", "phone", "email", "address") exactly as receive will,
+    so an interactive session can ask again at the prompt; returns the stored form. InvalidInput otherwise."""
+    a = Applicant(name="A", id_number=_PROBE_ID, id_type="cccd")
+    if field_ == "id":
+        a.id_number, a.id_type = value, id_type
+    elif field_ in ("name", "phone", "email", "address"):
+        setattr(a, field_, value)
+    else:
+        raise ValueError(field_)
+    name, pid, phone, email = _validate_applicant(a, today_year)
+    return {"name": name, "id": pid.number, "phone": phone, "email": email, "address": nfc(value)}[field_]

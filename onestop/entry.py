@@ -28,6 +28,10 @@ def command_name(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
+    if argv[:1] == ["__complete"]:  # asked by the shell at each Tab (onestop/completion.py)
+        from onestop.completion import main as complete
+
+        sys.exit(complete(argv[1:]))
     if command_name(argv) == "receive" and "--help" not in argv and "-h" not in argv:
         from onestop import prerender
 

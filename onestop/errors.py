@@ -19,6 +19,10 @@ SCAN_REJECTED = 9
 CHECK_FAILED = 10
 SYNC_PARTIAL = 11
 SYNC_LOCKED = 12
+DATABASE_DAMAGED = 13
+HOME_MISMATCH = 14
+SCAN_CONFLICT = 15  # the component already has a current file, or another scan took it / its inbox files first
+AMBIGUOUS_CODE = 16
 DATABASE_UNREACHABLE = 17
 DATABASE_AUTH = 18
 SCHEMA_MISMATCH = 19
@@ -63,6 +67,14 @@ class DatabaseBusy(OnestopError):
     exit_code = DATABASE_BUSY
 
 
+class DatabaseDamaged(OnestopError):
+    exit_code = DATABASE_DAMAGED
+
+
+class HomeMismatch(OnestopError):
+    exit_code = HOME_MISMATCH
+
+
 class StorageError(OnestopError):
     exit_code = STORAGE
 
@@ -71,8 +83,22 @@ class ConfigError(OnestopError):
     exit_code = CONFIG
 
 
+class AmbiguousCode(OnestopError):
+    """A short dossier code that matches several dossiers; ``candidates`` holds their full codes."""
+
+    exit_code = AMBIGUOUS_CODE
+
+    def __init__(self, vi: str, en: str | None = None, *, candidates: list[str] | None = None):
+        super().__init__(vi, en)
+        self.candidates = list(candidates or [])
+
+
 class ScanRejected(OnestopError):
     exit_code = SCAN_REJECTED
+
+
+class ScanConflict(OnestopError):
+    exit_code = SCAN_CONFLICT
 
 
 class CheckFailed(OnestopError):

@@ -3,7 +3,10 @@
 - Mẫu 01 ``render_receipt``: Giấy tiếp nhận hồ sơ và hẹn trả kết quả, two copies, QR top-left.
 - Mẫu 02 ``render_request_papers``: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (one copy).
 - Mẫu 03 ``render_refusal``: Phiếu từ chối tiếp nhận giải quyết hồ sơ (one copy).
-- Mẫu 04 ``render_reschedule``: Phiếu xin lỗi và hẹn lại ngày trả kết quả (one copy).
+- Mẫu 04 ``render_reschedule``: Phiếu xin lỗi và hẹn lại ngày trả kết quả (one copy, signed for the agency).
+- Mẫu 05 ``render_control_slip``: Phiếu kiểm soát quá trình giải quyết hồ sơ (one row per hand-over).
+
+Notices are dated by the time of the action they record (``issued_at``, passed in), never the wall clock.
 
 The receipt is printed while the citizen waits, so this module imports nothing heavy at
 import time: reportlab and the QR encoder are loaded on the first render, fonts are parsed
@@ -35,6 +38,7 @@ __all__ = [
     "render_request_papers",
     "render_refusal",
     "render_reschedule",
+    "render_control_slip",
     "receipt_qr_payload",
     "RECEIPT_TITLE",
 ]
@@ -58,9 +62,10 @@ LIMIT_UNITS = {
     "hours": "giờ",
     "months": "tháng",
 }
+# After "Đăng ký nhận kết quả tại:" (so no leading "Tại").
 DELIVERY = {
-    "0": "Tại Bộ phận tiếp nhận và trả kết quả",
-    "1": "Qua dịch vụ bưu chính công ích",
+    "0": "Bộ phận tiếp nhận và trả kết quả",
+    "1": "Địa chỉ của người nộp, qua dịch vụ bưu chính công ích",
 }
 _DOTS = "……"
 
@@ -74,6 +79,8 @@ class FormContext:
     unit_name: str = "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ"
     place: str = ""  # place name for "<place>, ngày … tháng … năm …"
     system_name: str = "onestop"  # issuing system name (goes in the QR)
+    head_title: str = "THỦ TRƯỞNG CƠ QUAN"  # who signs Mẫu 04 for the agency, e.g. "GIÁM ĐỐC"
+    head_name: str = ""  # the head's name under the signature (optional: signed by hand)
     lang: str = "vi"  # forms are always Vietnamese; kept for future use
 
 
@@ -289,12 +296,15 @@ def _agency_label(dossier: dict, ctx: FormContext) -> str:
 def _procedure_text(dossier: dict) -> str:
     name = _s(dossier, "procedure_name") or _DOTS
     code = _s(dossier, "procedure_code")
-    return f"{name} (Mã TTHC: {code})" if code else name
+    text = f"{name} (Mã TTHC: {code})" if code else name
+    case = _s(dossier, "case_name")  # set only when the procedure has several cases (TRUONGHOP)
+    return f"{text} — {case}" if case else text
 
 
-def _issued_at(dossier: dict) -> Any:
-    """Date of a notice (Mẫu 02-04): ``issued_at`` if the caller fixed it, else now."""
-    return dossier.get("issued_at") or datetime.now(VN_TZ)
+def _issued_at(dossier: dict, issued_at: Any = None) -> Any:
+    """Date of a notice (Mẫu 02-05): the time of the action it records, passed in by the caller
+    (never the wall clock: a move entered with ``--at`` prints that day). None prints dots."""
+    return issued_at or dossier.get("issued_at")
 
 
 def receipt_qr_payload(dossier: dict, ctx: FormContext) -> str:
@@ -394,13 +404,33 @@ def wrap_balanced(text: str, font: str, size: float, width: float) -> list[list[
     return wrap_runs([(text, font)], size, hi)
 
 
+@dataclass(frozen=True)
+class _Density:
+    """Type sizes and spacing of a layout; the receipt takes the first that fits one page."""
+
+    body: float = BODY
+    lead: float = LEAD
+    table_size: float = 7.8
+    table_lead: float = 10.0
+    table_pad: float = 3.0
+    sign_space: float = 38.0  # room left for a handwritten signature
+
+
+DENSITIES = (
+    _Density(),
+    _Density(lead=10.4, table_size=7.5, table_lead=9.2, table_pad=1.8, sign_space=30.0),
+    _Density(body=8.0, lead=9.6, table_size=7.2, table_lead=8.6, table_pad=1.2, sign_space=26.0),
+)
+
+
 class _Flow:
     """Places content top-down onto pages; ``pages`` holds drawing ops per page.
 
     ``on_new_page(flow, continued)`` draws the page header and leaves ``y`` below it.
     """
 
-    def __init__(self, on_new_page: Callable[["_Flow", bool], None]):
+    def __init__(self, on_new_page: Callable[["_Flow", bool], None], density: "_Density | None" = None):
+        self.d = density or DENSITIES[0]
         self.pages: list[list[tuple]] = []
         self.y = 0.0
         self.bottom = PAGE_H - MARGIN_B
@@ -433,8 +463,8 @@ class _Flow:
         self,
         runs: list[Run] | str,
         *,
-        size: float = BODY,
-        lead: float = LEAD,
+        size: float | None = None,
+        lead: float | None = None,
         x: float = MARGIN_L,
         width: float = CONTENT_W,
         indent: float = 0.0,
@@ -444,6 +474,8 @@ class _Flow:
         """A wrapped paragraph; continuation lines are indented by ``indent``."""
         if isinstance(runs, str):
             runs = [(runs, REGULAR)]
+        size = self.d.body if size is None else size
+        lead = self.d.lead if lead is None else lead
         lines = wrap_runs(runs, size, width, width - indent)
         for i, line in enumerate(lines):
             self.ensure(lead)
@@ -510,34 +542,40 @@ def _title(flow: _Flow, text: str) -> None:
 
 def _signatures(flow: _Flow, blocks: list[tuple[str, str, str]]) -> None:
     """Signature blocks side by side: (title, hint, name); kept together on one page."""
-    height = 8 + 3 * LEAD + 38 + LEAD
-    flow.ensure(height)
-    flow.gap(8)
+    d = flow.d
     n = len(blocks)
     col_w = CONTENT_W / n
+    w = CONTENT_W / 2 if n == 1 else col_w
+    # Titles may hold line breaks ("TM. CƠ QUAN\nGIÁM ĐỐC"); measure every block first.
+    texts = [
+        [(part, font) for text, font in ((title, BOLD), (hint, SERIF)) for part in text.split("\n")]
+        for title, hint, _ in blocks
+    ]
+    n_lines = max(sum(len(wrap_runs([p], 7.5, w - 4)) for p in block) for block in texts)
+    height = 8 + n_lines * (d.lead - 1) + d.sign_space + 2 * d.lead
+    flow.ensure(height)
+    flow.gap(8)
     top = flow.y
     for i, (title, hint, name) in enumerate(blocks):
         # A single block sits on the right, where the issuer signs.
         x = MARGIN_L + (CONTENT_W / 2 if n == 1 else i * col_w)
         w = CONTENT_W / 2 if n == 1 else col_w
         y = top
-        for text, font in ((title, BOLD), (hint, SERIF)):
+        for text, font in texts[i]:
             for line in wrap_runs([(text, font)], 7.5, w - 4):
-                y += LEAD - 1
+                y += d.lead - 1
                 flow.text_at(x + (w - _line_width(line, 7.5)) / 2, y - 2, line, 7.5)
         if name:
-            y += 38
-            line = wrap_runs([(name, BOLD)], BODY, w - 4)[0]
-            flow.text_at(x + (w - _line_width(line, BODY)) / 2, y, line, BODY)
+            y += d.sign_space
+            line = wrap_runs([(name, BOLD)], d.body, w - 4)[0]
+            flow.text_at(x + (w - _line_width(line, d.body)) / 2, y, line, d.body)
     flow.y = top + height - 8
 
 
 def _table(flow: _Flow, components: list[dict]) -> None:
     """Components received: STT | Tên giấy tờ | Bản chính | Bản sao; flows across pages."""
-    size = 7.8
-    lead = 10.0
-    pad = 3.0
-    cols = [26.0, 0.0, 40.0, 36.0]
+    size, lead, pad = flow.d.table_size, flow.d.table_lead, flow.d.table_pad
+    cols = [20.0, 0.0, 34.0, 30.0]
     cols[1] = CONTENT_W - sum(cols)
     xs = [MARGIN_L]
     for w in cols:
@@ -590,7 +628,7 @@ def _table(flow: _Flow, components: list[dict]) -> None:
                 draw_row(cells, height, aligns)
                 break
             # Room a continuation page offers a row (its header line and the table header).
-            capacity = flow.bottom - MARGIN_T - 2 * LEAD - header_h
+            capacity = flow.bottom - MARGIN_T - 2 * flow.d.lead - header_h
             fit = int((flow.room() - 2 * pad) // lead)
             if height > capacity and fit >= 1:
                 # Longer than any page: print what fits here, the rest on the next page.
@@ -745,10 +783,9 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
     qr_side = n * module
     received = dossier.get("received_at")
     components = [c for c in dossier.get("components") or [] if c.get("received", True)]
-    flows = []
-    for label in COPY_LABELS:
 
-        def on_new_page(flow: _Flow, continued: bool, label: str = label) -> None:
+    def copy_flow(label: str, density: _Density) -> _Flow:
+        def on_new_page(flow: _Flow, continued: bool) -> None:
             if continued:
                 flow.para(
                     [("Mã hồ sơ: ", REGULAR), (code or _DOTS, BOLD), (f"   {label} (tiếp theo)", SERIF)],
@@ -767,7 +804,7 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
             flow.para([(_fmt_place_date(ctx.place, received), SERIF)], align="right")
             flow.y = max(flow.y, bottom)
 
-        flow = _Flow(on_new_page)
+        flow = _Flow(on_new_page, density)
         _title(flow, RECEIPT_TITLE)
         flow.field("Bộ phận tiếp nhận và trả kết quả:", _agency_label(dossier, ctx), indent=12)
         _applicant_lines(flow, dossier, "Tiếp nhận hồ sơ của:")
@@ -807,7 +844,13 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
                 ("NGƯỜI TIẾP NHẬN HỒ SƠ", SIGN_HINT, _s(dossier, "officer")),
             ],
         )
-        flows.append((flow, label))
+        return flow
+
+    # The first density at which a copy fits one A5 page; a very long list still flows on.
+    for density in DENSITIES:
+        flows = [(copy_flow(label, density), label) for label in COPY_LABELS]
+        if all(len(f.pages) == 1 for f, _ in flows):
+            break
     title = f"{RECEIPT_DOC_NAME} - {code}" if code else RECEIPT_DOC_NAME
     return _emit(path, _paginate(flows), title, ctx)
 
@@ -815,10 +858,12 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
 # --------------------------------------------------------------------------- Mẫu 02-04
 
 
-def _opening(dossier: dict, ctx: FormContext, title: str, applicant_label: str) -> "_Flow":
+def _opening(
+    dossier: dict, ctx: FormContext, title: str, applicant_label: str, issued_at: Any = None
+) -> "_Flow":
     """Header, title, agency, applicant and procedure: the opening lines Mẫu 02 and 03 share."""
     ensure_fonts()
-    flow = _Flow(_simple_header(ctx, _s(dossier, "code"), _issued_at(dossier)))
+    flow = _Flow(_simple_header(ctx, _s(dossier, "code"), _issued_at(dossier, issued_at)))
     _title(flow, title)
     flow.field("Bộ phận tiếp nhận và trả kết quả:", _agency_label(dossier, ctx), indent=12)
     _applicant_lines(flow, dossier, applicant_label)
@@ -835,9 +880,10 @@ def render_request_papers(
     *,
     note: str = "",
     officer: str = "",
+    issued_at: Any = None,
 ) -> Path:
-    """Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (A5, one copy)."""
-    flow = _opening(dossier, ctx, REQUEST_TITLE, "Hồ sơ của:")
+    """Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (A5, one copy), dated ``issued_at``."""
+    flow = _opening(dossier, ctx, REQUEST_TITLE, "Hồ sơ của:", issued_at)
     flow.para([("Yêu cầu bổ sung, hoàn thiện hồ sơ gồm những nội dung sau:", BOLD)], space_after=1)
     for i, item in enumerate(missing or [], start=1):
         flow.para(f"{i}. {_s(item, 'name') or _DOTS}", indent=12, x=MARGIN_L + 6, width=CONTENT_W - 6)
@@ -851,7 +897,7 @@ def render_request_papers(
     contact = nfc(officer) or _s(dossier, "officer")
     flow.para(
         "Trong quá trình hoàn thiện hồ sơ nếu có vướng mắc, ông/bà liên hệ với "
-        + (contact or _DOTS)
+        + (f"cán bộ {contact}" if contact else _DOTS)
         + ", Bộ phận tiếp nhận và trả kết quả để được hướng dẫn."
     )
     _signatures(flow, [("NGƯỜI HƯỚNG DẪN", SIGN_HINT, contact)])
@@ -859,10 +905,16 @@ def render_request_papers(
 
 
 def render_refusal(
-    dossier: dict, reason: str, ctx: FormContext, path: Path, *, officer: str = ""
+    dossier: dict,
+    reason: str,
+    ctx: FormContext,
+    path: Path,
+    *,
+    officer: str = "",
+    issued_at: Any = None,
 ) -> Path:
-    """Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ (A5, one copy)."""
-    flow = _opening(dossier, ctx, REFUSAL_TITLE, "Tiếp nhận hồ sơ của:")
+    """Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ (A5, one copy), dated ``issued_at``."""
+    flow = _opening(dossier, ctx, REFUSAL_TITLE, "Tiếp nhận hồ sơ của:", issued_at)
     flow.para(
         "Qua xem xét, Bộ phận tiếp nhận và trả kết quả thông báo không tiếp nhận, "
         "giải quyết hồ sơ này với lý do cụ thể như sau:"
@@ -882,19 +934,23 @@ def render_reschedule(
     ctx: FormContext,
     path: Path,
     *,
+    previous_due_at: Any = None,
+    issued_at: Any = None,
     officer: str = "",
 ) -> Path:
-    """Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả (A5, one copy).
+    """Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả (A5, one copy), dated ``issued_at``.
 
-    The appointment being moved is ``due_at`` (``original_due_at`` if ``due_at`` is empty).
+    The appointment being moved is ``previous_due_at`` (the dossier's ``due_at`` before the
+    change; pass it: after the change the dossier row holds the new date). The form is signed
+    for the agency by its head (``ctx.head_title``); ``officer`` is not printed.
     """
     ensure_fonts()
     code = _s(dossier, "code")
     agency = _agency_label(dossier, ctx)
     received = _parse_dt(dossier.get("received_at"))
-    old_due = dossier.get("due_at") or dossier.get("original_due_at")
+    old_due = previous_due_at or dossier.get("original_due_at") or dossier.get("due_at")
     name = _s(dossier, "applicant_name") or _DOTS
-    flow = _Flow(_simple_header(ctx, code, _issued_at(dossier)))
+    flow = _Flow(_simple_header(ctx, code, _issued_at(dossier, issued_at)))
     _title(flow, RESCHEDULE_TITLE)
     flow.field("Kính gửi:", name, bold=True, indent=12)
     flow.gap(2)
@@ -919,7 +975,98 @@ def render_reschedule(
             (".", REGULAR),
         ]
     )
+    flow.field("Ngày hẹn trả kết quả mới:", _fmt_time_day(new_due_at), bold=True, indent=12)
     flow.para("Xin trân trọng cảm ơn!")
-    signer = nfc(officer) or _s(dossier, "officer")
-    _signatures(flow, [("ĐẠI DIỆN CƠ QUAN", SIGN_HINT, signer)])
+    head = nfc(ctx.head_title or "THỦ TRƯỞNG CƠ QUAN").upper()
+    _signatures(flow, [(f"TM. {nfc(ctx.agency_name).upper()}\n{head}" if ctx.agency_name else head,
+                        "(Ký, ghi rõ họ tên và đóng dấu)", nfc(ctx.head_name))])
     return _emit(path, _paginate([(flow, "")]), RESCHEDULE_TITLE.capitalize(), ctx)
+
+
+# --------------------------------------------------------------------------- Mẫu 05
+
+CONTROL_TITLE = "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"
+TIMELINESS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
+
+
+def render_control_slip(
+    dossier: dict,
+    handovers: list[dict],
+    ctx: FormContext,
+    path: Path,
+    *,
+    issued_at: Any = None,
+    processing_unit: str = "",
+) -> Path:
+    """Mẫu 05 — Phiếu kiểm soát quá trình giải quyết hồ sơ (A5, one copy, travels with the papers).
+
+    One row per hand-over: ``{"from": unit, "to": unit, "at": ISO time,
+    "giver": name, "receiver": name, "timeliness": "early"|"on_time"|"late"|"", "note": text}``.
+    Rows not yet done are left blank for the next units to fill by hand.
+    """
+    ensure_fonts()
+    code = _s(dossier, "code")
+    flow = _Flow(_simple_header(ctx, code, _issued_at(dossier, issued_at)))
+    _title(flow, CONTROL_TITLE)
+    flow.para(
+        [("(Kèm theo hồ sơ của: ", SERIF), (_s(dossier, "applicant_name") or _DOTS, BOLD), (")", SERIF)],
+        align="center",
+    )
+    flow.field("Nội dung yêu cầu giải quyết:", _procedure_text(dossier), indent=12)
+    flow.field("Ngày hẹn trả kết quả:", _fmt_time_day(dossier.get("due_at")), bold=True, indent=12)
+    flow.field("Cơ quan (bộ phận) giải quyết hồ sơ:", nfc(processing_unit) or _DOTS, indent=12)
+    flow.gap(3)
+    rows = []
+    for i, h in enumerate(handovers, start=1):
+        dt = _parse_dt(h.get("at"))
+        when = f"{dt:%H} giờ {dt:%M} phút, ngày {dt:%d/%m/%Y}" if dt else f"{_DOTS} giờ {_DOTS}, ngày {_DOTS}"
+        who = "; ".join(x for x in (
+            f"Người giao: {nfc(h['giver'])}" if h.get("giver") else "",
+            f"Người nhận: {nfc(h['receiver'])}" if h.get("receiver") else "") if x)
+        rows.append([
+            f"{i}. Giao: {_s(h, 'from') or _DOTS}\nNhận: {_s(h, 'to') or _DOTS}",
+            when + (f"\n{who}" if who else ""),
+            TIMELINESS.get(str(h.get("timeliness") or ""), ""),
+            _s(h, "note"),
+        ])
+    _grid(flow, ["TÊN CƠ QUAN", "THỜI GIAN GIAO, NHẬN HỒ SƠ",
+                 "KẾT QUẢ GIẢI QUYẾT HỒ SƠ (Trước hạn/ đúng hạn/ quá hạn)", "GHI CHÚ"],
+          rows, [0.30, 0.34, 0.18, 0.18])
+    return _emit(path, _paginate([(flow, "")]), CONTROL_TITLE.capitalize(), ctx)
+
+
+def _grid(flow: _Flow, headers: list[str], rows: list[list[str]], fractions: list[float]) -> None:
+    """A plain bordered table (a cell's line breaks are kept); rows are kept whole on one page."""
+    size, lead, pad = flow.d.table_size, flow.d.table_lead, flow.d.table_pad
+    cols = [CONTENT_W * f for f in fractions]
+    xs = [MARGIN_L]
+    for w in cols:
+        xs.append(xs[-1] + w)
+
+    def cells(texts: list[str], font: str) -> list[list[list[Run]]]:
+        out = []
+        for i, t in enumerate(texts):
+            lines: list[list[Run]] = []
+            for part in (t or "").split("\n"):
+                lines += wrap_runs([(part, font)], size, cols[i] - 2 * pad)
+            out.append(lines)
+        return out
+
+    def draw(cs: list[list[list[Run]]], center: bool) -> None:
+        height = max(len(c) for c in cs) * lead + 2 * pad
+        flow.ensure(height)
+        top = flow.y
+        for i, lines in enumerate(cs):
+            y = top + pad
+            for line in lines:
+                y += lead
+                w = _line_width(line, size)
+                lx = xs[i] + (cols[i] - w) / 2 if center else xs[i] + pad
+                flow.text_at(lx, y - 2.5, line, size)
+        flow.ops.append(("rowbox", xs, top, top + height))
+        flow.y = top + height
+
+    head = cells(headers, BOLD)
+    draw(head, True)
+    for r in rows:
+        draw(cells(r, REGULAR), False)

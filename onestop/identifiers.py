@@ -144,10 +144,26 @@ class ChipCardQR:
 # helpers
 
 
+def ascii_digits(text: str) -> str:
+    """Decimal digits of any script (Arabic-Indic ٠١٢, Devanagari…) as ASCII 0-9; the meaning is
+    certain, and a number stored in another script would not match, mask or sync."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None else ch for ch in text)
+
+
 def _compact(raw: str) -> str:
     # NFKC folds full-width digits/letters an IME may produce into ASCII.
-    text = unicodedata.normalize("NFKC", raw)
+    text = ascii_digits(unicodedata.normalize("NFKC", raw))
     return _SEPARATORS.sub("", text)
+
+
+def normalize_phone(raw: str | None) -> str:
+    """A phone number as stored: ASCII digits (full-width and other scripts' digits converted)
+    and a leading "+"; spaces, dots, dashes and brackets dropped."""
+    s = ascii_digits(unicodedata.normalize("NFKC", raw or "")).strip()
+    digits = "".join(ch for ch in s if "0" <= ch <= "9")
+    return ("+" + digits) if s.startswith("+") else digits
 
 
 def _is_digits(s: str) -> bool:
@@ -390,7 +406,7 @@ def mask_id(number: str) -> str:
 
 def mask_phone(phone: str) -> str:
     """Mask a phone number: first 3 and last 2 characters stay ("090*****67")."""
-    s = re.sub(r"[\s.\-()]+", "", unicodedata.normalize("NFKC", phone or ""))
+    s = re.sub(r"[\s.\-()]+", "", ascii_digits(unicodedata.normalize("NFKC", phone or "")))
     if len(s) <= 5:
         return "*" * len(s)
     return s[:3] + "*" * (len(s) - 5) + s[-2:]

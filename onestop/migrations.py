@@ -315,3 +315,72 @@ def m0004_reports(db: Database) -> None:
         )
         """
     )
+
+
+@migrations(name="0005_procedure_cases_and_amend")
+def m0005_procedure_cases_and_amend(db: Database) -> None:
+    # The catalog case (TRUONGHOP) a dossier was received under, and for conditional papers
+    # ("nếu có", "trường hợp bị mất") whether the officer marked them as applying (NULL: not conditional).
+    run_script(db,
+        """
+        ALTER TABLE dossiers ADD COLUMN case_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE dossier_components ADD COLUMN applies INTEGER;
+        CREATE INDEX dossiers_id_procedure ON dossiers(id_number, procedure_code, received_at)
+        """
+    )
+
+
+@migrations(name="0006_sync_honest")
+def m0006_sync_honest(db: Database) -> None:
+    # Spooled is not synced (docs/sync.md): an entry written to a spool folder waits in its own state
+    # ('spooled') until `onestop sync acks` brings the server's acknowledgement back. `failed_at`
+    # says since when an entry is held for a fix; `sync_office` identifies this database in a spool,
+    # so acknowledgements from another office's spool are refused.
+    run_script(db,
+        """
+        ALTER TABLE outbox ADD COLUMN spooled_at TEXT;
+        ALTER TABLE outbox ADD COLUMN failed_at TEXT;
+        UPDATE outbox SET failed_at = created_at WHERE state = 'failed';
+        CREATE INDEX outbox_spooled ON outbox(dossier_id) WHERE state = 'spooled';
+        CREATE INDEX outbox_failed ON outbox(dossier_id) WHERE state = 'failed';
+        CREATE TABLE sync_office (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            office_id TEXT NOT NULL,            -- random, written into every spool folder of this database
+            created_at TEXT NOT NULL
+        );
+        INSERT INTO sync_office (id, office_id, created_at)
+            VALUES (1, lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        """
+    )
+
+
+@migrations(name="0007_archive_one_current")
+def m0007_archive_one_current(db: Database) -> None:
+    # One current file per component (per part: `scan --add` stores part 2, 3…), enforced by the
+    # database, so two scans racing on one component cannot both commit (issue 8). Components that
+    # already hold several current files (that race, before this migration) keep them all, as parts.
+    run_script(db,
+        """
+        ALTER TABLE archive_files ADD COLUMN part INTEGER NOT NULL DEFAULT 1;
+        UPDATE archive_files SET part = (
+            SELECT count(*) FROM archive_files f WHERE f.dossier_id = archive_files.dossier_id
+               AND f.component_n = archive_files.component_n AND f.state = 'current' AND f.id <= archive_files.id)
+        WHERE state = 'current';
+        CREATE UNIQUE INDEX archive_files_one_current ON archive_files(dossier_id, component_n, part)
+            WHERE state = 'current'
+        """
+    )
+
+
+@migrations(name="0008_home_identity")
+def m0008_home_identity(db: Database) -> None:
+    # Which data home and agency this database belongs to (onestop/home.py): a database restored
+    # from another home or office must not issue codes. Filled at the first code issued.
+    run_script(db,
+        """
+        CREATE TABLE office (
+            key TEXT PRIMARY KEY,               -- home_id, agency
+            value TEXT NOT NULL
+        )
+        """
+    )

@@ -4,7 +4,8 @@ Loading reportlab and the fonts costs about as much as everything else the comma
 citizen is waiting. A forked helper process loads them while the parent validates the request and
 allocates the code; the parent then hands it the dossier and waits for the file. Any trouble with
 the helper (no fork, it died, it failed) falls back to rendering in-process, so the receipt never
-depends on it and errors keep their normal messages.
+depends on it and errors keep their normal messages. The fallback is not silent: ``outcome`` says
+who rendered and why, `receive --debug` prints it, and the helper sends its error back.
 """
 
 from __future__ import annotations
@@ -51,20 +52,25 @@ class Renderer:
     def __init__(self):
         self.pid: int | None = None
         self._jobs = self._results = -1
+        # Who rendered the last form: "helper", or "in-process (<why>)"; "" before any render.
+        self.outcome = ""
+        self._no_helper = ""
 
     @classmethod
     def start(cls) -> "Renderer":
         """Fork the helper; returns an in-process renderer where fork is unavailable."""
         self = cls()
         if not hasattr(os, "fork") or os.environ.get("ONESTOP_NO_PRERENDER"):
+            self._no_helper = "helper disabled (ONESTOP_NO_PRERENDER)" if hasattr(os, "fork") else "no fork"
             return self
         jobs_r, jobs_w = os.pipe()
         res_r, res_w = os.pipe()
         try:
             pid = os.fork()
-        except OSError:
+        except OSError as e:
             for fd in (jobs_r, jobs_w, res_r, res_w):
                 os.close(fd)
+            self._no_helper = f"fork failed: {e}"
             return self
         if pid == 0:  # the helper
             status = 0
@@ -80,8 +86,12 @@ class Renderer:
                     name, args = pickle.loads(data)
                     getattr(forms, name)(*args)
                     os.write(res_w, b"ok")
-            except BaseException:  # noqa: BLE001 - the parent renders in-process instead
+            except BaseException as e:  # noqa: BLE001 - reported to the parent, which renders in-process
                 status = 1
+                try:
+                    os.write(res_w, f"error: {type(e).__name__}: {e}".encode("utf-8", "replace")[:2000])
+                except OSError:
+                    pass
             finally:
                 os._exit(status)
         os.close(jobs_r)
@@ -91,25 +101,37 @@ class Renderer:
 
     def render(self, name: str, *args):
         """Call ``onestop.forms.<name>(*args)``, in the helper if it is there; returns its result path."""
+        why = self._no_helper or "helper already used"
         if self.pid is not None:
             try:
                 os.write(self._jobs, pickle.dumps((name, args)))
                 os.close(self._jobs)
                 self._jobs = -1
-                ok = _read_all(self._results, _RENDER_LIMIT_S) == b"ok"
-            except OSError:
-                ok = False
+                answer = _read_all(self._results, _RENDER_LIMIT_S)
+            except OSError as e:
+                answer = f"error: {e}".encode()
+            ok = answer == b"ok"
             if not ok:
+                why = "helper failed: " + (answer.decode("utf-8", "replace") or "no answer (died or timed out)")
                 try:
                     os.kill(self.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
             self.close()
             if ok:
+                self._report("helper")
                 return args[-1]
         from onestop import forms
 
-        return getattr(forms, name)(*args)
+        result = getattr(forms, name)(*args)
+        self._report(f"in-process ({why})")
+        return result
+
+    def _report(self, outcome: str) -> None:
+        self.outcome = outcome
+        import logging
+
+        logging.getLogger("onestop.prerender").debug("receipt rendered by %s", outcome)
 
     def __enter__(self) -> "Renderer":
         return self

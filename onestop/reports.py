@@ -220,7 +220,8 @@ def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
     # carried over: received before the period, not ended before it (an end is never before receipt)
     carried = q("SELECT count(*) FROM dossiers WHERE received_at < ?", [lo]).fetchone()[0] \
         - q("SELECT count(*) FROM dossiers WHERE finished_at < ?", [lo]).fetchone()[0]
-    # received, by channel, and synced (its 'create' outbox row is done)
+    # received, by channel, and synced: its 'create' outbox row is done, i.e. the ministry's server
+    # acknowledged it (a create only written to a spool is 'spooled' until `sync acks`: not counted)
     by_channel = {"1": 0, "2": 0, "3": 0}
     synced = 0
     for ch, proc, n, s in q(

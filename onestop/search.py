@@ -100,8 +100,73 @@ def snippet(text: str, terms: set[str], width: int = 14) -> str:
     return ("… " if a > 0 else "") + s + (" …" if b < len(text.rstrip()) else "")
 
 
-def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
-    """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets."""
+_NUMBER = re.compile(r"^\+?[\d\s.\-]{8,20}$")
+
+
+def personal_number(query: str) -> str | None:
+    """The digits of ``query`` when it is an ID (9 or 12 digits, a tax code) or a phone number; else None."""
+    q = nfc(query or "").strip()
+    if not _NUMBER.match(q):
+        return None
+    digits = re.sub(r"[\s.\-]", "", q)
+    return digits if 8 <= len(digits.lstrip("+")) <= 15 else None
+
+
+def find_by_personal_number(db: Database, number: str, *, show_personal: bool = False, limit: int = 20) -> list[dict]:
+    """Dossiers whose ID number or phone is ``number`` (a citizen without the receipt), newest first.
+
+    Exact matches on the stored fields, not the full-text index: ID and phone numbers are never
+    indexed. The numbers are masked in the hits unless ``show_personal``.
+    """
+    from onestop.identifiers import mask_id, mask_phone
+
+    phones = {number}
+    bare = number.lstrip("+")
+    if bare.startswith("84") and len(bare) >= 11:
+        phones.add("0" + bare[2:])
+    elif bare.startswith("0"):
+        phones.update({"84" + bare[1:], "+84" + bare[1:]})
+    ids = {number, bare}
+    marks_p = ", ".join("?" * len(phones))
+    marks_i = ", ".join("?" * len(ids))
+    rows = db.conn.execute(
+        f"SELECT code, applicant_name, procedure_name, id_number, phone, received_at, "
+        f"id_number IN ({marks_i}) AS by_id FROM dossiers "
+        f"WHERE id_number IN ({marks_i}) OR phone IN ({marks_p}) ORDER BY received_at DESC, id DESC LIMIT ?",
+        [*ids, *ids, *phones, limit]).fetchall()
+    hits = []
+    for code, name, proc, id_number, phone, received, by_id in rows:
+        shown_id = id_number if show_personal else mask_id(id_number)
+        shown_phone = phone if show_personal else mask_phone(phone or "")
+        matched = f"«{shown_id}»" if by_id else f"«{shown_phone}»"
+        other = shown_phone if by_id else shown_id
+        snippet = " — ".join(x for x in (matched, other, proc, received[:10]) if x)
+        hits.append({"kind": "dossier", "code": code, "component": None, "page": None, "pdf": None,
+                     "applicant_name": name, "score": 1.0, "matched": "id_number" if by_id else "phone",
+                     "snippet": snippet})
+    return hits
+
+
+
+# An ID or phone number in OCR text: 9 to 13 digits, possibly in space-separated groups; not a
+# piece of a dossier code ("261122-0001") or of a longer token.
+_PERSONAL_NUMBER = re.compile(r"(?<![\w\-])\+?\d(?:[ ]?\d){8,12}(?![\w\-])")
+
+
+def mask_numbers(text: str) -> str:
+    """ID and phone numbers in free text with all but their last 3 digits masked."""
+    def repl(m):
+        digits = [i for i, ch in enumerate(m.group()) if ch.isdigit()]
+        keep = set(digits[-3:])
+        return "".join("*" if ch.isdigit() and i not in keep else ch for i, ch in enumerate(m.group()))
+
+    return _PERSONAL_NUMBER.sub(repl, text)
+
+
+def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = False) -> list[dict]:
+    """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets.
+    ID and phone numbers in the snippets are masked unless ``show_personal``."""
+    keep = (lambda s: s) if show_personal else mask_numbers
     q = fts_query(query)
     if not q:
         return []
@@ -124,7 +189,7 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
             if not r:
                 continue
             hits.append({"kind": "page", "code": r[0], "component": r[1], "page": r[2], "pdf": r[3],
-                         "applicant_name": r[5], "score": round(-score, 6), "snippet": snippet(r[4], terms)})
+                         "applicant_name": r[5], "score": round(-score, 6), "snippet": snippet(keep(r[4]), terms)})
         else:
             r = db.conn.execute(f"SELECT {', '.join(DOSSIER_FIELDS)} FROM dossiers WHERE id = ?", [dossier_id]).fetchone()
             if not r:
@@ -133,5 +198,5 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
             text = " — ".join(str(d[k]) for k in ("applicant_name", "procedure_name", "summary", "address") if d[k])
             hits.append({"kind": "dossier", "code": d["code"], "component": None, "page": None, "pdf": None,
                          "applicant_name": d["applicant_name"], "score": round(-score, 6),
-                         "snippet": snippet(text, terms, width=20)})
+                         "snippet": snippet(keep(text), terms, width=20)})
     return hits

@@ -58,6 +58,31 @@ ALIASES = {
     "return": "10", "tra": "10", "returned": "10",
 }
 
+# Moves that cannot be undone (no move leads out of them, or only to the next end state): the CLI
+# asks for confirmation at a terminal before making them.
+IRREVERSIBLE = frozenset({"3", "7", "8", "9", "10"})
+
+# Vietnamese phrases an officer types (folded, words joined by "-"): the status names themselves
+# and the short forms heard at the counter ("da xu ly", "tra ket qua", "bo sung").
+PHRASES = {
+    "duoc-tiep-nhan": "2", "tiep-nhan": "2",
+    "khong-duoc-tiep-nhan": "3", "tu-choi": "3",
+    "dang-xu-ly": "4", "chuyen-xu-ly": "4", "nhan-du-bo-sung": "4",
+    "yeu-cau-bo-sung": "5", "yeu-cau-bo-sung-giay-to": "5",
+    "yeu-cau-thuc-hien-nghia-vu-tai-chinh": "6", "nghia-vu-tai-chinh": "6", "nop-phi": "6",
+    "cong-dan-yeu-cau-rut-ho-so": "7", "rut-ho-so": "7",
+    "dung-xu-ly": "8",
+    "da-xu-ly": "9", "da-xu-ly-xong": "9", "xu-ly-xong": "9", "co-ket-qua": "9",
+    "da-tra-ket-qua": "10", "tra-ket-qua": "10",
+}
+
+# What help and errors list for each target of `move` (vi word, en word).
+MOVE_WORDS = {
+    "4": ("dang xu ly", "handover"), "5": ("bo sung", "request"), "6": ("nghia vu tai chinh", "fees"),
+    "7": ("rut ho so", "withdraw"), "8": ("dung xu ly", "stop"), "9": ("da xu ly", "done"),
+    "10": ("tra ket qua", "return"),
+}
+
 ACTIONS_VI = {
     "4": "Chuyển hồ sơ đến cơ quan giải quyết",
     "5": "Yêu cầu bổ sung, hoàn thiện hồ sơ",
@@ -77,10 +102,68 @@ def resolve_status(word: str) -> str | None:
     """A status code from a number or an alias ("4", "handover", "bo-sung"); None if unknown."""
     from onestop.text import fold
 
-    w = fold(word).replace(" ", "-")
+    w = "-".join(fold(word).replace("-", " ").replace("_", " ").split())
     if w in STATUS_NAMES_VI:
         return w
-    return ALIASES.get(w)
+    return ALIASES.get(w) or PHRASES.get(w) or ALIASES.get(w.replace("-", ""))
+
+
+def move_words(lang: str = "vi") -> str:
+    """The targets of `move` as "4 dang xu ly, 5 bo sung, …" for help texts and errors."""
+    i = 1 if lang == "en" else 0
+    return ", ".join(f"{k} {v[i]}" for k, v in MOVE_WORDS.items())
+
+
+def label(code: str, lang: str = "vi") -> str:
+    """A status as the officer reads it: "Đang xử lý (4)"."""
+    return f"{status_name(code, lang)} ({code})"
+
+
+# Vietnamese words for a status as officers say them (folded, spaces); see ``parse_status``.
+STATUS_WORDS_VI = {
+    "moi dang ky": "1", "dang ky": "1",
+    "tiep nhan": "2", "da tiep nhan": "2", "duoc tiep nhan": "2",
+    "tu choi": "3", "khong tiep nhan": "3", "khong duoc tiep nhan": "3",
+    "dang xu ly": "4", "chuyen xu ly": "4",
+    "bo sung": "5", "yeu cau bo sung": "5", "cho bo sung": "5",
+    "nghia vu tai chinh": "6", "cho nop phi": "6", "nop phi": "6",
+    "rut ho so": "7", "rut": "7",
+    "dung xu ly": "8", "dung": "8",
+    "da xu ly": "9", "xu ly xong": "9", "da xu ly xong": "9", "co ket qua": "9",
+    "tra ket qua": "10", "da tra ket qua": "10", "da tra": "10",
+}
+
+
+def parse_status(text: str) -> str | None:
+    """A status code from what a person typed: a code ("5"), its name in Vietnamese with or without
+    diacritics ("Yêu cầu bổ sung giấy tờ", "bo sung"), in English ("papers requested"), or an alias
+    ("request"); None when unknown or ambiguous."""
+    from onestop.text import fold
+
+    w = " ".join(fold(text or "").replace("-", " ").replace("_", " ").split())
+    if not w:
+        return None
+    if w in STATUS_NAMES_VI:
+        return w
+    for names in (STATUS_NAMES_VI, STATUS_NAMES_EN):
+        for code, name in names.items():
+            if fold(name) == w:
+                return code
+    if w in STATUS_WORDS_VI:
+        return STATUS_WORDS_VI[w]
+    alias = ALIASES.get(w.replace(" ", "-")) or ALIASES.get(w.replace(" ", ""))
+    if alias:
+        return alias
+    # A unique part of one name ("nghia vu" → 6); several matches are ambiguous.
+    hits = {code for names in (STATUS_NAMES_VI, STATUS_NAMES_EN) for code, name in names.items()
+            if f" {w} " in f" {fold(name)} "}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def status_choices(lang: str = "vi") -> str:
+    """'2 Được tiếp nhận, 3 …' for help and error messages."""
+    names = STATUS_NAMES_EN if lang == "en" else STATUS_NAMES_VI
+    return ", ".join(f"{k} {v}" for k, v in names.items())
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,10 @@ class WorkCalendar:
             return True
         return d.weekday() not in self.weekend
 
+    def is_working_time(self, d: date, tod: time) -> bool:
+        """True if ``tod`` on day ``d`` falls in a working session (ends included: 17:00 is still open)."""
+        return self.is_working_day(d) and any(start <= tod <= end for start, end in self.sessions)
+
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after `d`."""
         for offset in range(1, _MAX_SEARCH_DAYS + 1):
@@ -273,3 +277,14 @@ def _clamp_into_session(cal: WorkCalendar, tod: time) -> time:
             return tod
         previous_end = end
     return previous_end
+
+
+_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def in_words(dt: datetime, lang: str = "vi") -> str:
+    """A moment as an officer reads it aloud: "16 giờ 00, Thứ Hai ngày 14 tháng 12 năm 2026"."""
+    if lang == "en":
+        return f"{dt:%H:%M}, {_WEEKDAYS_EN[dt.weekday()]} {dt.day} {dt:%B %Y}"
+    return f"{dt:%H} giờ {dt:%M}, {_WEEKDAYS_VI[dt.weekday()]} ngày {dt.day} tháng {dt.month} năm {dt.year}"

@@ -1,5 +1,8 @@
 """A real HTTP server on 127.0.0.1 implementing the ministry contract (docs/sync.md), for tests.
 
+Strict like a real portal: a ``TaiLieuNop`` item must point to a file uploaded before (its
+``TepDinhKemId`` and ``DuongDanTaiTepTin`` are what the upload answered), else the whole dossier
+is refused; ``TraCuuHoSo`` answers the applicant, procedure and receipt time it holds.
 It stores what it receives (dossiers, progress lines, files by SHA-256) and misbehaves on
 command: ``server.fault("500" | "drop" | "timeout" | "slow" | "expire", times=1, service=None)``,
 ``server.reject[code] = message`` (one item refused), dossiers seeded beforehand answer a create
@@ -178,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
                     d = st.dossiers.get(it.get("MaHoSo"))
                     if d is not None:
                         res.append({"MaHoSo": it["MaHoSo"], "TrangThaiHoSo": d.get("TrangThaiHoSo", ""),
+                                    **{k: d[k] for k in ("ChuHoSo", "MaTTHC", "NgayTiepNhan") if k in d},
                                     "QuaTrinhXuLy": st.steps.get(it["MaHoSo"], [])})
                 return {"error_code": 0, "result": res}
             if name == "DongBoHoSoMC":
@@ -188,9 +192,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _records(self, data, updating: bool) -> dict:
         st, results, bad = self.st, [], False
+        uploaded = {(f["IdTepTin"], f["DuongDan"]) for f in st.files.values()}
         for it in data:
             code = it.get("MaHoSo")
-            err = _check_record(it)
+            err = _check_record(it, uploaded)
             if not err and code in st.reject:
                 err = st.reject[code]
             if err:
@@ -255,10 +260,14 @@ class Handler(BaseHTTPRequestHandler):
             return {"error_code": 0, "IdTepTin": f["IdTepTin"], "DuongDan": f["DuongDan"], "sha256": sha}
 
 
-def _check_record(it: dict) -> str:
+def _check_record(it: dict, files: set) -> str:
     missing = [k for k in REQUIRED if k not in it]
     if missing:
         return f"Thiếu trường: {', '.join(missing)}"
+    for doc in it["TaiLieuNop"] if isinstance(it["TaiLieuNop"], list) else []:
+        if not isinstance(doc, dict) or (doc.get("TepDinhKemId"), doc.get("DuongDanTaiTepTin")) not in files:
+            name = doc.get("TenTepDinhKem", "?") if isinstance(doc, dict) else "?"
+            return f"TaiLieuNop: thành phần '{name}' không có tệp đính kèm đã tải lên (TepDinhKemId/DuongDanTaiTepTin)"
     for k, v in it.items():
         if k in ("TaiLieuNop", "DinhDanhCHS", "DanhSachLePhi", "DanhSachTepDinhKemKhac", "DanhSachHoSoBoSung",
                  "DanhSachGiayToKetQua", "DSKetNoiCSDL"):

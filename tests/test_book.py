@@ -63,3 +63,24 @@ def test_book_pdf(run, month, tmp_path):
     assert "SỔ THEO DÕI HỒ SƠ" in text and "Mẫu 06" in text
     assert month["C1"] in text.replace("\n", "") and "Nguyễn Văn An" in text
     assert "0912345678" not in text
+
+
+def test_book_pdf_breaks_no_date_code_or_header_word(run, month, tmp_path):
+    """Mẫu 06 columns are wide enough for every word: "30/1|1/2026" or "Số lư|ợng" was unreadable."""
+    from pypdf import PdfReader
+
+    from onestop.book import BOOK_HEADERS
+
+    out = tmp_path / "so-06.pdf"
+    assert run("book", "--year", "2026", "--pdf", out).exit_code == 0
+    tokens = set()
+    for page in PdfReader(str(out)).pages:
+        tokens.update(page.extract_text().split())
+    rows = json.loads(run("book", "--year", "2026", "--json").stdout)
+    expected = {w for h in BOOK_HEADERS.values() for w in h.split()}
+    for r in rows:
+        expected.add(r["code"])
+        for k in ("received_at", "due_at", "handed_over_at", "result_at", "returned_at"):
+            expected.update(r[k].split())  # "09:00" and "24/09/2026", each whole
+    missing = sorted(w for w in expected if w not in tokens)
+    assert not missing, f"broken across lines: {missing}"

@@ -50,17 +50,22 @@ def test_crash_between_rename_and_commit(run, db, cfg, home, code, pages2):
     pdfs = list(cfg.archive_dir.rglob("*.pdf"))
     assert len(pdfs) == 1  # the file was written and renamed ...
     assert db.execute("SELECT count(*) FROM archive_files").fetchone() == (0,)  # ... but never committed
-    assert sorted(q.name for q in box.glob("*.png")) == ["p1.png", "p2.png"]  # inbox untouched
+    # The killed scan's claim still holds the inbox files; nothing was lost.
+    [claim] = (box / ".claims").glob("run-*")
+    assert sorted(q.name for q in claim.glob("*.png")) == ["p1.png", "p2.png"]
     rc, rep = _check(run)
-    assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["orphan"]
-    assert rep["problems"][0]["path"] == str(pdfs[0])
+    assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["orphan", "stale_claim"]
+    assert rep["problems"][0]["path"] == str(pdfs[0]) and rep["problems"][1]["files"] == ["p1.png", "p2.png"]
     r = run("check")
     assert r.exit_code == 10 and "onestop scan" in r.stderr
-    # Running the same scan again completes it, over the orphan.
+    # Running the same scan again returns the files to the inbox and completes it: the orphan holds
+    # exactly the PDF it makes, so it is taken over (never overwritten).
+    before = pdfs[0].stat().st_ino
     r = run("scan", code, "--component", 1, "--inbox", "--yes", "--json")
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["pdf"] == str(pdfs[0])
+    assert json.loads(r.stdout)["pdf"] == str(pdfs[0]) and pdfs[0].stat().st_ino == before
     assert _check(run) == (0, {"ok": True, "files": 1, "problems": []})
+    assert not list((box / ".claims").glob("run-*"))
     assert sorted(q.name for q in (box / "done").iterdir()) == ["p1.png", "p2.png"]
 
 

@@ -15,6 +15,7 @@ def test_receive_asks_for_everything(run, db):
         "dang ky to chuc khcn",  # procedure keywords
         "1",                      # pick the first match
         "Hoàng Thị Mai",          # name
+        "",                       # ID kind: detect from the number
         "001185012345",           # ID
         "0912345678",             # phone
         "Số 3 phố Huế, Hà Nội",   # address
@@ -30,7 +31,7 @@ def test_receive_asks_for_everything(run, db):
 
 
 def test_receive_interactive_component_missing_gives_guidance(run, db):
-    answers = "\n".join(["1.003584", "Hoàng Thị Mai", "001185012345", "", ""] + ["n"] * 7) + "\n"
+    answers = "\n".join(["1.003584", "Hoàng Thị Mai", "", "001185012345", "", ""] + ["n"] * 7) + "\n"
     r = run("receive", "--ask", "--json", input=answers)
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)

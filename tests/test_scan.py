@@ -142,12 +142,31 @@ def test_pdf_with_text_is_kept_unless_force_ocr(run, db, cfg, tmp_path):
 def test_rescan_needs_replace(run, db, cfg, code, three):
     assert run("scan", code, "--component", 1, *three, "--yes", "--json").exit_code == 0
     r = run("scan", code, "--component", 1, *three, "--yes", "--json")
-    assert r.exit_code == 4 and "--replace" in r.output
+    assert r.exit_code == 15 and "--replace" in r.output and "--add" in r.output  # SCAN_CONFLICT
+    assert stored(db) == 1
     r = run("scan", code, "--component", 1, *three, "--yes", "--json", "--replace")
     assert r.exit_code == 0, r.output
     assert db.execute("SELECT state FROM archive_files ORDER BY id").fetchall() == [("replaced",), ("current",)]
+    old, new = [Path(p) for (p,) in db.execute("SELECT path FROM archive_files ORDER BY id")]
+    assert old != new and old.exists() and new.exists()  # write-once: the rescan has its own name
     hits = json.loads(run("search", "Trang số 1", "--json").stdout)
     assert len([h for h in hits if h["kind"] == "page"]) == 1
+    assert run("check").exit_code == 0
+
+
+def test_add_stores_a_second_current_file(run, db, cfg, code, three):
+    assert run("scan", code, "--component", 3, three[0], "--yes").exit_code == 0
+    r = run("scan", code, "--component", 3, *three[1:], "--yes", "--json", "--add")
+    assert r.exit_code == 0, r.output
+    assert db.execute("SELECT state, part, pages FROM archive_files ORDER BY id").fetchall() == [
+        ("current", 1, 1), ("current", 2, 2)]
+    assert db.execute("SELECT digitized, pages FROM dossier_components WHERE n = 3").fetchone() == (1, 3)
+    assert run("scan", code, "--component", 3, three[0], "--yes", "--add", "--replace").exit_code == 4
+    r = run("scan", code, "--component", 3, *three, "--yes", "--replace")  # replaces both parts
+    assert r.exit_code == 0, r.output
+    assert db.execute("SELECT state, part FROM archive_files ORDER BY id").fetchall() == [
+        ("replaced", 1), ("replaced", 2), ("current", 1)]
+    assert run("check").exit_code == 0
 
 
 # ---------------------------------------------------------------- bad inputs

@@ -164,8 +164,10 @@ def test_rejected_item_is_recorded_and_retried_after_fix(env, srv, run):
     assert [f["code"] for f in st["failed"]] == [bad]
     assert "Mã lĩnh vực" in st["failed"][0]["error"]
     assert st["last_run"]["exit_code"] == 11
-    # a second run does not hammer the server with the same bad item
-    assert run("sync").exit_code == 0
+    # a second run does not hammer the server with the same bad item, and still says it is held
+    before = srv.state.stats()["requests"].get("DongBoHoSoMC", 0)
+    assert run("sync").exit_code == 11
+    assert srv.state.stats()["requests"].get("DongBoHoSoMC", 0) == before
     del srv.reject[bad]
     r = run("sync", "retry", bad)
     assert r.exit_code == 0 and "1" in r.stderr
@@ -335,3 +337,129 @@ def test_counter_keeps_working_while_the_sync_runs(env, srv):
     srv.state.delay = 0
     assert sync(cfg, db).exit_code == 0
     assert_exactly_once(srv, db)
+
+
+# ---------------------------------------------------------------- issue 12: what it sends, what it tells
+
+def _docs(srv, code) -> list[tuple]:
+    return [(d["MaThanhPhanHoSo"], d["TepDinhKemId"]) for d in srv.state.dossiers[code]["TaiLieuNop"]]
+
+
+def test_unscanned_components_reach_a_strict_portal_and_a_later_scan_is_added(env, srv, run):
+    """The portal refuses a TaiLieuNop item without a file: paper-only components are left out, so
+    every dossier of the day reaches it; a component scanned later comes in by an update."""
+    cfg, db = env
+    if not files_table(db):
+        pytest.skip("no archive files table")
+    codes = make_dossiers(db, cfg, 6)
+    add_file(db, cfg, codes[0], 1, fake_pdf(1))
+    add_file(db, cfg, codes[0], 2, fake_pdf(2))
+    add_file(db, cfg, codes[2], 1, fake_pdf(3))
+    r = run("sync")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(srv.state.dossiers) == sorted(codes)  # none refused for its paper-only components
+    comp = dict(db.conn.execute("SELECT n, code FROM dossier_components WHERE dossier_id = "
+                                "(SELECT id FROM dossiers WHERE code = ?)", [codes[0]]).fetchall())
+    assert [c for c, _ in _docs(srv, codes[0])] == [comp[1], comp[2]]
+    assert all(fid.startswith("T") for _, fid in _docs(srv, codes[0]))
+    assert srv.state.dossiers[codes[0]]["HoSoCoThanhPhanSoHoa"] == "1"
+    assert _docs(srv, codes[1]) == [] and srv.state.dossiers[codes[1]]["HoSoCoThanhPhanSoHoa"] == "0"
+    assert_exactly_once(srv, db)
+    # component 2 of the second dossier is scanned the next day: the file, then an update that lists it
+    add_file(db, cfg, codes[1], 2, fake_pdf(4))
+    res = sync(cfg, db)
+    assert res.exit_code == 0 and res.stats["sent_by_kind"] == {"file": 1, "update": 1}
+    assert len(_docs(srv, codes[1])) == 1 and srv.state.dossiers[codes[1]]["HoSoCoThanhPhanSoHoa"] == "1"
+    assert srv.state.creates[codes[1]] == 1 and srv.state.updates[codes[1]] == 1
+    assert_exactly_once(srv, db)
+
+
+def test_refusal_keeps_every_run_at_exit_11_until_retry_and_success(env, srv, run):
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 4)
+    bad = codes[2]
+    srv.reject[bad] = "Mã lĩnh vực không đúng danh mục"
+    assert run("sync").exit_code == 11
+    for _ in range(2):  # the night operator keeps hearing of it
+        r = run("sync")
+        assert r.exit_code == 11, r.stderr
+        assert "lỗi 0" in r.stderr  # nothing new refused tonight…
+        assert re.search(r"Đang giữ chờ sửa: 1 mục bị từ chối \(\+\d+ mục chờ sau chúng\), cũ nhất từ 20\d\d-", r.stderr)
+        assert bad in r.stderr  # …but the oldest held dossier is named
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert st["held"] == 1 and st["oldest_held"]["code"] == bad and st["oldest_held"]["age_seconds"] >= 0
+    assert st["held_waiting"] >= 1  # its step waits behind it
+    assert st["last_success"]["exit_code"] == 11 and st["last_success"]["target"].startswith("url:")
+    assert "Đang giữ chờ sửa: 1" in run("sync", "status").stdout
+    del srv.reject[bad]
+    assert run("sync").exit_code == 11  # not retried yet: still held
+    assert run("sync", "retry", bad).exit_code == 0
+    assert run("sync").exit_code == 0
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert st["held"] == 0 and st["oldest_held"] is None and st["last_success"]["exit_code"] == 0
+    assert_exactly_once(srv, db)
+
+
+def test_same_code_on_the_server_for_another_dossier_is_held_not_overwritten(env, srv, run):
+    """Two offices configured with one agency code: the server's dossier under our code is another
+    citizen's; it is never overwritten and our entry is held with a clear error."""
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 3)
+    other = {"MaHoSo": codes[1], "ChuHoSo": "Hoàng Văn Khác", "MaTTHC": "9.999999", "TrangThaiHoSo": "2",
+             "NgayTiepNhan": "20260102080000", "TaiLieuNop": []}
+    srv.seed(codes[1], dict(other))
+    r = run("sync")
+    assert r.exit_code == 11
+    assert "mã hồ sơ đã được dùng cho hồ sơ khác: kiểm tra mã cơ quan" in r.stderr
+    assert srv.state.dossiers[codes[1]] == other and srv.state.updates[codes[1]] == 0
+    assert codes[1] not in srv.state.steps  # no step of ours merged into the other citizen's dossier
+    assert srv.state.requests["TraCuuHoSo"] >= 1
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert [(f["code"], f["kind"]) for f in st["failed"]] == [(codes[1], "create")]
+    assert "kiểm tra mã cơ quan" in st["failed"][0]["error"]
+    # a retry without fixing the agency code checks again: still held, still not overwritten
+    assert run("sync", "retry", codes[1]).exit_code == 0
+    assert run("sync").exit_code == 11
+    assert srv.state.dossiers[codes[1]] == other and srv.state.updates[codes[1]] == 0
+    assert sorted(srv.state.dossiers) == sorted(codes)
+
+
+def test_same_dossier_already_there_is_still_updated(env, srv):
+    """A create whose answer was lost: TraCuuHoSo shows our own applicant, procedure and time."""
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 2)
+    from onestop.sync.payloads import dossier_records
+
+    did = db.conn.execute("SELECT id FROM dossiers WHERE code = ?", [codes[0]]).fetchone()[0]
+    rec = dossier_records(db, cfg, [did])[did]
+    srv.seed(codes[0], dict(rec, ChuHoSo=rec["ChuHoSo"].upper(), TrangThaiHoSo="2"))
+    res = sync(cfg, db)
+    assert res.exit_code == 0 and res.stats["already_by_kind"] == {"create": 1}
+    assert srv.state.updates[codes[0]] == 1
+    assert_exactly_once(srv, db)
+
+
+def test_server_message_quoting_the_citizen_is_masked_everywhere(env, srv, run):
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 2)
+    srv.reject[codes[0]] = "Chủ hồ sơ CCCD 001085066666, ĐT 0966555444 không khớp CSDLQG về dân cư"
+    r = run("sync")
+    assert r.exit_code == 11
+    log_text = (cfg.logs_dir / "sync.log").read_text("utf-8")
+    st = run("sync", "status", "--json").stdout
+    summary = db.conn.execute("SELECT summary FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+    for where in (log_text, r.stderr, st, summary):
+        assert "001085066666" not in where and "0966555444" not in where
+    assert "CCCD *********666, ĐT 096*****44 không khớp" in log_text
+    assert "*********666" in json.loads(st)["failed"][0]["error"]
+
+
+def test_redact_keeps_codes_dates_and_hashes():
+    from onestop.sync.redact import redact
+
+    keep = ("000.00.12.H26-261122-0007 20261122080509 T0012345678abcdef 2026-11-22 08:05:09 [1] MaTTHC 1.003593 "
+            "https://192.168.100.200:8443/api")
+    assert redact(keep) == keep
+    assert redact("SĐT 0966 555 444, CMND 123456789, +84966555444") == "SĐT 096*****44, CMND ******789, +84*******44"
+    assert redact("ĐT:0966555444 (CCCD: 001085066666).") == "ĐT:096*****44 (CCCD: *********666)."
+    assert redact("０９６６５５５４４４") == "096*****44"  # fullwidth digits are digits too

@@ -104,7 +104,7 @@ def test_default_target_without_url_is_the_spool_in_the_data_home(home, run, db,
     r = run("sync")
     assert r.exit_code == 0
     assert str(home / "spool") in r.stderr
-    assert len(list((home / "spool").glob("*.json"))) == 2
+    assert len(list((home / "spool").glob("0*.json"))) == 2  # two batch files (+ office.json)
 
 
 def test_from_spool_needs_an_address(home, run, tmp_path):
@@ -112,3 +112,155 @@ def test_from_spool_needs_an_address(home, run, tmp_path):
     r = run("sync", "--from-spool", tmp_path / "spool")
     assert r.exit_code == 8
     assert "ONESTOP_SYNC_URL" in r.stderr
+
+
+# ---------------------------------------------------------------- spooled is not synced (issue 12)
+
+def _home(path, monkeypatch):
+    """(cfg, db) of the data home at ``path`` (made the current one)."""
+    from onestop import catalog, config
+    from onestop.db import connect
+
+    path.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("ONESTOP_HOME", str(path))
+    write_sync_config(path)
+    cfg = config.load()
+    db = connect(cfg.db_path)
+    catalog.ensure_loaded(db, cfg.catalog_file)
+    return cfg, db
+
+
+def _states(db) -> dict[int, str]:
+    return dict(db.conn.execute("SELECT id, state FROM outbox").fetchall())
+
+
+def _synced_in_report(run, db) -> int:
+    lo, hi = db.conn.execute("SELECT min(substr(received_at, 1, 10)), max(substr(received_at, 1, 10)) "
+                             "FROM dossiers").fetchone()
+    r = run("report", "--from", lo, "--to", hi, "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)["synced"]
+
+
+def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch):
+    cfg, db = _home(home, monkeypatch)
+    codes = make_dossiers(db, cfg, 8)
+    if files_table(db):
+        for i, code in enumerate(codes[:3]):
+            add_file(db, cfg, code, 1, fake_pdf(i))
+    spool = tmp_path / "usb" / "spool"
+    r = run("sync", "--spool", spool)
+    assert r.exit_code == 0, r.output
+    assert "CHƯA đồng bộ" in r.stderr
+    n = len(_states(db))
+    # on a USB stick is not on the portal
+    assert _synced_in_report(run, db) == 0
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert st["pending_total"] == 0 and st["spooled_unacknowledged"] == n
+    assert st["spooled_age_seconds"] >= 0 and st["spooled_oldest"] and st["last_success"] is None
+    assert f"chưa được Bộ xác nhận: {n} mục" in run("sync", "status").stdout
+
+    # the connected machine delivers it; the server refuses one dossier
+    with MinistryServer() as srv:
+        bad = codes[4]
+        srv.reject[bad] = "Mã lĩnh vực không đúng danh mục"
+        _home(tmp_path / "connected", monkeypatch)
+        point_at(monkeypatch, srv.url)
+        r = run("sync", "--from-spool", spool)
+        assert r.exit_code == 11, r.output
+        assert sorted(srv.state.dossiers) == sorted(set(codes) - {bad})
+    acks = sorted((spool / "acks").glob("*.json"))
+    assert len(acks) == len(list(spool.glob("0*.json")))
+    # one step batch's acknowledgement is not back yet (say, a second stick)
+    held_back = [p for p in acks if p.name.endswith("-CapNhatTienDoHoSoMC.json")][0]
+    aside = tmp_path / "aside.json"
+    held_back.rename(aside)
+    not_acked = {i for ids in json.loads((spool / held_back.name).read_text("utf-8"))["entries"] for i in ids}
+    assert not_acked
+
+    # another office cannot take this spool's acknowledgements, nor write into its folder
+    cfg2, db2 = _home(tmp_path / "other-office", monkeypatch)
+    make_dossiers(db2, cfg2, 8)
+    assert run("sync", "--spool", tmp_path / "other-spool").exit_code == 0
+    before2 = _states(db2)
+    assert set(before2.values()) == {"spooled"} and set(before2) & set(_states(db))  # the same outbox ids
+    r = run("sync", "acks", spool)
+    assert r.exit_code == 4 and "văn phòng khác" in r.stderr
+    assert _states(db2) == before2
+    r = run("sync", "--spool", spool)
+    assert r.exit_code == 4 and "văn phòng khác" in r.stderr
+    assert _states(db2) == before2
+
+    # back at the office: exactly the acknowledged entries are done
+    monkeypatch.setenv("ONESTOP_HOME", str(home))
+    r = run("sync", "acks", spool)
+    assert r.exit_code == 11, r.output  # the refused dossier is held for a fix
+    assert "Mã lĩnh vực" in run("sync", "status").stdout
+    bad_id = db.conn.execute("SELECT id FROM dossiers WHERE code = ?", [bad]).fetchone()[0]
+    of_bad = {i for (i,) in db.conn.execute("SELECT id FROM outbox WHERE dossier_id = ?", [bad_id])}
+    expected = {i: "spooled" if i in not_acked else "failed" if i in of_bad else "done" for i in _states(db)}
+    assert _states(db) == expected
+    assert _synced_in_report(run, db) == 7
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert st["spooled_unacknowledged"] == len(not_acked) and st["held"] == len(of_bad - not_acked)
+    assert st["last_success"]["target"].startswith("acks:")
+    # twice: nothing changes
+    snapshot = db.conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    r = run("sync", "acks", spool, "--json")
+    assert r.exit_code == 11 and json.loads(r.stdout)["acknowledged"] == 0
+    assert db.conn.execute("SELECT * FROM outbox ORDER BY id").fetchall() == snapshot
+    # the late acknowledgement arrives
+    aside.rename(spool / "acks" / held_back.name)
+    assert run("sync", "acks", spool).exit_code == 11
+    assert {i for i, s in _states(db).items() if s == "spooled"} == set()
+    assert {i for i, s in _states(db).items() if s != "done"} == of_bad
+
+
+def test_a_dossier_with_entries_on_a_spool_waits_before_going_over_the_line(home, run, tmp_path, monkeypatch):
+    """Spooled, then the line comes back: its later steps wait for the spool's acknowledgement
+    (sending them first would put them on the portal before the dossier)."""
+    from onestop import dossiers
+
+    cfg, db = _home(home, monkeypatch)
+    codes = make_dossiers(db, cfg, 2, moves=False)
+    spool = tmp_path / "spool"
+    assert run("sync", "--spool", spool).exit_code == 0
+    dossiers.move(db, cfg, codes[0], "4", render=False)
+    with MinistryServer() as srv:
+        point_at(monkeypatch, srv.url)
+        r = run("sync")
+        assert r.exit_code == 0, r.output
+        assert "chờ xác nhận của thư mục spool" in r.stderr
+        assert srv.state.dossiers == {} and srv.state.n_steps == 0
+        # the spool is delivered and its acknowledgements come back: now the rest goes
+        monkeypatch.setenv("ONESTOP_HOME", str(tmp_path / "connected"))
+        assert run("sync", "--from-spool", spool).exit_code == 0
+        monkeypatch.setenv("ONESTOP_HOME", str(home))
+        assert run("sync", "acks", spool).exit_code == 0
+        assert run("sync").exit_code == 0
+        assert [s["TrangThai"] for s in srv.state.steps[codes[0]]] == ["2", "4"]
+        assert_exactly_once(srv, db)
+
+
+def test_acks_of_a_damaged_or_foreign_folder_import_nothing(home, run, tmp_path, monkeypatch):
+    cfg, db = _home(home, monkeypatch)
+    make_dossiers(db, cfg, 3)
+    spool = tmp_path / "spool"
+    assert run("sync", "--spool", spool).exit_code == 0
+    with MinistryServer() as srv:
+        _home(tmp_path / "connected", monkeypatch)
+        point_at(monkeypatch, srv.url)
+        assert run("sync", "--from-spool", spool).exit_code == 0
+    monkeypatch.setenv("ONESTOP_HOME", str(home))
+    before = _states(db)
+    damaged = sorted((spool / "acks").glob("*.json"))[-1]
+    good = damaged.read_bytes()
+    damaged.write_bytes(good[: len(good) // 2])
+    r = run("sync", "acks", spool)
+    assert r.exit_code == 4 and "bị hỏng" in r.stderr and "Traceback" not in r.output
+    assert _states(db) == before
+    damaged.write_bytes(good)
+    assert run("sync", "acks", spool).exit_code == 0
+    assert set(_states(db).values()) == {"done"}
+    r = run("sync", "acks", tmp_path / "nowhere")
+    assert r.exit_code == 3

@@ -40,10 +40,46 @@ class OnestopGroup(TyperGroup):
         except Exception as e:  # noqa: BLE001 - the last line of defence
             if state["debug"]:
                 raise
+            known = _known_failure(e)
+            if known is not None:
+                click.echo(f"onestop: {t('lỗi', 'error')}: {known.message}", err=True)
+                ctx.exit(known.exit_code)
             click.echo(t(f"onestop: lỗi không mong đợi: {type(e).__name__}: {e}. Chạy lại với --debug để xem chi tiết.",
                          f"onestop: unexpected error: {type(e).__name__}: {e}. Run again with --debug for details."),
                        err=True)
             ctx.exit(errors.UNEXPECTED)
+
+
+def _known_failure(e: BaseException) -> errors.OnestopError | None:
+    """Failures of the machine rather than bugs, wherever they surface: a damaged database
+    (sqlite3 "malformed" / "not a database"), a full disk or a file-size limit. Mapped here, once,
+    so no command can end in "unexpected error" for them."""
+    import errno
+    import sqlite3
+
+    if isinstance(e, sqlite3.DatabaseError):
+        from onestop import config
+        from onestop.db import translate_error
+
+        try:
+            path = config.load().db_path
+        except Exception:  # noqa: BLE001 - the message can do without the path
+            path = None
+        return translate_error(e, path)
+    if isinstance(e, OverflowError):
+        # A typed number beyond what SQLite stores (--limit, --year 99999999999999999999…); the
+        # transaction it was in has rolled back.
+        return errors.InvalidInput(
+            f"Một số đã nhập quá lớn ({e}). Kiểm tra lại các số trong lệnh.",
+            f"A number given is too large ({e}). Check the numbers in the command.")
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        where = f" ({e.filename})" if e.filename else ""
+        return errors.StorageError(
+            f"Ổ đĩa đã đầy hoặc tệp vượt giới hạn kích thước{where}: {e.strerror}. "
+            "Giải phóng dung lượng rồi chạy lại; dữ liệu đã lưu không bị mất.",
+            f"The disk is full or a file exceeds the size limit{where}: {e.strerror}. "
+            "Free some space and run again; stored data is safe.")
+    return None
 
 
 _APP_SETTINGS = dict(
@@ -120,7 +156,7 @@ def main() -> None:
 
 # Command modules register themselves on ``app``; heavy imports stay inside the commands.
 from onestop.cli import intake, admin  # noqa: E402,F401
-for _extra in ("archive", "sync", "reports"):
+for _extra in ("archive", "sync", "reports", "completion"):
     try:
         __import__(f"onestop.cli.{_extra}")
     except ModuleNotFoundError as _e:  # a feature module not built yet

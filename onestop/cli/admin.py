@@ -76,24 +76,30 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
             code = hits[0]["code"]
     p = catalog.get(db, code)
     if json_:
-        emit_json(dataclasses.asdict(p))
+        emit_json(dict(dataclasses.asdict(p), cases=[{"n": i, "name": name, "components": [x.n for x in p.case_components(name)]}
+                                                     for i, name in enumerate(p.cases(), 1)]))
         return
     c = console()
     c.print(f"[bold]{p.code}[/bold] {p.name}" + (t("  (dữ liệu mẫu)", "  (sample data)") if p.sample else ""))
     c.print(f"{t('Lĩnh vực', 'Field')}: {p.field_code} {p.field_name}")
+    from onestop.output import limit_text, money
+
     for ch, lim in sorted(p.limits.items()):
-        c.print(f"{t('Kênh', 'Channel')} {ch}: {lim['value']:g} {lim['unit']}")
+        c.print(f"{t('Kênh', 'Channel')} {ch}: {limit_text(lim['value'], lim['unit'])}")
     if p.fees:
-        c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']} {f['amount']:,.0f} {f['unit']}" for f in p.fees))
+        c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']}: {money(f['amount'], f['unit'])}" for f in p.fees))
     if p.next_day_after_cutoff:
         c.print(t("Nhận sau 15:00 tính từ ngày làm việc tiếp theo.", "Received after 15:00: counts from the next working day."))
+    cases = p.cases()
     case = None
     for comp in p.components:
         if comp.case_name != case:
             case = comp.case_name
-            c.print(f"[bold]{case or t('Thành phần hồ sơ', 'Components')}[/bold]")
+            # Numbered when there are several: `receive --case N` takes this number.
+            head = f"{t('Trường hợp', 'Case')} {cases.index(case) + 1} (--case {cases.index(case) + 1}): " if len(cases) > 1 else ""
+            c.print(f"[bold]{head}{case or t('Thành phần hồ sơ', 'Components')}[/bold]")
         c.print(f"  {comp.n}. {comp.name} — {comp.originals} {t('bản chính', 'orig.')}, {comp.copies} {t('bản sao', 'copies')}"
-                + ("" if comp.required else t(" (không bắt buộc)", " (optional)")))
+                + ("" if not comp.conditional else t(" (có điều kiện: chỉ khi áp dụng)", " (conditional: only when it applies)")))
 
 
 @procedures_app.command("import")
@@ -191,27 +197,38 @@ def _pg_status(cfg) -> dict:
 def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
     """Sao lưu nóng cơ sở dữ liệu (an toàn khi quầy đang làm việc).
 
-    Online backup of the database (SQLite backup API).
+    Online backup of the database (SQLite backup API); the file is readable by its owner only.
 
     Ví dụ / Example:  onestop db backup /mnt/usb/onestop-$(date +%F).db
     """
-    import os
-    import sqlite3
-
-    from onestop.errors import StorageError
+    from onestop import db as store
 
     cfg, db = context()
-    old = os.umask(0o077)
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        out = sqlite3.connect(str(dest))
-        db.conn.backup(out)
-        out.close()
-    except (OSError, sqlite3.Error) as e:
-        raise StorageError(f"Không sao lưu được tới {dest}: {e}.", f"Backup to {dest} failed: {e}.") from e
-    finally:
-        os.umask(old)
-    typer.echo(str(dest))
+    typer.echo(str(store.backup(db, dest)))
+
+
+@db_app.command("restore")
+def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'onestop db backup').")):
+    """Khôi phục cơ sở dữ liệu từ bản sao lưu; tệp cũ (hỏng) được giữ lại bên cạnh.
+
+    Restore the database from a backup: the backup's integrity is checked first, the current
+    files (also -wal, -shm) are kept aside under a timestamped name, and code counters stay
+    above every code already issued from this home. Stop the other counters first.
+
+    Ví dụ / Example:  onestop db restore /mnt/usb/onestop-2026-11-29.db
+    """
+    from onestop import config
+    from onestop import db as store
+    from onestop.cli import state
+
+    cfg = config.load(officer=state.get("officer"))
+    res = store.restore(cfg, backup)
+    for p in res["kept_aside"]:
+        typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)
+    typer.echo(t(f"Đã khôi phục {res['database']} từ {backup} ({res['dossiers']} hồ sơ). Chạy 'onestop check' để đối chiếu kho lưu trữ.",
+                 f"Restored {res['database']} from {backup} ({res['dossiers']} dossiers). Run 'onestop check' to compare with the archive."),
+               err=True)
+    typer.echo(res["database"])
 
 
 @db_app.command("migrate-to")

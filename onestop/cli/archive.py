@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from onestop.cli import app
-from onestop.cli.common import JSON, context
+from onestop.cli.common import JSON, code_for_change, context
 from onestop.i18n import t
 
 
@@ -24,12 +24,15 @@ def scan(
     allow_low_dpi: bool = typer.Option(False, "--allow-low-dpi", help="Chấp nhận ảnh dưới [scan] min_dpi (chỉ cảnh báo)."),
     force_ocr: bool = typer.Option(False, "--force-ocr", help="Nhận dạng lại cả PDF đã có lớp chữ."),
     replace: bool = typer.Option(False, "--replace", help="Quét lại thành phần đã số hóa (bản cũ được giữ, đánh dấu thay thế)."),
+    add: bool = typer.Option(False, "--add", help="Lưu thêm một tệp cho thành phần đã số hóa (ví dụ trang nộp bổ sung); tệp cũ vẫn là bản hiện hành."),
     json_: bool = JSON,
 ):
     """Số hóa một thành phần hồ sơ: kiểm tra ảnh, xoay đúng chiều, chỉnh nghiêng, nhận dạng chữ, lưu PDF có lớp chữ.
 
     Scan pages into one searchable PDF for a dossier component (every page, in order, ≥ 200 dpi).
-    Failures store nothing and leave inbox files in place; exit codes in docs/exit-codes.md.
+    Failures store nothing and return inbox files to the inbox; a component already digitized (or
+    stored meanwhile by another scan) is refused with exit 15 unless --replace or --add; exit codes
+    in docs/exit-codes.md.
 
     Ví dụ / Example:
 
@@ -37,7 +40,7 @@ def scan(
 
       onestop scan 0001 --inbox
     """
-    import tempfile
+    import contextlib
 
     from onestop import archive
     from onestop.errors import InvalidInput
@@ -46,7 +49,12 @@ def scan(
     cfg, db = context()
     sources = list(files or [])
     interactive = sys.stdin.isatty() and not yes
-    with tempfile.TemporaryDirectory(prefix="onestop-sane-") as tmp:
+    code = code_for_change(db, cfg, code, interactive)
+    cleaned = archive.recover(cfg)  # before listing the inbox: files of a killed scan are back in it
+    if cleaned["returned"]:
+        info(t(f"Đã trả {len(cleaned['returned'])} tệp của một lần quét bị dừng đột ngột về hộp thư quét.",
+               f"Returned {len(cleaned['returned'])} files of a scan that was killed to the inbox."))
+    with (archive.work_folder(cfg) if device is not None else contextlib.nullcontext()) as tmp:
         if device is not None:
             sources += archive.scan_device(cfg, device, Path(tmp))
         if inbox:
@@ -59,11 +67,17 @@ def scan(
         if not sources:
             raise InvalidInput("Chưa chỉ ra trang nào để quét: thêm tệp/thư mục, --inbox hoặc --device.",
                                "No pages given: add files/folders, --inbox or --device.")
-        confirm = (lambda q: typer.confirm(q, default=False, err=True)) if interactive else None
         progress = _progress() if sys.stderr.isatty() and not json_ else None
+
+        def confirm(question: str) -> bool:
+            from onestop.cli.prompts import Prompter
+
+            if progress:
+                progress[0].stop()  # the bar must never draw over the question
+            return Prompter().yes_no(question, default=False)
         try:
             res = archive.scan(db, cfg, code, sources, component=component, yes=yes, allow_low_dpi=allow_low_dpi,
-                               force_ocr=force_ocr, replace=replace, confirm=confirm,
+                               force_ocr=force_ocr, replace=replace, add=add, confirm=confirm if interactive else None,
                                progress=progress[1] if progress else None, from_inbox=inbox)
         finally:
             if progress:
@@ -90,30 +104,54 @@ def _progress():
 
     prog = Progress(TextColumn(t("Nhận dạng chữ", "OCR")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console(stderr=True), transient=True)
-    prog.start()
     task = prog.add_task("ocr", total=None)
 
     def update(done: int, total: int):
+        # Started at the first page done, after any question: a live bar redraws over a prompt.
+        if not prog.live.is_started:
+            prog.start()
         prog.update(task, completed=done, total=total)
 
     return prog, update
 
 
 @app.command()
-def search(query: str = typer.Argument(..., help="Từ khóa; gõ có dấu hay không dấu đều được; \"cụm từ\" trong ngoặc kép."),
+def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ, không cần ngoặc kép; có dấu hay không đều được), "
+                                                   "hoặc số định danh / số điện thoại của người nộp."),
            limit: int = typer.Option(20, "--limit", help="Số kết quả tối đa."),
+           show_personal: bool = typer.Option(False, "--show-personal",
+                                              help="Hiện đủ số giấy tờ và điện thoại, cả trong đoạn trích (mặc định che); việc xem được ghi lại."),
            json_: bool = JSON):
-    """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ).
+    """Tìm trong nội dung hồ sơ đã số hóa và thông tin hồ sơ (không phân biệt dấu, kể cả đ/Đ);
+    số định danh hoặc số điện thoại tìm hồ sơ của người nộp (ghi vào nhật ký truy cập dữ liệu cá nhân).
 
-    Full-text search over OCR text and dossier fields, ranked, with highlighted snippets.
+    Full-text search over OCR text and dossier fields, ranked, with highlighted snippets; an ID or
+    phone number finds the applicant's dossiers (recorded in the personal-data access log, shown masked).
 
-    Ví dụ / Example:  onestop search "dang ky hoat dong" --json
+    Ví dụ / Example:  onestop search dang ky hoat dong --json ; onestop search 0912345678
     """
     from onestop import search as search_
     from onestop.output import console, emit_json
 
+    # Words given separately or in one argument mean the same: all required (as `procedures list`).
+    text = " ".join(query)
     cfg, db = context()
-    hits = search_.search(db, query, limit=limit)
+    number = search_.personal_number(text)
+    if number:
+        from onestop import reports
+        from onestop.identifiers import mask_phone
+
+        hits = search_.find_by_personal_number(db, number, show_personal=show_personal, limit=limit)
+        # Looking a citizen up by a personal number is an access to personal data: who, when, what.
+        reports.record_personal_access(
+            db, cfg, "search", f"number={mask_phone(number)} hits={len(hits)}"
+            + (" show_personal" if show_personal else ""))
+    else:
+        hits = search_.search(db, text, limit=limit, show_personal=show_personal)
+        if show_personal and hits:
+            from onestop.reports import record_personal_access
+
+            record_personal_access(db, cfg, "search", f"hits={len(hits)}")
     if json_:
         emit_json(hits)
         return

@@ -32,3 +32,33 @@ def context_with_catalog():
     cfg, db = context()
     catalog.ensure_loaded(db, cfg.catalog_file)
     return cfg, db
+
+
+def code_for_change(db, cfg, code: str, interactive: bool) -> str:
+    """The full code of the dossier a command will change. A short code matching several dossiers
+    is asked about at a terminal (newest first) and refused in scripts (exit 16, listing them)."""
+    from onestop import dossiers
+    from onestop.errors import AmbiguousCode
+
+    try:
+        return dossiers.resolve_for_change(db, cfg, code)["code"]
+    except AmbiguousCode:
+        if not interactive:
+            raise
+    from onestop.cli.prompts import Prompter, say
+    from onestop.i18n import t
+
+    rows = dossiers.matching_dossiers(db, cfg, code)[:9]
+    say(t(f"Mã '{code}' khớp nhiều hồ sơ:", f"Code '{code}' matches several dossiers:"))
+    for i, r in enumerate(rows, 1):
+        say(f"  {i}. {r['code']}  {r['applicant_name']}  {r['procedure_code']}  {r['received_at'][:16].replace('T', ' ')}")
+    return rows[Prompter().number(t("Chọn số", "Pick a number"), 1, len(rows)) - 1]["code"]
+
+
+def confirm_or_stop(question: str) -> None:
+    """Ask a yes/no question at the terminal; "no" stops the command (exit 130) with nothing changed."""
+    from onestop.cli.prompts import Prompter
+    from onestop.errors import Interrupted
+
+    if not Prompter().yes_no(question, default=False):
+        raise Interrupted("Đã hủy theo yêu cầu: hồ sơ không thay đổi.", "Cancelled on request: the dossier is unchanged.")

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from onestop.cli import app
-from onestop.cli.common import CSV, JSON, context, context_with_catalog, fmt
+from onestop.cli.common import CSV, JSON, code_for_change, confirm_or_stop, context, context_with_catalog, fmt
 from onestop.i18n import t
 
 
@@ -16,25 +16,119 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _pick_procedure(db, query: str | None) -> str:
+def _pick_procedure(db, query: str | None, ask=None) -> str:
     from onestop import catalog
+    from onestop.cli.prompts import Prompter, say
 
+    ask = ask or Prompter()
     while True:
-        q = query or typer.prompt(t("Thủ tục (mã hoặc từ khóa, vd. 'dang ky to chuc khcn')",
-                                    "Procedure (code or keywords)"), err=True)
+        q = query or ask.text(t("Thủ tục (mã hoặc từ khóa, vd. 'dang ky to chuc khcn')", "Procedure (code or keywords)"),
+                              required=True)
         query = None
         if catalog.PROCEDURE_CODE.match(q.strip()):
             return q.strip()
         hits = catalog.search(db, q, limit=9)
         if not hits:
-            typer.echo(t("Không tìm thấy thủ tục nào. Thử từ khóa khác.", "No procedure found. Try other words."), err=True)
+            say(t("Không tìm thấy thủ tục nào. Thử từ khóa khác.", "No procedure found. Try other words."))
             continue
         for i, h in enumerate(hits, 1):
-            typer.echo(f"  {i}. {h['code']}  {h['name']}", err=True)
-        choice = typer.prompt(t("Chọn số", "Pick a number"), default="1", err=True)
-        if choice.isdigit() and 1 <= int(choice) <= len(hits):
-            return hits[int(choice) - 1]["code"]
-        typer.echo(t("Lựa chọn không hợp lệ.", "Invalid choice."), err=True)
+            say(f"  {i}. {h['code']}  {h['name']}")
+        return hits[ask.number(t("Chọn số", "Pick a number"), 1, len(hits), default=1) - 1]["code"]
+
+
+ID_KINDS = [("", "tự nhận theo số", "detect from the number"), ("cccd", "CCCD / số định danh", "CCCD / personal ID"),
+            ("cmnd", "CMND cũ", "old CMND"), ("mst", "mã số thuế / doanh nghiệp", "tax / business code"),
+            ("passport", "hộ chiếu", "passport")]
+
+
+class _Answers:
+    """What the officer has given so far (options, then answers); a scanned QR fills the applicant."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def take_qr(self, card) -> dict:
+        self.name, self.id_, self.id_type = card.name, card.cccd, "cccd"
+        self.address = self.address or card.address
+        return {"name": card.name, "id": card.cccd, "address": self.address}
+
+
+def _ask_applicant(a: _Answers, ask, year: int) -> None:
+    """Name, ID kind and number, phone, address: each checked at its prompt (receive's own rules)."""
+    from onestop.cli.prompts import say
+    from onestop.dossiers import check_applicant_field
+    from onestop.errors import OnestopError
+    from onestop.names import name_warning, warning_text
+
+    # Values given as options are checked too: a wrong one is asked for instead of failing at the end.
+    for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone")):
+        value = getattr(a, attr)
+        if value:
+            try:
+                check_applicant_field(field, value, id_type=a.id_type, today_year=year)
+            except OnestopError as e:
+                say(e.message)
+                setattr(a, attr, "")
+    while not a.name:
+        name = ask.text(t("Họ tên người nộp (hoặc quét QR CCCD)", "Applicant name (or scan the ID card QR)"),
+                        check=lambda v: check_applicant_field("name", v, today_year=year), field="name")
+        kind = None if a.id_ else name_warning(name)  # a name from the card's QR is as issued
+        if kind:
+            say(t(*warning_text(kind, name)))
+            if not ask.yes_no(t("Vẫn dùng họ tên này?", "Keep this name?"), default=False):
+                continue
+        a.name = name
+    while not a.id_:
+        if not a.id_type:
+            say("  " + ", ".join(f"{i} {t(vi, en)}" for i, (_k, vi, en) in enumerate(ID_KINDS)))
+            kind = ID_KINDS[ask.number(t("Loại giấy tờ", "ID kind"), 0, len(ID_KINDS) - 1, default=0)][0]
+        else:
+            kind = a.id_type
+        number = ask.text(t("Số giấy tờ", "ID number"), field="id", required=True)
+        if a.id_:  # a QR scanned at this prompt filled it
+            break
+        try:
+            a.id_ = check_applicant_field("id", number, id_type=kind or None, today_year=year)
+            a.id_type = kind or None
+        except OnestopError as e:
+            say(e.message + t(" Nhập lại.", " Try again."))
+    if not a.phone:
+        a.phone = ask.text(t("Điện thoại", "Phone"), default="",
+                           check=lambda v: check_applicant_field("phone", v, today_year=year) if v.strip() else "")
+    if not a.address:
+        a.address = ask.text(t("Địa chỉ", "Address"), default="",
+                             check=lambda v: check_applicant_field("address", v, today_year=year))
+
+
+def _ask_components(proc, a: _Answers, ask) -> None:
+    """The case (when the procedure has several), then each paper of it: received? pages?
+    Conditional papers ("nếu có", "trường hợp…") are asked whether they apply first."""
+    from onestop.cli.prompts import say
+    from onestop.dossiers import select_case
+
+    cases = proc.cases()
+    if a.case is None and len(cases) > 1:
+        say(t(f"Thủ tục {proc.code} có {len(cases)} trường hợp:", f"Procedure {proc.code} has {len(cases)} cases:"))
+        for i, c in enumerate(cases, 1):
+            say(f"  {i}. {c}")
+        a.case = ask.number(t("Trường hợp số", "Case number"), 1, len(cases), default=1)
+    case = select_case(proc, a.case)
+    say(t(f"Thành phần hồ sơ của {proc.code} {proc.name}", f"Components of {proc.code}")
+        + (f" — {case}:" if len(cases) > 1 else ":"))
+    comps, applies = [], []
+    for c in proc.case_components(case):
+        label = f"  {c.n}. {c.name} ({c.originals} {t('bản chính', 'orig.')}, {c.copies} {t('bản sao', 'copies')})"
+        if c.conditional:
+            if not ask.yes_no(label + t(" — có áp dụng cho hồ sơ này?", " — applies to this dossier?"), default=False):
+                continue
+            applies.append(c.n)
+            got = ask.yes_no(t("     đã nhận?", "     received?"), default=True)
+        else:
+            got = ask.yes_no(label, default=True)
+        if got:
+            comps.append(c.n)
+            a.pages[c.n] = ask.number(t("     số trang", "     pages"), 1, 9999, default=a.pages.get(c.n, 1))
+    a.components, a.applies = comps, applies
 
 
 @app.command()
@@ -50,6 +144,8 @@ def receive(
     authorised: str = typer.Option("", "--authorised", help="Người được ủy quyền nộp (nếu có)."),
     all_components: bool = typer.Option(False, "--all-components", help="Đã nhận đủ mọi thành phần hồ sơ."),
     component: List[int] = typer.Option([], "--component", "-c", help="Số thứ tự thành phần đã nhận (lặp lại được)."),
+    case: Optional[int] = typer.Option(None, "--case", help="Trường hợp của thủ tục (số thứ tự như 'procedures show' in); mặc định: trường hợp chứa các thành phần đã chọn, hoặc trường hợp 1."),
+    applies: List[int] = typer.Option([], "--applies", help="Giấy tờ có điều kiện ('nếu có', 'trường hợp…') áp dụng cho hồ sơ này: thiếu thì hồ sơ chưa đủ (lặp lại được)."),
     pages: List[str] = typer.Option([], "--pages", help="Số trang của thành phần, dạng N=TRANG (vd. 1=3)."),
     at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
     channel: str = typer.Option("1", "--channel", help="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính."),
@@ -89,6 +185,8 @@ def receive(
         from onestop.output import emit_json, info
 
         cfg, db = context_with_catalog()
+        from onestop.cli.prompts import Prompter, say
+
         interactive = ask or (_interactive() and not json_)
         if qr:
             from onestop.identifiers import InvalidId, parse_chip_qr
@@ -101,9 +199,13 @@ def receive(
             id_ = id_ or card.cccd
             id_type = id_type or "cccd"
             address = address or card.address
+        page_map = _page_map(pages)
+        a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, address=address, case=case,
+                     components=None if all_components else list(component), applies=list(applies), pages=page_map)
+        prompter = Prompter(on_qr=a.take_qr)
         if procedure and not catalog.PROCEDURE_CODE.match(procedure.strip()):
             if interactive:
-                procedure = _pick_procedure(db, procedure)
+                procedure = _pick_procedure(db, procedure, prompter)
             else:
                 hits = catalog.search(db, procedure, limit=2)
                 if len(hits) == 1 or (hits and hits[0].get("score", 0) > hits[1].get("score", 0)):
@@ -111,22 +213,24 @@ def receive(
         if not procedure:
             if not interactive:
                 raise InvalidInput("Thiếu mã thủ tục (--procedure).", "The procedure is missing (--procedure).")
-            procedure = _pick_procedure(db, None)
-        if not name:
-            if not interactive:
-                raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
-            name = typer.prompt(t("Họ tên người nộp", "Applicant name"), err=True)
-        if not id_:
-            if not interactive:
-                raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
-            id_ = typer.prompt(t("Số định danh / CMND / MST", "ID number"), err=True)
-            if not phone:
-                phone = typer.prompt(t("Điện thoại", "Phone"), default="", show_default=False, err=True)
-            if not address:
-                address = typer.prompt(t("Địa chỉ", "Address"), default="", show_default=False, err=True)
-        applicant = dossiers.Applicant(name=name, id_number=id_, id_type=id_type, phone=phone, email=email,
-                                       address=address, authorised_name=authorised)
+            procedure = _pick_procedure(db, None, prompter)
         when = dossiers.parse_when(at, cfg) if at else None
+        year = (when or dossiers.now(cfg)).year
+        if interactive:
+            _ask_applicant(a, prompter, year)
+        elif not a.name:
+            raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
+        elif not a.id_:
+            raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
+        warnings = []
+        if not qr:
+            from onestop.names import name_warning, warning_text
+
+            kind = name_warning(a.name) if not interactive else None  # interactive: confirmed at the prompt
+            if kind:
+                warnings.append(t(*warning_text(kind, a.name)))
+        applicant = dossiers.Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=email,
+                                       address=a.address, authorised_name=authorised)
         if refuse is not None:
             res = dossiers.refuse(db, cfg, procedure, applicant, refuse, when)
             if json_:
@@ -134,37 +238,38 @@ def receive(
             else:
                 info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
             return
-        page_map = {}
-        for p in pages:
-            k, _, v = p.partition("=")
-            if not (k.strip().isdigit() and v.strip().isdigit()):
-                raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
-            page_map[int(k)] = int(v)
-        comps = None if all_components else list(component)
-        if comps == [] and interactive:
+        if interactive:
             proc = catalog.get(db, procedure)
-            comps = []
-            typer.echo(t(f"Thành phần hồ sơ của {proc.code} {proc.name}:", f"Components of {proc.code}:"), err=True)
-            first_case = proc.components[0].case_name if proc.components else ""
-            for c in proc.components:
-                if c.case_name != first_case:
-                    continue
-                got = typer.confirm(f"  {c.n}. {c.name} ({c.originals} {t('bản chính', 'orig.')}, {c.copies} {t('bản sao', 'copies')})",
-                                    default=True, err=True)
-                if got:
-                    comps.append(c.n)
-                    n_pages = typer.prompt(t("     số trang", "     pages"), default=str(page_map.get(c.n, 1)), err=True)
-                    if n_pages.isdigit():
-                        page_map[c.n] = int(n_pages)
-        elif comps == []:
-            comps = []
-        req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=comps, pages=page_map,
-                                      at=when, channel=channel, delivery="1" if post else "0", sets=sets)
+            dups = dossiers.recent_duplicates(db, cfg, dossiers.check_applicant_field("id", a.id_, id_type=a.id_type,
+                                                                                        today_year=year),
+                                              proc.code, when or dossiers.now(cfg))
+            if dups:
+                say(t(f"Cảnh báo: người nộp này vừa được tiếp nhận thủ tục {proc.code}: {', '.join(dups)}. Có thể là nhập trùng.",
+                      f"Warning: this applicant was just received for {proc.code}: {', '.join(dups)}. Possibly a double entry."))
+                if not prompter.yes_no(t("Vẫn tiếp nhận hồ sơ mới?", "Receive a new dossier anyway?"), default=False):
+                    from onestop.errors import Interrupted
+
+                    raise Interrupted("Đã hủy: không tiếp nhận hồ sơ trùng.", "Cancelled: the double entry was not received.")
+            if not a.components and not all_components:
+                _ask_components(proc, a, prompter)
+        req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=a.components,
+                                      pages=a.pages, at=when, channel=channel, delivery="1" if post else "0", sets=sets,
+                                      case=a.case, applies=a.applies)
         res = dossiers.receive(db, cfg, req, renderer=renderer)
+        from onestop.cli import state
+
+        if state["debug"] and renderer is not None and renderer.outcome:
+            info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
         if res["status"] == "2" and print_:
             _print_pdf(res["receipt"])
+        if res.get("possible_duplicates") and not interactive:
+            warnings.append(t(
+                f"Cùng người nộp và thủ tục vừa được tiếp nhận: {', '.join(res['possible_duplicates'])}. Kiểm tra có nhập trùng không.",
+                f"Same applicant and procedure just received: {', '.join(res['possible_duplicates'])}. Check for a double entry."))
+        for w in warnings:
+            info(t("Cảnh báo: ", "Warning: ") + w)
         if json_:
-            emit_json(res)
+            emit_json(dict(res, warnings=warnings))
             return
         if res["status"] == "incomplete":
             info(t("Hồ sơ chưa đủ, chưa cấp mã. Thiếu: ", "Dossier incomplete, no code issued. Missing: ")
@@ -174,6 +279,18 @@ def receive(
         typer.echo(res["code"])
         info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
                f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
+
+
+def _page_map(pages: list[str]) -> dict[int, int]:
+    from onestop.errors import InvalidInput
+
+    page_map = {}
+    for p in pages:
+        k, _, v = p.partition("=")
+        if not (k.strip().isdecimal() and v.strip().isdecimal()):
+            raise InvalidInput(f"--pages '{p}' cần dạng N=TRANG, vd. 1=3.", f"--pages '{p}' must be N=PAGES, e.g. 1=3.")
+        page_map[int(k)] = int(v)
+    return page_map
 
 
 def _print_pdf(path: str) -> None:
@@ -193,52 +310,67 @@ def _print_pdf(path: str) -> None:
 
 @app.command()
 def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuối của mã (vd. 0007 cho hồ sơ số 7 hôm nay)."),
-         json_: bool = JSON, show_personal: bool = typer.Option(True, "--show-personal/--mask", help="Che số giấy tờ và điện thoại.")):
-    """Xem một hồ sơ: thông tin, thành phần, lịch sử xử lý.
+         json_: bool = JSON,
+         show_personal: bool = typer.Option(False, "--show-personal/--mask",
+                                            help="Hiện đủ số giấy tờ và điện thoại (mặc định: che); việc xem được ghi lại.")):
+    """Xem một hồ sơ: thông tin, thành phần, lịch sử xử lý (số giấy tờ, điện thoại được che).
 
-    Show a dossier with its components and history.
+    Show a dossier with its components and history; ID and phone numbers are masked unless
+    --show-personal, which is recorded in personal_access.
 
     Ví dụ / Example:  onestop show 000.00.12.H26-261122-0001 --json
     """
-    from onestop import dossiers, states
-    from onestop.output import console, emit_json
+    from rich.markup import escape
+
+    from onestop import dossiers
+    from onestop.output import cell, console, emit_json, local_time, status_label
 
     cfg, db = context()
     d = dossiers.show(db, cfg, code)
-    if not show_personal:
+    if show_personal:
+        from onestop.reports import record_personal_access
+
+        record_personal_access(db, cfg, "show", d["code"])
+    else:
         from onestop.identifiers import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
+        d["events"] = dossiers.mask_history(d["events"])
     if json_:
         emit_json(d)
         return
     c = console()
-    c.print(f"[bold]{d['code']}[/bold]  {d['procedure_code']} {d['procedure_name']}")
-    c.print(f"{t('Người nộp', 'Applicant')}: {d['applicant_name']} ({d['id_number']})  {d['phone']}  {d['address']}")
-    c.print(f"{t('Trạng thái', 'Status')}: {d['status']} {states.status_name(d['status'], 'en' if t('vi', 'en') == 'en' else 'vi')}")
-    c.print(f"{t('Tiếp nhận', 'Received')}: {d['received_at']}   {t('Hẹn trả', 'Due')}: {d['due_at']}"
-            + (f"  ({t('hẹn ban đầu', 'originally')} {d['original_due_at']})" if d["original_due_at"] != d["due_at"] else ""))
+    s = lambda v: escape(cell(v))  # noqa: E731 - stored text is never markup, nor escape codes
+    c.print(f"[bold]{s(d['code'])}[/bold]  {s(d['procedure_code'])} {s(d['procedure_name'])}")
+    c.print(f"{t('Người nộp', 'Applicant')}: {s(d['applicant_name'])} ({s(d['id_number'])})  {s(d['phone'])}  {s(d['address'])}")
+    c.print(f"{t('Trạng thái', 'Status')}: {status_label(d['status'])}")
+    c.print(f"{t('Tiếp nhận', 'Received')}: {local_time(d['received_at'])}   {t('Hẹn trả', 'Due')}: {local_time(d['due_at'])}"
+            + (f"  ({t('hẹn ban đầu', 'originally')} {local_time(d['original_due_at'])})"
+               if d["original_due_at"] != d["due_at"] else ""))
     from rich.table import Table
 
     tb = Table(title=t("Thành phần hồ sơ", "Components"))
     for h in ("#", t("Tên giấy tờ", "Name"), t("Chính", "Orig."), t("Sao", "Copies"), t("Trang", "Pages"), t("Đã nhận", "Received"), t("Số hóa", "Digitized")):
         tb.add_column(h)
     for r in d["components"]:
-        tb.add_row(str(r["n"]), r["name"], str(r["originals"]), str(r["copies"]), str(r["pages"]),
+        tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
                    "✓" if r["received"] else "✗", str(r["digitized"]))
     c.print(tb)
     te = Table(title=t("Lịch sử", "History"))
     for h in (t("Thời điểm", "When"), t("Cán bộ", "Officer"), t("Nội dung", "What"), t("Trạng thái", "Status")):
         te.add_column(h)
     for e in d["events"]:
-        te.add_row(e["at"], e["officer"], e["note"] or e["action"], f"{e['status_from'] or ''}→{e['status_to'] or ''}")
+        moved = (f"{status_label(e['status_from'])} → {status_label(e['status_to'])}" if e["status_from"]
+                 and e["status_from"] != e["status_to"] else status_label(e["status_to"]))
+        te.add_row(local_time(e["at"]), s(e["officer"]), s(e["note"] or e["action"]), moved)
     c.print(te)
 
 
 @app.command("list")
 def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nhận hôm nay."),
-          status: Optional[str] = typer.Option(None, "--status", help="Lọc theo mã trạng thái (2, 4, 5…)."),
+          status: Optional[str] = typer.Option(None, "--status", help="Lọc theo trạng thái: mã (2, 4, 5…) hoặc tên, có dấu hay không (\"bo sung\", \"dang xu ly\")."),
           limit: int = typer.Option(200, "--limit", help="Số dòng tối đa (0 = tất cả)."),
+          xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Ghi danh sách ra tệp Excel (.xlsx) này."),
           json_: bool = JSON, csv_: bool = CSV):
     """Danh sách hồ sơ của quầy, mới nhất trước.
 
@@ -247,45 +379,96 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
     Ví dụ / Example:  onestop list --today --csv > hom-nay.csv
     """
     from onestop import dossiers, states
-    from onestop.output import emit
+    from onestop.output import emit, local_time, status_label
 
+    st = None
+    if status is not None:
+        st = states.parse_status(status)
+        if st is None:
+            from onestop.errors import InvalidInput
+
+            raise InvalidInput(
+                f"Trạng thái '{status}' không có. Dùng mã hoặc tên: {states.status_choices('vi')}.",
+                f"Unknown status '{status}'. Use a code or a name: {states.status_choices('en')}.")
     cfg, db = context()
-    st = states.resolve_status(status) if status else None
-    rows = dossiers.list_dossiers(db, cfg, today=today, status=st or status, limit=limit)
-    emit(rows, dossiers.LIST_COLUMNS, fmt=fmt(json_, csv_),
+    rows = dossiers.list_dossiers(db, cfg, today=today, status=st, limit=limit)
+    if xlsx:
+        from onestop import xlsx as xlsx_
+        from onestop.output import info
+
+        path = xlsx_.write(xlsx, [(t("Hồ sơ", "Dossiers"), xlsx_.LIST_COLUMNS,
+                                   [dict(r, status_name=status_label(r["status"])) for r in rows])])
+        info(t(f"Đã ghi tệp Excel: {path} — {len(rows)} hồ sơ", f"Excel file written: {path} — {len(rows)} dossiers"))
+        if not (json_ or csv_):
+            return
+    mode = fmt(json_, csv_)
+    if mode == "table":  # for people: local dates and status names (JSON and CSV keep ISO and codes)
+        rows = [dict(r, received_at=local_time(r["received_at"]), due_at=local_time(r["due_at"]),
+                     status=status_label(r["status"])) for r in rows]
+    emit(rows, dossiers.LIST_COLUMNS, fmt=mode,
          headers={"code": t("Mã hồ sơ", "Code"), "received_at": t("Tiếp nhận", "Received"),
                   "procedure_code": t("Thủ tục", "Procedure"), "applicant_name": t("Người nộp", "Applicant"),
-                  "status": t("TT", "St."), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
+                  "status": t("Trạng thái", "Status"), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
+
+
+def _move_help() -> str:
+    from onestop.states import move_words
+
+    return ("Trạng thái mới: mã hoặc tên, có dấu hay không dấu — " + move_words("vi")
+            + "; hoặc tiếng Anh: " + move_words("en") + ". 5 → 4 khi đã nhận đủ giấy tờ bổ sung.")
 
 
 @app.command()
 def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối)."),
-         status: str = typer.Argument(..., help="Trạng thái mới: 4 handover, 5 request, 6 fees, 7 withdraw, 8 stop, 9 done, 10 return; 5→4 khi đã nhận đủ giấy tờ bổ sung."),
+         status: str = typer.Argument(..., help=_move_help()),
          note: str = typer.Option("", "--note", help="Nội dung / lý do."),
          missing: List[str] = typer.Option([], "--missing", help="Giấy tờ cần bổ sung (với trạng thái 5), lặp lại được; 'TÊN: LÝ DO'."),
          at: Optional[str] = typer.Option(None, "--at", help="Thời điểm \"YYYY-MM-DD HH:MM\"; mặc định: bây giờ."),
+         yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận (cho script) khi chuyển sang trạng thái không quay lại được (3, 7, 8, 9, 10)."),
          json_: bool = JSON):
     """Chuyển trạng thái hồ sơ (ghi nhật ký, không sửa lịch sử).
 
-    Move a dossier to a new status; each move is an appended event and is queued for the sync.
+    Trạng thái (mã hoặc tên, có dấu hay không dấu): 4 dang xu ly, 5 bo sung, 6 nghia vu tai chinh,
+    7 rut ho so, 8 dung xu ly, 9 da xu ly, 10 tra ket qua (hoặc handover, request, fees, withdraw,
+    stop, done, return).
 
-    Ví dụ / Example:  onestop move 0001 5 --missing "Bản sao điều lệ: chưa chứng thực"
+    Move a dossier to a new status; each move is an appended event and is queued for the sync.
+    Moves that cannot be undone (7 rút, 8 dừng, 9 đã xử lý, 10 trả kết quả) are confirmed at a
+    terminal unless --yes.
+
+    Ví dụ / Example:  onestop move 0001 "bo sung" --missing "Bản sao điều lệ: chưa chứng thực"
+
+      onestop move 000.00.12.H26-261122-0001 "da xu ly" --yes
     """
-    from onestop import dossiers
+    from onestop import dossiers, states
+    from onestop.i18n import lang
     from onestop.output import emit_json, info
 
     cfg, db = context()
+    interactive = _interactive() and not json_
+    code = code_for_change(db, cfg, code, interactive)
+    target = states.resolve_status(status)
+    if target in states.IRREVERSIBLE and interactive and not yes:
+        d = dossiers.resolve_code(db, cfg, code)
+        confirm_or_stop(t(
+            f"Chuyển hồ sơ {d['code']} ({d['applicant_name']}) từ '{states.label(d['status'])}' sang "
+            f"'{states.label(target)}'? Không quay lại được.",
+            f"Move dossier {d['code']} ({d['applicant_name']}) from '{states.label(d['status'], 'en')}' to "
+            f"'{states.label(target, 'en')}'? This cannot be undone."))
     items = []
     for m in missing:
         n, _, r = m.partition(":")
         items.append({"name": n.strip(), "reason": r.strip()})
-    res = dossiers.move(db, cfg, code, status, note=note, missing=items,
+    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items,
                         at=dossiers.parse_when(at, cfg) if at else None)
     if json_:
         emit_json(res)
     else:
-        typer.echo(f"{res['code']}: {res['previous_status']} → {res['status']}")
-        if res.get("form"):
+        typer.echo(f"{res['code']}: {states.label(res['previous_status'], lang())} → {states.label(res['status'], lang())}")
+        if res.get("form") and res["status"] == "4":
+            info(t(f"Phiếu kiểm soát quá trình giải quyết (Mẫu 05), gửi kèm hồ sơ: {res['form']}",
+                   f"Process-control slip (Mẫu 05), to travel with the papers: {res['form']}"))
+        elif res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
             info(t(f"Hẹn trả mới: {res['due_at']} (ban đầu {res['original_due_at']})",
@@ -294,25 +477,74 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
 
 @app.command()
 def reschedule(code: str = typer.Argument(...),
-               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\"."),
+               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\", trong giờ làm việc của một ngày làm việc."),
                reason: str = typer.Option(..., "--reason", help="Lý do chậm trả."),
+               yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận ngày mới (cho script)."),
                json_: bool = JSON):
     """Hẹn lại ngày trả kết quả một lần, kèm Phiếu xin lỗi (Mẫu 04).
 
-    Reschedule once, at least one day before the due date, with the apology form.
+    Reschedule once, at least one day before the due date, with the apology form. The new time
+    must be in working hours of a working day; at a terminal it is read back in words to confirm.
 
     Ví dụ / Example:  onestop reschedule 0001 --to "2026-12-10 16:00" --reason "Cần xác minh thực tế"
     """
     from onestop import dossiers
     from onestop.output import emit_json, info
+    from onestop.workdays import in_words
 
     cfg, db = context()
-    res = dossiers.reschedule(db, cfg, code, dossiers.parse_when(to, cfg), reason)
+    interactive = _interactive() and not json_
+    code = code_for_change(db, cfg, code, interactive)
+    new_due = dossiers.parse_when(to, cfg)
+    dossiers.check_reschedule(db, cfg, dossiers.resolve_code(db, cfg, code), new_due, dossiers.now(cfg))
+    if interactive and not yes:
+        confirm_or_stop(t(f"Hẹn trả mới: {in_words(new_due)}. Chỉ được hẹn lại một lần. Đúng không?",
+                          f"New appointment: {in_words(new_due, 'en')}. Only one reschedule is allowed. Correct?"))
+    res = dossiers.reschedule(db, cfg, code, new_due, reason)
     if json_:
         emit_json(res)
     else:
         typer.echo(f"{res['code']}: {res['previous_due_at']} → {res['due_at']}")
+        info(t(f"Hẹn trả mới: {in_words(new_due)}.", f"New appointment: {in_words(new_due, 'en')}."))
         info(t(f"Phiếu xin lỗi và hẹn lại (Mẫu 04): {res['form']}", f"Apology form (Mẫu 04): {res['form']}"))
+
+
+@app.command()
+def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối)."),
+          name: Optional[str] = typer.Option(None, "--name", help="Họ tên đúng của người nộp."),
+          id_: Optional[str] = typer.Option(None, "--id", help="Số giấy tờ đúng."),
+          id_type: Optional[str] = typer.Option(None, "--id-type", help="cccd | cmnd | mst | passport (mặc định: tự nhận)."),
+          phone: Optional[str] = typer.Option(None, "--phone", help="Số điện thoại đúng."),
+          address: Optional[str] = typer.Option(None, "--address", help="Địa chỉ đúng."),
+          reason: str = typer.Option(..., "--reason", help="Lý do sửa (ghi vào lịch sử)."),
+          json_: bool = JSON):
+    """Sửa họ tên, số giấy tờ, điện thoại hoặc địa chỉ nhập sai; mã hồ sơ không đổi.
+
+    Correct a mistyped applicant field. The history keeps an event with the old and new values,
+    who, when and why; the receipt is rendered again as a new version file (…_Mau01_v2.pdf);
+    an update is queued for the nightly sync.
+
+    Ví dụ / Example:  onestop amend 0001 --name "Nguyễn Thị Hường" --reason "Nhập sai dấu"
+    """
+    from onestop import dossiers
+    from onestop.identifiers import mask_id, mask_phone
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    code = code_for_change(db, cfg, code, _interactive() and not json_)
+    res = dossiers.amend(db, cfg, code, {"name": name, "id": id_, "phone": phone, "address": address}, reason,
+                         id_type=id_type)
+    if json_:
+        emit_json(res)
+        return
+    typer.echo(res["code"])
+    labels = {"applicant_name": t("Họ tên", "Name"), "id_number": t("Số giấy tờ", "ID"),
+              "phone": t("Điện thoại", "Phone"), "address": t("Địa chỉ", "Address")}
+    masks = {"id_number": mask_id, "phone": mask_phone}
+    for k, v in res["changes"].items():
+        m = masks.get(k, lambda x: x)
+        info(f"  {labels[k]}: {m(v['old'])} → {m(v['new'])}")
+    info(t(f"Giấy tiếp nhận (bản sửa): {res['receipt']}", f"Corrected receipt: {res['receipt']}"))
 
 
 @app.command("print")

@@ -31,6 +31,15 @@ def _day(text: str | None, cfg, opt: str):
                            f"{opt} '{text}' is invalid: use YYYY-MM-DD, e.g. 2026-11-30.") from None
 
 
+XLSX = typer.Option(None, "--xlsx", help="Ghi ra tệp Excel (.xlsx) này: tiêu đề tiếng Việt, ngày giờ và số thật.")
+
+
+def _written(path) -> None:
+    from onestop.output import info
+
+    info(t(f"Đã ghi tệp Excel: {path}", f"Excel file written: {path}"))
+
+
 def _tsv(cells) -> None:
     sys.stdout.write("\t".join("" if c is None else str(c) for c in cells) + "\n")
 
@@ -44,6 +53,7 @@ def backlog(
     overdue: bool = typer.Option(False, "--overdue", help="Với --csv: in danh sách hồ sơ quá hạn thay cho số liệu tổng hợp."),
     limit: int = typer.Option(0, "--limit", help="Số hồ sơ quá hạn tối đa trong danh sách (0 = tất cả)."),
     show_personal: bool = SHOW_PERSONAL,
+    xlsx: Optional[str] = XLSX,
     json_: bool = JSON, csv_: bool = CSV,
 ):
     """Hồ sơ tồn đọng: chưa kết thúc (2, 4, 5, 6) theo trạng thái; quá hạn, đến hạn hôm nay, sắp đến hạn.
@@ -62,6 +72,17 @@ def backlog(
                         show_personal=show_personal, list_limit=limit)
     if show_personal and b["overdue_list"]:
         reports.record_personal_access(db, cfg, "backlog", f"as_of={b['as_of']} rows={len(b['overdue_list'])}")
+    if xlsx:
+        from onestop import xlsx as xlsx_
+
+        path = xlsx_.write(xlsx, [
+            (t("Theo trạng thái", "By status"), xlsx_.BACKLOG_STATUS, b["by_status"]),
+            (t("Theo thủ tục", "By procedure"), xlsx_.BACKLOG_PROCEDURE, b["by_procedure"]),
+            (t("Quá hạn", "Overdue"), xlsx_.OVERDUE, b["overdue_list"]),
+        ])
+        _written(path)
+        if not (json_ or csv_):
+            return
     mode = fmt(json_, csv_)
     if mode == "json":
         emit_json(b)
@@ -95,6 +116,7 @@ def report(
     from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD), dùng cùng --to."),
     to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD), tính cả ngày này."),
     html: Optional[str] = typer.Option(None, "--html", help="Ghi trang HTML tự chứa (bảng + biểu đồ SVG, in khổ A4) vào tệp này."),
+    xlsx: Optional[str] = XLSX,
     json_: bool = JSON, csv_: bool = CSV,
 ):
     """Báo cáo tình hình giải quyết TTHC trong kỳ (mẫu quốc gia, QĐ 766/QĐ-TTg).
@@ -125,6 +147,22 @@ def report(
             raise StorageError(f"Không ghi được {p}: {e}. Kiểm tra thư mục và dung lượng đĩa.",
                                f"Cannot write {p}: {e}. Check the folder and free disk space.") from e
         info(t(f"Đã ghi báo cáo HTML: {p}", f"HTML report written: {p}"))
+        if not (json_ or csv_ or xlsx):
+            return
+    if xlsx:
+        from onestop import xlsx as xlsx_
+
+        def raw(k):  # the number behind a formatted line ("received_by_channel.1" → its count)
+            return r["received_by_channel"][k.split(".", 1)[1]] if k.startswith("received_by_channel.") else r[k]
+
+        summary = [{"figure": k, "label": label.strip(), "value": raw(k),
+                    "_percent": k.endswith("_rate") or k.endswith("_target")} for k, label, _ in reports.report_lines(r)]
+        path = xlsx_.write(xlsx, [
+            (t("Tổng hợp", "Summary"), [("label", "Chỉ tiêu", "Figure"), ("value", "Giá trị", "Value"),
+                                        ("figure", "Mã chỉ tiêu", "Key")], summary),
+            (t("Theo thủ tục", "By procedure"), xlsx_.REPORT_PROCEDURE, r["by_procedure"]),
+        ])
+        _written(path)
         if not (json_ or csv_):
             return
     mode = fmt(json_, csv_)

@@ -1,4 +1,4 @@
-"""Sync commands: ``onestop sync`` (send the outbox), ``sync status``, ``sync retry``."""
+"""Sync commands: ``onestop sync`` (send the outbox), ``sync status``, ``sync retry``, ``sync acks``."""
 
 from __future__ import annotations
 
@@ -29,9 +29,11 @@ def sync(
 ):
     """Gửi hàng đợi đồng bộ (hồ sơ mới, cập nhật, tiến độ, tệp quét) lên hệ thống của Bộ.
 
-    Send the outbox to the ministry system, or to a spool folder when no URL is configured.
-    Exit codes: 0 all sent, 11 some items failed (see 'onestop sync status'), 12 another sync is
-    running, 75 the server is unreachable (try later).
+    Send the outbox to the ministry system, or to a spool folder when no URL is configured
+    (spooled entries count as synced only after 'onestop sync acks').
+    Exit codes: 0 all sent, 11 some entries are refused and held for a fix (every run, until
+    'onestop sync retry CODE' and a successful send), 12 another sync is running, 75 the server
+    is unreachable (try later).
 
     Ví dụ / Example:
 
@@ -57,16 +59,27 @@ def sync(
             "Không kết nối được hệ thống của Bộ; các mục chưa gửi vẫn nằm trong hàng đợi, hãy chạy lại sau.",
             "The ministry system is unreachable; unsent entries stay queued, run again later.")
     if res.exit_code == errors.SYNC_PARTIAL:
-        raise errors.SyncPartial(
-            f"{res.stats['failed']} mục bị từ chối. Xem 'onestop sync status', sửa dữ liệu rồi 'onestop sync retry MÃ_HỒ_SƠ'.",
-            f"{res.stats['failed']} entries were refused. See 'onestop sync status', fix the data, then 'onestop sync retry CODE'.")
+        _raise_held(res.stats)
+
+
+def _raise_held(s: dict) -> None:
+    from onestop import errors
+
+    n = max(s.get("held_for_fix", 0), s.get("failed", 0))
+    since = s.get("held_oldest_at") or "?"
+    raise errors.SyncPartial(
+        f"{n} mục bị từ chối đang giữ chờ sửa (cũ nhất từ {since}, hồ sơ {s.get('held_oldest_code') or '?'}). "
+        "Xem 'onestop sync status', sửa dữ liệu rồi 'onestop sync retry MÃ_HỒ_SƠ'.",
+        f"{n} refused entries are held for a fix (oldest since {since}, dossier {s.get('held_oldest_code') or '?'}). "
+        "See 'onestop sync status', fix the data, then 'onestop sync retry CODE'.")
 
 
 @sync_app.command("status")
 def status(json_: bool = JSON):
-    """Hàng đợi đồng bộ: số mục chờ theo loại, lần chạy gần nhất, các mục lỗi chờ sửa.
+    """Hàng đợi đồng bộ: mục chờ gửi, mục bị từ chối đang giữ chờ sửa, mục trong spool chưa được xác nhận.
 
-    Sync queue: pending entries by kind, the last run, failures waiting for a fix.
+    Sync queue: pending entries by kind, entries held for a fix (and the oldest), spooled entries
+    not yet acknowledged (and their age), the last run and the last success. --json for monitoring.
 
     Ví dụ / Example:  onestop sync status --json
     """
@@ -80,6 +93,21 @@ def status(json_: bool = JSON):
         return
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(st["pending"].items()))
     typer.echo(t(f"Chờ gửi: {st['pending_total']}", f"Pending: {st['pending_total']}") + (f" ({kinds})" if kinds else ""))
+    if st["spooled_unacknowledged"]:
+        age = sync_mod._age_text(st["spooled_age_seconds"])
+        typer.echo(t(f"Đã ghi vào spool, chưa được Bộ xác nhận: {st['spooled_unacknowledged']} mục, cũ nhất từ "
+                     f"{st['spooled_oldest']} ({age}); chạy 'onestop sync acks PATH' khi mang thư mục về.",
+                     f"Spooled, not acknowledged by the ministry: {st['spooled_unacknowledged']} entries, oldest since "
+                     f"{st['spooled_oldest']} ({age}); run 'onestop sync acks PATH' when the folder is back."))
+    if st["oldest_held"]:
+        oh = st["oldest_held"]
+        typer.echo(t(f"Đang giữ chờ sửa: {st['held']} mục (+{st['held_waiting']} chờ sau), cũ nhất từ {oh['since']} "
+                     f"({sync_mod._age_text(oh['age_seconds'])}, hồ sơ {oh['code']})",
+                     f"Held for a fix: {st['held']} entries (+{st['held_waiting']} waiting), oldest since {oh['since']} "
+                     f"({sync_mod._age_text(oh['age_seconds'])}, dossier {oh['code']})"))
+    ls = st["last_success"]
+    typer.echo(t(f"Lần gửi thành công gần nhất: {ls['at']} ({ls['target']})" if ls else "Chưa có lần gửi thành công nào.",
+                 f"Last success: {ls['at']} ({ls['target']})" if ls else "No successful send yet."))
     lr = st["last_run"]
     if lr:
         typer.echo(t(f"Lần chạy gần nhất: {lr['started_at']} → {lr['target']}: đã gửi {lr['sent']}, có sẵn {lr['already']}, "
@@ -111,3 +139,32 @@ def retry(code: str = typer.Argument(..., help="Mã hồ sơ."), json_: bool = J
     else:
         info(t(f"Hồ sơ {res['code']}: {res['requeued']} mục được đưa lại hàng đợi; chạy 'onestop sync'.",
                f"Dossier {res['code']}: {res['requeued']} entries requeued; run 'onestop sync'."))
+
+
+@sync_app.command("acks")
+def acks(path: str = typer.Argument(..., metavar="PATH", help="Thư mục spool đã chạy --from-spool."), json_: bool = JSON):
+    """Nhận xác nhận của hệ thống của Bộ từ thư mục spool: đánh dấu đã đồng bộ đúng các mục được xác nhận.
+
+    Import the ministry's acknowledgements from a spool folder (written there by
+    'onestop sync --from-spool' on the connected machine): exactly the acknowledged entries become
+    synced, refused ones are held for a fix. Safe to run twice; refuses another office's spool
+    (exit 4). Exits 11 while entries are held for a fix.
+
+    Ví dụ / Example:  onestop sync acks /media/usb/spool
+    """
+    from onestop import errors, sync as sync_mod
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    res = sync_mod.acks(db, cfg, path)
+    info(t(f"Xác nhận từ {res['folder']}: {res['acknowledged']} mục đã đồng bộ, {res['refused']} mục bị từ chối, "
+           f"còn {res['spooled_left']} mục trong spool chưa được xác nhận.",
+           f"Acknowledgements from {res['folder']}: {res['acknowledged']} entries synced, {res['refused']} refused, "
+           f"{res['spooled_left']} spooled entries still unacknowledged."))
+    if not res["batches"]:
+        info(t("Thư mục chưa có xác nhận nào (acks/): chạy 'onestop sync --from-spool' trên máy có mạng trước.",
+               "The folder has no acknowledgements yet (acks/): run 'onestop sync --from-spool' on a connected machine first."))
+    if json_:
+        emit_json(res)
+    if res.get("held_for_fix"):
+        _raise_held(res)

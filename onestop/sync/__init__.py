@@ -1,7 +1,9 @@
-"""Nightly sync to the ministry system (docs/sync.md): ``run_sync``, ``status``, ``retry``.
+"""Nightly sync to the ministry system (docs/sync.md): ``run_sync``, ``status``, ``retry``, ``acks``.
 
 The outbox (written with every change) is sent to an HTTP(S) endpoint, or written to a spool
-folder; ``--from-spool`` delivers such a folder from a connected machine. One run at a time.
+folder; ``--from-spool`` delivers such a folder from a connected machine and writes the server's
+acknowledgements into it; ``acks`` brings them back into the office's outbox. One run at a time.
+Every run exits 11 while an entry is held for a fix, so the scheduler keeps hearing of it.
 """
 
 from __future__ import annotations
@@ -39,25 +41,29 @@ def _setup_log(cfg) -> logging.Handler | None:
         h = logging.FileHandler(cfg.logs_dir / "sync.log", encoding="utf-8")
     except OSError:
         return None
+    from onestop.sync.redact import RedactFilter
+
     h.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s"))
+    h.addFilter(RedactFilter())  # server messages may quote the citizen's ID or phone number
     log.addHandler(h)
     log.setLevel(logging.INFO)
     log.propagate = False
     return h
 
 
-def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path | None = None):
+def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path | None = None,
+                   office_id: str = ""):
     """The transport chosen by the options and the config (url, else the spool folder)."""
     from onestop.sync.spool import SpoolTransport
 
     if dry_run:
         return SpoolTransport(Path(dry_run), agency=cfg.agency_code, dry_run=True)
     if spool:
-        return SpoolTransport(Path(spool), agency=cfg.agency_code)
+        return SpoolTransport(Path(spool), agency=cfg.agency_code, office_id=office_id)
     url = os.environ.get("ONESTOP_SYNC_URL") or cfg.get("sync.url", "")
     if not url:
         folder = cfg.get("sync.spool", "") or (cfg.home / "spool")
-        return SpoolTransport(Path(folder), agency=cfg.agency_code)
+        return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id)
     return http_transport(cfg, url)
 
 
@@ -102,7 +108,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     from onestop.db import connect
     from onestop.dossiers import iso, now
     from onestop.sync.outbox import OutboxSync, Stats, Unreachable
-    from onestop.sync.spool import send_spool
+    from onestop.sync.spool import office_id, send_spool
     from onestop.sync.transport import LoginFailed
 
     db = db if db is not None else connect(cfg.db_path)
@@ -110,7 +116,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
         transport = transport or http_transport(cfg)
         kind = "from-spool"
     else:
-        transport = transport or make_transport(cfg, spool=spool, dry_run=dry_run)
+        transport = transport or make_transport(cfg, spool=spool, dry_run=dry_run, office_id=office_id(db))
         kind = transport.kind
     target = transport.describe()
     dossier_id = None
@@ -144,11 +150,15 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     finally:
         transport.close()
     summary = stats.as_dict()
-    code = (errors.SYNC_UNREACHABLE if stats.unreachable else errors.SYNC_PARTIAL if summary["failed"] else 0)
+    if kind != "dry-run":
+        summary.update(held_summary(db, cfg))
+    code = (errors.SYNC_UNREACHABLE if stats.unreachable
+            else errors.SYNC_PARTIAL if summary["failed"] or summary.get("held_for_fix") else 0)
     for reason, n in stats.failed.items():
         log.warning("failed %d: %s", n, reason)
-    log.info("sync end: sent %d, already there %d, failed %d, held %d, exit %d", summary["sent"],
-             summary["already"], summary["failed"], summary["held"], code)
+    log.info("sync end: sent %d, already there %d, failed %d, held %d, held for a fix %d (oldest %s), exit %d",
+             summary["sent"], summary["already"], summary["failed"], summary["held"],
+             summary.get("held_for_fix", 0), summary.get("held_oldest_at") or "-", code)
     if run_id is not None:
         db.conn.execute("UPDATE sync_runs SET finished_at = ?, sent = ?, already = ?, failed = ?, exit_code = ?, "
                         "summary = ? WHERE id = ?", [iso(now(cfg)), summary["sent"], summary["already"],
@@ -165,18 +175,82 @@ def _safe_target(target: str) -> str:
     return target
 
 
+def _age_seconds(cfg, stamp: str | None) -> int | None:
+    from datetime import datetime
+
+    from onestop.dossiers import now
+
+    if not stamp:
+        return None
+    try:
+        return max(0, int((now(cfg) - datetime.fromisoformat(stamp)).total_seconds()))
+    except (TypeError, ValueError):
+        return None
+
+
+def held_summary(db, cfg) -> dict:
+    """Entries refused by the server and waiting for a fix (state failed), the pending entries of
+    their dossiers that wait behind them, and the oldest refusal."""
+    n, oldest = db.conn.execute(
+        "SELECT count(*), min(coalesce(failed_at, created_at)) FROM outbox WHERE state = 'failed'").fetchone()
+    out = {"held_for_fix": n, "held_waiting": 0, "held_oldest_at": None, "held_oldest_code": None,
+           "held_oldest_age_seconds": None}
+    if not n:
+        return out
+    out["held_waiting"] = db.conn.execute(
+        "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind != 'file' AND dossier_id IN "
+        "(SELECT dossier_id FROM outbox WHERE state = 'failed')").fetchone()[0]
+    out["held_oldest_at"] = oldest
+    out["held_oldest_code"] = db.conn.execute(
+        "SELECT d.code FROM outbox o JOIN dossiers d ON d.id = o.dossier_id WHERE o.state = 'failed' "
+        "ORDER BY coalesce(o.failed_at, o.created_at), o.id LIMIT 1").fetchone()[0]
+    out["held_oldest_age_seconds"] = _age_seconds(cfg, oldest)
+    return out
+
+
+def _age_text(seconds: int | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds >= 86400:
+        return t(f"{seconds // 86400} ngày", f"{seconds // 86400} days")
+    if seconds >= 3600:
+        return t(f"{seconds // 3600} giờ", f"{seconds // 3600} h")
+    return t(f"{seconds // 60} phút", f"{seconds // 60} min")
+
+
 def summary_lines(res: SyncResult) -> list[str]:
     """The summary an operator reads (stderr)."""
     s = res.stats
-    lines = [t(f"Đồng bộ ({res.kind} → {res.target}): đã gửi {s['sent']}, đã có sẵn {s['already']}, lỗi {s['failed']}.",
-               f"Sync ({res.kind} → {res.target}): sent {s['sent']}, already there {s['already']}, failed {s['failed']}.")]
+    if res.kind == "spool":  # spooled is not synced: do not say "sent"
+        lines = [t(f"Đồng bộ (spool → {res.target}): đã ghi vào spool {s['sent']} mục (chưa gửi lên Bộ), lỗi {s['failed']}.",
+                   f"Sync (spool → {res.target}): spooled {s['sent']} entries (not sent to the ministry yet), "
+                   f"failed {s['failed']}.")]
+    else:
+        lines = [t(f"Đồng bộ ({res.kind} → {res.target}): đã gửi {s['sent']}, đã có sẵn {s['already']}, lỗi {s['failed']}.",
+                   f"Sync ({res.kind} → {res.target}): sent {s['sent']}, already there {s['already']}, "
+                   f"failed {s['failed']}.")]
     if s.get("sent_by_kind"):
-        lines.append("  " + t("đã gửi", "sent") + ": " + ", ".join(f"{k} {v}" for k, v in sorted(s["sent_by_kind"].items())))
+        lines.append("  " + (t("đã ghi", "spooled") if res.kind == "spool" else t("đã gửi", "sent")) + ": " + ", ".join(f"{k} {v}" for k, v in sorted(s["sent_by_kind"].items())))
     for reason, n in sorted(s.get("failed_by_reason", {}).items(), key=lambda x: -x[1]):
         lines.append(f"  {t('lỗi', 'failed')} ×{n}: {reason}")
     if s.get("held"):
         lines.append(t(f"  {s['held']} mục chờ mục trước của cùng hồ sơ được sửa (xem 'onestop sync status').",
                        f"  {s['held']} entries wait for an earlier entry of their dossier (see 'onestop sync status')."))
+    if s.get("held_for_fix"):
+        n, w, code_, since = s["held_for_fix"], s.get("held_waiting", 0), s["held_oldest_code"], s["held_oldest_at"]
+        age = _age_text(s.get("held_oldest_age_seconds"))
+        lines.append(t(f"  Đang giữ chờ sửa: {n} mục bị từ chối (+{w} mục chờ sau chúng), cũ nhất từ {since} "
+                       f"({age}, hồ sơ {code_}). Sửa dữ liệu rồi 'onestop sync retry MÃ_HỒ_SƠ'.",
+                       f"  Held for a fix: {n} refused entries (+{w} waiting behind them), oldest since {since} "
+                       f"({age}, dossier {code_}). Fix the data, then 'onestop sync retry CODE'."))
+    if s.get("waiting_spool"):
+        lines.append(t(f"  {s['waiting_spool']} mục chờ xác nhận của thư mục spool (onestop sync acks PATH).",
+                       f"  {s['waiting_spool']} entries wait for a spool's acknowledgements (onestop sync acks PATH)."))
+    if res.kind == "spool" and s.get("sent"):
+        lines.append(t("  Đã ghi vào spool, CHƯA đồng bộ: mang thư mục sang máy có mạng, chạy 'onestop sync --from-spool', "
+                       "rồi mang về chạy 'onestop sync acks'.",
+                       "  Written to the spool, NOT synced yet: carry the folder to a connected machine, run "
+                       "'onestop sync --from-spool', bring it back and run 'onestop sync acks'."))
     if s.get("unreachable"):
         lines.append(t(f"  Không kết nối được hệ thống của Bộ ({s['unreachable']}); phần còn lại sẽ gửi ở lần chạy sau.",
                        f"  The ministry system is unreachable ({s['unreachable']}); the rest goes in the next run."))
@@ -184,14 +258,21 @@ def summary_lines(res: SyncResult) -> list[str]:
 
 
 def status(db, cfg) -> dict:
-    """Pending entries by kind, failures waiting for a fix, the last run."""
+    """What a monitoring script needs: pending entries by kind, entries held for a fix and the
+    oldest, spooled entries not yet acknowledged and their age, the last run and the last success."""
     pending = dict(db.conn.execute(
         "SELECT kind, count(*) FROM outbox WHERE state = 'pending' GROUP BY kind").fetchall())
     in_doubt = db.conn.execute(
         "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind = 'step' AND attempts > 0").fetchone()[0]
     failed = [{"code": c, "kind": k, "attempts": a, "error": e, "since": at} for c, k, a, e, at in db.conn.execute(
-        "SELECT d.code, o.kind, o.attempts, o.last_error, o.created_at FROM outbox o JOIN dossiers d ON d.id = o.dossier_id "
-        "WHERE o.state = 'failed' ORDER BY o.id LIMIT 500")]
+        "SELECT d.code, o.kind, o.attempts, o.last_error, coalesce(o.failed_at, o.created_at) FROM outbox o "
+        "JOIN dossiers d ON d.id = o.dossier_id WHERE o.state = 'failed' ORDER BY o.id LIMIT 500")]
+    spooled, spooled_oldest = db.conn.execute(
+        "SELECT count(*), min(spooled_at) FROM outbox WHERE state = 'spooled'").fetchone()
+    success = db.conn.execute(
+        "SELECT finished_at, target, exit_code FROM sync_runs WHERE finished_at IS NOT NULL AND exit_code IN (0, 11) "
+        "AND (target LIKE 'url:%' OR target LIKE 'acks:%') ORDER BY id DESC LIMIT 1").fetchone()
+    held = held_summary(db, cfg)
     last = db.conn.execute("SELECT started_at, finished_at, target, sent, already, failed, exit_code, summary "
                            "FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()
     last_run = None
@@ -199,8 +280,14 @@ def status(db, cfg) -> dict:
         last_run = dict(zip(("started_at", "finished_at", "target", "sent", "already", "failed", "exit_code"), last[:7]))
         last_run["unreachable"] = json.loads(last[7] or "{}").get("unreachable", "")
     return {"pending": pending, "pending_total": sum(pending.values()), "in_doubt_steps": in_doubt,
-            "failed": failed, "failed_total": db.conn.execute(
-                "SELECT count(*) FROM outbox WHERE state = 'failed'").fetchone()[0], "last_run": last_run}
+            "held": held["held_for_fix"], "held_waiting": held["held_waiting"],
+            "oldest_held": None if not held["held_for_fix"] else {
+                "code": held["held_oldest_code"], "since": held["held_oldest_at"],
+                "age_seconds": held["held_oldest_age_seconds"]},
+            "spooled_unacknowledged": spooled, "spooled_oldest": spooled_oldest,
+            "spooled_age_seconds": _age_seconds(cfg, spooled_oldest),
+            "failed": failed, "failed_total": held["held_for_fix"], "last_run": last_run,
+            "last_success": dict(zip(("at", "target", "exit_code"), success)) if success else None}
 
 
 def retry(db, cfg, code: str) -> dict:
@@ -210,13 +297,30 @@ def retry(db, cfg, code: str) -> dict:
 
     d = resolve_code(db, cfg, code)
     with transaction(db):
-        n = db.conn.execute("UPDATE outbox SET state = 'pending', last_error = '' WHERE dossier_id = ? "
-                            "AND state = 'failed'", [d["id"]]).rowcount
+        n = db.conn.execute("UPDATE outbox SET state = 'pending', last_error = '', failed_at = NULL "
+                            "WHERE dossier_id = ? AND state = 'failed'", [d["id"]]).rowcount
         if n:  # the corrected data goes out as a fresh record
             db.conn.execute("INSERT INTO outbox (dossier_id, kind, created_at) SELECT ?, 'update', ? "
-                            "WHERE EXISTS (SELECT 1 FROM outbox WHERE dossier_id = ? AND kind = 'create' AND state = 'done')",
-                            [d["id"], iso(now(cfg)), d["id"]])
+                            "WHERE EXISTS (SELECT 1 FROM outbox WHERE dossier_id = ? AND kind = 'create' "
+                            "AND state IN ('done', 'spooled'))", [d["id"], iso(now(cfg)), d["id"]])
     return {"code": d["code"], "requeued": n}
+
+
+def acks(db, cfg, folder) -> dict:
+    """Import a spool's acknowledgements (``onestop sync acks PATH``), under the sync lock."""
+    from onestop.sync.lock import sync_lock
+    from onestop.sync.spool import import_acks
+
+    handler = _setup_log(cfg)
+    try:
+        with sync_lock(cfg.home):
+            res = import_acks(db, cfg, Path(folder))
+        res.update(held_summary(db, cfg))
+        return res
+    finally:
+        if handler:
+            log.removeHandler(handler)
+            handler.close()
 
 
 def demo_step(db, cfg, result: dict) -> None:
@@ -228,6 +332,8 @@ def demo_step(db, cfg, result: dict) -> None:
     res = run_sync(cfg, db, spool=cfg.get("sync.spool", "") or cfg.home / "spool")
     for line in summary_lines(res):
         _say("  " + line)
-    _say(t(f"  Mang thư mục {res.target} sang máy có mạng rồi chạy: onestop sync --from-spool {res.target}",
-           f"  Carry {res.target} to a connected machine and run: onestop sync --from-spool {res.target}"))
+    _say(t(f"  Mang thư mục {res.target} sang máy có mạng rồi chạy: onestop sync --from-spool {res.target}; "
+           f"mang về rồi chạy: onestop sync acks {res.target}",
+           f"  Carry {res.target} to a connected machine and run: onestop sync --from-spool {res.target}; "
+           f"bring it back and run: onestop sync acks {res.target}"))
     result["sync"] = {"target": res.target, **res.stats, "exit_code": res.exit_code}

@@ -6,8 +6,13 @@ An entry is marked done only after the server acknowledged it. Steps are the onl
 non-idempotent call: before a step goes out its ``attempts`` is raised and committed, so a step
 with ``attempts > 0`` that is still pending may have been applied by the server (lost answer,
 kill -9); such steps are looked up with ``TraCuuHoSo`` and only the missing ones are resent.
-Creates answered "đã tồn tại" are resent as updates (a full record, idempotent); files are kept
-by SHA-256 on the server, so a re-upload returns the same IdTepTin.
+Creates answered "đã tồn tại" are checked with ``TraCuuHoSo`` first: the same dossier (a lost
+answer) is resent as an update (a full record, idempotent); another dossier under the same code
+(two offices configured with one agency code) is never overwritten, the entry is held with an
+error. Files are kept by SHA-256 on the server, so a re-upload returns the same IdTepTin.
+
+Written to a spool, entries become ``spooled``, not ``done``: only the server's acknowledgement,
+brought back by ``onestop sync acks``, makes them done (onestop/sync/spool.py).
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from onestop.sync.payloads import SPOOL_URL, dossier_records, files_table, step_key, step_records
+from onestop.sync.redact import redact
 from onestop.sync.transport import Rejected, Temporary
 
 log = logging.getLogger("onestop.sync")
 
 SENT, ALREADY, FAILED = "sent", "already", "failed"
+
+# The reason stored on a create whose code the server already holds for another dossier.
+COLLISION = "mã hồ sơ đã được dùng cho hồ sơ khác: kiểm tra mã cơ quan"
 
 
 @dataclass
@@ -35,10 +44,12 @@ class Stats:
     failed: Counter = field(default_factory=Counter)    # by reason
     failures: list = field(default_factory=list)        # (code, kind, reason), capped
     held: int = 0
+    waiting_spool: int = 0       # entries of dossiers with entries still on a spool (url runs)
     resent_in_doubt: int = 0
     unreachable: str = ""
 
     def fail(self, code: str, kind: str, reason: str) -> None:
+        reason = redact(reason)
         self.failed[reason] += 1
         if len(self.failures) < 200:
             self.failures.append((code, kind, reason))
@@ -48,7 +59,8 @@ class Stats:
                 "failed": sum(self.failed.values()), "sent_by_kind": dict(self.sent),
                 "already_by_kind": dict(self.already), "failed_by_reason": dict(self.failed),
                 "failures": [{"code": c, "kind": k, "reason": r} for c, k, r in self.failures],
-                "held": self.held, "resent_in_doubt": self.resent_in_doubt, "unreachable": self.unreachable}
+                "held": self.held, "waiting_spool": self.waiting_spool, "resent_in_doubt": self.resent_in_doubt,
+                "unreachable": redact(self.unreachable)}
 
 
 class Unreachable(Exception):
@@ -86,14 +98,57 @@ def send_items(transport, service: str, items: list[dict], *, updating: bool) ->
     if service == "DongBoHoSoMC" and not updating:
         again = [i for i, o in enumerate(outs) if o[0] == "exists"]
         if again:
-            res = send_items(transport, service, [items[i] for i in again], updating=True)
-            for i, o in zip(again, res):
+            verdict = same_on_server(transport, [items[i] for i in again])
+            resend = []
+            for i, same in zip(again, verdict):
+                if same is False:  # another dossier holds the code there: overwriting it would merge two citizens
+                    outs[i] = (FAILED, COLLISION)
+                    log.warning("create %s: the server holds another dossier under this code; held", items[i].get("MaHoSo"))
+                else:
+                    if same is None:
+                        log.warning("create %s: already on the server and TraCuuHoSo does not say whose; "
+                                    "resent as an update", items[i].get("MaHoSo"))
+                    resend.append(i)
+            res = send_items(transport, service, [items[i] for i in resend], updating=True)
+            for i, o in zip(resend, res):
                 outs[i] = (ALREADY,) if o[0] == SENT else o
     return [(FAILED, "đã tồn tại") if o[0] == "exists" else o for o in outs]
 
 
+# What tells two dossiers apart when the server already holds a code: the applicant, the procedure
+# and the receipt time. A lost answer resends exactly the same values.
+IDENTITY = ("ChuHoSo", "MaTTHC", "NgayTiepNhan")
+
+
+def _norm(value) -> str:
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFC", str(value)).casefold().split())
+
+
+def same_dossier(ours: dict, theirs: dict) -> bool | None:
+    """True when the server's record is ours, False when it is another dossier, None when the
+    server's answer carries none of the identifying fields."""
+    checks = [_norm(ours.get(k, "")) == _norm(theirs[k]) for k in IDENTITY if str(theirs.get(k) or "").strip()]
+    return all(checks) if checks else None
+
+
+def same_on_server(transport, items: list[dict]) -> list[bool | None]:
+    """``same_dossier`` for each item, from one ``TraCuuHoSo`` call (None where it cannot tell)."""
+    try:
+        known = transport.lookup([str(it.get("MaHoSo")) for it in items])
+    except Rejected:
+        known = None
+    except Temporary as e:
+        raise Unreachable(str(e)) from None
+    if not known:
+        return [None] * len(items)
+    return [same_dossier(it, known[str(it.get("MaHoSo"))]) if str(it.get("MaHoSo")) in known else None
+            for it in items]
+
+
 def _reason(body: dict) -> str:
-    msg = " ".join(str(body.get("message") or "").split())[:160]
+    msg = " ".join(redact(body.get("message") or "").split())[:160]
     return f"[{body.get('error_code')}] {msg}".strip()
 
 
@@ -225,6 +280,11 @@ def send_steps(transport, steps: list[dict], *, mark_attempt, is_doubtful: list[
 
 # ---------------------------------------------------------------- the database outbox
 
+# A refused entry is held for a fix; failed_at keeps the first refusal (the operator's "since when").
+FAILED_SQL = ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, "
+              "failed_at = coalesce(failed_at, ?) WHERE id = ?")
+
+
 class OutboxSync:
     """Send the pending outbox of one database through ``transport``."""
 
@@ -240,6 +300,19 @@ class OutboxSync:
         self.stats = stats or Stats()
         self.files = files_table(db)
         self._deferred: list = []
+        # A spool is not the server: what it took is 'spooled' until the acknowledgement comes back.
+        self.spooling = transport.kind == "spool"
+        self.ok_states = ("done", "spooled") if self.spooling else ("done",)
+        self._ok_sql = ("UPDATE outbox SET state = 'spooled', spooled_at = ?, last_error = '' WHERE id = ?"
+                        if self.spooling else
+                        "UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?")
+
+    def _carry(self, pairs) -> None:
+        """Tell a spool which outbox entries each item of the next batch carries (its acknowledgement
+        names them); a server needs no such thing."""
+        carry = getattr(self.t, "carry", None)
+        if carry is not None:
+            carry(pairs)
 
     # -- writes (none in a dry run)
 
@@ -282,10 +355,7 @@ class OutboxSync:
             done += d
             failed += f
         self._deferred = []
-        self._write(extra, [
-            ("UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?", done),
-            ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", failed),
-        ])
+        self._write(extra, [(self._ok_sql, done), (FAILED_SQL, failed)])
 
     def _mark(self, rows: list, outs: list[tuple], kind: str, codes: dict[int, str], extra=(), *,
               defer: bool = False) -> None:
@@ -298,16 +368,14 @@ class OutboxSync:
                 done.append((stamp, r[0]))
                 (self.stats.sent if o[0] == SENT else self.stats.already)[kind] += 1
             else:
-                failed.append((o[1], r[0]))
-                self.stats.fail(code, kind, o[1])
-                log.warning("%s %s failed: %s", kind, code, o[1])
+                reason = redact(o[1])
+                failed.append((reason, stamp, r[0]))
+                self.stats.fail(code, kind, reason)
+                log.warning("%s %s failed: %s", kind, code, reason)
         if defer:
             self._deferred.append((list(extra), done, failed))
             return
-        self._write(list(extra), [
-            ("UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?", done),
-            ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", failed),
-        ])
+        self._write(list(extra), [(self._ok_sql, done), (FAILED_SQL, failed)])
 
     # -- the loop
 
@@ -339,21 +407,36 @@ class OutboxSync:
         codes = dict(conn.execute(f"SELECT id, code FROM dossiers WHERE id IN ({ph})", ids).fetchall())
         creates = [r for r in rows if r[2] == "create"]
         create_ids = {r[1] for r in creates}
+        ok = ",".join(f"'{s}'" for s in self.ok_states)
         not_created = {d for (d,) in conn.execute(
-            f"SELECT DISTINCT dossier_id FROM outbox WHERE kind = 'create' AND state != 'done' "
+            f"SELECT DISTINCT dossier_id FROM outbox WHERE kind = 'create' AND state NOT IN ({ok}) "
             f"AND dossier_id IN ({ph})", ids)}
-        blocked = not_created - create_ids  # their create failed earlier: wait for `sync retry`
+        # Over the line, a dossier with entries still on a spool waits for their acknowledgement:
+        # sending its later steps first would put them on the server out of order.
+        on_spool = set() if self.spooling else {d for (d,) in conn.execute(
+            f"SELECT DISTINCT dossier_id FROM outbox WHERE state = 'spooled' AND dossier_id IN ({ph})", ids)}
+        blocked = not_created - create_ids - on_spool  # their create failed earlier: wait for `sync retry`
         by_kind: dict[str, list] = {"file": [], "update": [], "step": []}
         for r in rows:
             if r[2] in by_kind:
-                if r[1] in blocked and r[2] != "file":  # files may go ahead of their record
+                if r[2] == "file":  # files may go ahead of their record
+                    by_kind["file"].append(r)
+                elif r[1] in on_spool:
+                    self.stats.waiting_spool += 1
+                elif r[1] in blocked:
                     self.stats.held += 1
                 else:
                     by_kind[r[2]].append(r)
             elif r[2] != "create":
                 self._mark([r], [(FAILED, f"loại mục không rõ: {r[2]}")], r[2], codes)
         self._files(by_kind["file"], codes, fresh=create_ids)
-        failed_creates = self._records(creates, codes, updating=False)
+        # updates the create carries (it is built from the current state): a spool's acknowledgement
+        # of the create acknowledges them too
+        carried: dict[int, list] = {}
+        for r in by_kind["update"]:
+            if r[1] in create_ids:
+                carried.setdefault(r[1], []).append(r[0])
+        failed_creates = self._records(creates, codes, updating=False, carried=carried)
         updates = [r for r in by_kind["update"] if r[1] not in failed_creates]
         self.stats.held += len(by_kind["update"]) - len(updates)
         self._records(updates, codes, updating=True, subsumed_by=create_ids - failed_creates)
@@ -472,7 +555,8 @@ class OutboxSync:
 
     # -- dossier records
 
-    def _records(self, rows: list, codes: dict, *, updating: bool, subsumed_by: set = frozenset()) -> set:
+    def _records(self, rows: list, codes: dict, *, updating: bool, subsumed_by: set = frozenset(),
+                 carried: dict | None = None) -> set:
         """Send creates or updates; returns the dossier ids whose record failed."""
         if not rows:
             return set()
@@ -493,6 +577,7 @@ class OutboxSync:
             part = dids[i:i + self.batch]
             recs = dossier_records(self.db, self.cfg, part)
             part = [d for d in part if d in recs]
+            self._carry([(recs[d], [r[0] for r in by_dossier[d]] + (carried or {}).get(d, [])) for d in part])
             outs = send_items(self.t, "DongBoHoSoMC", [recs[d] for d in part], updating=updating)
             flat_rows, flat_outs = [], []
             for d, o in zip(part, outs):
@@ -509,6 +594,7 @@ class OutboxSync:
     def _steps(self, rows: list, codes: dict) -> None:
         if not rows:
             return
+        ok = ",".join(f"'{s}'" for s in self.ok_states)
         dids = list({r[1] for r in rows})
         ph = ",".join("?" * len(dids))
         stuck = {d for (d,) in self.db.conn.execute(
@@ -525,6 +611,7 @@ class OutboxSync:
             recs = step_records(self.db, self.cfg, [r[3] for r in part])
             part = [r for r in part if r[3] in recs]
             steps = [recs[r[3]] for r in part]
+            self._carry([(recs[r[3]], [r[0]]) for r in part])
             applied: list[int] = []
 
             def mark_attempt(idx, part=part):
@@ -535,7 +622,7 @@ class OutboxSync:
                 codes_ = list({recs[r[3]]["MaHoSo"] for r in part})
                 dd = list({r[1] for r in part})
                 evs = [e for (e,) in self.db.conn.execute(
-                    f"SELECT ref_id FROM outbox WHERE kind = 'step' AND state = 'done' "
+                    f"SELECT ref_id FROM outbox WHERE kind = 'step' AND state IN ({ok}) "
                     f"AND dossier_id IN ({','.join('?' * len(dd))})", dd)]
                 out: dict[str, list] = {c: [] for c in codes_}
                 for rec in step_records(self.db, self.cfg, evs).values():

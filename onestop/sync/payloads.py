@@ -99,24 +99,18 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
     out = {}
     for (did, code, pcode, pname, fcode, fname, channel, atype, name, id_type, id_number, phone, email,
          summary, status, received, due, delivery, fees, book_no, unit, finished, returned) in rows:
+        # TaiLieuNop lists files: only components with an uploaded scan. A component still on paper
+        # is left out (a strict portal refuses an item without a file); its scan, once uploaded,
+        # queues an update that adds it (outbox.py).
         docs = []
-        digitized_any = False
         for _, n, ccode, cname, received_c, digitized in comps.get(did, []):
-            if not received_c:
-                continue
-            uploaded = files.get((did, n), [])
-            if uploaded or digitized:
-                digitized_any = True
-            common = {"IsDeleted": "False", "MaThanhPhanHoSo": s(ccode),
-                      "DuocTaiSuDung": "1" if digitized in (2, 3) else "0", "DuocLayTuKhoDMQG": "0",
-                      "MaKetQuaThayThe": ""}
-            if uploaded:
-                for _, _, path, remote_id, url in uploaded:
-                    docs.append({"TepDinhKemId": s(remote_id), "TenTepDinhKem": s(cname),
-                                 "DuongDanTaiTepTin": s(url), "DuocSoHoa": "1", **common})
-            else:
-                docs.append({"TepDinhKemId": "", "TenTepDinhKem": s(cname), "DuongDanTaiTepTin": "",
-                             "DuocSoHoa": "1" if digitized == 1 else "0", **common})
+            for _, _, path, remote_id, url in files.get((did, n), []):
+                if not remote_id or not url:
+                    continue
+                docs.append({"TepDinhKemId": s(remote_id), "TenTepDinhKem": s(cname), "DuongDanTaiTepTin": s(url),
+                             "DuocSoHoa": "1", "IsDeleted": "False", "MaThanhPhanHoSo": s(ccode),
+                             "DuocTaiSuDung": "1" if digitized in (2, 3) else "0", "DuocLayTuKhoDMQG": "0",
+                             "MaKetQuaThayThe": ""})
         fee_items = [{"TenPhiLePhi": s(f.get("name")), "MaPhiLePhi": s(f.get("code")), "HinhThucThu": "",
                       "Gia": s(f.get("amount")), "LoaiPhiLePhi": _fee_kind(f.get("name", ""))}
                      for f in json.loads(fees or "[]")]
@@ -133,7 +127,7 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
             "DonViXuLy": s(agency or unit), "GhiChu": "", "TaiLieuNop": docs, "NoiNopHoSo": "",
             "SoBienNhan": s(book_no), "SoGiayToChuHoSo": s(id_number), "DinhDanhCHS": ident,
             "NgayNopHoSo": vn_time(received, tzname), "NgayTuChoi": vn_time(finished, tzname) if status == "3" else "",
-            "HoSoCoThanhPhanSoHoa": "1" if digitized_any else "0", "TaiKhoanDuocXacThucVoiVNeID": "",
+            "HoSoCoThanhPhanSoHoa": "1" if docs else "0",  # follows TaiLieuNop: a digitized file is listed "TaiKhoanDuocXacThucVoiVNeID": "",
             "DuocThanhToanTrucTuyen": "", "DanhSachLePhi": fee_items, "DanhSachTepDinhKemKhac": [],
             "DanhSachHoSoBoSung": _supplements(extra.get(did, []), tzname), "DanhSachGiayToKetQua": [],
             "DSKetNoiCSDL": [],

@@ -1,0 +1,155 @@
+"""Shell completion: ``onestop completion bash|zsh`` prints the script; the script asks
+``onestop __complete CWORD WORDS…`` for candidates, one per line.
+
+The console entry point (entry.py) hands ``__complete`` straight here, so ordinary commands pay
+one string comparison. Completing builds the whole click tree (commands and options stay in step
+with the code, no hand-kept list) and reads the database read-only for procedure codes and today's
+dossier codes; any failure completes nothing rather than printing an error into the prompt.
+"""
+
+from __future__ import annotations
+
+import sys
+
+BASH = r'''# onestop completion for bash: eval "$(onestop completion bash)" in ~/.bashrc
+_onestop_complete() {
+    local IFS=$'\n' cur="${COMP_WORDS[COMP_CWORD]}"
+    COMPREPLY=( $(compgen -W "$("${COMP_WORDS[0]}" __complete "$((COMP_CWORD - 1))" "${COMP_WORDS[@]:1}" 2>/dev/null)" -- "$cur") )
+}
+complete -o default -F _onestop_complete onestop
+'''
+
+ZSH = r'''#compdef onestop
+# onestop completion for zsh: eval "$(onestop completion zsh)" in ~/.zshrc (after compinit)
+_onestop() {
+    local -a candidates
+    candidates=("${(@f)$("${words[1]}" __complete "$((CURRENT - 2))" "${(@)words[2,-1]}" 2>/dev/null)}")
+    compadd -a candidates
+}
+compdef _onestop onestop
+'''
+
+SCRIPTS = {"bash": BASH, "zsh": ZSH}
+_ROOT_WITH_VALUE = {"--lang", "--officer"}
+_PROCEDURE_OPTIONS = {"-p", "--procedure"}
+
+
+def script(shell: str) -> str:
+    return SCRIPTS[shell]
+
+
+def _db():
+    """A read-only connection to the data home's database, or None."""
+    import sqlite3
+
+    from onestop import config
+
+    path = config.load().db_path
+    if not path.exists():
+        return None
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+
+
+def procedure_codes() -> list[str]:
+    conn = _db()
+    if conn is None:
+        return []
+    with conn:
+        return [r[0] for r in conn.execute("SELECT code FROM procedures ORDER BY code")]
+
+
+def todays_codes() -> list[str]:
+    """Today's dossier codes, newest first, and their short tails ("0007") that commands accept."""
+    from onestop import config
+    from onestop.dossiers import now
+
+    conn = _db()
+    if conn is None:
+        return []
+    day = now(config.load()).date()
+    with conn:
+        codes = [r[0] for r in conn.execute(
+            "SELECT code FROM dossiers WHERE received_at >= ? AND received_at < date(?, '+1 day') ORDER BY id DESC",
+            [day.isoformat(), day.isoformat()])]
+    return codes + [c.rsplit("-", 1)[-1] for c in codes]
+
+
+def _value_candidates(option: str) -> list[str]:
+    if option in _PROCEDURE_OPTIONS:
+        return procedure_codes()
+    if option == "--status":
+        from onestop.states import STATUS_NAMES_VI
+
+        return list(STATUS_NAMES_VI)
+    if option == "--lang":
+        return ["vi", "en"]
+    return []
+
+
+def complete(cword: int, words: list[str]) -> list[str]:
+    """Candidates for ``words[cword]`` (``words`` without the program name)."""
+    import click
+    import typer
+
+    from onestop.cli import app
+
+    root = typer.main.get_command(app)
+    words = list(words) + [""] * (cword + 1 - len(words))
+    cur = words[cword]
+    ctx = click.Context(root)
+    cmd: click.Command = root
+    path: list[str] = []
+    skip = False
+    positional = 0
+    for w in words[:cword]:
+        if skip:
+            skip = False
+            continue
+        if w.startswith("-"):
+            opt = _find_option(cmd, w)
+            skip = opt is not None and not opt.is_flag and not opt.count and "=" not in w
+            continue
+        if isinstance(cmd, click.Group) and w in cmd.list_commands(ctx):
+            cmd = cmd.get_command(ctx, w)
+            path.append(w)
+            positional = 0
+        else:
+            positional += 1
+    if skip:  # the word before is an option waiting for its value
+        return _value_candidates(words[cword - 1])
+    if cur.startswith("-"):
+        opts = [o for p in cmd.params if isinstance(p, click.Option) and not p.hidden for o in p.opts + p.secondary_opts]
+        return sorted(set(opts + ["--help"]))
+    if isinstance(cmd, click.Group):
+        return [n for n in cmd.list_commands(ctx) if not getattr(cmd.get_command(ctx, n), "hidden", False)]
+    args = [p for p in cmd.params if isinstance(p, click.Argument)]
+    if positional < len(args) or (args and args[-1].nargs == -1):
+        arg = args[min(positional, len(args) - 1)]
+        if arg.name == "code" and path[:1] == ["procedures"]:
+            return procedure_codes()
+        if arg.name == "code":
+            return todays_codes()
+    return []
+
+
+def _find_option(cmd, word: str):
+    import click
+
+    name = word.split("=", 1)[0]
+    for p in cmd.params:
+        if isinstance(p, click.Option) and name in p.opts + p.secondary_opts:
+            return p
+    return None
+
+
+def main(argv: list[str]) -> int:
+    """``onestop __complete CWORD WORDS…``: print the candidates; never fails loudly."""
+    try:
+        cword = int(argv[0])
+        words = argv[1:]
+        cur = words[cword] if cword < len(words) else ""
+        out = [c for c in complete(cword, words) if c.startswith(cur)]
+    except Exception:  # noqa: BLE001 - a completion must never break the prompt
+        return 0
+    sys.stdout.write("".join(f"{c}\n" for c in out))
+    return 0
