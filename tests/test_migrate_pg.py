@@ -124,7 +124,8 @@ def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, p
     assert got == {t: (n, n) for t, n in before_counts.items()}
     for t in ("dossiers", "dossier_components", "events", "outbox", "archive_files", "archive_pages",
               "counter_forms", "procedures", "procedure_components", "code_sequences", "book_sequences",
-              "calendar_cache", "sync_runs", "sync_files", "personal_access", "search_state", "search_docs"):
+              "calendar_cache", "sync_runs", "sync_files", "personal_access", "search_state", "search_docs",
+              "sync_office", "office"):
         assert got[t][0] > 0, t  # the home really exercises every table
     assert report["target"] == pg_url.replace(pg_server.password, "***")
     assert pg_server.password not in r.output + r.stderr
@@ -133,6 +134,10 @@ def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, p
     store = postgres.connect(pg_url)
     for t, n in before_counts.items():
         assert store.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == n, t
+    # the desk's identities come along: its spool acknowledgements and its home still match
+    for t, cols in (("sync_office", "id, office_id, created_at"), ("office", "key, value")):
+        assert [tuple(r) for r in store.execute(f"SELECT {cols} FROM {t} ORDER BY 1")] == \
+            lite.execute(f"SELECT {cols} FROM {t} ORDER BY 1").fetchall(), t
     # every outbox entry with its state: nothing lost, nothing sent again
     assert [tuple(r) for r in store.execute(
         "SELECT id, dossier_id, kind, ref_id, state, attempts, done_at, remote_id, last_error FROM outbox "
@@ -212,7 +217,7 @@ def _pg_empty(pg_url) -> bool:
 
 @pytest.mark.parametrize("change, named", [
     ("CREATE TABLE desk_notes (id INTEGER PRIMARY KEY, note TEXT)", "desk_notes"),
-    ("ALTER TABLE dossiers ADD COLUMN case_name TEXT NOT NULL DEFAULT ''", "dossiers(case_name)"),
+    ("ALTER TABLE dossiers ADD COLUMN priority INTEGER NOT NULL DEFAULT 0", "dossiers(priority)"),
     ("CREATE VIRTUAL TABLE notes_fts USING fts5(body)", "notes_fts (virtual)"),
 ])
 def test_a_table_or_column_without_a_counterpart_stops_the_move(run, desk, pg_url, change, named):

@@ -35,6 +35,9 @@ VIRTUAL = {"search_fts": "search_docs"}
 SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has onestop_schema"}
 # PostgreSQL tables that may hold rows before the copy: the schema log, and the desk that connects.
 PG_OWN = {"onestop_schema", "desks"}
+# Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the spool identity
+# (the acknowledgements of the desk's spool folders must still match after the move).
+REPLACED = {"sync_office"}
 # Tables whose every row is compared, not only counted: the next code and book number come from them.
 COMPARED = ("code_sequences", "book_sequences")
 BATCH = 5000
@@ -133,7 +136,7 @@ def _nonempty(pg) -> dict[str, int]:
     """The onestop tables of the target that already hold rows (besides the schema log and desks)."""
     out = {}
     for (t,) in pg.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"):
-        if t in PG_OWN:
+        if t in PG_OWN or t in REPLACED:
             continue
         n = pg.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
         if n:
@@ -267,6 +270,8 @@ def _move(src, pg, db_path: Path, before: int, progress) -> dict:
             results = []
             for e in entries:
                 src_n = src.execute(f'SELECT count(*) FROM "{e["source_table"]}"').fetchone()[0]
+                if e["table"] in REPLACED:
+                    pg.execute(f'DELETE FROM "{e["table"]}"')
                 try:
                     n = _copy(src, pg, e)
                 except psycopg.DataError as err:
