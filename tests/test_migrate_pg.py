@@ -308,3 +308,38 @@ def test_two_moves_at_once_copy_once(desk, pg_url):
     store = postgres.connect(pg_url)
     for t, n in lite_counts(desk / "onestop.db").items():
         assert store.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == n, t
+
+
+def test_counters_raised_to_the_homes_high_water_mark(run, desk, pg_url):
+    """A desk whose database was restored from a backup is behind the receipts it printed
+    (codes-issued.json, onestop/home.py): the office continues after the printed codes."""
+    from onestop import config, dossiers
+    from onestop.store import postgres
+
+    hw_file = desk / "codes-issued.json"
+    data = json.loads(hw_file.read_text())
+    cfg = config.load()
+    today = dossiers.now(cfg).date()
+    key_seq, key_book = f"{cfg.agency_code}|{today:%y%m%d}", f"{cfg.agency_code}|{today.year}"
+    data["seq"][key_seq] += 40
+    data["book"][key_book] += 40
+    hw_file.write_text(json.dumps(data))
+    r = run("db", "migrate-to", pg_url, "--json")
+    assert r.exit_code == 0, r.output
+    raised = json.loads(r.stdout)["raised_to_high_water"]
+    assert {(x["table"], x["to"] - x["from"]) for x in raised} == {("code_sequences", 40), ("book_sequences", 40)}
+    store = postgres.connect(pg_url)
+    assert store.execute("SELECT last FROM code_sequences WHERE day = %s", [f"{today:%y%m%d}"]).fetchone()[0] == \
+        data["seq"][key_seq]
+    assert store.execute("SELECT last FROM book_sequences WHERE year = %s", [today.year]).fetchone()[0] == \
+        data["book"][key_book]
+
+
+def test_a_database_of_another_home_is_not_moved(run, desk, pg_url):
+    hw_file = desk / "codes-issued.json"
+    data = json.loads(hw_file.read_text())
+    data["home_id"] = "0" * 32
+    hw_file.write_text(json.dumps(data))
+    r = run("db", "migrate-to", pg_url)
+    assert r.exit_code == errors.HOME_MISMATCH, r.output
+    assert _pg_empty(pg_url)

@@ -262,7 +262,7 @@ def db_migrate_to(url: Optional[str] = typer.Argument(
             f"Cần địa chỉ CSDL đích: onestop db migrate-to postgresql://người_dùng@máy/tên_csdl (hoặc đặt {store.ENV}).",
             f"Give the target database: onestop db migrate-to postgresql://user@host/dbname (or set {store.ENV}).")
     shown = sys.stderr.isatty() and not json_
-    report = migrate.migrate_to(cfg.db_path, target, desk=store.desk_name(cfg), officer=cfg.officer,
+    report = migrate.migrate_to(cfg.db_path, target, cfg=cfg, desk=store.desk_name(cfg), officer=cfg.officer,
                                 progress=(lambda t_, n: info(f"  {t_}: {n}")) if shown else None)
     rows = [{"table": r["table"] + ("" if r["table"] == r["source_table"] else f" ← {r['source_table']}"),
              "source": r["source"], "copied": r["copied"], "ok": "✓" if r["source"] == r["copied"] else "✗"}
@@ -271,6 +271,10 @@ def db_migrate_to(url: Optional[str] = typer.Argument(
          headers={"table": t("Bảng", "Table"), "source": t("Nguồn (SQLite)", "Source (SQLite)"),
                   "copied": t("Đã chép", "Copied"), "ok": ""})
     ob = report["outbox"]
+    for r in report["raised_to_high_water"]:
+        info(t(f"{r['table']} {r['agency']} {r['key']}: nâng từ {r['from']} lên {r['to']} (mã đã in, codes-issued.json).",
+               f"{r['table']} {r['agency']} {r['key']}: raised from {r['from']} to {r['to']} (codes already printed, "
+               "codes-issued.json)."))
     info(t(f"Đã chuyển {report['source']} sang {report['target']} (lược đồ {report['schema_version']}); hàng đợi "
            f"đồng bộ: {ob.get('pending', 0)} chờ gửi, {ob.get('done', 0)} đã gửi, {ob.get('failed', 0)} lỗi. "
            f"Tệp SQLite giữ nguyên (làm bản lưu). Tiếp theo: đặt {store.ENV} trên các quầy (docs/office.md).",

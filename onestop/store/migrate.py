@@ -8,7 +8,8 @@ and one without a PostgreSQL counterpart stops the move (exit 19) instead of bei
 
 What makes the office continue where the desk stopped:
 - the counter rows (``code_sequences``, ``book_sequences``) are copied, so the next code and book
-  number follow the last ones issued;
+  number follow the last ones issued, and raised to the home's high-water mark
+  (``codes-issued.json``, onestop/home.py) where a restored database is behind the codes printed;
 - ids are copied as they are and every identity column is set past the highest id (and past
   SQLite's AUTOINCREMENT high-water mark, if a table has one);
 - outbox rows keep their state, attempts and remote ids: what was sent stays sent, what was pending
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-from onestop.errors import (DatabaseBusy, InvalidInput, NotFound, OnestopError, SchemaMismatch, StorageError)
+from onestop.errors import (DatabaseBusy, HomeMismatch, InvalidInput, NotFound, OnestopError, SchemaMismatch,
+                            StorageError)
 
 # SQLite tables that are not copied as rows. Virtual tables map to a PostgreSQL table of their own
 # (their shadow tables, "<name>_data" etc., are SQLite internals); the rest are bookkeeping.
@@ -211,13 +213,15 @@ def _check(src: sqlite3.Connection, pg, results: list[dict]) -> None:
             "office database is still empty. Report this as a bug.")
 
 
-def migrate_to(db_path: Path, url: str, *, desk: str | None = None, officer: str = "",
+def migrate_to(db_path: Path, url: str, *, cfg=None, desk: str | None = None, officer: str = "",
                progress: Callable[[str, int], None] | None = None) -> dict:
     """Copy the SQLite office at ``db_path`` into the empty PostgreSQL database at ``url``.
 
     ``progress(table, rows)`` is called after each table (the CLI shows it; tests use it to write to
-    the source mid-move). Returns the report: source, target (no password), schema version, per
-    table the rows in the source and those copied, the outbox per state, and the next id per table.
+    the source mid-move). ``cfg``: the desk's config, whose data home's code high-water mark raises
+    the counters (none: the database's counters alone). Returns the report: source, target (no
+    password), schema version, per table the rows in the source and those copied, the outbox per
+    state, the next id per table, and the counters raised to the high-water mark.
     """
     from onestop.migrations import migrations
     from onestop.store import postgres
@@ -235,9 +239,10 @@ def migrate_to(db_path: Path, url: str, *, desk: str | None = None, officer: str
                 + ("Run `onestop db status` once on this desk to bring it up to date, then move." if v < target_v
                    else "Update onestop on this machine, then move."))
         before = src.execute("PRAGMA data_version").fetchone()[0]
+        hw = _high_water(src, cfg, db_path) if cfg is not None else None
         pg = postgres.connect(url, desk=desk, officer=officer)
         try:
-            return _move(src, pg, db_path, before, progress)
+            return _move(src, pg, db_path, before, progress, hw)
         finally:
             pg.close()
     except sqlite3.DatabaseError as e:
@@ -246,7 +251,43 @@ def migrate_to(db_path: Path, url: str, *, desk: str | None = None, officer: str
         src.close()
 
 
-def _move(src, pg, db_path: Path, before: int, progress) -> dict:
+def _high_water(src, cfg, db_path: Path):
+    """The home's code high-water mark for this database (onestop/home.py), or None."""
+    from onestop import home
+
+    office = {}
+    if src.execute("SELECT 1 FROM sqlite_master WHERE name = 'office'").fetchone():
+        office = dict(src.execute("SELECT key, value FROM office").fetchall())
+    hw = home.HighWater.load(cfg.home)
+    if hw is not None and office.get("home_id") and hw.home_id != office["home_id"]:
+        raise HomeMismatch(
+            f"Cơ sở dữ liệu {db_path} là của một thư mục dữ liệu khác (không khớp {hw.path}): chuyển nó có thể "
+            "cấp lại mã đã in. Khôi phục bản sao lưu của chính thư mục này (onestop db restore) rồi chuyển.",
+            f"The database {db_path} comes from another data home (it does not match {hw.path}): moving it could "
+            "issue codes already printed again. Restore a backup of this home (onestop db restore), then move.")
+    if hw is None and office.get("home_id"):
+        hw = home.scan_disk(cfg, office["home_id"])
+    return hw
+
+
+def _raise_to_high_water(pg, hw) -> list[dict]:
+    """Counters below the home's high-water mark go up to it (a restored database is behind the
+    receipts already printed); returns what was raised."""
+    raised = []
+    for kind, table, col in (("seq", "code_sequences", "day"), ("book", "book_sequences", "year")):
+        for k, mark in sorted(getattr(hw, kind).items()):
+            agency, _, key = k.partition("|")
+            key = int(key) if kind == "book" else key
+            row = pg.execute(f"SELECT last FROM {table} WHERE agency = %s AND {col} = %s", [agency, key]).fetchone()
+            if row is None or row[0] < mark:
+                pg.execute(f"INSERT INTO {table} AS s (agency, {col}, last) VALUES (%s, %s, %s) "
+                           f"ON CONFLICT (agency, {col}) DO UPDATE SET last = excluded.last", [agency, key, mark])
+                raised.append({"table": table, "agency": agency, "key": key, "from": row[0] if row else 0,
+                               "to": mark})
+    return raised
+
+
+def _move(src, pg, db_path: Path, before: int, progress, hw=None) -> dict:
     import psycopg
 
     from onestop.store import postgres
@@ -284,6 +325,7 @@ def _move(src, pg, db_path: Path, before: int, progress) -> dict:
                     progress(e["table"], n)
             identities = _identities(src, pg)
             _check(src, pg, results)
+            raised = _raise_to_high_water(pg, hw) if hw is not None else []
             outbox = dict(pg.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY 1").fetchall())
         finally:
             src.execute("COMMIT")
@@ -297,7 +339,7 @@ def _move(src, pg, db_path: Path, before: int, progress) -> dict:
         pg.execute("ANALYZE")  # fresh planner statistics for the bulk-loaded tables
     return {"source": str(db_path), "target": pg.url, "schema_version": schema,
             "tables": sorted(results, key=lambda r: r["table"]),
-            "outbox": outbox, "next_ids": identities}
+            "outbox": outbox, "next_ids": identities, "raised_to_high_water": raised}
 
 
 def _bad_value(entry: dict, err: Exception) -> OnestopError:
