@@ -274,7 +274,7 @@ def test_source_problems(run, desk, home, pg_url):
     assert r.exit_code == errors.NOT_FOUND and "ONESTOP_HOME" in r.stderr
     (desk / "onestop.db").write_bytes(b"not a database at all" * 100)
     r = run("db", "migrate-to", pg_url)
-    assert r.exit_code == errors.STORAGE and "sao lưu" in r.stderr
+    assert r.exit_code == errors.DATABASE_DAMAGED and "onestop db restore" in r.stderr
     assert _pg_empty(pg_url)
 
 

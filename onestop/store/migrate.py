@@ -65,11 +65,15 @@ def open_readonly(path: Path) -> sqlite3.Connection:
 
 
 def _damaged(path: Path, e: Exception) -> OnestopError:
+    """A damaged file (13, as everywhere), or another read failure such as permissions (7)."""
+    from onestop.db import damaged_error, is_damage
+
+    if is_damage(e):
+        return damaged_error(path, "chưa chuyển gì sang CSDL văn phòng", "nothing was moved to the office database")
     return StorageError(
-        f"Không đọc được cơ sở dữ liệu {path} ({e}). Nếu tệp bị hỏng, khôi phục bản sao lưu (onestop db backup) "
-        "rồi chuyển lại; chưa có gì được ghi vào CSDL văn phòng.",
-        f"Cannot read the database {path} ({e}). If the file is damaged, restore a backup (onestop db backup) "
-        "and move again; nothing was written to the office database.")
+        f"Không đọc được cơ sở dữ liệu {path} ({e}). Kiểm tra quyền đọc tệp; chưa có gì được ghi vào CSDL văn phòng.",
+        f"Cannot read the database {path} ({e}). Check the file's permissions; nothing was written to the office "
+        "database.")
 
 
 def plan(src: sqlite3.Connection, pg) -> list[dict]:
