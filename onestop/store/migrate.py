@@ -34,6 +34,7 @@ from onestop.errors import (DatabaseBusy, HomeMismatch, InvalidInput, NotFound, 
 # SQLite tables that are not copied as rows. Virtual tables map to a PostgreSQL table of their own
 # (their shadow tables, "<name>_data" etc., are SQLite internals); the rest are bookkeeping.
 VIRTUAL = {"search_fts": "search_docs"}
+_SHADOW = ("data", "idx", "content", "docsize", "config")  # FTS5's own tables behind a virtual table
 SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has onestop_schema"}
 # PostgreSQL tables that may hold rows before the copy: the schema log, and the desk that connects.
 PG_OWN = {"onestop_schema", "desks"}
@@ -82,6 +83,7 @@ def plan(src: sqlite3.Connection, pg) -> list[dict]:
     office schema lacks."""
     master = src.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
     virtual = {n for n, sql in master if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")}
+    shadow = {f"{v}_{s}" for v in virtual for s in _SHADOW}
     pg_cols = {}
     for t, c, nullable, default, identity, generated in pg.execute(
             "SELECT table_name, column_name, is_nullable = 'YES', column_default IS NOT NULL, is_identity = 'YES', "
@@ -90,7 +92,7 @@ def plan(src: sqlite3.Connection, pg) -> list[dict]:
         pg_cols.setdefault(t, {})[c] = {"optional": nullable or default or identity, "generated": generated}
     entries, missing = [], []
     for name, _sql in master:
-        if name.startswith("sqlite_") or name in SKIPPED or any(name.startswith(v + "_") for v in virtual):
+        if name.startswith("sqlite_") or name in SKIPPED or name in shadow:
             continue
         if name in virtual:
             if name not in VIRTUAL:
