@@ -5,11 +5,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # chromium: the supervisors' HTML report is checked in a headless browser by the tests
+# zsh: the zsh completion script is run by a real zsh in the tests
 # postgresql: the office-mode tests start a throwaway server from its binaries (tests/pg.py; no service is
 # enabled or started by the tests; as root they run initdb/pg_ctl as the package's `postgres` user).
 # The status check is "install ok installed": `dpkg -s` also succeeds for a removed package whose
 # config files remain, which would leave the binaries missing.
-DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium postgresql
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium zsh postgresql
 BENCH_DEBS := ocrmypdf sqlite3
 
 .PHONY: install system-deps demo test bench clean
