@@ -28,7 +28,6 @@ import math
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 import threading
 import time
@@ -44,6 +43,7 @@ from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop import errors
 from onestop.errors import InvalidInput, NotFound, ScanConflict, ScanRejected, StorageError
+from onestop.store import archive as store
 
 REPO_SCANS = Path(__file__).resolve().parent.parent / "scans"
 LOW_CONFIDENCE = 75.0   # below this mean word confidence, ask tesseract's OSD whether the page is turned
@@ -372,9 +372,7 @@ def _write_new(path: Path, data: bytes) -> None:
 
 
 def _component(db: Database, dossier_id: int, n: int | None, code: str) -> dict:
-    rows = [dict(r) for r in db.query(
-        "SELECT n, code, name, pages, received, digitized FROM dossier_components WHERE dossier_id = ? ORDER BY n",
-        [dossier_id])]
+    rows = store.scan_components(db, dossier_id)
     if n is None:
         pick = [r for r in rows if r["received"] and not r["digitized"]]
         if not pick:
@@ -692,8 +690,7 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
 
 
 def _current(db: Database, dossier_id: int, n: int) -> list[dict]:
-    return list(db.query("SELECT id, path, sha256, size, part FROM archive_files WHERE dossier_id = ? AND "
-                         "component_n = ? AND state = 'current' ORDER BY id", [dossier_id, n]))
+    return store.current_files(db, dossier_id, n)
 
 
 def _intact(row: dict) -> bool:
@@ -764,25 +761,18 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                     f"This scan stored nothing; its inbox files (if any) were returned. See 'onestop show {code}'; "
                     f"to rescan anyway, use --replace.")
             if replace and before:
-                old = [r[0] for r in db.conn.execute(
-                    "SELECT id FROM archive_pages WHERE file_id IN (%s)" % ",".join("?" * len(before)),
-                    [r["id"] for r in before])]
-                search.unindex_pages(db, old)
+                search.unindex_pages(db, store.page_ids_of_files(db, [r["id"] for r in before]))
                 for fid_old, st in old_state.items():
-                    db.conn.execute("UPDATE archive_files SET state = ? WHERE id = ?", [st, fid_old])
+                    store.set_file_state(db, fid_old, st)
             row["part"] = 1 + max((r["part"] for r in now), default=0) if add else 1
-            fid = db.conn.execute(f"INSERT INTO archive_files ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                                  list(row.values())).lastrowid
+            fid = store.insert_file(db, row)
             for r in results:
-                pid = db.conn.execute(
-                    "INSERT INTO archive_pages (file_id, n, text, confidence, rotated, deskew, dpi, colour, width, height, source) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [fid, r.n, r.text, r.confidence, r.rotated, r.deskew, r.dpi, int(r.colour), r.width, r.height,
-                     r.source]).lastrowid
+                pid = store.insert_page(db, {
+                    "file_id": fid, "n": r.n, "text": r.text, "confidence": r.confidence, "rotated": r.rotated,
+                    "deskew": r.deskew, "dpi": r.dpi, "colour": int(r.colour), "width": r.width, "height": r.height,
+                    "source": r.source})
                 search.index_page(db, pid, d["id"], r.text)
-            db.conn.execute("UPDATE dossier_components SET digitized = 1, pages = (SELECT sum(pages) FROM archive_files "
-                            "WHERE dossier_id = ? AND component_n = ? AND state = 'current') WHERE dossier_id = ? AND n = ?",
-                            [d["id"], comp["n"], d["id"], comp["n"]])
+            store.mark_digitized(db, d["id"], comp["n"])
             dossiers._event(db, d["id"], dossiers.iso(stamp), officer, cfg.unit, "digitize",
                             f"Số hóa thành phần {comp['n']}: {len(results)} trang"
                             + (" (thêm tệp)" if add and before else ""),
@@ -792,7 +782,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     except BaseException as e:
         if created:
             _discard(db, path)
-        if isinstance(e, sqlite3.IntegrityError):
+        if store.is_conflict(e):
             # The unique indexes (one current file per component part, one row per path) caught a
             # race the check above could not see.
             raise ScanConflict(
@@ -815,7 +805,7 @@ def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
     while True:
         cand = path if i == 1 else path.with_name(f"{path.stem}_{i}{path.suffix}")
         i += 1
-        if db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(cand)]).fetchone():
+        if store.path_in_use(db, str(cand)):
             continue
         try:
             _write_new(cand, pdf)
@@ -831,7 +821,7 @@ def _discard(db: Database, path: Path) -> None:
     file stays: `check` reports an orphan, which loses nothing."""
     try:
         with transaction(db):
-            if not db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(path)]).fetchone():
+            if not store.path_in_use(db, str(path)):
                 path.unlink(missing_ok=True)
     except Exception:  # noqa: BLE001 - the scan's own error is the one to report
         pass
@@ -891,8 +881,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
 
     problems = []
     known = set()
-    rows = db.query("SELECT f.id, f.path, f.sha256, f.size, f.pages, f.component_n, f.state, d.code "
-                    "FROM archive_files f JOIN dossiers d ON d.id = f.dossier_id ORDER BY f.id")
+    rows = store.files_to_check(db)
     n = 0
     for r in rows:
         n += 1
@@ -934,9 +923,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                                             f"ghi nhận, hoặc cơ sở dữ liệu đã mất dữ liệu). Đừng xóa nó. Chạy lại đúng lệnh "
                                             f"'onestop scan' cho thành phần đó (tệp trùng nội dung sẽ được ghi nhận; tệp "
                                             f"lưu trữ không bao giờ bị ghi đè), hoặc khôi phục cơ sở dữ liệu từ bản sao lưu."})
-    for r in db.query("SELECT d.code, c.n FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
-                      "WHERE c.digitized = 1 AND NOT EXISTS (SELECT 1 FROM archive_files f WHERE f.dossier_id = c.dossier_id "
-                      "AND f.component_n = c.n AND f.state = 'current')"):
+    for r in store.digitized_without_file(db):
         problems.append({"kind": "no_file", "code": r["code"], "component": r["n"],
                          "message": f"Thành phần {r['n']} của hồ sơ {r['code']} được đánh dấu đã số hóa nhưng không có tệp. "
                                     f"Quét lại: onestop scan {r['code']} --component {r['n']} …"})
