@@ -113,7 +113,8 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
             "DonViXuLy": s(agency or d["unit"]), "GhiChu": "", "TaiLieuNop": docs, "NoiNopHoSo": "",
             "SoBienNhan": s(d["book_no"]), "SoGiayToChuHoSo": s(id_number), "DinhDanhCHS": ident,
             "NgayNopHoSo": vn_time(received, tzname), "NgayTuChoi": vn_time(finished, tzname) if status == "3" else "",
-            "HoSoCoThanhPhanSoHoa": "1" if docs else "0",  # follows TaiLieuNop: a digitized file is listed "TaiKhoanDuocXacThucVoiVNeID": "",
+            "HoSoCoThanhPhanSoHoa": "1" if docs else "0",  # follows TaiLieuNop: a digitized file is listed
+            "TaiKhoanDuocXacThucVoiVNeID": "",
             "DuocThanhToanTrucTuyen": "", "DanhSachLePhi": fee_items, "DanhSachTepDinhKemKhac": [],
             "DanhSachHoSoBoSung": _supplements(extra.get(did, []), tzname), "DanhSachGiayToKetQua": [],
             "DSKetNoiCSDL": [],
