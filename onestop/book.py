@@ -1,4 +1,4 @@
-"""The tracking book (Sổ theo dõi hồ sơ, Mẫu 06, TT 01/2018): rows from the store (``store/book.py``), an A4 PDF.
+"""The tracking book (Sổ theo dõi hồ sơ, Mẫu 06, TT 01/2018): rows from ``store/book.py``, an A4 PDF.
 
 One row per dossier in book order (``book_year``, ``book_no``: numbered per year from 01).
 ID and phone numbers are masked unless asked for (DOMAIN.md §9).
@@ -72,7 +72,8 @@ def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date
     out = []
     for r in book_entries(db, year=year, received_from=first.isoformat() if first else None,
                           received_before=(last + timedelta(days=1)).isoformat() if last else None):
-        st, due, odue, fin, preq = r["status"], r["due_at"], r["original_due_at"], r["finished_at"], r["papers_requests"]
+        st, due, odue, fin = r["status"], r["due_at"], r["original_due_at"], r["finished_at"]
+        preq = r["papers_requests"]
         notes = []
         if st in ("3", "5", "6", "7", "8"):
             notes.append(status_name(st))
@@ -86,7 +87,8 @@ def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date
             "applicant_name": r["applicant_name"], "address_phone": ", ".join(x for x in (r["address"], phone) if x),
             "agency": agency, "received_at": _hm(r["received_at"]), "due_at": _hm(due),
             "handed_over_at": _hm(r["handed_over_at"]),
-            "result_at": _hm(r["result_at"] or (fin if st in ("9", "10") else None)), "returned_at": _hm(r["returned_at"]),
+            "result_at": _hm(r["result_at"] or (fin if st in ("9", "10") else None)),
+            "returned_at": _hm(r["returned_at"]),
             "note": "; ".join(notes),
         })
     return out

@@ -1,9 +1,10 @@
 """Supervisor figures: the backlog and the period report (DOMAIN.md §8, QĐ 766/QĐ-TTg).
 
 Every figure is a SQL aggregate over covering indexes (migration ``0004_reports``), in
-``onestop/store/reports.py``; this module only folds the grouped rows. Working days come from the intake calendar as an ordinal per date
-(``workday_ordinals``), so "days late" over a million dossiers is one dict lookup per distinct
-date, never a calendar walk per row. Definitions of every figure: docs/reports.md.
+``onestop/store/reports.py``; this module only folds the grouped rows. Working days come from the
+intake calendar as an ordinal per date (``workday_ordinals``), so "days late" over a million
+dossiers is one dict lookup per distinct date, never a calendar walk per row. Definitions of every
+figure: docs/reports.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The personal-data access log (``personal_access``): who was shown full ID and phone numbers, when, by which command."""
+"""The personal-data access log (``personal_access``): who was shown full ID and phone numbers,
+when, by which command."""
 
 from __future__ import annotations
 

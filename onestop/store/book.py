@@ -1,4 +1,5 @@
-"""The tracking book's rows (Sổ theo dõi hồ sơ, Mẫu 06): dossiers in book order with their hand-over and result moments."""
+"""The tracking book's rows (Sổ theo dõi hồ sơ, Mẫu 06): dossiers in book order, with the moments
+they were handed over and had a result."""
 
 from __future__ import annotations
 
