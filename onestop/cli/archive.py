@@ -85,9 +85,13 @@ def scan(
     for w in res["warnings"]:
         info(t(f"Cảnh báo: {w}", f"Warning: {w}"))
     if json_:
-        emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings")})
+        emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings",
+                                       "signed", "ocr_copy") if k in res})
         return
     typer.echo(res["pdf"])
+    if res.get("signed"):
+        info(t(f"PDF có chữ ký số ({', '.join(res['signed'])}): lưu nguyên vẹn; bản có lớp chữ OCR: {res['ocr_copy']}",
+               f"Digitally signed PDF ({', '.join(res['signed'])}): archived unchanged; OCR copy: {res['ocr_copy']}"))
     for p in res["pages"]:
         info(t(f"  trang {p['n']}: {p['dpi']} dpi, xoay {p['rotated']}°, chỉnh nghiêng {p['deskew']}°, "
                f"độ tin cậy {p['confidence']}", f"  page {p['n']}: {p['dpi']} dpi, turned {p['rotated']}°, "
