@@ -649,8 +649,11 @@ def _refuse_archive_inputs(cfg: Config, files: list[Path]) -> None:
 def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: int | None = None,
          yes: bool = False, allow_low_dpi: bool = False, force_ocr: bool = False, replace: bool = False,
          add: bool = False, confirm: Callable[[str], bool] | None = None,
-         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False) -> dict:
+         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False, result: bool = False) -> dict:
     """Digitize one component of dossier ``code`` from ``files``; returns the JSON contract of ``onestop scan``.
+
+    With ``result`` the files are the dossier's result papers (status 9 or 10), ``component`` the
+    result's number (results.py): stored, searched and synced the same way.
 
     A component that already has a current file is refused (ScanConflict) unless ``replace`` (the
     old files become ``replaced``) or ``add`` (one more current file, e.g. pages brought later).
@@ -666,7 +669,12 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
     recover(cfg)
     d = dossiers.resolve_code(db, cfg, code)
     code = d["code"]
-    comp = _component(db, d["id"], component, code)
+    if result:
+        from onestop import results
+
+        comp = results.part(db, cfg, d, component)
+    else:
+        comp = _component(db, d["id"], component, code)
     before = _current(db, d["id"], comp["n"])
     if before and not (replace or add):
         shown = ", ".join(r["path"] for r in before)
@@ -769,6 +777,9 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     }
     if copy_path is not None:
         row.update(ocr_copy=str(copy_path), ocr_copy_sha256=hashlib.sha256(copy).hexdigest())
+    if comp.get("result"):
+        row.update(result_code=comp["result_code"], result_name=comp["name"])
+    what = f"kết quả {comp['result']}" if comp.get("result") else f"thành phần {comp['n']}"
     try:
         with transaction(db):
             # Checked again under the write lock: another scan of this component may have committed
@@ -804,9 +815,10 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                             "WHERE dossier_id = ? AND component_n = ? AND state = 'current') WHERE dossier_id = ? AND n = ?",
                             [d["id"], comp["n"], d["id"], comp["n"]])
             dossiers._event(db, d["id"], dossiers.iso(stamp), officer, cfg.unit, "digitize",
-                            f"Số hóa thành phần {comp['n']}: {len(results)} trang"
+                            f"Số hóa {what}: {len(results)} trang"
                             + (" (thêm tệp)" if add and before else ""),
-                            None, None, {"component": comp["n"], "file_id": fid, "sha256": sha,
+                            None, None, {**({"result": comp["result"]} if comp.get("result") else
+                                            {"component": comp["n"]}), "file_id": fid, "sha256": sha,
                                          **({"replaced": old_state} if old_state else {})})
             dossiers._outbox(db, d["id"], "file", fid, dossiers.iso(stamp))
     except BaseException as e:
@@ -827,6 +839,8 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
            "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
     if signed:
         out.update(signed=signed, ocr_copy=str(copy_path))
+    if comp.get("result"):
+        out.update(component=None, result=comp["result"], result_code=comp["result_code"], result_name=comp["name"])
     return out
 
 

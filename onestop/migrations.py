@@ -393,6 +393,10 @@ def m0011_results(db: Database) -> None:
     run_script(db,
         """
         ALTER TABLE archive_files ADD COLUMN ocr_copy TEXT;
-        ALTER TABLE archive_files ADD COLUMN ocr_copy_sha256 TEXT
+        ALTER TABLE archive_files ADD COLUMN ocr_copy_sha256 TEXT;
+        -- Result papers (`scan --result`) are archive files too, with component_n = -n for result n
+        -- (onestop/results.py) and the procedure's result code and name.
+        ALTER TABLE archive_files ADD COLUMN result_code TEXT;
+        ALTER TABLE archive_files ADD COLUMN result_name TEXT
         """
     )
