@@ -71,6 +71,8 @@ def test_scanned_result_reaches_the_ministry_in_danh_sach_giay_to_ket_qua(env, s
     # The component list is unchanged: a result is not a submitted paper.
     shown = json.loads(run("show", code, "--json").stdout)
     assert [c["digitized"] for c in shown["components"]][:1] == [1]
+    assert [(x["n"], x["result_code"], x["path"], x["state"]) for x in shown["results"]] == [
+        (1, "KQ-1.003604-1", str(pdf), "current")]
     assert run("check").exit_code == 0
     r = run("sync", "--json")
     assert r.exit_code == 0, r.output
