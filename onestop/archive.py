@@ -38,7 +38,7 @@ from typing import Callable
 
 from onestop.db import Database
 
-from onestop import imaging, ocr, prepare
+from onestop import imaging, ocr, pdfa, prepare
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop import errors
@@ -252,7 +252,8 @@ def placement(w: int, h: int, clockwise: int, deskew: float, page_w: float, page
 
 
 def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -> bytes:
-    """One PDF: each page's image under its invisible text layer; embedded-text pages copied as is."""
+    """One PDF/A-2b file (pdfa.py): each page's image under its invisible text layer; embedded-text
+    pages copied as is (only pages that keep the file PDF/A, see imaging._probe_pdf)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
                                StreamObject)
@@ -260,16 +261,21 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
     writer = PdfWriter()
     readers: dict[Path, PdfReader] = {}
     font = None  # the glyph-less text font, one object shared by every page
+    seed = hashlib.md5(usedforsecurity=False)  # the document ID comes from the content (pdfa.finish)
     for r in results:
         if r.embedded:
             path, idx = r.embedded
             if path not in readers:
                 readers[path] = PdfReader(path)
-            writer.add_page(readers[path].pages[idx])
+                seed.update(path.read_bytes())
+            seed.update(b"%d" % idx)
+            pdfa.prune_fonts(writer.add_page(readers[path].pages[idx]))
             continue
         pw, ph = r.page_size
         page = writer.add_blank_page(pw, ph)
         enc = r.image
+        seed.update(enc.data)
+        seed.update(r.text_layer)
         img = StreamObject()
         img._data = enc.data
         filt = ArrayObject([NameObject(f) for f in enc.filter]) if isinstance(enc.filter, tuple) else NameObject(enc.filter)
@@ -298,7 +304,7 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
     for page in writer.pages:
         page.compress_content_streams()
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    writer.add_metadata({"/Title": title, "/Author": author, "/Producer": "onestop (tesseract OCR)"})
+    pdfa.finish(writer, title=title, author=author, producer="onestop (tesseract OCR)", seed=seed.digest())
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -641,8 +647,11 @@ def _refuse_archive_inputs(cfg: Config, files: list[Path]) -> None:
 def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: int | None = None,
          yes: bool = False, allow_low_dpi: bool = False, force_ocr: bool = False, replace: bool = False,
          add: bool = False, confirm: Callable[[str], bool] | None = None,
-         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False) -> dict:
+         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False, result: bool = False) -> dict:
     """Digitize one component of dossier ``code`` from ``files``; returns the JSON contract of ``onestop scan``.
+
+    With ``result`` the files are the dossier's result papers (status 9 or 10), ``component`` the
+    result's number (results.py): stored, searched and synced the same way.
 
     A component that already has a current file is refused (ScanConflict) unless ``replace`` (the
     old files become ``replaced``) or ``add`` (one more current file, e.g. pages brought later).
@@ -658,7 +667,12 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
     recover(cfg)
     d = dossiers.resolve_code(db, cfg, code)
     code = d["code"]
-    comp = _component(db, d["id"], component, code)
+    if result:
+        from onestop import results
+
+        comp = results.part(db, cfg, d, component)
+    else:
+        comp = _component(db, d["id"], component, code)
     before = _current(db, d["id"], comp["n"])
     if before and not (replace or add):
         shown = ", ".join(r["path"] for r in before)
@@ -710,6 +724,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     sources = imaging.probe(files, min_dpi=int(cfg.get("scan.min_dpi", 200)), allow_low_dpi=allow_low_dpi,
                             force_ocr=force_ocr, max_pixels=int(cfg.get("scan.max_pixels", imaging.MAX_PIXELS)))
     warnings = [w for s in sources for w in s.warnings]
+    original, signed = _signed_input(files)
     declared = int(comp["pages"] or 0)
     if declared and declared != len(sources) and not (add and before):
         q_vi = (f"Thành phần {comp['n']} ({comp['name']}) khai {declared} trang nhưng có {len(sources)} trang quét "
@@ -728,9 +743,20 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     officer = dossiers.officer_name(cfg)
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
+    copy = copy_path = None
+    if signed:  # the signed file is the archive file, unchanged; the PDF/A with its text layer goes beside it
+        copy, pdf = pdf, original
     sha = hashlib.sha256(pdf).hexdigest()
     folder = cfg.archive_dir.resolve() / _safe(code)
     path, created = _place(db, folder / f"{_safe(code)}_{component_code(comp)}_{stamp:%Y%m%d}.pdf", pdf, sha)
+    if copy is not None:
+        try:
+            copy_path, copy_created = _place(db, path.with_name(f"{path.stem}.ocr.pdf"), copy,
+                                             hashlib.sha256(copy).hexdigest())
+        except BaseException:
+            if created:
+                _discard(db, path)
+            raise
     if os.environ.get(FAULT_ENV) == "scan-after-rename":
         os._exit(70)
     # A replaced file that is already missing or damaged is marked 'lost', so that `check` (which
@@ -746,6 +772,11 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
         "sources": json.dumps([f.name for f in files], ensure_ascii=False),
         "state": "current", "created_at": dossiers.iso(stamp), "officer": officer,
     }
+    if copy_path is not None:
+        row.update(ocr_copy=str(copy_path), ocr_copy_sha256=hashlib.sha256(copy).hexdigest())
+    if comp.get("result"):
+        row.update(result_code=comp["result_code"], result_name=comp["name"])
+    what = f"kết quả {comp['result']}" if comp.get("result") else f"thành phần {comp['n']}"
     try:
         with transaction(db):
             # Checked again under the write lock: another scan of this component may have committed
@@ -774,14 +805,17 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                 search.index_page(db, pid, d["id"], r.text)
             store.mark_digitized(db, d["id"], comp["n"])
             dossiers._event(db, d["id"], dossiers.iso(stamp), officer, cfg.unit, "digitize",
-                            f"Số hóa thành phần {comp['n']}: {len(results)} trang"
+                            f"Số hóa {what}: {len(results)} trang"
                             + (" (thêm tệp)" if add and before else ""),
-                            None, None, {"component": comp["n"], "file_id": fid, "sha256": sha,
+                            None, None, {**({"result": comp["result"]} if comp.get("result") else
+                                            {"component": comp["n"]}), "file_id": fid, "sha256": sha,
                                          **({"replaced": old_state} if old_state else {})})
             dossiers._outbox(db, d["id"], "file", fid, dossiers.iso(stamp))
     except BaseException as e:
         if created:
             _discard(db, path)
+        if copy_path is not None and copy_created:
+            _discard(db, copy_path, copy=True)
         if store.is_conflict(e):
             # The unique indexes (one current file per component part, one row per path) caught a
             # race the check above could not see.
@@ -791,8 +825,36 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                 f"Another scan just stored component {comp['n']} of dossier {code}. This scan stored nothing. "
                 f"See 'onestop show {code}'; to rescan anyway, use --replace.") from e
         raise
-    return {"code": code, "component": comp["n"], "pdf": str(path), "pages": [r.public() for r in results],
-            "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
+    out = {"code": code, "component": comp["n"], "pdf": str(path), "pages": [r.public() for r in results],
+           "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
+    if signed:
+        out.update(signed=signed, ocr_copy=str(copy_path))
+    if comp.get("result"):
+        out.update(component=None, result=comp["result"], result_code=comp["result_code"], result_name=comp["name"])
+    return out
+
+
+def _signed_input(files: list[Path]) -> tuple[bytes, list[str]]:
+    """(bytes, signed field names) of a digitally signed PDF among ``files``, or (b"", []).
+
+    A signed PDF is archived unchanged, so it must be the scan's only file: merging it with other
+    pages would rewrite it and break its signature."""
+    for f in files:
+        with open(f, "rb") as fh:
+            if fh.read(5) != b"%PDF-":
+                continue
+        data = f.read_bytes()
+        names = pdfa.signed_fields(data)
+        if not names:
+            continue
+        if len(files) > 1:
+            raise ScanRejected(
+                f"{f.name} là PDF có chữ ký số ({', '.join(names)}): nó được lưu nguyên vẹn, không ghép với tệp "
+                f"khác. Quét nó riêng (một tệp), rồi lưu các giấy tờ còn lại bằng --add. Chưa có gì được lưu.",
+                f"{f.name} is a digitally signed PDF ({', '.join(names)}): it is archived unchanged, never merged "
+                f"with other files. Scan it on its own, then store the other papers with --add. Nothing was stored.")
+        return data, names
+    return b"", []
 
 
 def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
@@ -815,13 +877,18 @@ def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
                 return cand, False
 
 
-def _discard(db: Database, path: Path) -> None:
+def _discard(db: Database, path: Path, *, copy: bool = False) -> None:
     """Remove a PDF this scan wrote and did not commit, unless a committed row points to it
     (checked under the write lock, so no other scan can commit it meanwhile). When in doubt the
-    file stays: `check` reports an orphan, which loses nothing."""
+    file stays: `check` reports an orphan, which loses nothing. ``copy``: an OCR copy of a signed PDF."""
+    from onestop.store import results as results_store
+
     try:
         with transaction(db):
-            if not store.path_in_use(db, str(path)):
+            if copy:
+                if not results_store.ocr_copy_used(db, str(path)):
+                    path.unlink(missing_ok=True)
+            elif not store.path_in_use(db, str(path)):
                 path.unlink(missing_ok=True)
     except Exception:  # noqa: BLE001 - the scan's own error is the one to report
         pass
@@ -909,6 +976,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
             if count != r["pages"]:
                 problems.append(dict(base, kind="pages",
                                      message=f"PDF {p} có {count} trang, cơ sở dữ liệu ghi {r['pages']}."))
+    problems += _check_ocr_copies(db, known, verify=verify)
     root = cfg.archive_dir
     if root.is_dir():
         for p in sorted(root.rglob("*")):
@@ -940,6 +1008,28 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                          "message": f"{len(names)} tệp của hộp thư quét ({', '.join(names)}) còn nằm trong {d} sau một "
                                     f"lần quét bị dừng đột ngột. Lần quét tiếp theo sẽ trả chúng về hộp thư quét."})
     return {"ok": not problems, "files": n, "problems": problems}
+
+
+def _check_ocr_copies(db: Database, known: set, *, verify: bool) -> list[dict]:
+    """The OCR copies beside signed PDFs: present and unchanged (their paths join ``known``)."""
+    from onestop.store import results as results_store
+
+    out = []
+    for r in results_store.ocr_copies(db):
+        p = Path(r["path"])
+        known.add(str(p.resolve()))
+        if r["state"] == "lost":
+            continue
+        base = {"code": r["code"], "component": r["component_n"], "path": r["path"], "file_id": r["id"]}
+        if not p.is_file():
+            out.append(dict(base, kind="missing",
+                            message=f"Thiếu bản OCR {p} của PDF có chữ ký số (hồ sơ {r['code']}, thành phần "
+                                    f"{r['component_n']}). Khôi phục từ bản sao lưu hoặc quét lại với --replace."))
+        elif verify and _sha256(p) != r["sha256"]:
+            out.append(dict(base, kind="checksum",
+                            message=f"Bản OCR {p} đã bị thay đổi (SHA-256 không khớp). Khôi phục từ bản sao lưu "
+                                    f"hoặc quét lại thành phần {r['component_n']} với --replace."))
+    return out
 
 
 # ---------------------------------------------------------------- demo

@@ -234,6 +234,14 @@ def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
             p["withdrawn"] += n
         else:  # 3: refused after an online submission
             f["refused"] += n
+    # Where the procedure requires an electronic result (`[results] electronic`), a resolved dossier
+    # counts as digitized only once its result papers are scanned too (`scan --result`).
+    from onestop import results
+    from onestop.store import results as result_store
+
+    for r in result_store.resolved_without_result(db, lo, hi):
+        if results.electronic_result_required(cfg, r["procedure_code"]):
+            f["digitized"] -= r["n"]
     # not ended at the period end (open now, or ended after it): the status it had then, from the
     # event log; 2/4 are in progress (overdue when due on or before the last day), 5/6 wait on the citizen
     for r in store.not_ended_counts(db, hi):

@@ -78,6 +78,7 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
     for r in data.supplement_events(db, ids):
         extra.setdefault(r["dossier_id"], []).append(r)
     agency = cfg.get("agency.name", "") or ""
+    result_papers = result_records(db, ids)
     out = {}
     for d in rows:
         did, status, id_type, id_number = d["id"], d["status"], d["id_type"], d["id_number"]
@@ -116,9 +117,26 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
             "HoSoCoThanhPhanSoHoa": "1" if docs else "0",  # follows TaiLieuNop: a digitized file is listed
             "TaiKhoanDuocXacThucVoiVNeID": "",
             "DuocThanhToanTrucTuyen": "", "DanhSachLePhi": fee_items, "DanhSachTepDinhKemKhac": [],
-            "DanhSachHoSoBoSung": _supplements(extra.get(did, []), tzname), "DanhSachGiayToKetQua": [],
+            "DanhSachHoSoBoSung": _supplements(extra.get(did, []), tzname), "DanhSachGiayToKetQua": result_papers.get(did, []),
             "DSKetNoiCSDL": [],
         }
+    return out
+
+
+def result_records(db, dossier_ids: list[int]) -> dict[int, list[dict]]:
+    """``DanhSachGiayToKetQua`` items (the result papers scanned with ``scan --result``), keyed by
+    dossier id: only files the server holds (uploaded), like ``TaiLieuNop``."""
+    from onestop.store import results as store
+
+    if not files_table(db):
+        return {}
+    out: dict[int, list[dict]] = {}
+    for r in store.uploaded_results(db, dossier_ids):
+        if not r["remote_id"] or not r["url"] or str(r["url"]).startswith(SPOOL_URL):
+            continue
+        out.setdefault(r["dossier_id"], []).append({
+            "TenGiayTo": s(r["result_name"]), "MaThanhPhanHoSo": s(r["result_code"]), "GiayToId": s(r["remote_id"]),
+            "DuongDanTepTinKetQua": s(r["url"]), "MaGiayToKetQua": s(r["result_code"])})
     return out
 
 
