@@ -392,9 +392,11 @@ def m0009_page_quality(db: Database) -> None:
     # and recorded as needing a rescan; `check` and `backlog` list it while its file is current.
     run_script(db,
         """
-        ALTER TABLE archive_pages ADD COLUMN words INTEGER;            -- words read on the page
-        ALTER TABLE archive_pages ADD COLUMN dictionary REAL;          -- share of them in the Vietnamese word list
-        ALTER TABLE archive_pages ADD COLUMN quality TEXT NOT NULL DEFAULT '';  -- reasons: low_confidence,unknown_words,empty
+        -- words read on the page; the share of them in the Vietnamese word list; the reasons it reads
+        -- badly (low_confidence,unknown_words,empty); 1 while it waits for a rescan
+        ALTER TABLE archive_pages ADD COLUMN words INTEGER;
+        ALTER TABLE archive_pages ADD COLUMN dictionary REAL;
+        ALTER TABLE archive_pages ADD COLUMN quality TEXT NOT NULL DEFAULT '';
         ALTER TABLE archive_pages ADD COLUMN needs_rescan INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX archive_pages_rescan ON archive_pages(file_id) WHERE needs_rescan = 1
         """
