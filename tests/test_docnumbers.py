@@ -95,3 +95,17 @@ def test_type_list_is_the_decrees():
     # công văn has no abbreviation.
     assert len(dn.ADMIN_TYPES) == 30 and "CV" not in dn.ADMIN_TYPES
     assert {"QyĐ", "CTr", "TTr", "GUQ", "GGT", "GNP", "TrS"} <= set(dn.ADMIN_TYPES)
+
+
+def test_invalid_agencies_file_is_a_config_error(tmp_path, monkeypatch):
+    import shutil
+
+    from onestop import config, digitization
+    from onestop.errors import CONFIG, ConfigError
+
+    shutil.copy(REPO / "config" / "onestop.toml", tmp_path / "onestop.toml")
+    (tmp_path / "agencies.toml").write_text('[[agency]]\nabbr = "BKHCN"\nuntil = "28/02/2025"\n', "utf-8")
+    monkeypatch.setenv("ONESTOP_CONFIG_DIR", str(tmp_path))
+    with pytest.raises(ConfigError) as e:
+        digitization.agencies(config.load())
+    assert e.value.exit_code == CONFIG and "agencies.toml" in e.value.message
