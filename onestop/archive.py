@@ -718,7 +718,7 @@ def _intact(row: dict) -> bool:
 def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], before: list[dict], *, yes: bool,
            allow_low_dpi: bool, force_ocr: bool, replace: bool, add: bool, confirm, progress) -> dict:
     """Check, OCR, write the PDF under a new name and commit; the body of ``scan``."""
-    from onestop import dossiers, search
+    from onestop import digitization, dossiers, search
 
     code = d["code"]
     sources = imaging.probe(files, min_dpi=int(cfg.get("scan.min_dpi", 200)), allow_low_dpi=allow_low_dpi,
@@ -740,6 +740,9 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
         results = process_pages(sources, timeout=float(cfg.get("scan.ocr_timeout", ocr.DEFAULT_TIMEOUT)),
                                 rotate_threshold=float(cfg.get("scan.rotate_threshold", 2.0)), progress=progress,
                                 workdir=work)
+    # Hard-to-read pages are asked about now, while the citizen is here; the document number is read.
+    rv = digitization.review(results, cfg, first_part=not (add and before), confirm=confirm, yes=yes)
+    warnings += rv.warnings
     officer = dossiers.officer_name(cfg)
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
@@ -803,6 +806,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                     "deskew": r.deskew, "dpi": r.dpi, "colour": int(r.colour), "width": r.width, "height": r.height,
                     "source": r.source})
                 search.index_page(db, pid, d["id"], r.text)
+            digitization.record(db, fid, d["id"], comp["n"], rv)
             store.mark_digitized(db, d["id"], comp["n"])
             dossiers._event(db, d["id"], dossiers.iso(stamp), officer, cfg.unit, "digitize",
                             f"Số hóa {what}: {len(results)} trang"
@@ -825,8 +829,9 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                 f"Another scan just stored component {comp['n']} of dossier {code}. This scan stored nothing. "
                 f"See 'onestop show {code}'; to rescan anyway, use --replace.") from e
         raise
-    out = {"code": code, "component": comp["n"], "pdf": str(path), "pages": [r.public() for r in results],
-           "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
+    pages = [dict(r.public(), quality=rv.pages[r.n].public() if r.n in rv.pages else None) for r in results]
+    out = {"code": code, "component": comp["n"], "pdf": str(path), "pages": pages,
+           "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings, **digitization.public(rv)}
     if signed:
         out.update(signed=signed, ocr_copy=str(copy_path))
     if comp.get("result"):
@@ -1007,7 +1012,10 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
         problems.append({"kind": "stale_claim", "path": str(d), "files": names,
                          "message": f"{len(names)} tệp của hộp thư quét ({', '.join(names)}) còn nằm trong {d} sau một "
                                     f"lần quét bị dừng đột ngột. Lần quét tiếp theo sẽ trả chúng về hộp thư quét."})
-    return {"ok": not problems, "files": n, "problems": problems}
+    from onestop import digitization
+
+    # Not archive damage (the file is intact), so not a problem for the exit code: work to do.
+    return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db)}
 
 
 def _check_ocr_copies(db: Database, known: set, *, verify: bool) -> list[dict]:

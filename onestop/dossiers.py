@@ -603,6 +603,9 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     d["components"] = [dict(r, received=bool(r["received"])) for r in db.query(
         "SELECT n, code, name, originals, copies, pages, received, submission, digitized "
         "FROM dossier_components WHERE dossier_id = ? ORDER BY n", [d["id"]])]
+    from onestop.digitization import add_component_fields
+
+    add_component_fields(db, d)  # document number, date, issuer; pages needing a rescan
     d["events"] = [dict(r, data=json.loads(r["data"])) for r in db.query(
         "SELECT at, officer, unit, action, note, status_from, status_to, data FROM events "
         "WHERE dossier_id = ? ORDER BY id", [d["id"]])]

@@ -386,6 +386,40 @@ def m0008_home_identity(db: Database) -> None:
     )
 
 
+@migrations(name="0009_page_quality")
+def m0009_page_quality(db: Database) -> None:
+    # Per-page recognition quality (onestop/quality.py): a page read badly is flagged at the counter
+    # and recorded as needing a rescan; `check` and `backlog` list it while its file is current.
+    run_script(db,
+        """
+        -- words read on the page; the share of them in the Vietnamese word list; the reasons it reads
+        -- badly (low_confidence,unknown_words,empty); 1 while it waits for a rescan
+        ALTER TABLE archive_pages ADD COLUMN words INTEGER;
+        ALTER TABLE archive_pages ADD COLUMN dictionary REAL;
+        ALTER TABLE archive_pages ADD COLUMN quality TEXT NOT NULL DEFAULT '';
+        ALTER TABLE archive_pages ADD COLUMN needs_rescan INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX archive_pages_rescan ON archive_pages(file_id) WHERE needs_rescan = 1
+        """
+    )
+
+
+@migrations(name="0010_document_numbers")
+def m0010_document_numbers(db: Database) -> None:
+    # The document number (số ký hiệu), date and issuer read from a component's first page
+    # (onestop/docnumbers.py); document_key is the number folded for exact search (1205/QD-BKHCN);
+    # document_check says what the officer should verify when the reading was ambiguous.
+    run_script(db,
+        """
+        ALTER TABLE dossier_components ADD COLUMN document_number TEXT;
+        ALTER TABLE dossier_components ADD COLUMN document_key TEXT;
+        ALTER TABLE dossier_components ADD COLUMN document_date TEXT;
+        ALTER TABLE dossier_components ADD COLUMN issuer TEXT;
+        ALTER TABLE dossier_components ADD COLUMN document_check TEXT NOT NULL DEFAULT '';
+        CREATE INDEX dossier_components_document ON dossier_components(document_key) WHERE document_key IS NOT NULL
+        """
+    )
+
+
 @migrations(name="0011_results")
 def m0011_results(db: Database) -> None:
     # Issue 11. A signed electronic PDF is archived byte for byte (its signature stays valid); its

@@ -114,6 +114,12 @@ def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = 
     overdue_list = _overdue_list(store.overdue_dossiers(db, today, next_day, limit=list_limit, **flt.kwargs()),
                                  today, ords, names, show_personal)
     tot = lambda k: sum(s[k] for s in statuses)  # noqa: E731
+    from onestop.digitization import rescan_list
+
+    # Pages of open dossiers recorded as hard to read (scan): rescan while the papers are still here.
+    rescan = [r for r in rescan_list(db, statuses=OPEN_STATUSES, received_before=next_day)
+              if all(not v or r[k] == v for k, v in (("procedure_code", flt.procedure), ("field_code", flt.field),
+                                                     ("officer", flt.officer)))]
     return {
         "as_of": today,
         "filters": {"procedure": flt.procedure, "field": flt.field, "officer": flt.officer},
@@ -125,6 +131,8 @@ def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = 
         "by_status": statuses,
         "by_procedure": procs,
         "overdue_list": overdue_list,
+        "rescan_pages": len(rescan),
+        "rescan": rescan,
     }
 
 
@@ -147,7 +155,7 @@ def _overdue_list(rows, today, ords, names, show_personal) -> list[dict]:
 def backlog_figures(b: dict) -> list[dict]:
     """The backlog as long rows ``figure, key, value`` (the CSV layout)."""
     rows = [{"figure": k, "key": "", "value": b[k]}
-            for k in ("total", "in_processing", "waiting_citizen", "overdue", "due_today", "due_soon")]
+            for k in ("total", "in_processing", "waiting_citizen", "overdue", "due_today", "due_soon", "rescan_pages")]
     for s in b["by_status"]:
         rows += [{"figure": f"status_{k}", "key": s["status"], "value": s[k]} for k in ("count", "overdue", "due_today", "due_soon")]
     for p in b["by_procedure"]:
@@ -392,6 +400,10 @@ def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:
         if len(b["overdue_list"]) > list_rows:
             c.print(t(f"… và {len(b['overdue_list']) - list_rows} hồ sơ khác (--json để xem tất cả).",
                       f"… and {len(b['overdue_list']) - list_rows} more (--json for all)."))
+    if b.get("rescan"):
+        c.print(t(f"Trang khó đọc cần quét lại: {len(b['rescan'])}", f"Hard-to-read pages to rescan: {len(b['rescan'])}"))
+        for r in b["rescan"][:list_rows]:
+            c.print(f"  {r['message']}")
 
 
 def render_report(r: dict, c) -> None:

@@ -123,9 +123,12 @@ def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = F
     """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets.
     ID and phone numbers in the snippets are masked unless ``show_personal``."""
     keep = (lambda s: s) if show_personal else mask_numbers
+    from onestop.digitization import number_hits
+
+    exact = number_hits(db, query, limit)  # a document number (1205/QĐ-BKHCN) stored exactly: first
     terms = set(_WORD.findall(fold(query)))
     if not terms:  # nothing to search for (fts_query would be empty): no refresh either
-        return []
+        return exact
     refresh_dossiers(db)
     rows = store.matches(db, query, limit)
     pages = store.pages_by_id(db, [r["id"] for r in rows if r["kind"] == "page"])
@@ -148,4 +151,4 @@ def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = F
             hits.append({"kind": "dossier", "code": d["code"], "component": None, "page": None, "pdf": None,
                          "applicant_name": d["applicant_name"], "score": score,
                          "snippet": snippet(keep(text), terms, width=20)})
-    return hits
+    return (exact + hits)[:limit]

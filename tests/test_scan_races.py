@@ -67,7 +67,7 @@ def test_two_scans_of_one_component_exactly_one_wins(run, db, cfg, tmp_path):
                           "WHERE d.code = ?", [code]).fetchall()
         assert len(rows) == 1 and rows[0][1] == "current" and Path(rows[0][0]).is_file()
     # Nothing missing (the winner's PDF was never removed), nothing orphaned (the loser cleaned up).
-    assert _check(run) == (0, {"ok": True, "files": 3, "problems": []})
+    assert _check(run) == (0, {"ok": True, "files": 3, "problems": [], "rescan": []})
     assert sorted(p.name for p in cfg.archive_dir.rglob("*") if p.is_file()) == sorted(
         Path(p).name for (p,) in db.execute("SELECT path FROM archive_files"))
 
@@ -143,7 +143,7 @@ def test_killed_scan_leaves_work_in_home_and_next_scan_recovers(run, db, cfg, ho
     assert r.exit_code == 0, r.output
     assert [pg["source"] for pg in json.loads(r.stdout)["pages"]] == names
     assert not work[0].exists() and not list((home / "work").iterdir())
-    assert _check(run) == (0, {"ok": True, "files": 1, "problems": []})
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
 
 
 # ---------------------------------------------------------------- item 10: links in the inbox
@@ -209,7 +209,7 @@ def test_replace_as_check_advises_clears_the_missing_file(run, db, cfg, tmp_path
     rc, rep = _check(run)
     assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["missing"] and "--replace" in rep["problems"][0]["message"]
     assert run("scan", code, "-c", 3, page, "--yes", "--replace").exit_code == 0
-    assert _check(run) == (0, {"ok": True, "files": 2, "problems": []})
+    assert _check(run) == (0, {"ok": True, "files": 2, "problems": [], "rescan": []})
     assert db.execute("SELECT state FROM archive_files ORDER BY id").fetchall() == [("lost",), ("current",)]
     # A replaced file that was intact stays checked: removing it later is still reported.
     assert run("scan", code, "-c", 3, page, "--yes", "--replace").exit_code == 0

@@ -89,12 +89,16 @@ def scan(
         info(t(f"Cảnh báo: {w}", f"Warning: {w}"))
     if json_:
         emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings",
-                                       "signed", "ocr_copy", "result", "result_code", "result_name") if k in res})
+                                       "signed", "ocr_copy", "result", "result_code", "result_name", "rescan", "document") if k in res})
         return
     typer.echo(res["pdf"])
     if res.get("signed"):
         info(t(f"PDF có chữ ký số ({', '.join(res['signed'])}): lưu nguyên vẹn; bản có lớp chữ OCR: {res['ocr_copy']}",
                f"Digitally signed PDF ({', '.join(res['signed'])}): archived unchanged; OCR copy: {res['ocr_copy']}"))
+    doc = res.get("document") or {}
+    if doc.get("document_number"):
+        info(t(f"  số ký hiệu {doc['document_number']}, ngày {doc['document_date'] or '?'}, cơ quan {doc['issuer']}",
+               f"  document number {doc['document_number']}, dated {doc['document_date'] or '?'}, issuer {doc['issuer']}"))
     for p in res["pages"]:
         info(t(f"  trang {p['n']}: {p['dpi']} dpi, xoay {p['rotated']}°, chỉnh nghiêng {p['deskew']}°, "
                f"độ tin cậy {p['confidence']}", f"  page {p['n']}: {p['dpi']} dpi, turned {p['rotated']}°, "
@@ -172,7 +176,9 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
     from rich.markup import escape
 
     for h in hits:
-        where = f"TP {h['component']} tr. {h['page']}" if h["kind"] == "page" else t("hồ sơ", "dossier")
+        where = (f"TP {h['component']} tr. {h['page']}" if h["kind"] == "page" else
+                 f"TP {h['component']}, {t('số ký hiệu', 'document number')}" if h["kind"] == "component"
+                 else t("hồ sơ", "dossier"))
         snip = escape(h["snippet"]).replace("«", "[bold yellow]").replace("»", "[/bold yellow]")
         c.print(f"[bold]{h['code']}[/bold] ({where}) {escape(h['applicant_name'] or '')}\n    {snip}")
 
@@ -180,9 +186,10 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
 @app.command()
 def check(json_: bool = JSON,
           quick: bool = typer.Option(False, "--quick", help="Chỉ so kích thước, không tính lại SHA-256 và không mở PDF.")):
-    """Đối chiếu kho lưu trữ với cơ sở dữ liệu: thiếu tệp, sai checksum, tệp mồ côi, PDF hỏng.
+    """Đối chiếu kho lưu trữ với cơ sở dữ liệu: thiếu tệp, sai checksum, tệp mồ côi, PDF hỏng; liệt kê trang cần quét lại.
 
-    Verify the archive against the database. Exit code 10 when anything is wrong.
+    Verify the archive against the database (exit code 10 when anything is wrong) and list the pages
+    recorded as hard to read, to rescan (listed, not a failure: the stored file is intact).
 
     Ví dụ / Example:  onestop check --json
     """
@@ -197,6 +204,8 @@ def check(json_: bool = JSON,
     else:
         for p in rep["problems"]:
             info(f"[{p['kind']}] {p['message']}")
+        for p in rep["rescan"]:
+            info(f"[rescan] {p['message']}")
         info(t(f"Đã kiểm tra {rep['files']} tệp: {len(rep['problems'])} vấn đề.",
                f"Checked {rep['files']} files: {len(rep['problems'])} problems."))
     if not rep["ok"]:

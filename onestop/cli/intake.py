@@ -356,6 +356,16 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
                    "✓" if r["received"] else "✗", str(r["digitized"]))
     c.print(tb)
+    for r in d["components"]:
+        if r.get("document_number"):
+            c.print(t(f"  TP {r['n']}: số ký hiệu {s(r['document_number'])}, ngày {s(r['document_date'] or '?')}, "
+                      f"cơ quan {s(r['issuer'])}", f"  #{r['n']}: document number {s(r['document_number'])}, dated "
+                      f"{s(r['document_date'] or '?')}, issuer {s(r['issuer'])}"))
+        if r.get("document_check"):
+            c.print(f"  TP {r['n']}: [yellow]{s(r['document_check'])}[/yellow]")
+        if r.get("rescan_pages"):
+            c.print(t(f"  TP {r['n']}: [yellow]trang {', '.join(map(str, r['rescan_pages']))} khó đọc, cần quét lại[/yellow]",
+                      f"  #{r['n']}: [yellow]page(s) {', '.join(map(str, r['rescan_pages']))} hard to read, to rescan[/yellow]"))
     te = Table(title=t("Lịch sử", "History"))
     for h in (t("Thời điểm", "When"), t("Cán bộ", "Officer"), t("Nội dung", "What"), t("Trạng thái", "Status")):
         te.add_column(h)

@@ -108,6 +108,11 @@ def backlog(
         _tsv(reports.OVERDUE_COLUMNS)
         for r in b["overdue_list"]:
             _tsv([r[k] for k in reports.OVERDUE_COLUMNS])
+        if b["rescan"]:
+            _tsv([])
+            _tsv(["code", "component", "page", "reasons"])
+            for r in b["rescan"]:
+                _tsv([r["code"], r["component"], r["page"], ",".join(r["reasons"])])
 
 
 @app.command()
