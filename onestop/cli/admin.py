@@ -139,17 +139,11 @@ def db_status(json_: bool = JSON):
     Ví dụ / Example:  onestop db status --json
     """
     from onestop.output import emit_json
+    from onestop.store import office
 
     cfg, db = context()
-    q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
-    info = {
-        "home": str(cfg.home), "database": str(cfg.db_path),
-        "size_bytes": cfg.db_path.stat().st_size,
-        "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
-        "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
-        "events": q("SELECT count(*) FROM events"),
-        "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
-    }
+    info = {"home": str(cfg.home), "database": str(cfg.db_path), "size_bytes": cfg.db_path.stat().st_size,
+            **office.sqlite_settings(db), **office.counts(db)}
     if json_:
         emit_json(info)
     else:
