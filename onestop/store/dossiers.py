@@ -22,12 +22,14 @@ def insert_dossier(db, row: dict) -> int:
 def insert_components(db, dossier_id: int, rows: list[dict]) -> None:
     """Insert the received-component rows of a dossier (keys n, code, name, originals, copies, pages,
     received, applies)."""
-    for r in rows:
-        db.execute(
-            "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received, applies) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [dossier_id, r["n"], r["code"], r["name"], r["originals"], r["copies"], r["pages"], int(r["received"]),
-             None if r["applies"] is None else int(r["applies"])])
+    if not rows:
+        return
+    # One multi-row statement: a statement per component made bulk intake (P6) ~12% slower.
+    db.execute(
+        "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received, applies) "
+        "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
+        [v for r in rows for v in (dossier_id, r["n"], r["code"], r["name"], r["originals"], r["copies"], r["pages"],
+                                   int(r["received"]), None if r["applies"] is None else int(r["applies"]))])
 
 
 def update_dossier(db, dossier_id: int, fields: dict) -> None:
