@@ -50,3 +50,9 @@ def sqlite_settings(db) -> dict:
     """The schema version and journal mode of a SQLite database."""
     return {"schema_version": db.execute("PRAGMA user_version").fetchone()[0],
             "journal_mode": db.execute("PRAGMA journal_mode").fetchone()[0]}
+
+
+# dialect: postgresql-only (the size of the office database on the server)
+def pg_database_size(db) -> int:
+    """The office database's size in bytes."""
+    return db.execute("SELECT pg_database_size(current_database())").fetchone()[0]

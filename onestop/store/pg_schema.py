@@ -259,4 +259,29 @@ MIGRATIONS: list[tuple[str, str]] = [
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
     CREATE INDEX dossiers_code_trgm ON dossiers USING gin (code gin_trgm_ops)
     """),
+    ("0006_desk_schema_0005_0008", """
+    -- The SQLite migrations 0005-0008 (procedure cases and amend, honest sync, one current archive
+    -- file, home identity), column for column and in the same order, so rows move unchanged.
+    ALTER TABLE dossiers ADD COLUMN case_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE dossier_components ADD COLUMN applies INTEGER;
+    CREATE INDEX dossiers_id_procedure ON dossiers(id_number, procedure_code, received_at);
+    ALTER TABLE outbox ADD COLUMN spooled_at TEXT;
+    ALTER TABLE outbox ADD COLUMN failed_at TEXT;
+    CREATE INDEX outbox_spooled ON outbox(dossier_id) WHERE state = 'spooled';
+    CREATE INDEX outbox_failed ON outbox(dossier_id) WHERE state = 'failed';
+    -- Identifies this database in spool folders; a moved desk's row replaces it (db migrate-to), so
+    -- the acknowledgements of the desk's spools still match.
+    CREATE TABLE sync_office (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        office_id TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO sync_office (id, office_id, created_at)
+        VALUES (1, md5(random()::text || clock_timestamp()::text),
+                to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+    ALTER TABLE archive_files ADD COLUMN part INTEGER NOT NULL DEFAULT 1;
+    CREATE UNIQUE INDEX archive_files_one_current ON archive_files(dossier_id, component_n, part)
+        WHERE state = 'current';
+    CREATE TABLE office (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+    """),
 ]
