@@ -15,6 +15,7 @@ from pathlib import Path
 
 from onestop.db import Database, transaction
 from onestop.errors import InvalidInput, NotFound
+from onestop.store import catalog as store
 from onestop.text import fold, nfc, tokens
 from onestop.workdays import normalize_unit
 
@@ -219,8 +220,7 @@ def import_file(db: Database, path: Path, *, source: str | None = None) -> int:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with transaction(db):
         for p in procs:
-            db.conn.execute("DELETE FROM procedure_components WHERE procedure_code = ?", [p.code])
-            db["procedures"].upsert({
+            store.replace_procedure(db, {
                 "code": p.code, "name": p.name,
                 "search_text": search_text(p.code, p.name, p.field_name, p.field_code),
                 "field_code": p.field_code, "field_name": p.field_name, "level": p.level,
@@ -229,19 +229,16 @@ def import_file(db: Database, path: Path, *, source: str | None = None) -> int:
                 "results": json.dumps(p.results, ensure_ascii=False),
                 "next_day_after_cutoff": int(p.next_day_after_cutoff), "status": p.status,
                 "sample": int(p.sample), "source": source or str(path), "updated_at": now,
-            }, pk="code")
-            db["procedure_components"].insert_all(
-                [{"procedure_code": p.code, "n": c.n, "code": c.code, "name": c.name,
-                  "case_name": c.case_name, "originals": c.originals, "copies": c.copies,
-                  "form_name": c.form_name, "form_url": c.form_url, "required": int(c.required)}
-                 for c in p.components]
-            )
+            }, [{"procedure_code": p.code, "n": c.n, "code": c.code, "name": c.name,
+                 "case_name": c.case_name, "originals": c.originals, "copies": c.copies,
+                 "form_name": c.form_name, "form_url": c.form_url, "required": int(c.required)}
+                for c in p.components])
     return len(procs)
 
 
 def ensure_loaded(db: Database, catalog_file: Path) -> None:
     """Load the configured catalog into an empty database (first run)."""
-    if db.conn.execute("SELECT 1 FROM procedures LIMIT 1").fetchone() is None and catalog_file.exists():
+    if not store.has_procedures(db) and catalog_file.exists():
         import_file(db, catalog_file)
 
 
@@ -261,8 +258,8 @@ def _row_to_procedure(row: dict, comps: list[dict]) -> Procedure:
 def get(db: Database, code: str) -> Procedure:
     """The procedure with this code; NotFound suggests close matches."""
     code = (code or "").strip()
-    rows = list(db.query("SELECT * FROM procedures WHERE code = ?", [code]))
-    if not rows:
+    row = store.procedure_row(db, code)
+    if row is None:
         hits = search(db, code, limit=3) if code else []
         hint_vi = (" Có phải: " + "; ".join(f"{h['code']} {h['name']}" for h in hits) + "?") if hits else ""
         hint_en = (" Did you mean: " + "; ".join(f"{h['code']} {h['name']}" for h in hits) + "?") if hits else ""
@@ -270,8 +267,7 @@ def get(db: Database, code: str) -> Procedure:
             f"Không có thủ tục mã '{code}' trong danh mục.{hint_vi} Xem 'onestop procedures list'.",
             f"No procedure '{code}' in the catalog.{hint_en} See 'onestop procedures list'.",
         )
-    comps = list(db.query("SELECT * FROM procedure_components WHERE procedure_code = ? ORDER BY n", [code]))
-    return _row_to_procedure(rows[0], comps)
+    return _row_to_procedure(row, store.components_of(db, code))
 
 
 _TELEX_TONES = re.compile(r"(?<=[a-z])[sfrxj]$")
@@ -318,12 +314,7 @@ def search(db: Database, query: str, *, limit: int = 20, field: str | None = Non
     """Procedures matching every word of ``query`` (no diacritics needed, typos forgiven), best first."""
     # i/y are interchangeable in Vietnamese spelling (ký/kí): compare with y folded to i.
     qt = [{v.replace("y", "i") for v in _variants(t)} for t in tokens(query)]
-    sql = "SELECT code, name, field_code, field_name, limits, search_text, sample FROM procedures"
-    params: list = []
-    if field:
-        sql += " WHERE field_code = ? OR search_text LIKE ?"
-        params = [field, f"%{fold(field)}%"]
-    rows = list(db.query(sql + " ORDER BY code", params))
+    rows = store.search_rows(db, field, fold(field) if field else "")
     if not qt:
         return rows[:limit] if limit else rows
     for fuzzy in (False, True):

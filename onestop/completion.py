@@ -10,6 +10,7 @@ dossier codes; any failure completes nothing rather than printing an error into 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 BASH = r'''# onestop completion for bash: eval "$(onestop completion bash)" in ~/.bashrc
 _onestop_complete() {
@@ -38,39 +39,46 @@ def script(shell: str) -> str:
     return SCRIPTS[shell]
 
 
+@contextmanager
 def _db():
-    """A read-only connection to the data home's database, or None."""
+    """A read-only connection to the data home's database (None when there is none), closed after."""
     import sqlite3
 
     from onestop import config
+    from onestop.db import Database
 
     path = config.load().db_path
     if not path.exists():
-        return None
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+        yield None
+        return
+    # dialect: sqlite-only (read-only URI: a completion never creates nor migrates a database)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+    try:
+        yield Database(conn)
+    finally:
+        conn.close()
 
 
 def procedure_codes() -> list[str]:
-    conn = _db()
-    if conn is None:
-        return []
-    with conn:
-        return [r[0] for r in conn.execute("SELECT code FROM procedures ORDER BY code")]
+    from onestop.store.catalog import procedure_codes as codes
+
+    with _db() as db:
+        return codes(db) if db is not None else []
 
 
 def todays_codes() -> list[str]:
     """Today's dossier codes, newest first, and their short tails ("0007") that commands accept."""
+    from datetime import timedelta
+
     from onestop import config
     from onestop.dossiers import now
+    from onestop.store.dossiers import codes_received_between
 
-    conn = _db()
-    if conn is None:
-        return []
     day = now(config.load()).date()
-    with conn:
-        codes = [r[0] for r in conn.execute(
-            "SELECT code FROM dossiers WHERE received_at >= ? AND received_at < date(?, '+1 day') ORDER BY id DESC",
-            [day.isoformat(), day.isoformat()])]
+    with _db() as db:
+        if db is None:
+            return []
+        codes = codes_received_between(db, day.isoformat(), (day + timedelta(days=1)).isoformat())
     return codes + [c.rsplit("-", 1)[-1] for c in codes]
 
 

@@ -17,6 +17,10 @@ from onestop import catalog, codes, home, states
 from onestop.config import Config
 from onestop.db import Database, transaction
 from onestop.errors import AmbiguousCode, InvalidInput, NotFound, StorageError, TransitionRefused
+from onestop.store import calendar as calendar_store
+from onestop.store import catalog as catalog_store
+from onestop.store import codes as code_store
+from onestop.store import dossiers as store
 from onestop.text import clean_field, nfc, printable
 from onestop.workdays import WorkCalendar, due_at
 
@@ -90,10 +94,10 @@ def calendar_for(db: Database, cfg: Config, years: range | list[int]) -> WorkCal
     make_up: set[date] = set()
     missing = []
     for y in years:
-        row = db.conn.execute("SELECT off_days, make_up_days FROM calendar_cache WHERE key = ?", [f"{y}:{fp}"]).fetchone()
-        if row:
-            off.update(date.fromisoformat(d) for d in json.loads(row[0]))
-            make_up.update(date.fromisoformat(d) for d in json.loads(row[1]))
+        cached = calendar_store.cached_year(db, f"{y}:{fp}")
+        if cached:
+            off.update(date.fromisoformat(d) for d in cached[0])
+            make_up.update(date.fromisoformat(d) for d in cached[1])
         else:
             missing.append(y)
     if missing:
@@ -106,7 +110,7 @@ def calendar_for(db: Database, cfg: Config, years: range | list[int]) -> WorkCal
             off.update(date.fromisoformat(d) for d in o)
             make_up.update(date.fromisoformat(d) for d in m)
             try:
-                db.conn.execute("INSERT OR REPLACE INTO calendar_cache VALUES (?, ?, ?)", [f"{y}:{fp}", json.dumps(o), json.dumps(m)])
+                calendar_store.cache_year(db, f"{y}:{fp}", o, m)
             except Exception:  # a cache write must never fail a command (e.g. read-only db)
                 pass
     cal = WorkCalendar(off_days=frozenset(off), make_up_days=frozenset(make_up), sessions=cfg.sessions)
@@ -352,19 +356,9 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     limit, unit = proc.limit_for(req.channel)
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
     agency = cfg.agency_code
-    seq = db.conn.execute(
-        "INSERT INTO code_sequences (agency, day, last) VALUES (?, ?, 1) "
-        "ON CONFLICT(agency, day) DO UPDATE SET last = last + 1 RETURNING last", [agency, at.strftime("%y%m%d")]).fetchone()[0]
-    book_no = db.conn.execute(
-        "INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) "
-        "ON CONFLICT(agency, year) DO UPDATE SET last = last + 1 RETURNING last", [agency, at.year]).fetchone()[0]
     day = at.strftime("%y%m%d")
-    if seq <= hw.floor("seq", agency, day):
-        seq = hw.floor("seq", agency, day) + 1
-        db.conn.execute("UPDATE code_sequences SET last = ? WHERE agency = ? AND day = ?", [seq, agency, day])
-    if book_no <= hw.floor("book", agency, at.year):
-        book_no = hw.floor("book", agency, at.year) + 1
-        db.conn.execute("UPDATE book_sequences SET last = ? WHERE agency = ? AND year = ?", [book_no, agency, at.year])
+    seq = code_store.allocate_code_number(db, agency, day, hw.floor("seq", agency, day))
+    book_no = code_store.allocate_book_number(db, agency, at.year, hw.floor("book", agency, at.year))
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
     code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
@@ -377,15 +371,8 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         fees=json.dumps(proc.fees, ensure_ascii=False), sets=req.sets, book_year=at.year,
         book_no=book_no, officer=officer, unit=cfg.unit, created_at=stamp, updated_at=stamp,
     )
-    cur = db.conn.execute(
-        f"INSERT INTO dossiers ({', '.join(dossier)}) VALUES ({', '.join('?' * len(dossier))})",
-        list(dossier.values()))
-    did = cur.lastrowid
-    db.conn.executemany(
-        "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received, applies) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(did, r["n"], r["code"], r["name"], r["originals"], r["copies"], r["pages"], int(r["received"]),
-          None if r["applies"] is None else int(r["applies"])) for r in rows])
+    did = store.insert_dossier(db, dossier)
+    store.insert_components(db, did, rows)
     ev = _event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     _outbox(db, did, "create", None, stamp)
     _outbox(db, did, "step", ev, stamp)
@@ -419,7 +406,7 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
             if render:
                 receipt = _render_receipt(cfg, d, at, renderer)
                 d["receipt_path"] = str(receipt)
-                db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [d["receipt_path"], d["id"]])
+                store.update_dossier(db, d["id"], {"receipt_path": d["receipt_path"]})
             hw.save()  # before COMMIT: a crash in between costs a gap, never a repeated code
     except BaseException:
         if receipt is not None:  # the code was not committed: its receipt must not linger
@@ -435,9 +422,7 @@ def recent_duplicates(db: Database, cfg: Config, id_number: str, procedure_code:
     if minutes <= 0 or not id_number:
         return []
     span = timedelta(minutes=minutes)
-    return [r["code"] for r in db.query(
-        "SELECT code FROM dossiers WHERE id_number = ? AND procedure_code = ? AND received_at >= ? AND received_at <= ? "
-        "ORDER BY received_at", [id_number, procedure_code, iso(at - span), iso(at + span)])]
+    return store.duplicate_codes(db, id_number, procedure_code, iso(at - span), iso(at + span))
 
 
 def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[dict]:
@@ -490,15 +475,14 @@ def _counter_form(db, cfg, form: str, base: dict, at: datetime, officer: str, dr
     ``draw(dossier, path)`` renders it. Returns the PDF path ("" when not rendered)."""
     path = ""
     with transaction(db):
-        cur = db.conn.execute(
-            "INSERT INTO counter_forms (form, at, procedure_code, applicant_name, id_number, reason, missing, officer) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [form, iso(at), base["procedure_code"], base["applicant_name"], base["id_number"], reason,
-             json.dumps(missing or [], ensure_ascii=False), officer])
+        form_id = store.insert_counter_form(db, {
+            "form": form, "at": iso(at), "procedure_code": base["procedure_code"],
+            "applicant_name": base["applicant_name"], "id_number": base["id_number"], "reason": reason,
+            "missing": json.dumps(missing or [], ensure_ascii=False), "officer": officer})
         if render:
-            p = _form_path(cfg, at, f"Mau{form}_{at:%Y%m%d%H%M%S}_{cur.lastrowid}.pdf")
+            p = _form_path(cfg, at, f"Mau{form}_{at:%Y%m%d%H%M%S}_{form_id}.pdf")
             path = str(draw(dict(base, code="", received_at=iso(at), issued_at=iso(at)), p))
-            db.conn.execute("UPDATE counter_forms SET pdf_path = ? WHERE id = ?", [path, cur.lastrowid])
+            store.set_counter_form_pdf(db, form_id, path)
     return path
 
 
@@ -530,17 +514,13 @@ def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant,
 # ---------------------------------------------------------------- events and outbox
 
 def _event(db, dossier_id, at, officer, unit, action, note, status_from, status_to, data=None) -> int:
-    cur = db.conn.execute(
-        "INSERT INTO events (dossier_id, at, officer, unit, action, note, status_from, status_to, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [dossier_id, at, officer, unit, action, note, status_from, status_to,
-         json.dumps(data or {}, ensure_ascii=False)])
-    return cur.lastrowid
+    """Append an event (onestop/store/dossiers.py); kept under this name for archive.py and the tests."""
+    return store.add_event(db, dossier_id, at, officer, unit, action, note, status_from, status_to, data)
 
 
 def _outbox(db, dossier_id, kind, ref_id, stamp) -> None:
-    db.conn.execute("INSERT INTO outbox (dossier_id, kind, ref_id, created_at) VALUES (?, ?, ?, ?)",
-                    [dossier_id, kind, ref_id, stamp])
+    """Queue a sync entry (onestop/store/dossiers.py); kept under this name for archive.py and the tests."""
+    store.queue_outbox(db, dossier_id, kind, ref_id, stamp)
 
 
 # ---------------------------------------------------------------- lookup
@@ -548,10 +528,10 @@ def _outbox(db, dossier_id, kind, ref_id, stamp) -> None:
 def resolve_code(db: Database, cfg: Config, code: str) -> dict:
     """The dossier row for a full code, or a unique tail of one ("0007", "261122-0007")."""
     code = (code or "").strip()
-    row = next(db.query("SELECT * FROM dossiers WHERE code = ?", [code]), None)
+    row = store.dossier_by_code(db, code)
     if row is None and code:
         tail = code if "-" in code else f"{now(cfg):%y%m%d}-{code.zfill(4)}" if code.isdigit() else code
-        rows = list(db.query("SELECT * FROM dossiers WHERE code LIKE ? LIMIT 2", ["%-" + tail]))
+        rows = store.dossiers_ending_with(db, tail, 2)
         if len(rows) == 1:
             row = rows[0]
     if row is None:
@@ -566,12 +546,11 @@ def matching_dossiers(db: Database, cfg: Config, code: str, limit: int = 20) -> 
     """Every dossier a code may mean: the full code, or all whose code ends with the tail given
     ("0007" on any day, "261122-0007"), newest first."""
     code = (code or "").strip()
-    row = next(db.query("SELECT * FROM dossiers WHERE code = ?", [code]), None)
+    row = store.dossier_by_code(db, code)
     if row is not None or not code:
         return [row] if row else []
     tail = code.zfill(4) if code.isdigit() else code
-    return list(db.query("SELECT * FROM dossiers WHERE code LIKE ? ORDER BY received_at DESC, id DESC LIMIT ?",
-                         ["%-" + tail, limit]))
+    return store.dossiers_ending_with(db, tail, limit)
 
 
 def resolve_for_change(db: Database, cfg: Config, code: str) -> dict:
@@ -600,15 +579,11 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     d = resolve_code(db, cfg, code)
     d["fees"] = json.loads(d["fees"] or "[]")
     d["status_name"] = states.status_name(d["status"], "vi")
-    d["components"] = [dict(r, received=bool(r["received"])) for r in db.query(
-        "SELECT n, code, name, originals, copies, pages, received, submission, digitized "
-        "FROM dossier_components WHERE dossier_id = ? ORDER BY n", [d["id"]])]
+    d["components"] = [dict(r, received=bool(r["received"])) for r in store.components_of(db, d["id"])]
     from onestop.digitization import add_component_fields
 
     add_component_fields(db, d)  # document number, date, issuer; pages needing a rescan
-    d["events"] = [dict(r, data=json.loads(r["data"])) for r in db.query(
-        "SELECT at, officer, unit, action, note, status_from, status_to, data FROM events "
-        "WHERE dossier_id = ? ORDER BY id", [d["id"]])]
+    d["events"] = store.events_of(db, d["id"])
     from onestop.store import results as result_store
 
     d["results"] = result_store.results_of(db, d["id"])  # result papers scanned (scan --result)
@@ -624,21 +599,11 @@ def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str
     if not 0 <= int(limit) <= 10**9:
         raise InvalidInput(f"--limit phải từ 0 đến 1000000000, không phải {limit}.",
                            f"--limit must be 0 to 1000000000, not {limit}.")
-    where, params = [], []
+    start = end = None
     if today or day:
         d = day or now(cfg).date()
-        where.append("received_at >= ? AND received_at < ?")
-        params += [d.isoformat(), (d + timedelta(days=1)).isoformat()]
-    if status:
-        where.append("status = ?")
-        params.append(status)
-    sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM dossiers"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY received_at DESC, id DESC"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return list(db.query(sql, params))
+        start, end = d.isoformat(), (d + timedelta(days=1)).isoformat()
+    return store.list_dossiers(db, LIST_COLUMNS, start=start, end=end, status=status, limit=int(limit))
 
 
 # ---------------------------------------------------------------- status changes
@@ -650,7 +615,7 @@ def _check_event_time(db: Database, cfg: Config, d: dict, at: datetime) -> datet
         raise InvalidInput(
             f"Thời điểm {at:%d/%m/%Y %H:%M} nằm trong tương lai. --at chỉ dùng để ghi lại việc đã xảy ra.",
             f"Time {at:%Y-%m-%d %H:%M} is in the future. --at is only for recording what already happened.")
-    last = db.conn.execute("SELECT max(at) FROM events WHERE dossier_id = ?", [d["id"]]).fetchone()[0]
+    last = store.last_event_at(db, d["id"])
     last = max(filter(None, [last, d["received_at"]]), key=lambda v: datetime.fromisoformat(v))
     if at < datetime.fromisoformat(last):
         raise InvalidInput(
@@ -707,9 +672,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             sets["papers_requests"] = d["papers_requests"] + 1
             data["missing"] = missing or []
         if mv.papers_arrived:
-            row = db.conn.execute(
-                "SELECT next_day_after_cutoff FROM procedures WHERE code = ?", [d["procedure_code"]]).fetchone()
-            proc_next = bool(row and row[0])
+            proc_next = catalog_store.next_day_after_cutoff(db, d["procedure_code"])
             new_due = compute_due(db, cfg, when, d["limit_value"], d["limit_unit"], proc_next)
             sets["due_at"] = iso(new_due)
             data.update(previous_due_at=d["due_at"], new_due_at=iso(new_due))
@@ -717,8 +680,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             sets["finished_at"] = iso(when)
         if target == "10":
             sets["returned_at"] = iso(when)
-        db.conn.execute(f"UPDATE dossiers SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                        [*sets.values(), d["id"]])
+        store.update_dossier(db, d["id"], sets)
         ev = _event(db, d["id"], iso(when), officer, cfg.unit, f"status_{target}",
                     note or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
         _outbox(db, d["id"], "update", None, stamp)
@@ -792,8 +754,7 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
         d = resolve_code(db, cfg, code)
         check_reschedule(db, cfg, d, new_due, when)
         stamp = iso(now(cfg))
-        db.conn.execute("UPDATE dossiers SET due_at = ?, rescheduled = 1, updated_at = ? WHERE id = ?",
-                        [iso(new_due), stamp, d["id"]])
+        store.update_dossier(db, d["id"], {"due_at": iso(new_due), "rescheduled": 1, "updated_at": stamp})
         ev = _event(db, d["id"], iso(when), officer, cfg.unit, "reschedule", reason, d["status"], d["status"],
                     {"previous_due_at": d["due_at"], "new_due_at": iso(new_due)})
         _outbox(db, d["id"], "update", None, stamp)
@@ -827,13 +788,11 @@ def control_slip_rows(db: Database, cfg: Config, d: dict) -> list[dict]:
     counter = counter[:1].upper() + counter[1:].lower() if counter.isupper() else counter
     processing = cfg.get("agency.processing_unit", "") or "Cơ quan giải quyết hồ sơ"
     rows = []
-    for e in db.query("SELECT at, officer, note, status_to, data FROM events WHERE dossier_id = ? AND status_to IN "
-                      f"({', '.join('?' * len(HANDOVER_STATUSES))}) AND action LIKE 'status_%' ORDER BY id",
-                      [d["id"], *HANDOVER_STATUSES]):
+    for e in store.status_events(db, d["id"], HANDOVER_STATUSES):
         st = e["status_to"]
         src, dst = {"4": (counter, processing), "5": (processing, counter), "9": (processing, counter),
                     "10": (counter, "Người nộp hồ sơ")}[st]
-        due = json.loads(e["data"] or "{}").get("new_due_at") or d["due_at"]
+        due = e["data"].get("new_due_at") or d["due_at"]
         rows.append({"from": src, "to": dst, "at": e["at"], "giver": e["officer"] if st in ("4", "10") else "",
                      "receiver": e["officer"] if st in ("5", "9") else "",
                      "timeliness": _timeliness(e["at"], due), "note": e["note"] or ""})
@@ -897,17 +856,15 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
             stamp = iso(now(cfg))
             sets = {k: v for k, v in new.items() if k not in AMENDABLE.values() or k in diff}
             sets["updated_at"] = stamp
-            db.conn.execute(f"UPDATE dossiers SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                            [*sets.values(), d["id"]])
-            version = 1 + db.conn.execute(
-                "SELECT count(*) FROM events WHERE dossier_id = ? AND action = 'amend'", [d["id"]]).fetchone()[0] + 1
+            store.update_dossier(db, d["id"], sets)
+            version = 1 + store.amendment_count(db, d["id"]) + 1
             data = {"changes": diff, "receipt_version": version if render else None}
             _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
             _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
             if render:
                 full = show(db, cfg, code)
                 receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]), version=version)
-                db.conn.execute("UPDATE dossiers SET receipt_path = ? WHERE id = ?", [str(receipt), d["id"]])
+                store.update_dossier(db, d["id"], {"receipt_path": str(receipt)})
     except BaseException:
         if receipt is not None:
             Path(receipt).unlink(missing_ok=True)

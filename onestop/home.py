@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from onestop.errors import HomeMismatch
+from onestop.store import office as store
 
 HWM_NAME = "codes-issued.json"
 
@@ -120,20 +121,17 @@ def scan_disk(cfg, home_id: str) -> HighWater:
     return hw
 
 
-def _office(db) -> dict:
-    return dict(db.conn.execute("SELECT key, value FROM office").fetchall())
-
-
 def check(db, cfg) -> HighWater:
     """Before issuing codes (inside the write transaction): the database belongs to this home and
     this agency, and the high-water marks are loaded (rebuilt from disk when missing)."""
-    office = _office(db)
+    office = store.office_facts(db)
     hw = HighWater.load(cfg.home)
     if not office:
         # A database made before the office was recorded (or a new one): adopt it.
-        row = db.conn.execute("SELECT agency FROM dossiers ORDER BY id DESC LIMIT 1").fetchone()
-        office = {"home_id": hw.home_id if hw else uuid.uuid4().hex, "agency": row[0] if row else cfg.agency_code}
-        db.conn.executemany("INSERT OR REPLACE INTO office (key, value) VALUES (?, ?)", list(office.items()))
+        agency = store.latest_agency(db)
+        office = {"home_id": hw.home_id if hw else uuid.uuid4().hex,
+                  "agency": cfg.agency_code if agency is None else agency}
+        store.record_office(db, office)
     if office.get("agency") != cfg.agency_code:
         raise HomeMismatch(
             f"Cơ sở dữ liệu {cfg.db_path} thuộc cơ quan '{office.get('agency')}', còn cấu hình ([agency] code) là "
@@ -159,12 +157,4 @@ def check(db, cfg) -> HighWater:
 
 def office_of(path: Path) -> dict:
     """The office recorded in a database file (read-only; {} when none is recorded)."""
-    import sqlite3
-
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return dict(con.execute("SELECT key, value FROM office").fetchall())
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        con.close()
+    return store.office_of_file(path)

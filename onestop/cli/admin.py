@@ -143,22 +143,15 @@ def db_status(json_: bool = JSON):
     from onestop import config, store
     from onestop.cli import state
     from onestop.output import emit_json
+    from onestop.store import office
 
     cfg = config.load(officer=state.get("officer"))
     if store.backend(cfg) == "postgresql":
         info = _pg_status(cfg)
     else:
         cfg, db = context()
-        q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
-        info = {
-            "backend": "sqlite",
-            "home": str(cfg.home), "database": str(cfg.db_path),
-            "size_bytes": cfg.db_path.stat().st_size,
-            "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
-            "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
-            "events": q("SELECT count(*) FROM events"),
-            "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
-        }
+        info = {"backend": "sqlite", "home": str(cfg.home), "database": str(cfg.db_path),
+                "size_bytes": cfg.db_path.stat().st_size, **office.sqlite_settings(db), **office.counts(db)}
     if json_:
         emit_json(info)
         return
@@ -176,18 +169,14 @@ def _pg_status(cfg) -> dict:
     from zoneinfo import ZoneInfo
 
     from onestop import store
-    from onestop.store import postgres
+    from onestop.store import office, postgres
 
     pg = store.connect(cfg)  # registers this desk: it is one of those seen
-    q = lambda sql: pg.execute(sql).fetchone()[0]  # noqa: E731
     tz = ZoneInfo(cfg.timezone)
     return {
         "backend": "postgresql", "home": str(cfg.home), "database": pg.url,
         "server_version": pg.server_version, "schema_version": postgres.schema_version(pg),
-        "size_bytes": q("SELECT pg_database_size(current_database())"),
-        "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
-        "events": q("SELECT count(*) FROM events"),
-        "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
+        "size_bytes": office.pg_database_size(pg), **office.counts(pg),
         "desks": [dict(d, last_seen=d["last_seen"].astimezone(tz).isoformat(timespec="seconds"))
                   for d in postgres.desks(pg)],
     }
