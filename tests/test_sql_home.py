@@ -79,7 +79,6 @@ def offenders() -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="enabled after the store merges")
 def test_no_sql_outside_the_store():
     found = offenders()
     assert not found, "SQL outside onestop/store/ (move it behind a named operation):\n" + "\n".join(found)
