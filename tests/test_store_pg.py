@@ -144,7 +144,7 @@ def test_schema_created_versioned_and_idempotent(pg_url):
     for t in lite_tables:  # same columns, so rows move between the backends unchanged
         lite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({t})")]
         pg_cols = [r[0] for r in store.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position", [t])]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t])]
         assert lite_cols == pg_cols, t
     assert isinstance(lite.conn, sqlite3.Connection)
     postgres.connect(pg_url)  # second desk: nothing to do
@@ -175,7 +175,7 @@ def test_lost_connection_mid_transaction_stores_nothing(pg_server, pg_url):
     with pytest.raises(errors.DatabaseUnreachable) as e:
         with store.transaction():
             postgres.allocate(store, "000.00.01.H56", __import__("datetime").date(2026, 11, 23))
-            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            admin.execute("SELECT pg_terminate_backend(?)", [pid])
             store.execute("INSERT INTO search_state VALUES ('x', 'y')")
     assert e.value.exit_code == 17 and pg_server.password not in e.value.vi
     assert admin.execute("SELECT count(*) FROM code_sequences").fetchone()[0] == 0
@@ -215,7 +215,7 @@ def test_codes_gapless_and_unique_across_desk_processes(pg_url):
     for day in ("261123", "261124"):
         seqs = sorted(int(c.rsplit("-", 1)[1]) for c in codes if f"-{day}-" in c)
         assert seqs == list(range(1, len(seqs) + 1)), day
-        assert store.execute("SELECT last FROM code_sequences WHERE day = %s", [day]).fetchone()[0] == len(seqs)
+        assert store.execute("SELECT last FROM code_sequences WHERE day = ?", [day]).fetchone()[0] == len(seqs)
     books = [r[0] for r in store.execute("SELECT book_no FROM dossiers ORDER BY book_no")]
     assert books == list(range(1, len(codes) + 1))
     assert store.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2 * len(codes)
@@ -286,7 +286,7 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(db, cfg, pg_url):
     assert key(pg_search.search(store, "dang ky"))[0][1] == b  # three matches beat one, as with bm25
     # A changed dossier is re-indexed on the next search, as on SQLite.
     store.execute("UPDATE dossiers SET address = 'TP Hồ Chí Minh', updated_at = '2099-01-01T00:00:00+07:00' "
-                  "WHERE code = %s", [a])
+                  "WHERE code = ?", [a])
     assert [h["code"] for h in pg_search.search(store, "ho chi minh")] == [a]
     assert pg_search.refresh_dossiers(store) == 0
     assert pg_search.tsquery('dang "ky lai" x-y') == "'dang' & ('ky' <-> 'lai') & ('x' <-> 'y')"
