@@ -124,6 +124,15 @@ def test_password_from_pgpass(pg_server, pg_url, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- schema
 
+# Every table of the SQLite schema (onestop/migrations.py). A new SQLite table fails the test below until
+# it is listed here and has its PostgreSQL counterpart in onestop/store/pg_schema.py.
+SQLITE_TABLES = {
+    "procedures", "procedure_components", "code_sequences", "book_sequences", "dossiers", "dossier_components",
+    "events", "outbox", "counter_forms", "calendar_cache", "archive_files", "archive_pages", "search_state",
+    "sync_runs", "sync_files", "personal_access", "sync_office", "office",
+}
+
+
 def test_schema_created_versioned_and_idempotent(pg_url):
     from onestop.store import postgres
     from onestop.store.pg_schema import MIGRATIONS
@@ -140,15 +149,23 @@ def test_schema_created_versioned_and_idempotent(pg_url):
     lite_tables = {r[0] for r in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                     "AND name NOT LIKE 'search_fts%' AND name NOT LIKE 'sqlite_%' "
                                                     "AND name != '_sqlite_migrations'")}
-    assert lite_tables <= tables and "search_docs" in tables
-    for t in lite_tables:  # same columns, so rows move between the backends unchanged
+    assert lite_tables == SQLITE_TABLES
+    assert SQLITE_TABLES <= tables and "search_docs" in tables, SQLITE_TABLES - tables
+    for t in sorted(SQLITE_TABLES):  # same columns in the same order, so rows move between the backends unchanged
         lite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({t})")]
         pg_cols = [r[0] for r in store.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t])]
         assert lite_cols == pg_cols, t
     assert isinstance(lite.conn, sqlite3.Connection)
+    # The spool identity is made by the migration on both backends, with the same shape.
+    (office_id, created), = store.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
+    (lite_id, lite_created), = lite.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
+    assert len(office_id) == len(lite_id) == 32 and int(office_id, 16) >= 0 and office_id == office_id.lower()
+    assert len(created) == len(lite_created) == 20 and created.endswith("Z") and created[10] == "T"
     postgres.connect(pg_url)  # second desk: nothing to do
     assert store.execute("SELECT count(*) FROM onestop_schema").fetchone()[0] == len(MIGRATIONS)
+    names = [r[0] for r in store.execute("SELECT name FROM onestop_schema ORDER BY version")]
+    assert names == [name for name, _ in MIGRATIONS] and len(set(names)) == len(names)
 
 
 def test_schema_too_new_or_foreign(pg_server, pg_url):
