@@ -5,7 +5,8 @@ port of 127.0.0.1 only, password (scram) auth over TCP so the wrong-password pat
 refuses to run as root (CI runs as root): then the server runs as the ``postgres`` system user that
 the Debian package creates, in a folder handed to it. Tuned for throwaway data (fsync off).
 
-Fixtures (import them into a test module: ``from pg import pg_server, pg_url``):
+Fixtures (tests/conftest.py imports them for every test module; do not import them again in a module:
+that would register a second session fixture and start a second server):
 - ``pg_server`` (session): the running server, stopped at the end of the session;
 - ``pg_url``: a fresh, empty database per test, made from a template (fast), dropped afterwards.
 """

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from pg import pg_server, pg_url  # noqa: F401  (fixtures)
-
 from onestop.db import transaction
 from onestop.store.paramstyle import qmark_to_format
 

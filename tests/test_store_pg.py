@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from pg import pg_server, pg_url  # noqa: F401  (fixtures)
-
 from onestop import errors
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +49,9 @@ def test_url_from_config_and_bad_scheme(home, cfg, monkeypatch):
 
 def test_commands_refuse_office_mode_until_wired(run, monkeypatch, home):
     """A desk told to use the office server must not silently issue codes from its own SQLite file."""
+    from onestop import store
+
+    monkeypatch.setattr(store, "COMMANDS_ON_POSTGRESQL", False)  # the PostgreSQL test run turns it on
     monkeypatch.setenv("ONESTOP_DATABASE_URL", "postgresql://desk:s3cret@127.0.0.1:1/onestop")
     for args in (["db", "status"], ["list", "--json"], ["sync"]):
         r = run(*args)
@@ -273,12 +274,16 @@ def _copy(lite, store, table: str) -> None:
                         [list(r.values()) for r in rows])
 
 
-def test_search_same_hits_as_fts5_on_the_same_corpus(db, cfg, pg_url):
+def test_search_same_hits_as_fts5_on_the_same_corpus(cfg, pg_url):
     from test_search import add_file
     from pages import new_dossier
 
-    from onestop import search
+    from onestop import catalog, search
+    from onestop.db import connect as sqlite_connect
     from onestop.store import pg_search, postgres
+
+    db = sqlite_connect(cfg.db_path)  # SQLite on both test runs: this test compares the two
+    catalog.ensure_loaded(db, cfg.catalog_file)
 
     a = new_dossier(db, cfg, name="Nguyễn Văn An")
     b = new_dossier(db, cfg, name="Đặng Thị Đào")
