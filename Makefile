@@ -5,15 +5,19 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # chromium: the supervisors' HTML report is checked in a headless browser by the tests
+# zsh: the zsh completion script is run by a real zsh in the tests
 # postgresql: the office-mode tests start a throwaway server from its binaries (tests/pg.py; no service is
-# enabled or started by the tests; as root they run initdb/pg_ctl as the package's `postgres` user)
-DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium postgresql
+# enabled or started by the tests; as root they run initdb/pg_ctl as the package's `postgres` user).
+# The status check is "install ok installed": `dpkg -s` also succeeds for a removed package whose
+# config files remain, which would leave the binaries missing.
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium zsh postgresql
 BENCH_DEBS := ocrmypdf sqlite3
 
 .PHONY: install system-deps demo test bench clean
 
 system-deps:
-	@missing=""; for p in $(DEBS) $(EXTRA_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(DEBS) $(EXTRA_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -39,11 +43,12 @@ demo: install
 # PG_TESTS grows to the whole suite (PG_TESTS := tests) as the store refactor (issue 9) moves each module's SQL
 # into onestop/store/; until then it lists the test files that already pass on PostgreSQL and use it (the files
 # that never open a database, e.g. test_workdays.py, pass there too but would only run twice).
-PG_TESTS := tests/test_store_api.py tests/test_store_pg.py
+PG_TESTS := tests/test_store_api.py tests/test_store_pg.py tests/test_migrate_pg.py
 
+# -rs: a skipped test is listed with its reason (the office tests never skip: no server is an error)
 test: install
-	$(VENV)/bin/python -m pytest -q
-	ONESTOP_TEST_BACKEND=postgresql $(VENV)/bin/python -m pytest -q -m "not sqlite_only" $(PG_TESTS)
+	$(VENV)/bin/python -m pytest -q -rs
+	ONESTOP_TEST_BACKEND=postgresql $(VENV)/bin/python -m pytest -q -rs -m "not sqlite_only" $(PG_TESTS)
 
 bench:
 	$(MAKE) install EXTRA_DEBS="$(BENCH_DEBS)"

@@ -28,7 +28,6 @@ import math
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 import threading
 import time
@@ -39,11 +38,12 @@ from typing import Callable
 
 from onestop.db import Database
 
-from onestop import imaging, ocr, prepare
+from onestop import imaging, ocr, pdfa, prepare
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop import errors
 from onestop.errors import InvalidInput, NotFound, ScanConflict, ScanRejected, StorageError
+from onestop.store import archive as store
 
 REPO_SCANS = Path(__file__).resolve().parent.parent / "scans"
 LOW_CONFIDENCE = 75.0   # below this mean word confidence, ask tesseract's OSD whether the page is turned
@@ -252,7 +252,8 @@ def placement(w: int, h: int, clockwise: int, deskew: float, page_w: float, page
 
 
 def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -> bytes:
-    """One PDF: each page's image under its invisible text layer; embedded-text pages copied as is."""
+    """One PDF/A-2b file (pdfa.py): each page's image under its invisible text layer; embedded-text
+    pages copied as is (only pages that keep the file PDF/A, see imaging._probe_pdf)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
                                StreamObject)
@@ -260,16 +261,21 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
     writer = PdfWriter()
     readers: dict[Path, PdfReader] = {}
     font = None  # the glyph-less text font, one object shared by every page
+    seed = hashlib.md5(usedforsecurity=False)  # the document ID comes from the content (pdfa.finish)
     for r in results:
         if r.embedded:
             path, idx = r.embedded
             if path not in readers:
                 readers[path] = PdfReader(path)
-            writer.add_page(readers[path].pages[idx])
+                seed.update(path.read_bytes())
+            seed.update(b"%d" % idx)
+            pdfa.prune_fonts(writer.add_page(readers[path].pages[idx]))
             continue
         pw, ph = r.page_size
         page = writer.add_blank_page(pw, ph)
         enc = r.image
+        seed.update(enc.data)
+        seed.update(r.text_layer)
         img = StreamObject()
         img._data = enc.data
         filt = ArrayObject([NameObject(f) for f in enc.filter]) if isinstance(enc.filter, tuple) else NameObject(enc.filter)
@@ -298,7 +304,7 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
     for page in writer.pages:
         page.compress_content_streams()
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    writer.add_metadata({"/Title": title, "/Author": author, "/Producer": "onestop (tesseract OCR)"})
+    pdfa.finish(writer, title=title, author=author, producer="onestop (tesseract OCR)", seed=seed.digest())
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -372,9 +378,7 @@ def _write_new(path: Path, data: bytes) -> None:
 
 
 def _component(db: Database, dossier_id: int, n: int | None, code: str) -> dict:
-    rows = [dict(r) for r in db.query(
-        "SELECT n, code, name, pages, received, digitized FROM dossier_components WHERE dossier_id = ? ORDER BY n",
-        [dossier_id])]
+    rows = store.scan_components(db, dossier_id)
     if n is None:
         pick = [r for r in rows if r["received"] and not r["digitized"]]
         if not pick:
@@ -643,8 +647,11 @@ def _refuse_archive_inputs(cfg: Config, files: list[Path]) -> None:
 def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: int | None = None,
          yes: bool = False, allow_low_dpi: bool = False, force_ocr: bool = False, replace: bool = False,
          add: bool = False, confirm: Callable[[str], bool] | None = None,
-         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False) -> dict:
+         progress: Callable[[int, int], None] | None = None, from_inbox: bool = False, result: bool = False) -> dict:
     """Digitize one component of dossier ``code`` from ``files``; returns the JSON contract of ``onestop scan``.
+
+    With ``result`` the files are the dossier's result papers (status 9 or 10), ``component`` the
+    result's number (results.py): stored, searched and synced the same way.
 
     A component that already has a current file is refused (ScanConflict) unless ``replace`` (the
     old files become ``replaced``) or ``add`` (one more current file, e.g. pages brought later).
@@ -660,7 +667,12 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
     recover(cfg)
     d = dossiers.resolve_code(db, cfg, code)
     code = d["code"]
-    comp = _component(db, d["id"], component, code)
+    if result:
+        from onestop import results
+
+        comp = results.part(db, cfg, d, component)
+    else:
+        comp = _component(db, d["id"], component, code)
     before = _current(db, d["id"], comp["n"])
     if before and not (replace or add):
         shown = ", ".join(r["path"] for r in before)
@@ -692,8 +704,7 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
 
 
 def _current(db: Database, dossier_id: int, n: int) -> list[dict]:
-    return list(db.query("SELECT id, path, sha256, size, part FROM archive_files WHERE dossier_id = ? AND "
-                         "component_n = ? AND state = 'current' ORDER BY id", [dossier_id, n]))
+    return store.current_files(db, dossier_id, n)
 
 
 def _intact(row: dict) -> bool:
@@ -713,6 +724,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     sources = imaging.probe(files, min_dpi=int(cfg.get("scan.min_dpi", 200)), allow_low_dpi=allow_low_dpi,
                             force_ocr=force_ocr, max_pixels=int(cfg.get("scan.max_pixels", imaging.MAX_PIXELS)))
     warnings = [w for s in sources for w in s.warnings]
+    original, signed = _signed_input(files)
     declared = int(comp["pages"] or 0)
     if declared and declared != len(sources) and not (add and before):
         q_vi = (f"Thành phần {comp['n']} ({comp['name']}) khai {declared} trang nhưng có {len(sources)} trang quét "
@@ -731,9 +743,20 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     officer = dossiers.officer_name(cfg)
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
+    copy = copy_path = None
+    if signed:  # the signed file is the archive file, unchanged; the PDF/A with its text layer goes beside it
+        copy, pdf = pdf, original
     sha = hashlib.sha256(pdf).hexdigest()
     folder = cfg.archive_dir.resolve() / _safe(code)
     path, created = _place(db, folder / f"{_safe(code)}_{component_code(comp)}_{stamp:%Y%m%d}.pdf", pdf, sha)
+    if copy is not None:
+        try:
+            copy_path, copy_created = _place(db, path.with_name(f"{path.stem}.ocr.pdf"), copy,
+                                             hashlib.sha256(copy).hexdigest())
+        except BaseException:
+            if created:
+                _discard(db, path)
+            raise
     if os.environ.get(FAULT_ENV) == "scan-after-rename":
         os._exit(70)
     # A replaced file that is already missing or damaged is marked 'lost', so that `check` (which
@@ -749,6 +772,11 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
         "sources": json.dumps([f.name for f in files], ensure_ascii=False),
         "state": "current", "created_at": dossiers.iso(stamp), "officer": officer,
     }
+    if copy_path is not None:
+        row.update(ocr_copy=str(copy_path), ocr_copy_sha256=hashlib.sha256(copy).hexdigest())
+    if comp.get("result"):
+        row.update(result_code=comp["result_code"], result_name=comp["name"])
+    what = f"kết quả {comp['result']}" if comp.get("result") else f"thành phần {comp['n']}"
     try:
         with transaction(db):
             # Checked again under the write lock: another scan of this component may have committed
@@ -764,35 +792,31 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                     f"This scan stored nothing; its inbox files (if any) were returned. See 'onestop show {code}'; "
                     f"to rescan anyway, use --replace.")
             if replace and before:
-                old = [r[0] for r in db.conn.execute(
-                    "SELECT id FROM archive_pages WHERE file_id IN (%s)" % ",".join("?" * len(before)),
-                    [r["id"] for r in before])]
-                search.unindex_pages(db, old)
+                search.unindex_pages(db, store.page_ids_of_files(db, [r["id"] for r in before]))
                 for fid_old, st in old_state.items():
-                    db.conn.execute("UPDATE archive_files SET state = ? WHERE id = ?", [st, fid_old])
+                    store.set_file_state(db, fid_old, st)
             row["part"] = 1 + max((r["part"] for r in now), default=0) if add else 1
-            fid = db.conn.execute(f"INSERT INTO archive_files ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                                  list(row.values())).lastrowid
+            fid = store.insert_file(db, row)
             for r in results:
-                pid = db.conn.execute(
-                    "INSERT INTO archive_pages (file_id, n, text, confidence, rotated, deskew, dpi, colour, width, height, source) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [fid, r.n, r.text, r.confidence, r.rotated, r.deskew, r.dpi, int(r.colour), r.width, r.height,
-                     r.source]).lastrowid
+                pid = store.insert_page(db, {
+                    "file_id": fid, "n": r.n, "text": r.text, "confidence": r.confidence, "rotated": r.rotated,
+                    "deskew": r.deskew, "dpi": r.dpi, "colour": int(r.colour), "width": r.width, "height": r.height,
+                    "source": r.source})
                 search.index_page(db, pid, d["id"], r.text)
-            db.conn.execute("UPDATE dossier_components SET digitized = 1, pages = (SELECT sum(pages) FROM archive_files "
-                            "WHERE dossier_id = ? AND component_n = ? AND state = 'current') WHERE dossier_id = ? AND n = ?",
-                            [d["id"], comp["n"], d["id"], comp["n"]])
+            store.mark_digitized(db, d["id"], comp["n"])
             dossiers._event(db, d["id"], dossiers.iso(stamp), officer, cfg.unit, "digitize",
-                            f"Số hóa thành phần {comp['n']}: {len(results)} trang"
+                            f"Số hóa {what}: {len(results)} trang"
                             + (" (thêm tệp)" if add and before else ""),
-                            None, None, {"component": comp["n"], "file_id": fid, "sha256": sha,
+                            None, None, {**({"result": comp["result"]} if comp.get("result") else
+                                            {"component": comp["n"]}), "file_id": fid, "sha256": sha,
                                          **({"replaced": old_state} if old_state else {})})
             dossiers._outbox(db, d["id"], "file", fid, dossiers.iso(stamp))
     except BaseException as e:
         if created:
             _discard(db, path)
-        if isinstance(e, sqlite3.IntegrityError):
+        if copy_path is not None and copy_created:
+            _discard(db, copy_path, copy=True)
+        if store.is_conflict(e):
             # The unique indexes (one current file per component part, one row per path) caught a
             # race the check above could not see.
             raise ScanConflict(
@@ -801,8 +825,36 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                 f"Another scan just stored component {comp['n']} of dossier {code}. This scan stored nothing. "
                 f"See 'onestop show {code}'; to rescan anyway, use --replace.") from e
         raise
-    return {"code": code, "component": comp["n"], "pdf": str(path), "pages": [r.public() for r in results],
-            "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
+    out = {"code": code, "component": comp["n"], "pdf": str(path), "pages": [r.public() for r in results],
+           "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings}
+    if signed:
+        out.update(signed=signed, ocr_copy=str(copy_path))
+    if comp.get("result"):
+        out.update(component=None, result=comp["result"], result_code=comp["result_code"], result_name=comp["name"])
+    return out
+
+
+def _signed_input(files: list[Path]) -> tuple[bytes, list[str]]:
+    """(bytes, signed field names) of a digitally signed PDF among ``files``, or (b"", []).
+
+    A signed PDF is archived unchanged, so it must be the scan's only file: merging it with other
+    pages would rewrite it and break its signature."""
+    for f in files:
+        with open(f, "rb") as fh:
+            if fh.read(5) != b"%PDF-":
+                continue
+        data = f.read_bytes()
+        names = pdfa.signed_fields(data)
+        if not names:
+            continue
+        if len(files) > 1:
+            raise ScanRejected(
+                f"{f.name} là PDF có chữ ký số ({', '.join(names)}): nó được lưu nguyên vẹn, không ghép với tệp "
+                f"khác. Quét nó riêng (một tệp), rồi lưu các giấy tờ còn lại bằng --add. Chưa có gì được lưu.",
+                f"{f.name} is a digitally signed PDF ({', '.join(names)}): it is archived unchanged, never merged "
+                f"with other files. Scan it on its own, then store the other papers with --add. Nothing was stored.")
+        return data, names
+    return b"", []
 
 
 def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
@@ -815,7 +867,7 @@ def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
     while True:
         cand = path if i == 1 else path.with_name(f"{path.stem}_{i}{path.suffix}")
         i += 1
-        if db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(cand)]).fetchone():
+        if store.path_in_use(db, str(cand)):
             continue
         try:
             _write_new(cand, pdf)
@@ -825,13 +877,18 @@ def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
                 return cand, False
 
 
-def _discard(db: Database, path: Path) -> None:
+def _discard(db: Database, path: Path, *, copy: bool = False) -> None:
     """Remove a PDF this scan wrote and did not commit, unless a committed row points to it
     (checked under the write lock, so no other scan can commit it meanwhile). When in doubt the
-    file stays: `check` reports an orphan, which loses nothing."""
+    file stays: `check` reports an orphan, which loses nothing. ``copy``: an OCR copy of a signed PDF."""
+    from onestop.store import results as results_store
+
     try:
         with transaction(db):
-            if not db.conn.execute("SELECT 1 FROM archive_files WHERE path = ?", [str(path)]).fetchone():
+            if copy:
+                if not results_store.ocr_copy_used(db, str(path)):
+                    path.unlink(missing_ok=True)
+            elif not store.path_in_use(db, str(path)):
                 path.unlink(missing_ok=True)
     except Exception:  # noqa: BLE001 - the scan's own error is the one to report
         pass
@@ -891,8 +948,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
 
     problems = []
     known = set()
-    rows = db.query("SELECT f.id, f.path, f.sha256, f.size, f.pages, f.component_n, f.state, d.code "
-                    "FROM archive_files f JOIN dossiers d ON d.id = f.dossier_id ORDER BY f.id")
+    rows = store.files_to_check(db)
     n = 0
     for r in rows:
         n += 1
@@ -920,6 +976,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
             if count != r["pages"]:
                 problems.append(dict(base, kind="pages",
                                      message=f"PDF {p} có {count} trang, cơ sở dữ liệu ghi {r['pages']}."))
+    problems += _check_ocr_copies(db, known, verify=verify)
     root = cfg.archive_dir
     if root.is_dir():
         for p in sorted(root.rglob("*")):
@@ -934,9 +991,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                                             f"ghi nhận, hoặc cơ sở dữ liệu đã mất dữ liệu). Đừng xóa nó. Chạy lại đúng lệnh "
                                             f"'onestop scan' cho thành phần đó (tệp trùng nội dung sẽ được ghi nhận; tệp "
                                             f"lưu trữ không bao giờ bị ghi đè), hoặc khôi phục cơ sở dữ liệu từ bản sao lưu."})
-    for r in db.query("SELECT d.code, c.n FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
-                      "WHERE c.digitized = 1 AND NOT EXISTS (SELECT 1 FROM archive_files f WHERE f.dossier_id = c.dossier_id "
-                      "AND f.component_n = c.n AND f.state = 'current')"):
+    for r in store.digitized_without_file(db):
         problems.append({"kind": "no_file", "code": r["code"], "component": r["n"],
                          "message": f"Thành phần {r['n']} của hồ sơ {r['code']} được đánh dấu đã số hóa nhưng không có tệp. "
                                     f"Quét lại: onestop scan {r['code']} --component {r['n']} …"})
@@ -953,6 +1008,28 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                          "message": f"{len(names)} tệp của hộp thư quét ({', '.join(names)}) còn nằm trong {d} sau một "
                                     f"lần quét bị dừng đột ngột. Lần quét tiếp theo sẽ trả chúng về hộp thư quét."})
     return {"ok": not problems, "files": n, "problems": problems}
+
+
+def _check_ocr_copies(db: Database, known: set, *, verify: bool) -> list[dict]:
+    """The OCR copies beside signed PDFs: present and unchanged (their paths join ``known``)."""
+    from onestop.store import results as results_store
+
+    out = []
+    for r in results_store.ocr_copies(db):
+        p = Path(r["path"])
+        known.add(str(p.resolve()))
+        if r["state"] == "lost":
+            continue
+        base = {"code": r["code"], "component": r["component_n"], "path": r["path"], "file_id": r["id"]}
+        if not p.is_file():
+            out.append(dict(base, kind="missing",
+                            message=f"Thiếu bản OCR {p} của PDF có chữ ký số (hồ sơ {r['code']}, thành phần "
+                                    f"{r['component_n']}). Khôi phục từ bản sao lưu hoặc quét lại với --replace."))
+        elif verify and _sha256(p) != r["sha256"]:
+            out.append(dict(base, kind="checksum",
+                            message=f"Bản OCR {p} đã bị thay đổi (SHA-256 không khớp). Khôi phục từ bản sao lưu "
+                                    f"hoặc quét lại thành phần {r['component_n']} với --replace."))
+    return out
 
 
 # ---------------------------------------------------------------- demo

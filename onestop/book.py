@@ -1,4 +1,4 @@
-"""The tracking book (Sổ theo dõi hồ sơ, Mẫu 06, TT 01/2018): rows from the store, an A4 PDF.
+"""The tracking book (Sổ theo dõi hồ sơ, Mẫu 06, TT 01/2018): rows from ``store/book.py``, an A4 PDF.
 
 One row per dossier in book order (``book_year``, ``book_no``: numbered per year from 01).
 ID and phone numbers are masked unless asked for (DOMAIN.md §9).
@@ -66,39 +66,29 @@ def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date
     """The book's rows for a year and/or a range of receipt dates, in book order."""
     from onestop.identifiers import mask_phone
     from onestop.states import status_name
+    from onestop.store.book import book_entries
 
-    where, params = [], []
-    if year:
-        where.append("book_year = ?")
-        params.append(year)
-    if first:
-        where.append("received_at >= ?")
-        params.append(first.isoformat())
-    if last:
-        where.append("received_at < ?")
-        params.append((last + timedelta(days=1)).isoformat())
-    sql = ("SELECT d.book_no, d.code, d.procedure_name, d.sets, d.applicant_name, d.address, d.phone, d.received_at, "
-           "d.due_at, d.original_due_at, d.status, d.papers_requests, d.rescheduled, d.finished_at, d.returned_at, "
-           "(SELECT min(at) FROM events e WHERE e.dossier_id = d.id AND e.status_to = '4'), "
-           "(SELECT min(at) FROM events e WHERE e.dossier_id = d.id AND e.status_to = '9') "
-           "FROM dossiers d" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY book_year, book_no, id")
     agency = cfg.get("agency.name", "")
     out = []
-    for (no, code, pname, sets, name, addr, phone, rec, due, odue, st, preq, resch, fin, ret, handed, ready) in \
-            db.conn.execute(sql, params):
+    for r in book_entries(db, year=year, received_from=first.isoformat() if first else None,
+                          received_before=(last + timedelta(days=1)).isoformat() if last else None):
+        st, due, odue, fin = r["status"], r["due_at"], r["original_due_at"], r["finished_at"]
+        preq = r["papers_requests"]
         notes = []
         if st in ("3", "5", "6", "7", "8"):
             notes.append(status_name(st))
         if preq:
             notes.append(f"Yêu cầu bổ sung {preq} lần")
-        if resch or due != odue:
+        if r["rescheduled"] or due != odue:
             notes.append(f"Hẹn ban đầu {_hm(odue)}")
-        phone = phone if show_personal else mask_phone(phone)
+        phone = r["phone"] if show_personal else mask_phone(r["phone"])
         out.append({
-            "stt": f"{no:02d}", "code": code, "procedure_name": pname, "sets": sets, "applicant_name": name,
-            "address_phone": ", ".join(x for x in (addr, phone) if x), "agency": agency,
-            "received_at": _hm(rec), "due_at": _hm(due), "handed_over_at": _hm(handed),
-            "result_at": _hm(ready or (fin if st in ("9", "10") else None)), "returned_at": _hm(ret),
+            "stt": f"{r['book_no']:02d}", "code": r["code"], "procedure_name": r["procedure_name"], "sets": r["sets"],
+            "applicant_name": r["applicant_name"], "address_phone": ", ".join(x for x in (r["address"], phone) if x),
+            "agency": agency, "received_at": _hm(r["received_at"]), "due_at": _hm(due),
+            "handed_over_at": _hm(r["handed_over_at"]),
+            "result_at": _hm(r["result_at"] or (fin if st in ("9", "10") else None)),
+            "returned_at": _hm(r["returned_at"]),
             "note": "; ".join(notes),
         })
     return out

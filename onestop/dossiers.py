@@ -606,6 +606,9 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     d["events"] = [dict(r, data=json.loads(r["data"])) for r in db.query(
         "SELECT at, officer, unit, action, note, status_from, status_to, data FROM events "
         "WHERE dossier_id = ? ORDER BY id", [d["id"]])]
+    from onestop.store import results as result_store
+
+    d["results"] = result_store.results_of(db, d["id"])  # result papers scanned (scan --result)
     return d
 
 

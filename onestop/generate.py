@@ -1,8 +1,8 @@
 """A generator of large test databases for the P7 bench (1,000,000 dossiers, 5,000,000 events).
 
-Rows are built in Python and written with ``executemany`` in big transactions, with the secondary
-indexes dropped during the load and rebuilt once at the end. The mix is realistic for a provincial
-department: dossiers received on working days over ``months`` months up to ``end``; most resolved
+Rows are built here in Python and bulk-loaded by ``onestop/store/generate.py`` (big transactions,
+secondary indexes dropped during the load and rebuilt once at the end). The mix is realistic for a
+provincial department: dossiers received on working days over ``months`` months up to ``end``; most resolved
 (early > on time > late), a few withdrawn or stopped, recent ones still open in 2/4/5/6; one or two
 requests for papers, some reschedules; a 'create' outbox row per dossier (done when synced) and one
 component per dossier (digitized or not). Not for production data: applicants are made up.
@@ -20,11 +20,6 @@ from onestop.config import Config
 OFFICERS = ["Nguyễn Thị Lan", "Trần Văn Hùng", "Lê Thị Mai", "Phạm Đức Long"]
 NAMES = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Cường", "Phạm Thu Dung", "Hoàng Minh Đức",
          "Công ty TNHH Ánh Dương", "Vũ Thị Hạnh", "Đặng Quốc Khánh"]
-_D_COLS = ["id", "code", "agency", "code_rule", "procedure_code", "procedure_name", "field_code", "field_name",
-           "channel", "applicant_name", "id_type", "id_number", "phone", "address", "status", "received_at", "due_at",
-           "original_due_at", "limit_value", "limit_unit", "book_year", "book_no", "officer", "unit",
-           "papers_requests", "rescheduled", "finished_at", "returned_at", "created_at", "updated_at"]
-_E_COLS = ["dossier_id", "at", "officer", "unit", "action", "note", "status_from", "status_to"]
 
 
 def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events: int = 5_000_000,
@@ -33,6 +28,7 @@ def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events
     from onestop import catalog
     from onestop.db import connect
     from onestop.dossiers import calendar_for
+    from onestop.store import generate as store
 
     t0 = _time.monotonic()
     say = progress or (lambda m: None)
@@ -43,18 +39,9 @@ def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events
     catalog.ensure_loaded(db, cfg.catalog_file)
     start = date(end.year - (months // 12), end.month, 1) - timedelta(days=31 * (months % 12))
     cal = calendar_for(db, cfg, range(start.year, end.year + 2))
-    procs = [(r[0], r[1], r[2], r[3], _limit(r[4])) for r in db.conn.execute(
-        "SELECT code, name, field_code, field_name, limits FROM procedures")]
-    conn = db.conn
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -200000")
-    tables = ("dossiers", "events", "outbox", "dossier_components")
-    index_sql = [r[0] for r in conn.execute(
-        f"SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN {tables}")]
-    for (name,) in conn.execute(
-            f"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN {tables}").fetchall():
-        conn.execute(f"DROP INDEX {name}")
+    procs = [(r["code"], r["name"], r["field_code"], r["field_name"], _limit(r["limits"]))
+             for r in store.procedures(db)]
+    index_sql = store.begin_bulk_load(db)
 
     workdays = []
     d = start
@@ -73,18 +60,14 @@ def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events
     did = 0
     book = {}
     seq_day: dict[date, int] = {}
+    # rows as tuples in the order of store.generate's DOSSIER/EVENT/OUTBOX/COMPONENT_COLUMNS
     chunk_d, chunk_e, chunk_o, chunk_c = [], [], [], []
 
     def iso(day: date, minutes: int) -> str:
         return f"{day.isoformat()}T{minutes // 60:02d}:{minutes % 60:02d}:00+07:00"
 
     def flush():
-        conn.execute("BEGIN")
-        conn.executemany(f"INSERT INTO dossiers ({', '.join(_D_COLS)}) VALUES ({', '.join('?' * len(_D_COLS))})", chunk_d)
-        conn.executemany(f"INSERT INTO events ({', '.join(_E_COLS)}) VALUES ({', '.join('?' * len(_E_COLS))})", chunk_e)
-        conn.executemany("INSERT INTO outbox (dossier_id, kind, created_at, state, done_at) VALUES (?, 'create', ?, ?, ?)", chunk_o)
-        conn.executemany("INSERT INTO dossier_components (dossier_id, n, name, pages, digitized) VALUES (?, 1, 'Đơn đề nghị', 2, ?)", chunk_c)
-        conn.execute("COMMIT")
+        store.insert_batch(db, chunk_d, chunk_e, chunk_o, chunk_c)
         for c in (chunk_d, chunk_e, chunk_o, chunk_c):
             c.clear()
 
@@ -169,16 +152,9 @@ def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events
         if did >= dossiers:
             break
     flush()
-    for y, last in book.items():
-        conn.execute("INSERT OR REPLACE INTO book_sequences (agency, year, last) VALUES (?, ?, ?)", [agency, y, last])
+    store.set_book_counters(db, agency, book)
     say("  tạo lại chỉ mục (indexes)…")
-    conn.execute("BEGIN")
-    for sql in index_sql:
-        conn.execute(sql)
-    conn.execute("COMMIT")
-    conn.execute("ANALYZE")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.close()
+    store.end_bulk_load(db, index_sql)
     return {"dossiers": did, "events": n_ev, "seconds": _time.monotonic() - t0, "path": str(path)}
 
 

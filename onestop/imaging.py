@@ -226,6 +226,16 @@ def _probe_pdf(path: Path, *, force_ocr: bool, max_pixels: int) -> list[PageSour
                           f"PDF {name}, page {i + 1} has an abnormal size. Check the file.")
         src = PageSource(path=path, index=i, fmt="PDF", width=0, height=0, dpi=RASTER_DPI, rotate=rot, multi=n > 1)
         if text is not None and len(text.strip()) >= 20:
+            # A page is copied into the archive PDF as it is only if the file stays PDF/A-2b; otherwise
+            # (a font not embedded, form fields, CMYK) it is rendered and OCRed like a scanned page.
+            from onestop import pdfa
+
+            why = pdfa.page_problem(page)
+            if why:
+                src.warnings.append(f"{name} trang {i + 1}: không chép nguyên được vào PDF/A ({why}), "
+                                    f"đã chuyển thành ảnh và nhận dạng chữ.")
+                text = None
+        if text is not None and len(text.strip()) >= 20:
             src.pdf_text = text
             src.dpi = 0
         elif img is not None:

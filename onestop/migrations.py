@@ -384,3 +384,19 @@ def m0008_home_identity(db: Database) -> None:
         )
         """
     )
+
+
+@migrations(name="0011_results")
+def m0011_results(db: Database) -> None:
+    # Issue 11. A signed electronic PDF is archived byte for byte (its signature stays valid); its
+    # text layer goes to a separate OCR copy beside it, recorded here so `check` verifies it too.
+    run_script(db,
+        """
+        ALTER TABLE archive_files ADD COLUMN ocr_copy TEXT;
+        ALTER TABLE archive_files ADD COLUMN ocr_copy_sha256 TEXT;
+        -- Result papers (`scan --result`) are archive files too, with component_n = -n for result n
+        -- (onestop/results.py) and the procedure's result code and name.
+        ALTER TABLE archive_files ADD COLUMN result_code TEXT;
+        ALTER TABLE archive_files ADD COLUMN result_name TEXT
+        """
+    )

@@ -1,9 +1,10 @@
 """Supervisor figures: the backlog and the period report (DOMAIN.md §8, QĐ 766/QĐ-TTg).
 
-Every figure is a SQL aggregate over covering indexes (migration ``0004_reports``); Python only
-folds the grouped rows. Working days come from the intake calendar as an ordinal per date
-(``workday_ordinals``), so "days late" over a million dossiers is one dict lookup per distinct
-date, never a calendar walk per row. Definitions of every figure: docs/reports.md.
+Every figure is a SQL aggregate over covering indexes (migration ``0004_reports``), in
+``onestop/store/reports.py``; this module only folds the grouped rows. Working days come from the
+intake calendar as an ordinal per date (``workday_ordinals``), so "days late" over a million
+dossiers is one dict lookup per distinct date, never a calendar walk per row. Definitions of every
+figure: docs/reports.md.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ OPEN_STATUSES = IN_PROCESSING + WAITING_CITIZEN
 RESOLVED = ("9", "10")
 DUE_SOON_DAYS = 3
 DIGITIZATION_TARGET = 0.8
-
-_OPEN_SQL = "status IN ('2','4','5','6')"  # must match the partial index of 0004_reports verbatim
 
 
 # ---------------------------------------------------------------- working days
@@ -58,10 +57,6 @@ def _ordinals_for(db, cfg, days: set[str], *extra: date) -> tuple[dict[str, int]
     return workday_ordinals(cal, first, last), cal
 
 
-def _procedure_names(db: Database) -> dict[str, str]:
-    return dict(db.conn.execute("SELECT code, name FROM procedures").fetchall())
-
-
 # ---------------------------------------------------------------- backlog
 
 @dataclass
@@ -70,13 +65,8 @@ class BacklogFilter:
     field: str | None = None
     officer: str | None = None
 
-    def sql(self) -> tuple[str, list]:
-        where, params = [], []
-        for col, val in (("procedure_code", self.procedure), ("field_code", self.field), ("officer", self.officer)):
-            if val:
-                where.append(f"{col} = ?")
-                params.append(val)
-        return "".join(f" AND {w}" for w in where), params
+    def kwargs(self) -> dict:
+        return {"procedure": self.procedure, "field": self.field, "officer": self.officer}
 
 
 BACKLOG_STATUS_COLUMNS = ["status", "name", "count", "overdue", "due_today", "due_soon"]
@@ -94,17 +84,16 @@ def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = 
     due soon = appointment within the next ``DUE_SOON_DAYS`` working days after ``as_of``.
     """
     from onestop.states import status_name
+    from onestop.store import reports as store
 
     flt = flt or BacklogFilter()
-    fsql, fparams = flt.sql()
     next_day = (as_of + timedelta(days=1)).isoformat()
-    rows = db.conn.execute(
-        f"SELECT status, procedure_code, substr(due_at, 1, 10), count(*) FROM dossiers "
-        f"WHERE {_OPEN_SQL} AND received_at < ?{fsql} GROUP BY 1, 2, 3", [next_day, *fparams]).fetchall()
+    rows = [(r["status"], r["procedure_code"], r["due_day"], r["n"])
+            for r in store.open_counts(db, next_day, **flt.kwargs())]
     ords, cal = _ordinals_for(db, cfg, {r[2] for r in rows}, as_of, as_of + timedelta(days=15))
     today = as_of.isoformat()
     soon_limit = cal.add_working_days(as_of, DUE_SOON_DAYS).isoformat()
-    names = _procedure_names(db)
+    names = store.procedure_names(db)
     by_status = {s: {"status": s, "name": status_name(s), "count": 0, "overdue": 0, "due_today": 0, "due_soon": 0}
                  for s in OPEN_STATUSES}
     by_proc: dict[str, dict] = {}
@@ -122,7 +111,8 @@ def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = 
                     bucket["due_soon"] += n
     statuses = list(by_status.values())
     procs = sorted(by_proc.values(), key=lambda p: (-p["count"], p["procedure_code"]))
-    overdue_list = _overdue_list(db, today, next_day, fsql, fparams, ords, names, show_personal, list_limit)
+    overdue_list = _overdue_list(store.overdue_dossiers(db, today, next_day, limit=list_limit, **flt.kwargs()),
+                                 today, ords, names, show_personal)
     tot = lambda k: sum(s[k] for s in statuses)  # noqa: E731
     return {
         "as_of": today,
@@ -138,19 +128,18 @@ def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = 
     }
 
 
-def _overdue_list(db, today, next_day, fsql, fparams, ords, names, show_personal, limit) -> list[dict]:
+def _overdue_list(rows, today, ords, names, show_personal) -> list[dict]:
     from onestop.identifiers import mask_id, mask_phone
 
-    sql = (f"SELECT code, procedure_code, applicant_name, id_number, phone, status, received_at, due_at, officer "
-           f"FROM dossiers WHERE status IN ('2','4') AND due_at < ? AND received_at < ?{fsql} "
-           f"ORDER BY due_at, id" + (f" LIMIT {int(limit)}" if limit else ""))
     out = []
-    for code, proc, name, idn, phone, st, rec, due, officer in db.conn.execute(sql, [today, next_day, *fparams]):
+    for r in rows:
+        proc, idn, phone, due = r["procedure_code"], r["id_number"], r["phone"], r["due_at"]
         out.append({
-            "code": code, "procedure_code": proc, "procedure_name": names.get(proc, ""), "applicant_name": name,
+            "code": r["code"], "procedure_code": proc, "procedure_name": names.get(proc, ""),
+            "applicant_name": r["applicant_name"],
             "id_number": idn if show_personal else mask_id(idn), "phone": phone if show_personal else mask_phone(phone),
-            "status": st, "received_at": rec, "due_at": due, "days_late": ords[today] - ords[due[:10]],
-            "officer": officer,
+            "status": r["status"], "received_at": r["received_at"], "due_at": due,
+            "days_late": ords[today] - ords[due[:10]], "officer": r["officer"],
         })
     return out
 
@@ -172,11 +161,6 @@ def backlog_figures(b: dict) -> list[dict]:
 REPORT_PROCEDURE_COLUMNS = ["procedure_code", "procedure_name", "received", "resolved", "early", "on_time", "late",
                             "stopped", "withdrawn", "in_progress", "in_progress_overdue", "waiting_citizen",
                             "avg_working_days"]
-
-# "late": after the appointment, or more than one request for papers, or rescheduled (Mẫu 04 is
-# the apology for missing the appointment the citizen was first given).
-_CLASS_SQL = ("CASE WHEN papers_requests > 1 OR rescheduled = 1 OR finished_at > due_at THEN 'late' "
-              "WHEN substr(finished_at, 1, 10) < substr(due_at, 1, 10) THEN 'early' ELSE 'on_time' END")
 
 
 def parse_period(period: str | None, start: str | None, end: str | None) -> tuple[date, date]:
@@ -206,9 +190,10 @@ def parse_period(period: str | None, start: str | None, end: str | None) -> tupl
 
 def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
     """The period report (national layout) for ``[first, last]`` (local dates, inclusive)."""
+    from onestop.store import reports as store
+
     lo, hi = first.isoformat(), (last + timedelta(days=1)).isoformat()
-    q = db.conn.execute
-    names = _procedure_names(db)
+    names = store.procedure_names(db)
     procs: dict[str, dict] = {}
 
     def P(code):
@@ -217,37 +202,30 @@ def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
                                        "withdrawn": 0, "in_progress": 0, "in_progress_overdue": 0,
                                        "waiting_citizen": 0, "avg_working_days": None, "_wd": 0})
 
-    # carried over: received before the period, not ended before it (an end is never before receipt)
-    carried = q("SELECT count(*) FROM dossiers WHERE received_at < ?", [lo]).fetchone()[0] \
-        - q("SELECT count(*) FROM dossiers WHERE finished_at < ?", [lo]).fetchone()[0]
-    # received, by channel, and synced: its 'create' outbox row is done, i.e. the ministry's server
-    # acknowledged it (a create only written to a spool is 'spooled' until `sync acks`: not counted)
+    carried = store.carried_over(db, lo)
+    # received, by channel, and synced (acknowledged by the ministry's server)
     by_channel = {"1": 0, "2": 0, "3": 0}
     synced = 0
-    for ch, proc, n, s in q(
-            "SELECT channel, procedure_code, count(*), "
-            "sum(EXISTS (SELECT 1 FROM outbox o WHERE o.dossier_id = d.id AND o.kind = 'create' AND o.state = 'done')) "
-            "FROM dossiers d WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2", [lo, hi]):
+    for r in store.received_counts(db, lo, hi):
+        ch, n = r["channel"], r["n"]
         by_channel[ch] = by_channel.get(ch, 0) + n
-        synced += s
-        P(proc)["received"] += n
+        synced += r["synced"]
+        P(r["procedure_code"])["received"] += n
     received = sum(by_channel.values())
     # ended in the period
-    ended = q(
-        f"SELECT status, procedure_code, substr(received_at, 1, 10), substr(finished_at, 1, 10), {_CLASS_SQL}, "
-        "EXISTS (SELECT 1 FROM dossier_components c WHERE c.dossier_id = d.id AND c.digitized > 0), count(*) "
-        "FROM dossiers d WHERE finished_at >= ? AND finished_at < ? GROUP BY 1, 2, 3, 4, 5, 6", [lo, hi]).fetchall()
-    ords, _ = _ordinals_for(db, cfg, {r[2] for r in ended} | {r[3] for r in ended}, first)
+    ended = store.ended_counts(db, lo, hi)
+    ords, _ = _ordinals_for(db, cfg, {r["received_day"] for r in ended} | {r["finished_day"] for r in ended}, first)
     f = defaultdict(int)
-    for st, proc, rday, fday, cls, digit, n in ended:
-        p = P(proc)
+    for r in ended:
+        st, cls, n = r["status"], r["timeliness"], r["n"]
+        p = P(r["procedure_code"])
         if st in RESOLVED:
             f["resolved"] += n
             f[cls] += n
-            f["digitized"] += n if digit else 0
+            f["digitized"] += n if r["digitized"] else 0
             p["resolved"] += n
             p[cls] += n
-            p["_wd"] += n * (ords[fday] - ords[rday])
+            p["_wd"] += n * (ords[r["finished_day"]] - ords[r["received_day"]])
         elif st == "8":
             f["stopped"] += n
             p["stopped"] += n
@@ -256,23 +234,25 @@ def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
             p["withdrawn"] += n
         else:  # 3: refused after an online submission
             f["refused"] += n
+    # Where the procedure requires an electronic result (`[results] electronic`), a resolved dossier
+    # counts as digitized only once its result papers are scanned too (`scan --result`).
+    from onestop import results
+    from onestop.store import results as result_store
+
+    for r in result_store.resolved_without_result(db, lo, hi):
+        if results.electronic_result_required(cfg, r["procedure_code"]):
+            f["digitized"] -= r["n"]
     # not ended at the period end (open now, or ended after it): the status it had then, from the
     # event log; 2/4 are in progress (overdue when due on or before the last day), 5/6 wait on the citizen
-    at_end = ("(SELECT e.status_to FROM events e WHERE e.dossier_id = d.id AND e.at < ? "
-              "AND e.status_to IS NOT NULL ORDER BY e.id DESC LIMIT 1)")
-    for proc, st, overdue, n in q(
-            f"SELECT procedure_code, {at_end}, due_at < ?, count(*) FROM dossiers d "
-            f"WHERE {_OPEN_SQL} AND received_at < ? GROUP BY 1, 2, 3", [hi, hi, hi]).fetchall() + q(
-            f"SELECT procedure_code, {at_end}, due_at < ?, count(*) FROM dossiers d "
-            "WHERE finished_at >= ? AND received_at < ? GROUP BY 1, 2, 3", [hi, hi, hi, hi]).fetchall():
-        p = P(proc)
-        if st in WAITING_CITIZEN:
+    for r in store.not_ended_counts(db, hi):
+        p, n = P(r["procedure_code"]), r["n"]
+        if r["status"] in WAITING_CITIZEN:
             p["waiting_citizen"] += n
             f["waiting_citizen"] += n
             continue
         p["in_progress"] += n
         f["in_progress"] += n
-        if overdue:
+        if r["overdue"]:
             p["in_progress_overdue"] += n
             f["in_progress_overdue"] += n
     resolved = f["resolved"]
@@ -352,10 +332,10 @@ def record_personal_access(db: Database, cfg: Config, command: str, detail: str 
     """Note that full ID and phone numbers were shown (``--show-personal``): who, when, what."""
     from onestop.db import transaction
     from onestop.dossiers import iso, now, officer_name
+    from onestop.store.access_log import record_access
 
     with transaction(db):
-        db.conn.execute("INSERT INTO personal_access (at, officer, command, detail) VALUES (?, ?, ?, ?)",
-                        [iso(now(cfg)), officer_name(cfg), command, detail])
+        record_access(db, iso(now(cfg)), officer_name(cfg), command, detail)
 
 
 # ---------------------------------------------------------------- demo

@@ -260,6 +260,9 @@ class Handler(BaseHTTPRequestHandler):
             return {"error_code": 0, "IdTepTin": f["IdTepTin"], "DuongDan": f["DuongDan"], "sha256": sha}
 
 
+RESULT_FIELDS = ("TenGiayTo", "MaThanhPhanHoSo", "GiayToId", "DuongDanTepTinKetQua", "MaGiayToKetQua")
+
+
 def _check_record(it: dict, files: set) -> str:
     missing = [k for k in REQUIRED if k not in it]
     if missing:
@@ -268,6 +271,12 @@ def _check_record(it: dict, files: set) -> str:
         if not isinstance(doc, dict) or (doc.get("TepDinhKemId"), doc.get("DuongDanTaiTepTin")) not in files:
             name = doc.get("TenTepDinhKem", "?") if isinstance(doc, dict) else "?"
             return f"TaiLieuNop: thành phần '{name}' không có tệp đính kèm đã tải lên (TepDinhKemId/DuongDanTaiTepTin)"
+    for doc in it.get("DanhSachGiayToKetQua") if isinstance(it.get("DanhSachGiayToKetQua"), list) else []:
+        # a result paper, like a submitted one, must point to a file uploaded before
+        if not isinstance(doc, dict) or any(not isinstance(doc.get(k), str) for k in RESULT_FIELDS):
+            return f"DanhSachGiayToKetQua: mỗi mục cần {', '.join(RESULT_FIELDS)} (chuỗi)"
+        if (doc["GiayToId"], doc["DuongDanTepTinKetQua"]) not in files:
+            return f"DanhSachGiayToKetQua: giấy tờ '{doc['TenGiayTo']}' không có tệp đã tải lên"
     for k, v in it.items():
         if k in ("TaiLieuNop", "DinhDanhCHS", "DanhSachLePhi", "DanhSachTepDinhKemKhac", "DanhSachHoSoBoSung",
                  "DanhSachGiayToKetQua", "DSKetNoiCSDL"):

@@ -3,7 +3,14 @@
 No mocks: ``initdb`` + ``pg_ctl`` in a temporary folder, the unix socket in that folder, TCP on a free
 port of 127.0.0.1 only, password (scram) auth over TCP so the wrong-password path is real. PostgreSQL
 refuses to run as root (CI runs as root): then the server runs as the ``postgres`` system user that
-the Debian package creates, in a folder handed to it. Tuned for throwaway data (fsync off).
+the Debian package creates (its own uid, gid and no supplementary groups), in a folder handed to it.
+That folder must be reachable by that user: a ``TMPDIR`` under /root (mode 0700) is not, so the
+folder is made in the first temp folder whose every parent the user can traverse (/tmp otherwise),
+and its path is kept short (a unix socket path has at most 107 bytes). Tuned for throwaway data
+(fsync off). The libpq variables of the caller's environment (PGHOST, PGSSLMODE…) are removed for
+the session: a CI runner's PostgreSQL service settings must not redirect or break these tests.
+
+Nothing here skips: a missing or failing server is an error of every test that uses it.
 
 Fixtures (tests/conftest.py imports them for every test module; do not import them again in a module:
 that would register a second session fixture and start a second server):
@@ -20,6 +27,7 @@ import pwd
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -37,6 +45,36 @@ def pg_bin() -> Path:
     return Path(found[-1]).parent
 
 
+SOCKET_MAX = 107  # sizeof(sun_path) - 1 on Linux
+_SOCKET_TAIL = "/sock/.s.PGSQL.65535"
+
+
+def reachable(path: str, uid: int, gids: set[int]) -> bool:
+    """Whether a process of ``uid``/``gids`` can traverse every folder of ``path`` (mode bits; root's
+    own temp folder under /root is the case this catches)."""
+    p = Path(path).resolve()
+    for folder in [*reversed(p.parents), p]:
+        try:
+            st = folder.stat()
+        except OSError:
+            return False
+        bit = (stat.S_IXUSR if st.st_uid == uid else stat.S_IXGRP if st.st_gid in gids else stat.S_IXOTH)
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def base_dir(uid: int, gids: set[int]) -> str:
+    """The folder to make the server's folder in: TMPDIR if the server's user can reach it and the
+    socket path fits, else /tmp (then /var/tmp)."""
+    for c in (tempfile.gettempdir(), "/tmp", "/var/tmp"):
+        if (os.path.isdir(c) and reachable(c, uid, gids)
+                and len(c) + len("/onestop-pg-XXXXXXXX") + len(_SOCKET_TAIL) <= SOCKET_MAX):
+            return c
+    raise RuntimeError(f"no temporary folder that the PostgreSQL user (uid {uid}) can reach: "
+                       "tried TMPDIR, /tmp and /var/tmp")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,35 +86,49 @@ class PgServer:
 
     def __init__(self):
         self.bin = pg_bin()
-        self.root = Path(tempfile.mkdtemp(prefix="onestop-pg-"))
-        self.data = self.root / "data"
-        self.sock = self.root / "sock"
         self.password = secrets.token_urlsafe(16)
         self.port = 0
-        self._user = None
-        if os.geteuid() == 0:
+        self._user = self._group = None
+        uid, gids = os.geteuid(), set(os.getgroups()) | {os.getegid()}
+        if uid == 0:
             # initdb: "cannot be run as root". Hand the folder to the Debian package's system user.
-            pw = pwd.getpwnam("postgres")
-            self._user = pw.pw_uid
-            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+            try:
+                pw = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("running as root needs the `postgres` system user of Debian's postgresql "
+                                   "package (`make test` installs it)") from None
+            self._user, self._group = pw.pw_uid, pw.pw_gid
+            uid, gids = pw.pw_uid, {pw.pw_gid}
+        self.root = Path(tempfile.mkdtemp(prefix="onestop-pg-", dir=base_dir(uid, gids)))
+        self.data = self.root / "data"
+        self.sock = self.root / "sock"
+        if self._user is not None:
+            os.chown(self.root, self._user, self._group)
         self.root.chmod(0o700)
 
     def _run(self, *args, check=True, **kw):
-        return subprocess.run([str(a) for a in args], check=check, capture_output=True, text=True,
-                              user=self._user, cwd=self.root, **kw)
+        extra = {} if self._user is None else {"user": self._user, "group": self._group, "extra_groups": []}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        if self._user is not None:
+            env["HOME"] = pwd.getpwuid(self._user).pw_dir
+        p = subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=self.root, env=env,
+                           **extra, **kw)
+        if check and p.returncode:
+            raise RuntimeError(f"{Path(str(args[0])).name} failed ({p.returncode}): {p.stderr or p.stdout}")
+        return p
 
     def start(self) -> "PgServer":
         pwfile = self.root / "pw"
         pwfile.write_text(self.password)
         if self._user is not None:
-            os.chown(pwfile, self._user, -1)
+            os.chown(pwfile, self._user, self._group)
         pwfile.chmod(0o600)
         self._run(self.bin / "initdb", "-D", self.data, "-U", SUPERUSER, "--pwfile", pwfile, "-E", "UTF8",
                   "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync")
         pwfile.unlink()
         self.sock.mkdir()
         if self._user is not None:
-            os.chown(self.sock, self._user, -1)
+            os.chown(self.sock, self._user, self._group)
         opts = (f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={self.sock} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 "
                 "-c shared_buffers=32MB")
@@ -116,13 +168,19 @@ class PgServer:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    server = PgServer().start()
-    # The template every test database is copied from: empty, with the extensions the schema uses
-    # (creating them once here saves the per-test cost; the migration still says IF NOT EXISTS).
-    server.sql("CREATE DATABASE onestop_template")
-    server.sql("CREATE EXTENSION IF NOT EXISTS pg_trgm", "onestop_template")
-    yield server
-    server.stop()
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PG")}
+    try:
+        server = PgServer().start()
+        try:
+            # The template every test database is copied from: empty, with the extensions the schema
+            # uses (creating them once here saves the per-test cost; the migration says IF NOT EXISTS).
+            server.sql("CREATE DATABASE onestop_template")
+            server.sql("CREATE EXTENSION IF NOT EXISTS pg_trgm", "onestop_template")
+            yield server
+        finally:
+            server.stop()
+    finally:
+        os.environ.update(saved)
 
 
 _counter = iter(range(1, 1 << 30))

@@ -105,7 +105,9 @@ def assert_exactly_once(srv, db) -> None:
         shas = {s for (s,) in db.execute(f"SELECT sha256 FROM {table}")}
         assert set(st.files) == shas
         # every record points at the uploaded files of its components
-        for code, path_sha in db.execute(
-                f"SELECT d.code, f.sha256 FROM {table} f JOIN dossiers d ON d.id = f.dossier_id"):
-            urls = {t["DuongDanTaiTepTin"] for t in st.dossiers[code]["TaiLieuNop"]}
+        # (and of its result papers, component_n < 0, in DanhSachGiayToKetQua)
+        for code, path_sha, n in db.execute(
+                f"SELECT d.code, f.sha256, f.component_n FROM {table} f JOIN dossiers d ON d.id = f.dossier_id"):
+            urls = ({t["DuongDanTepTinKetQua"] for t in st.dossiers[code]["DanhSachGiayToKetQua"]} if n < 0
+                    else {t["DuongDanTaiTepTin"] for t in st.dossiers[code]["TaiLieuNop"]})
             assert st.files[path_sha]["DuongDan"] in urls, code

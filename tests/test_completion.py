@@ -79,3 +79,20 @@ def test_other_commands_do_not_load_completion(env):
             "print('onestop.completion' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert p.stdout.strip().splitlines()[-1] == "False", p.stderr
+
+
+def test_zsh_script_completes_in_a_real_zsh(run, env):
+    """The zsh function's word handling (${(@f)…}, words[2,-1], CURRENT) run by a real zsh; compadd,
+    which only works inside the completion system, is replaced by a function printing the candidates."""
+    r = run("receive", "-p", "1.003584", "--name", "Lê Văn Tám", "--id", "001085012345", "--all-components",
+            "--at", "2026-11-30 09:00", "--json")
+    code = json.loads(r.stdout)["code"]
+    script = subprocess.run([sys.executable, "-m", "onestop", "completion", "zsh"], capture_output=True, text=True,
+                            env=env).stdout
+    probe = ("autoload -Uz compinit && compinit -u -D\n" + script +
+             'compadd() { [[ $1 == -a ]] && print -rl -- "${(@P)2}" }\n'
+             'words=(onestop show ""); CURRENT=3; _onestop\n'
+             'words=(onestop rep); CURRENT=2; _onestop\n')
+    p = subprocess.run(["zsh", "-f", "-c", probe], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [code, code[-4:], "report"]

@@ -5,6 +5,7 @@ the same hits as the SQLite FTS5 search on the same corpus."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import pg
 
 from onestop import errors
 
@@ -53,7 +56,7 @@ def test_commands_refuse_office_mode_until_wired(run, monkeypatch, home):
 
     monkeypatch.setattr(store, "COMMANDS_ON_POSTGRESQL", False)  # the PostgreSQL test run turns it on
     monkeypatch.setenv("ONESTOP_DATABASE_URL", "postgresql://desk:s3cret@127.0.0.1:1/onestop")
-    for args in (["db", "status"], ["list", "--json"], ["sync"]):
+    for args in (["list", "--json"], ["sync"]):
         r = run(*args)
         assert r.exit_code == errors.CONFIG, (args, r.output)
         assert "PostgreSQL" in r.stderr and "s3cret" not in r.output + r.stderr
@@ -312,3 +315,118 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(cfg, pg_url):
     assert [h["code"] for h in pg_search.search(store, "ho chi minh")] == [a]
     assert pg_search.refresh_dossiers(store) == 0
     assert pg_search.tsquery('dang "ky lai" x-y') == "'dang' & ('ky' <-> 'lai') & ('x' <-> 'y')"
+
+
+# ---------------------------------------------------------------- the test server itself (tests/pg.py)
+
+def test_server_folder_reachable_by_the_server_user(tmp_path, monkeypatch):
+    """CI runs as root with TMPDIR possibly under /root (0700): the postgres user could not reach a
+    folder made there. The server's folder goes where that user can traverse, with a short socket path."""
+    import pg
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    stranger = 54321  # neither the owner nor in the group
+    assert not pg.reachable(str(private), stranger, {54321})
+    assert pg.reachable(str(private), os.stat(private).st_uid, set())
+    assert pg.reachable("/tmp", stranger, {54321})
+    monkeypatch.setattr(pg.tempfile, "tempdir", str(private))
+    assert pg.base_dir(stranger, {54321}) == "/tmp"
+    deep = tmp_path / ("x" * 90)
+    deep.mkdir()
+    monkeypatch.setattr(pg.tempfile, "tempdir", str(deep))
+    assert pg.base_dir(os.geteuid(), set(os.getgroups())) == "/tmp"  # a socket path must fit 107 bytes
+
+
+def test_server_starts_with_tmpdir_in_a_private_folder(tmp_path, monkeypatch):
+    """The real start (as root: initdb and postgres as the postgres user) with TMPDIR in a 0700 folder."""
+    import pg
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setattr(pg.tempfile, "tempdir", str(private))
+    server = pg.PgServer().start()
+    try:
+        import psycopg
+
+        with psycopg.connect(server.url(), autocommit=True) as c:
+            assert c.execute("SELECT current_user").fetchone()[0] == pg.SUPERUSER
+        assert len(str(server.sock / f".s.PGSQL.{server.port}")) <= pg.SOCKET_MAX
+    finally:
+        server.stop()
+    assert not server.root.exists()
+
+
+def test_no_server_is_an_error_not_a_skip(tmp_path):
+    """Without PostgreSQL the office tests error out (exit code nonzero), never skip silently."""
+    (tmp_path / "conftest.py").write_text("import pg\npg.glob.glob = lambda pattern: []\n")
+    (tmp_path / "test_office.py").write_text("from pg import pg_server, pg_url\n\n"
+                                             "def test_needs_server(pg_url):\n    pass\n")
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(tmp_path)],
+                       capture_output=True, text=True, cwd=tmp_path, env=dict(_env(), PYTHONPATH=f"{HERE}:{REPO}"))
+    assert p.returncode != 0, p.stdout
+    assert "1 error" in p.stdout and "skipped" not in p.stdout, p.stdout
+    assert "PostgreSQL is not installed" in p.stdout
+
+
+# ---------------------------------------------------------------- db status and the desks seen
+
+@pytest.mark.sqlite_only
+def test_db_status_sqlite_names_its_backend(run):
+    r = run("db", "status")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == "backend: sqlite" and "schema_version: " in r.stdout
+    info = json.loads(run("db", "status", "--json").stdout)
+    assert info["backend"] == "sqlite" and info["journal_mode"] == "wal" and "desks" not in info
+
+
+def test_db_status_postgresql_server_schema_and_desks(run, monkeypatch, pg_server, pg_url, home):
+    import socket
+
+    from onestop.store import postgres
+    from onestop.store.pg_schema import MIGRATIONS
+
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    postgres.connect(pg_url, desk="quay-2", officer="Lê Văn Hai")  # another desk, seen first
+    r = run("db", "status", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["backend"] == "postgresql" and info["schema_version"] == len(MIGRATIONS)
+    assert info["server_version"].split(".")[0] == pg.pg_bin().parent.name  # /usr/lib/postgresql/15/bin
+    assert info["database"] == pg_url.replace(pg_server.password, "***")
+    assert info["dossiers"] == 0 and info["outbox_pending"] == 0
+    assert [d["name"] for d in info["desks"]] == [socket.gethostname(), "quay-2"]  # this desk, now: first
+    me = info["desks"][0]
+    assert me["host"] == socket.gethostname() and me["officer"] == "Trần Thị Cán Bộ" and me["version"]
+    assert me["last_seen"].endswith("+07:00")
+    text = run("db", "status")
+    assert text.exit_code == 0 and text.stdout.splitlines()[0] == "backend: postgresql"
+    assert "server_version: " in text.stdout and "quay-2" in text.stdout and "Lê Văn Hai" in text.stdout
+    assert pg_server.password not in r.output + text.output + r.stderr + text.stderr
+    assert not (home / "onestop.db").exists()  # no silent local file
+
+
+def test_desk_name_from_config_and_row_not_rewritten_each_command(pg_url, home, monkeypatch):
+    from onestop import config, store
+    from onestop.store import postgres
+
+    (home / "onestop.toml").write_text('[counter]\ndesk = "Quầy 3"\n')
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    pg = store.connect(config.load())
+    row = pg.execute("SELECT name, xmin::text FROM desks").fetchall()
+    assert [r[0] for r in row] == ["Quầy 3"]
+    store.connect(config.load())  # the next command a moment later: no write
+    assert pg.execute("SELECT name, xmin::text FROM desks").fetchall() == row
+    pg.execute("UPDATE desks SET last_seen = now() - interval '2 minutes'")
+    before = pg.execute("SELECT last_seen FROM desks").fetchone()[0]
+    store.connect(config.load())
+    assert pg.execute("SELECT last_seen FROM desks").fetchone()[0] > before
+    pg.execute("UPDATE desks SET last_seen = now() - interval '40 days'")
+    assert postgres.desks(pg) == []  # not "recently"
+
+
+def test_db_status_unreachable_server(run, monkeypatch):
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", "postgresql://desk:s3cret@127.0.0.1:1/onestop")
+    r = run("db", "status")
+    assert r.exit_code == errors.DATABASE_UNREACHABLE, r.output
+    assert "s3cret" not in r.output + r.stderr and "desk:***@127.0.0.1:1" in r.stderr

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ministry_server import MinistryServer
+from ministry_server import REQUIRED, MinistryServer
 from sync_helpers import (PASSWORD, add_file, assert_exactly_once, expected_steps, fake_pdf, files_table,
                           make_dossiers, point_at, write_sync_config)
 
@@ -463,3 +463,22 @@ def test_redact_keeps_codes_dates_and_hashes():
     assert redact("SĐT 0966 555 444, CMND 123456789, +84966555444") == "SĐT 096*****44, CMND ******789, +84*******44"
     assert redact("ĐT:0966555444 (CCCD: 001085066666).") == "ĐT:096*****44 (CCCD: *********666)."
     assert redact("０９６６５５５４４４") == "096*****44"  # fullwidth digits are digits too
+
+
+def test_dossier_record_carries_every_field_of_the_contract(env):
+    """MINISTRY_API.md's record: the required fields and every optional one ("" when unknown)."""
+    from onestop.sync.payloads import dossier_records
+
+    cfg, db = env
+    code = make_dossiers(db, cfg, 1)[0]
+    did = db.execute("SELECT id FROM dossiers WHERE code = ?", [code]).fetchone()[0]
+    rec = dossier_records(db, cfg, [did])[did]
+    optional = ("SoBienNhan", "MaDoiTuong", "SoGiayToChuHoSo", "DinhDanhCHS", "ThongTinKhac", "Email", "Fax",
+                "SoDienThoai", "NgayNopHoSo", "NgayTra", "ThongTinTra", "HinhThuc", "NgayKetThucXuLy", "NgayTuChoi",
+                "GhiChu", "NoiNopHoSo", "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID",
+                "DuocThanhToanTrucTuyen", "DanhSachLePhi", "DanhSachTepDinhKemKhac", "DanhSachHoSoBoSung",
+                "DanhSachGiayToKetQua", "DSKetNoiCSDL")
+    missing = [k for k in REQUIRED + optional if k not in rec]
+    assert missing == []
+    assert all(isinstance(v, (str, list)) for v in rec.values())
+    assert rec["TaiKhoanDuocXacThucVoiVNeID"] == ""

@@ -132,29 +132,65 @@ def db_path():
 
 @db_app.command("status")
 def db_status(json_: bool = JSON):
-    """Tình trạng thư mục dữ liệu: số hồ sơ, hàng đợi đồng bộ, phiên bản lược đồ.
+    """Tình trạng cơ sở dữ liệu: nơi lưu (SQLite / PostgreSQL), số hồ sơ, hàng đợi đồng bộ, phiên bản lược đồ;
+    với PostgreSQL thêm phiên bản máy chủ và các máy (quầy) đã kết nối gần đây.
 
-    Describe the data home.
+    Describe the database: backend, counts, sync queue, schema version; for PostgreSQL also the server
+    version and the desks seen recently.
 
     Ví dụ / Example:  onestop db status --json
     """
+    from onestop import config, store
+    from onestop.cli import state
     from onestop.output import emit_json
 
-    cfg, db = context()
-    q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
-    info = {
-        "home": str(cfg.home), "database": str(cfg.db_path),
-        "size_bytes": cfg.db_path.stat().st_size,
-        "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
+    cfg = config.load(officer=state.get("officer"))
+    if store.backend(cfg) == "postgresql":
+        info = _pg_status(cfg)
+    else:
+        cfg, db = context()
+        q = lambda sql: db.conn.execute(sql).fetchone()[0]  # noqa: E731
+        info = {
+            "backend": "sqlite",
+            "home": str(cfg.home), "database": str(cfg.db_path),
+            "size_bytes": cfg.db_path.stat().st_size,
+            "schema_version": q("PRAGMA user_version"), "journal_mode": q("PRAGMA journal_mode"),
+            "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
+            "events": q("SELECT count(*) FROM events"),
+            "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
+        }
+    if json_:
+        emit_json(info)
+        return
+    for k, v in info.items():
+        if k != "desks":
+            typer.echo(f"{k}: {v}")
+    if "desks" in info:
+        typer.echo(t("desks (30 ngày gần đây):", "desks (last 30 days):"))
+        for d in info["desks"]:
+            typer.echo(f"  {d['name']}  {d['host']}  {d['officer'] or '-'}  {d['version']}  {d['last_seen']}")
+
+
+def _pg_status(cfg) -> dict:
+    """``db status`` of the office database; no password in any field."""
+    from zoneinfo import ZoneInfo
+
+    from onestop import store
+    from onestop.store import postgres
+
+    pg = store.connect(cfg)  # registers this desk: it is one of those seen
+    q = lambda sql: pg.execute(sql).fetchone()[0]  # noqa: E731
+    tz = ZoneInfo(cfg.timezone)
+    return {
+        "backend": "postgresql", "home": str(cfg.home), "database": pg.url,
+        "server_version": pg.server_version, "schema_version": postgres.schema_version(pg),
+        "size_bytes": q("SELECT pg_database_size(current_database())"),
         "procedures": q("SELECT count(*) FROM procedures"), "dossiers": q("SELECT count(*) FROM dossiers"),
         "events": q("SELECT count(*) FROM events"),
         "outbox_pending": q("SELECT count(*) FROM outbox WHERE state = 'pending'"),
+        "desks": [dict(d, last_seen=d["last_seen"].astimezone(tz).isoformat(timespec="seconds"))
+                  for d in postgres.desks(pg)],
     }
-    if json_:
-        emit_json(info)
-    else:
-        for k, v in info.items():
-            typer.echo(f"{k}: {v}")
 
 
 @db_app.command("backup")
@@ -193,6 +229,58 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
                  f"Restored {res['database']} from {backup} ({res['dossiers']} dossiers). Run 'onestop check' to compare with the archive."),
                err=True)
     typer.echo(res["database"])
+
+
+@db_app.command("migrate-to")
+def db_migrate_to(url: Optional[str] = typer.Argument(
+        None, help="CSDL PostgreSQL trống đích, postgresql://người_dùng@máy:5432/tên_csdl (mặc định: "
+                   "ONESTOP_DATABASE_URL). Mật khẩu: ~/.pgpass, đừng gõ trên dòng lệnh."),
+        json_: bool = JSON):
+    """Chuyển văn phòng một quầy (tệp SQLite của thư mục dữ liệu) sang một CSDL PostgreSQL trống.
+
+    Chép mọi bảng trong một giao dịch (hồ sơ, thành phần, sự kiện, hàng đợi đồng bộ giữ nguyên trạng thái,
+    lưu trữ, nhật ký, danh mục, bộ đếm mã), đối chiếu số dòng với nguồn; tệp SQLite giữ nguyên.
+    Từ chối CSDL đích không trống (mã thoát 19).
+
+    Move a one-desk office (the data home's SQLite file) into an empty PostgreSQL database, in one
+    transaction, with counts checked against the source; the SQLite file is left untouched.
+
+    Ví dụ / Example:  onestop db migrate-to postgresql://onestop_owner@db.office.lan/onestop
+    """
+    import sys
+
+    from onestop import config, store
+    from onestop.cli import state
+    from onestop.errors import InvalidInput
+    from onestop.output import emit, info
+    from onestop.store import migrate
+
+    cfg = config.load(officer=state.get("officer"))
+    target = store.check_url(url.strip()) if url and url.strip() else store.database_url(cfg)
+    if not target:
+        raise InvalidInput(
+            f"Cần địa chỉ CSDL đích: onestop db migrate-to postgresql://người_dùng@máy/tên_csdl (hoặc đặt {store.ENV}).",
+            f"Give the target database: onestop db migrate-to postgresql://user@host/dbname (or set {store.ENV}).")
+    shown = sys.stderr.isatty() and not json_
+    report = migrate.migrate_to(cfg.db_path, target, cfg=cfg, desk=store.desk_name(cfg), officer=cfg.officer,
+                                progress=(lambda t_, n: info(f"  {t_}: {n}")) if shown else None)
+    rows = [{"table": r["table"] + ("" if r["table"] == r["source_table"] else f" ← {r['source_table']}"),
+             "source": r["source"], "copied": r["copied"], "ok": "✓" if r["source"] == r["copied"] else "✗"}
+            for r in report["tables"]]
+    emit(rows, ["table", "source", "copied", "ok"], fmt="json" if json_ else "table", json_data=report,
+         headers={"table": t("Bảng", "Table"), "source": t("Nguồn (SQLite)", "Source (SQLite)"),
+                  "copied": t("Đã chép", "Copied"), "ok": ""})
+    ob = report["outbox"]
+    for r in report["raised_to_high_water"]:
+        info(t(f"{r['table']} {r['agency']} {r['key']}: nâng từ {r['from']} lên {r['to']} (mã đã in, codes-issued.json).",
+               f"{r['table']} {r['agency']} {r['key']}: raised from {r['from']} to {r['to']} (codes already printed, "
+               "codes-issued.json)."))
+    info(t(f"Đã chuyển {report['source']} sang {report['target']} (lược đồ {report['schema_version']}); hàng đợi "
+           f"đồng bộ: {ob.get('pending', 0)} chờ gửi, {ob.get('done', 0)} đã gửi, {ob.get('failed', 0)} lỗi. "
+           f"Tệp SQLite giữ nguyên (làm bản lưu). Tiếp theo: đặt {store.ENV} trên các quầy (docs/office.md).",
+           f"Moved {report['source']} to {report['target']} (schema {report['schema_version']}); sync queue: "
+           f"{ob.get('pending', 0)} pending, {ob.get('done', 0)} sent, {ob.get('failed', 0)} failed. The SQLite "
+           f"file is unchanged (keep it as a backup). Next: set {store.ENV} on the desks (docs/office.md)."))
 
 
 @app.command()

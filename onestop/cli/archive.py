@@ -25,6 +25,7 @@ def scan(
     force_ocr: bool = typer.Option(False, "--force-ocr", help="Nhận dạng lại cả PDF đã có lớp chữ."),
     replace: bool = typer.Option(False, "--replace", help="Quét lại thành phần đã số hóa (bản cũ được giữ, đánh dấu thay thế)."),
     add: bool = typer.Option(False, "--add", help="Lưu thêm một tệp cho thành phần đã số hóa (ví dụ trang nộp bổ sung); tệp cũ vẫn là bản hiện hành."),
+    result: bool = typer.Option(False, "--result", help="Các tệp là giấy tờ kết quả (hồ sơ ở trạng thái 9 hoặc 10); --component N chọn kết quả thứ N của thủ tục."),
     json_: bool = JSON,
 ):
     """Số hóa một thành phần hồ sơ: kiểm tra ảnh, xoay đúng chiều, chỉnh nghiêng, nhận dạng chữ, lưu PDF có lớp chữ.
@@ -39,6 +40,8 @@ def scan(
       onestop scan 000.00.12.H26-261122-0001 --component 1 trang1.jpg trang2.jpg --yes --json
 
       onestop scan 0001 --inbox
+
+      onestop scan 0001 --result giay-chung-nhan.pdf
     """
     import contextlib
 
@@ -78,16 +81,20 @@ def scan(
         try:
             res = archive.scan(db, cfg, code, sources, component=component, yes=yes, allow_low_dpi=allow_low_dpi,
                                force_ocr=force_ocr, replace=replace, add=add, confirm=confirm if interactive else None,
-                               progress=progress[1] if progress else None, from_inbox=inbox)
+                               progress=progress[1] if progress else None, from_inbox=inbox, result=result)
         finally:
             if progress:
                 progress[0].stop()
     for w in res["warnings"]:
         info(t(f"Cảnh báo: {w}", f"Warning: {w}"))
     if json_:
-        emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings")})
+        emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings",
+                                       "signed", "ocr_copy", "result", "result_code", "result_name") if k in res})
         return
     typer.echo(res["pdf"])
+    if res.get("signed"):
+        info(t(f"PDF có chữ ký số ({', '.join(res['signed'])}): lưu nguyên vẹn; bản có lớp chữ OCR: {res['ocr_copy']}",
+               f"Digitally signed PDF ({', '.join(res['signed'])}): archived unchanged; OCR copy: {res['ocr_copy']}"))
     for p in res["pages"]:
         info(t(f"  trang {p['n']}: {p['dpi']} dpi, xoay {p['rotated']}°, chỉnh nghiêng {p['deskew']}°, "
                f"độ tin cậy {p['confidence']}", f"  page {p['n']}: {p['dpi']} dpi, turned {p['rotated']}°, "

@@ -29,6 +29,11 @@ def database_url(cfg) -> str | None:
     url = (os.environ.get(ENV) or str(cfg.get("database.url", "") or "")).strip()
     if not url or url.lower() in ("sqlite", "sqlite:"):
         return None
+    return check_url(url)
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is a PostgreSQL URL; ConfigError (without the password) otherwise."""
     if not url.lower().startswith(_SCHEMES):
         from onestop.store.redact import redact_url
 
@@ -55,7 +60,14 @@ def connect(cfg, *, migrate: bool = True):
         return sqlite_connect(cfg.db_path, migrate=migrate)
     from onestop.store import postgres
 
-    return postgres.connect(url, migrate=migrate)
+    return postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
+
+
+def desk_name(cfg) -> str:
+    """How this desk is listed in ``onestop db status``: ``[counter] desk``, or the host name."""
+    import socket
+
+    return str(cfg.get("counter.desk", "") or "").strip() or socket.gethostname()
 
 
 def refuse_office_mode(cfg) -> None:

@@ -259,44 +259,37 @@ MIGRATIONS: list[tuple[str, str]] = [
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
     CREATE INDEX dossiers_code_trgm ON dossiers USING gin (code gin_trgm_ops)
     """),
-    # The SQLite migrations 0005-0008 (onestop/migrations.py), one for one, in the same order, so the
-    # added columns land at the same positions on both backends.
-    ("0006_procedure_cases_and_amend", """
+    ("0006_desk_schema_0005_0008", """
+    -- The SQLite migrations 0005-0008 (procedure cases and amend, honest sync, one current archive
+    -- file, home identity), column for column and in the same order, so rows move unchanged.
     ALTER TABLE dossiers ADD COLUMN case_name TEXT NOT NULL DEFAULT '';
     ALTER TABLE dossier_components ADD COLUMN applies INTEGER;
-    CREATE INDEX dossiers_id_procedure ON dossiers(id_number, procedure_code, received_at)
-    """),
-    ("0007_sync_honest", """
+    CREATE INDEX dossiers_id_procedure ON dossiers(id_number, procedure_code, received_at);
     ALTER TABLE outbox ADD COLUMN spooled_at TEXT;
     ALTER TABLE outbox ADD COLUMN failed_at TEXT;
-    UPDATE outbox SET failed_at = created_at WHERE state = 'failed';
     CREATE INDEX outbox_spooled ON outbox(dossier_id) WHERE state = 'spooled';
     CREATE INDEX outbox_failed ON outbox(dossier_id) WHERE state = 'failed';
-    -- This database's identity in a spool folder: a random UUID's 32 hex digits (SQLite: hex(randomblob(16))).
+    -- Identifies this database in spool folders; a moved desk's row replaces it (db migrate-to), so
+    -- the acknowledgements of the desk's spools still match.
     CREATE TABLE sync_office (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         office_id TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
     INSERT INTO sync_office (id, office_id, created_at)
-        VALUES (1, replace(gen_random_uuid()::text, '-', ''),
-                to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
-    """),
-    ("0008_archive_one_current", """
+        VALUES (1, md5(random()::text || clock_timestamp()::text),
+                to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
     ALTER TABLE archive_files ADD COLUMN part INTEGER NOT NULL DEFAULT 1;
-    UPDATE archive_files SET part = (
-        SELECT count(*) FROM archive_files f WHERE f.dossier_id = archive_files.dossier_id
-           AND f.component_n = archive_files.component_n AND f.state = 'current' AND f.id <= archive_files.id)
-    WHERE state = 'current';
     CREATE UNIQUE INDEX archive_files_one_current ON archive_files(dossier_id, component_n, part)
-        WHERE state = 'current'
+        WHERE state = 'current';
+    CREATE TABLE office (key TEXT PRIMARY KEY, value TEXT NOT NULL)
     """),
-    ("0009_home_identity", """
-    -- Which office (agency) the database belongs to, and the home_id of the data home that adopted it
-    -- (onestop/home.py); key/value as on SQLite.
-    CREATE TABLE office (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    )
+    ("0007_results", """
+    -- The SQLite migration 0011_results: a signed PDF's separate OCR copy, and result papers
+    -- (component_n = -n) with the procedure's result code and name.
+    ALTER TABLE archive_files ADD COLUMN ocr_copy TEXT;
+    ALTER TABLE archive_files ADD COLUMN ocr_copy_sha256 TEXT;
+    ALTER TABLE archive_files ADD COLUMN result_code TEXT;
+    ALTER TABLE archive_files ADD COLUMN result_name TEXT
     """),
 ]

@@ -174,11 +174,46 @@ def _open(url: str, application_name: str = "onestop") -> psycopg.Connection:
         raise _translate(e, url) from None
 
 
-def connect(url: str, *, migrate: bool = True) -> PgStore:
-    """Open the office database; apply pending migrations (``migrate``) or check the schema version."""
+def connect(url: str, *, migrate: bool = True, desk: str | None = None, officer: str = "",
+            register: bool = True) -> PgStore:
+    """Open the office database; apply pending migrations (``migrate``) or check the schema version;
+    record this desk as seen (``register``; ``onestop db status`` lists the desks)."""
     store = PgStore(_open(url), url)
     ensure_current(store, migrate=migrate)
+    if register:
+        register_desk(store, desk, officer)
     return store
+
+
+def register_desk(store: PgStore, desk: str | None = None, officer: str = "") -> None:
+    """Upsert this desk's row (name, host, officer, onestop version, last seen).
+
+    Written at most once a minute per desk unless the officer or version changed, so a busy counter
+    does not rewrite its row at every command. Best effort: a role without write access to ``desks``
+    still works (the list is informative, nothing depends on it).
+    """
+    from onestop import __version__
+
+    host = socket.gethostname()
+    try:
+        store.conn.execute(
+            "INSERT INTO desks AS d (name, host, officer, version, last_seen) VALUES (%s, %s, %s, %s, now()) "
+            "ON CONFLICT (name) DO UPDATE SET host = excluded.host, officer = excluded.officer, "
+            "version = excluded.version, last_seen = excluded.last_seen "
+            "WHERE d.last_seen < now() - interval '1 minute' OR d.officer IS DISTINCT FROM excluded.officer "
+            "OR d.version IS DISTINCT FROM excluded.version OR d.host IS DISTINCT FROM excluded.host",
+            [desk or host, host, officer or "", __version__])
+    except _CONNECTION_ERRORS as e:
+        raise store.lost(e) from None
+    except psycopg.DatabaseError:
+        pass  # e.g. no INSERT/UPDATE grant on desks: not a reason to stop the counter
+
+
+def desks(store: PgStore, days: int = 30) -> list[dict]:
+    """The desks seen in the last ``days`` days, most recent first."""
+    return list(store.query("SELECT name, host, officer, version, last_seen FROM desks "
+                            "WHERE last_seen > now() - make_interval(days => ?) ORDER BY last_seen DESC, name",
+                            [days]))
 
 
 # ---------------------------------------------------------------- schema

@@ -107,6 +107,7 @@ def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: 
 def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transport) -> SyncResult:
     from onestop.db import connect
     from onestop.dossiers import iso, now
+    from onestop.store import sync_runs
     from onestop.sync.outbox import OutboxSync, Stats, Unreachable
     from onestop.sync.spool import office_id, send_spool
     from onestop.sync.transport import LoginFailed
@@ -127,8 +128,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     started = iso(now(cfg))
     run_id = None
     if kind != "dry-run":
-        run_id = db.conn.execute("INSERT INTO sync_runs (started_at, target) VALUES (?, ?)",
-                                 [started, kind + ":" + _safe_target(target)]).lastrowid
+        run_id = sync_runs.start_run(db, started, kind + ":" + _safe_target(target))
     log.info("sync start (%s → %s)%s%s", kind, _safe_target(target),
              f" dossier {dossier}" if dossier else "", f" limit {limit}" if limit else "")
     stats = Stats()
@@ -160,10 +160,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
              summary["sent"], summary["already"], summary["failed"], summary["held"],
              summary.get("held_for_fix", 0), summary.get("held_oldest_at") or "-", code)
     if run_id is not None:
-        db.conn.execute("UPDATE sync_runs SET finished_at = ?, sent = ?, already = ?, failed = ?, exit_code = ?, "
-                        "summary = ? WHERE id = ?", [iso(now(cfg)), summary["sent"], summary["already"],
-                                                     summary["failed"], code,
-                                                     json.dumps(summary, ensure_ascii=False), run_id])
+        sync_runs.finish_run(db, run_id, iso(now(cfg)), summary, code)
     return SyncResult(target=_safe_target(target), kind=kind, stats=summary, exit_code=code, run_id=run_id)
 
 
@@ -191,19 +188,16 @@ def _age_seconds(cfg, stamp: str | None) -> int | None:
 def held_summary(db, cfg) -> dict:
     """Entries refused by the server and waiting for a fix (state failed), the pending entries of
     their dossiers that wait behind them, and the oldest refusal."""
-    n, oldest = db.conn.execute(
-        "SELECT count(*), min(coalesce(failed_at, created_at)) FROM outbox WHERE state = 'failed'").fetchone()
+    from onestop.store import outbox
+
+    n, oldest = outbox.held_for_fix(db)
     out = {"held_for_fix": n, "held_waiting": 0, "held_oldest_at": None, "held_oldest_code": None,
            "held_oldest_age_seconds": None}
     if not n:
         return out
-    out["held_waiting"] = db.conn.execute(
-        "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind != 'file' AND dossier_id IN "
-        "(SELECT dossier_id FROM outbox WHERE state = 'failed')").fetchone()[0]
+    out["held_waiting"] = outbox.held_waiting(db)
     out["held_oldest_at"] = oldest
-    out["held_oldest_code"] = db.conn.execute(
-        "SELECT d.code FROM outbox o JOIN dossiers d ON d.id = o.dossier_id WHERE o.state = 'failed' "
-        "ORDER BY coalesce(o.failed_at, o.created_at), o.id LIMIT 1").fetchone()[0]
+    out["held_oldest_code"] = outbox.oldest_held_code(db)
     out["held_oldest_age_seconds"] = _age_seconds(cfg, oldest)
     return out
 
@@ -260,25 +254,17 @@ def summary_lines(res: SyncResult) -> list[str]:
 def status(db, cfg) -> dict:
     """What a monitoring script needs: pending entries by kind, entries held for a fix and the
     oldest, spooled entries not yet acknowledged and their age, the last run and the last success."""
-    pending = dict(db.conn.execute(
-        "SELECT kind, count(*) FROM outbox WHERE state = 'pending' GROUP BY kind").fetchall())
-    in_doubt = db.conn.execute(
-        "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind = 'step' AND attempts > 0").fetchone()[0]
-    failed = [{"code": c, "kind": k, "attempts": a, "error": e, "since": at} for c, k, a, e, at in db.conn.execute(
-        "SELECT d.code, o.kind, o.attempts, o.last_error, coalesce(o.failed_at, o.created_at) FROM outbox o "
-        "JOIN dossiers d ON d.id = o.dossier_id WHERE o.state = 'failed' ORDER BY o.id LIMIT 500")]
-    spooled, spooled_oldest = db.conn.execute(
-        "SELECT count(*), min(spooled_at) FROM outbox WHERE state = 'spooled'").fetchone()
-    success = db.conn.execute(
-        "SELECT finished_at, target, exit_code FROM sync_runs WHERE finished_at IS NOT NULL AND exit_code IN (0, 11) "
-        "AND (target LIKE 'url:%' OR target LIKE 'acks:%') ORDER BY id DESC LIMIT 1").fetchone()
+    from onestop.store import outbox, sync_runs
+
+    pending = outbox.pending_by_kind(db)
+    in_doubt = outbox.steps_in_doubt(db)
+    failed = outbox.failed_entries(db, 500)
+    spooled, spooled_oldest = outbox.spooled_unacknowledged(db)
+    success = sync_runs.last_success(db)
     held = held_summary(db, cfg)
-    last = db.conn.execute("SELECT started_at, finished_at, target, sent, already, failed, exit_code, summary "
-                           "FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()
-    last_run = None
-    if last:
-        last_run = dict(zip(("started_at", "finished_at", "target", "sent", "already", "failed", "exit_code"), last[:7]))
-        last_run["unreachable"] = json.loads(last[7] or "{}").get("unreachable", "")
+    last_run = sync_runs.last_run(db)
+    if last_run:
+        last_run["unreachable"] = json.loads(last_run.pop("summary") or "{}").get("unreachable", "")
     return {"pending": pending, "pending_total": sum(pending.values()), "in_doubt_steps": in_doubt,
             "held": held["held_for_fix"], "held_waiting": held["held_waiting"],
             "oldest_held": None if not held["held_for_fix"] else {
@@ -287,22 +273,20 @@ def status(db, cfg) -> dict:
             "spooled_unacknowledged": spooled, "spooled_oldest": spooled_oldest,
             "spooled_age_seconds": _age_seconds(cfg, spooled_oldest),
             "failed": failed, "failed_total": held["held_for_fix"], "last_run": last_run,
-            "last_success": dict(zip(("at", "target", "exit_code"), success)) if success else None}
+            "last_success": success}
 
 
 def retry(db, cfg, code: str) -> dict:
     """Put the failed entries of a dossier back in the queue (after the data was corrected)."""
     from onestop.db import transaction
     from onestop.dossiers import iso, now, resolve_code
+    from onestop.store import outbox
 
     d = resolve_code(db, cfg, code)
     with transaction(db):
-        n = db.conn.execute("UPDATE outbox SET state = 'pending', last_error = '', failed_at = NULL "
-                            "WHERE dossier_id = ? AND state = 'failed'", [d["id"]]).rowcount
+        n = outbox.requeue_failed(db, d["id"])
         if n:  # the corrected data goes out as a fresh record
-            db.conn.execute("INSERT INTO outbox (dossier_id, kind, created_at) SELECT ?, 'update', ? "
-                            "WHERE EXISTS (SELECT 1 FROM outbox WHERE dossier_id = ? AND kind = 'create' "
-                            "AND state IN ('done', 'spooled'))", [d["id"], iso(now(cfg)), d["id"]])
+            outbox.queue_update_if_created(db, d["id"], iso(now(cfg)))
     return {"code": d["code"], "requeued": n}
 
 

@@ -18,12 +18,13 @@ brought back by ``onestop sync acks``, makes them done (onestop/sync/spool.py).
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 from collections import Counter
 from dataclasses import dataclass, field
 
-from onestop.sync.payloads import SPOOL_URL, dossier_records, files_table, step_key, step_records
+from onestop.store import outbox as store
+from onestop.store.payload_data import dossier_codes, files_table, has_state_column
+from onestop.sync.payloads import SPOOL_URL, dossier_records, step_key, step_records
 from onestop.sync.redact import redact
 from onestop.sync.transport import Rejected, Temporary
 
@@ -280,13 +281,10 @@ def send_steps(transport, steps: list[dict], *, mark_attempt, is_doubtful: list[
 
 # ---------------------------------------------------------------- the database outbox
 
-# A refused entry is held for a fix; failed_at keeps the first refusal (the operator's "since when").
-FAILED_SQL = ("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, "
-              "failed_at = coalesce(failed_at, ?) WHERE id = ?")
-
-
 class OutboxSync:
-    """Send the pending outbox of one database through ``transport``."""
+    """Send the pending outbox of one database through ``transport``.
+
+    Outbox rows are dicts (``store.outbox.pending_entries``): id, dossier_id, kind, ref_id, attempts."""
 
     def __init__(self, db, cfg, transport, *, batch_size: int = 50, dry_run: bool = False,
                  dossier_id: int | None = None, limit: int | None = None, stats: Stats | None = None):
@@ -303,9 +301,7 @@ class OutboxSync:
         # A spool is not the server: what it took is 'spooled' until the acknowledgement comes back.
         self.spooling = transport.kind == "spool"
         self.ok_states = ("done", "spooled") if self.spooling else ("done",)
-        self._ok_sql = ("UPDATE outbox SET state = 'spooled', spooled_at = ?, last_error = '' WHERE id = ?"
-                        if self.spooling else
-                        "UPDATE outbox SET state = 'done', done_at = ?, last_error = '' WHERE id = ?")
+        self._mark_ok = store.mark_spooled if self.spooling else store.mark_done
 
     def _carry(self, pairs) -> None:
         """Tell a spool which outbox entries each item of the next batch carries (its acknowledgement
@@ -316,29 +312,35 @@ class OutboxSync:
 
     # -- writes (none in a dry run)
 
-    def _write(self, sql_params: list[tuple[str, list]], many: list[tuple[str, list]] = ()) -> None:
+    def _write(self, ops: list, done: list[tuple[str, int]] = (), failed: list[tuple[int, str, str]] = ()) -> None:
+        """Run the store writes ``ops`` (callables), then mark ``done`` (stamp, id) and ``failed``
+        (id, reason, stamp), in one transaction."""
         if self.dry:
             return
-        conn = self.db.conn
-        for attempt in range(50):
+        from onestop.db import transaction
+        from onestop.errors import DatabaseBusy
+
+        by_stamp: dict[str, list] = {}
+        for stamp, entry_id in done:
+            by_stamp.setdefault(stamp, []).append(entry_id)
+        # A counter's receive may hold the write lock for a moment: wait longer than one busy
+        # timeout rather than stop the night's run (a failed attempt wrote nothing: all is redone).
+        for attempt in range(51):
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError:
+                with transaction(self.db):
+                    for op in ops:
+                        op()
+                    for stamp, ids in by_stamp.items():
+                        self._mark_ok(self.db, ids, stamp)
+                    if failed:
+                        store.mark_failed(self.db, list(failed))
+                return
+            except DatabaseBusy:
+                if attempt == 50:
+                    raise
                 import time
 
                 time.sleep(0.1)
-        else:
-            conn.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, p in sql_params:
-                conn.execute(sql, p)
-            for sql, rows in many:
-                conn.executemany(sql, rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def _now(self) -> str:
         from onestop.dossiers import iso, now
@@ -355,7 +357,7 @@ class OutboxSync:
             done += d
             failed += f
         self._deferred = []
-        self._write(extra, [(self._ok_sql, done), (FAILED_SQL, failed)])
+        self._write(extra, done, failed)
 
     def _mark(self, rows: list, outs: list[tuple], kind: str, codes: dict[int, str], extra=(), *,
               defer: bool = False) -> None:
@@ -363,37 +365,31 @@ class OutboxSync:
         stamp = self._now()
         done, failed = [], []
         for r, o in zip(rows, outs):
-            code = codes.get(r[1], "?")
+            code = codes.get(r["dossier_id"], "?")
             if o[0] in (SENT, ALREADY):
-                done.append((stamp, r[0]))
+                done.append((stamp, r["id"]))
                 (self.stats.sent if o[0] == SENT else self.stats.already)[kind] += 1
             else:
                 reason = redact(o[1])
-                failed.append((reason, stamp, r[0]))
+                failed.append((r["id"], reason, stamp))
                 self.stats.fail(code, kind, reason)
                 log.warning("%s %s failed: %s", kind, code, reason)
         if defer:
             self._deferred.append((list(extra), done, failed))
             return
-        self._write(list(extra), [(self._ok_sql, done), (FAILED_SQL, failed)])
+        self._write(list(extra), done, failed)
 
     # -- the loop
 
     def run(self) -> Stats:
         last, processed = 0, 0
         chunk = self.batch * 10
-        where = "state = 'pending' AND id > ?"
         while True:
-            params: list = [last]
-            sql = f"SELECT id, dossier_id, kind, ref_id, attempts FROM outbox WHERE {where}"
-            if self.dossier_id is not None:
-                sql += " AND dossier_id = ?"
-                params.append(self.dossier_id)
             n = chunk if not self.limit else min(chunk, self.limit - processed)
-            rows = self.db.conn.execute(sql + f" ORDER BY id LIMIT {int(n)}", params).fetchall()
+            rows = store.pending_entries(self.db, last, n, self.dossier_id)
             if not rows:
                 break
-            last = rows[-1][0]
+            last = rows[-1]["id"]
             self._chunk(rows)
             processed += len(rows)
             if self.limit and processed >= self.limit:
@@ -401,46 +397,41 @@ class OutboxSync:
         return self.stats
 
     def _chunk(self, rows: list) -> None:
-        conn = self.db.conn
-        ids = sorted({r[1] for r in rows})
-        ph = ",".join("?" * len(ids))
-        codes = dict(conn.execute(f"SELECT id, code FROM dossiers WHERE id IN ({ph})", ids).fetchall())
-        creates = [r for r in rows if r[2] == "create"]
-        create_ids = {r[1] for r in creates}
-        ok = ",".join(f"'{s}'" for s in self.ok_states)
-        not_created = {d for (d,) in conn.execute(
-            f"SELECT DISTINCT dossier_id FROM outbox WHERE kind = 'create' AND state NOT IN ({ok}) "
-            f"AND dossier_id IN ({ph})", ids)}
+        ids = sorted({r["dossier_id"] for r in rows})
+        codes = dossier_codes(self.db, ids)
+        creates = [r for r in rows if r["kind"] == "create"]
+        create_ids = {r["dossier_id"] for r in creates}
+        not_created = store.dossiers_not_created(self.db, ids, self.ok_states)
         # Over the line, a dossier with entries still on a spool waits for their acknowledgement:
         # sending its later steps first would put them on the server out of order.
-        on_spool = set() if self.spooling else {d for (d,) in conn.execute(
-            f"SELECT DISTINCT dossier_id FROM outbox WHERE state = 'spooled' AND dossier_id IN ({ph})", ids)}
+        on_spool = set() if self.spooling else store.dossiers_on_spool(self.db, ids)
         blocked = not_created - create_ids - on_spool  # their create failed earlier: wait for `sync retry`
         by_kind: dict[str, list] = {"file": [], "update": [], "step": []}
         for r in rows:
-            if r[2] in by_kind:
-                if r[2] == "file":  # files may go ahead of their record
+            kind, did = r["kind"], r["dossier_id"]
+            if kind in by_kind:
+                if kind == "file":  # files may go ahead of their record
                     by_kind["file"].append(r)
-                elif r[1] in on_spool:
+                elif did in on_spool:
                     self.stats.waiting_spool += 1
-                elif r[1] in blocked:
+                elif did in blocked:
                     self.stats.held += 1
                 else:
-                    by_kind[r[2]].append(r)
-            elif r[2] != "create":
-                self._mark([r], [(FAILED, f"loại mục không rõ: {r[2]}")], r[2], codes)
+                    by_kind[kind].append(r)
+            elif kind != "create":
+                self._mark([r], [(FAILED, f"loại mục không rõ: {kind}")], kind, codes)
         self._files(by_kind["file"], codes, fresh=create_ids)
         # updates the create carries (it is built from the current state): a spool's acknowledgement
         # of the create acknowledges them too
         carried: dict[int, list] = {}
         for r in by_kind["update"]:
-            if r[1] in create_ids:
-                carried.setdefault(r[1], []).append(r[0])
+            if r["dossier_id"] in create_ids:
+                carried.setdefault(r["dossier_id"], []).append(r["id"])
         failed_creates = self._records(creates, codes, updating=False, carried=carried)
-        updates = [r for r in by_kind["update"] if r[1] not in failed_creates]
+        updates = [r for r in by_kind["update"] if r["dossier_id"] not in failed_creates]
         self.stats.held += len(by_kind["update"]) - len(updates)
         self._records(updates, codes, updating=True, subsumed_by=create_ids - failed_creates)
-        steps = [r for r in by_kind["step"] if r[1] not in failed_creates]
+        steps = [r for r in by_kind["step"] if r["dossier_id"] not in failed_creates]
         self.stats.held += len(by_kind["step"]) - len(steps)
         self._steps(steps, codes)
 
@@ -453,32 +444,26 @@ class OutboxSync:
             for r in rows:
                 self._mark([r], [(FAILED, "chưa có bảng tệp (archive)")], "file", codes)
             return
-        fids = [r[3] for r in rows]
-        ph = ",".join("?" * len(fids))
-        cols = {r[1] for r in self.db.conn.execute(f"PRAGMA table_info({self.files})")}
-        state = "state" if "state" in cols else "'current'"
-        meta = {f[0]: f for f in self.db.conn.execute(
-            f"SELECT id, path, sha256, {state} FROM {self.files} WHERE id IN ({ph})", fids)}
-        known = {f: (rid, url) for f, rid, url in self.db.conn.execute(
-            f"SELECT file_id, remote_id, url FROM sync_files WHERE file_id IN ({ph})", fids)}
+        fids = [r["ref_id"] for r in rows]
+        meta = store.archive_files_meta(self.db, self.files, fids, has_state=has_state_column(self.db, self.files))
+        known = store.uploads_of_files(self.db, fids)
         uploads: dict[str, tuple[Path, str]] = {}  # sha → (path, code): each new file once
         plan = []
         for r in rows:
-            fid, did = r[3], r[1]
+            fid, did = r["ref_id"], r["dossier_id"]
             code = codes.get(did, "?")
             m = meta.get(fid)
             if m is None:
                 plan.append((r, (FAILED, "không tìm thấy tệp trong kho lưu trữ"), None))
                 continue
-            _, path, sha, fstate = m
+            path, sha, fstate = m["path"], m["sha256"], m["state"]
             if fstate != "current":  # replaced by a rescan before it was sent: the new file goes instead
                 plan.append((r, (ALREADY,), None))
                 continue
             p = Path(path)
             if not p.is_absolute():
                 p = self.cfg.archive_dir / p
-            prev = known.get(fid) or self.db.conn.execute(
-                "SELECT remote_id, url FROM sync_files WHERE sha256 = ? LIMIT 1", [sha]).fetchone()
+            prev = known.get(fid) or store.upload_by_sha(self.db, sha)
             if prev and not (self.t.kind == "url" and str(prev[1]).startswith(SPOOL_URL)):
                 plan.append((r, (ALREADY,), (sha, prev[0], prev[1])))
                 continue
@@ -497,10 +482,11 @@ class OutboxSync:
             self._flush()
 
     def _mark_files(self, plan, answers, codes, fresh) -> None:
+        db = self.db
         for n, (r, what, ref) in enumerate(plan):
             if n % 16 == 15:
                 self._flush()
-            fid, did = r[3], r[1]
+            entry, fid, did = r["id"], r["ref_id"], r["dossier_id"]
             if isinstance(what, tuple):
                 if what[0] == FAILED or ref is None:
                     self._mark([r], [what], "file", codes, defer=True)
@@ -523,14 +509,12 @@ class OutboxSync:
                     continue
                 rid, url = str(ans.get("IdTepTin", "")), str(ans.get("DuongDan", ""))
                 outcome = (SENT,) if what == "upload" else (ALREADY,)
-            extra = [("INSERT OR REPLACE INTO sync_files (file_id, sha256, remote_id, url, uploaded_at) "
-                      "VALUES (?, ?, ?, ?, ?)", [fid, sha, rid, url, self._now()]),
-                     ("UPDATE outbox SET remote_id = ? WHERE id = ?", [rid, r[0]])]
+            at = self._now()
+            extra = [lambda fid=fid, sha=sha, rid=rid, url=url, at=at: store.record_upload(db, fid, sha, rid, url, at),
+                     lambda entry=entry, rid=rid: store.set_remote_id(db, entry, rid)]
             if did not in fresh:
                 # the dossier is already on the server: its record must now point to the file
-                extra.append(("INSERT INTO outbox (dossier_id, kind, created_at) SELECT ?, 'update', ? "
-                              "WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE dossier_id = ? AND kind = 'update' "
-                              "AND state = 'pending' AND id > ?)", [did, self._now(), did, r[0]]))
+                extra.append(lambda did=did, entry=entry, at=at: store.queue_update_after_file(db, did, entry, at))
             self._mark([r], [outcome], "file", codes, extra, defer=True)
 
     def _upload_all(self, uploads: dict) -> dict:
@@ -561,23 +545,23 @@ class OutboxSync:
         if not rows:
             return set()
         kind = "update" if updating else "create"
-        subsumed = [r for r in rows if r[1] in subsumed_by]
+        subsumed = [r for r in rows if r["dossier_id"] in subsumed_by]
         if subsumed:  # the create just sent carried the current state
             self._mark(subsumed, [(ALREADY,)] * len(subsumed), kind, codes)
             self.stats.already[kind] -= len(subsumed)
             if self.stats.already[kind] <= 0:
                 del self.stats.already[kind]
-        rows = [r for r in rows if r[1] not in subsumed_by]
+        rows = [r for r in rows if r["dossier_id"] not in subsumed_by]
         by_dossier: dict[int, list] = {}
         for r in rows:
-            by_dossier.setdefault(r[1], []).append(r)
+            by_dossier.setdefault(r["dossier_id"], []).append(r)
         dids = list(by_dossier)
         failed: set = set()
         for i in range(0, len(dids), self.batch):
             part = dids[i:i + self.batch]
             recs = dossier_records(self.db, self.cfg, part)
             part = [d for d in part if d in recs]
-            self._carry([(recs[d], [r[0] for r in by_dossier[d]] + (carried or {}).get(d, [])) for d in part])
+            self._carry([(recs[d], [r["id"] for r in by_dossier[d]] + (carried or {}).get(d, [])) for d in part])
             outs = send_items(self.t, "DongBoHoSoMC", [recs[d] for d in part], updating=updating)
             flat_rows, flat_outs = [], []
             for d, o in zip(part, outs):
@@ -594,42 +578,34 @@ class OutboxSync:
     def _steps(self, rows: list, codes: dict) -> None:
         if not rows:
             return
-        ok = ",".join(f"'{s}'" for s in self.ok_states)
-        dids = list({r[1] for r in rows})
-        ph = ",".join("?" * len(dids))
-        stuck = {d for (d,) in self.db.conn.execute(
-            f"SELECT DISTINCT dossier_id FROM outbox WHERE kind = 'step' AND state = 'failed' "
-            f"AND dossier_id IN ({ph})", dids)}
-        ready, held_ids = [], set(stuck)
+        stuck = store.dossiers_with_failed_steps(self.db, list({r["dossier_id"] for r in rows}))
+        ready = []
         for r in rows:  # a failed step holds back the later steps of its dossier (order matters)
-            if r[1] in held_ids:
+            if r["dossier_id"] in stuck:
                 self.stats.held += 1
             else:
                 ready.append(r)
         for i in range(0, len(ready), self.batch):
             part = ready[i:i + self.batch]
-            recs = step_records(self.db, self.cfg, [r[3] for r in part])
-            part = [r for r in part if r[3] in recs]
-            steps = [recs[r[3]] for r in part]
-            self._carry([(recs[r[3]], [r[0]]) for r in part])
+            recs = step_records(self.db, self.cfg, [r["ref_id"] for r in part])
+            part = [r for r in part if r["ref_id"] in recs]
+            steps = [recs[r["ref_id"]] for r in part]
+            self._carry([(recs[r["ref_id"]], [r["id"]]) for r in part])
             applied: list[int] = []
 
             def mark_attempt(idx, part=part):
-                self._write([], [("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
-                                  [(part[j][0],) for j in idx])])
+                ids = [part[j]["id"] for j in idx]
+                self._write([lambda: store.count_attempts(self.db, ids)])
 
             def done_by_code(part=part):
-                codes_ = list({recs[r[3]]["MaHoSo"] for r in part})
-                dd = list({r[1] for r in part})
-                evs = [e for (e,) in self.db.conn.execute(
-                    f"SELECT ref_id FROM outbox WHERE kind = 'step' AND state IN ({ok}) "
-                    f"AND dossier_id IN ({','.join('?' * len(dd))})", dd)]
+                codes_ = list({recs[r["ref_id"]]["MaHoSo"] for r in part})
+                evs = store.acknowledged_step_events(self.db, list({r["dossier_id"] for r in part}), self.ok_states)
                 out: dict[str, list] = {c: [] for c in codes_}
                 for rec in step_records(self.db, self.cfg, evs).values():
                     out.setdefault(rec["MaHoSo"], []).append(rec)
                 return out
 
             outs = send_steps(self.t, steps, mark_attempt=mark_attempt,
-                              is_doubtful=[r[4] > 0 for r in part], done_by_code=done_by_code,
+                              is_doubtful=[r["attempts"] > 0 for r in part], done_by_code=done_by_code,
                               on_applied=applied.append, stats=self.stats)
             self._mark(part, outs, "step", codes)

@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 from pathlib import Path
 
 from onestop.files import copy_atomic
+from onestop.store import spool_state
 from onestop.sync.outbox import ALREADY, SENT, Stats, Unreachable, send_items, send_steps
 from onestop.sync.payloads import SPOOL_URL
 from onestop.sync.transport import Rejected, Temporary
@@ -165,17 +165,6 @@ def claim_folder(folder: Path, office_id: str, agency: str) -> None:
 
 # ---------------------------------------------------------------- sending a spool
 
-def _state(folder: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(folder / ".sent.db"), isolation_level=None, timeout=10)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("CREATE TABLE IF NOT EXISTS batches (name TEXT PRIMARY KEY, done_at TEXT NOT NULL)")
-    conn.execute("CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, remote_id TEXT, url TEXT)")
-    conn.execute("CREATE TABLE IF NOT EXISTS steps (id INTEGER PRIMARY KEY, code TEXT NOT NULL, line TEXT NOT NULL)")
-    conn.execute("CREATE INDEX IF NOT EXISTS steps_code ON steps(code)")
-    conn.execute("CREATE TABLE IF NOT EXISTS failures (batch TEXT, code TEXT, reason TEXT)")
-    return conn
-
-
 def _now() -> str:
     from datetime import datetime, timezone
 
@@ -190,10 +179,10 @@ def send_spool(folder: Path, transport, stats: Stats | None = None) -> Stats:
         from onestop.errors import NotFound
 
         raise NotFound(f"Không thấy thư mục spool {folder}.", f"No spool folder {folder}.")
-    st = _state(folder)
+    st = spool_state.open_state(folder)
     office = read_office(folder) or {}
     try:
-        done = {n for (n,) in st.execute("SELECT name FROM batches")}
+        done = spool_state.delivered_batches(st)
         for path in batch_files(folder):
             if path.name in done:
                 continue
@@ -209,7 +198,7 @@ def send_spool(folder: Path, transport, stats: Stats | None = None) -> Stats:
                 _send_records(st, path.name, service, body, data, transport, stats, ack)
         return stats
     finally:
-        st.close()
+        spool_state.close_state(st)
 
 
 class Ack:
@@ -248,25 +237,21 @@ class Ack:
         _atomic_write(self.path, json.dumps(self.body, ensure_ascii=False, indent=1).encode())
 
 
-def _finish(st, name: str, rows=(), failures=()) -> None:
-    st.execute("BEGIN IMMEDIATE")
-    try:
-        for sql, params in rows:
-            st.execute(sql, params)
-        from onestop.sync.redact import redact
+def _finish(st, name: str, steps=(), failures=()) -> None:
+    """Record the batch as delivered, with the progress lines it put on the server, in one transaction."""
+    from onestop.db import transaction
+    from onestop.sync.redact import redact
 
-        st.executemany("INSERT INTO failures VALUES (?, ?, ?)", [(name, c, redact(r)) for c, r in failures])
-        st.execute("INSERT OR REPLACE INTO batches VALUES (?, ?)", [name, _now()])
-        st.execute("COMMIT")
-    except BaseException:
-        st.execute("ROLLBACK")
-        raise
+    with transaction(st):
+        for rec in steps:
+            spool_state.add_step(st, rec["MaHoSo"], rec)
+        spool_state.mark_delivered(st, name, _now(), [(c, redact(r)) for c, r in failures])
 
 
 def _send_uploads(folder, st, name, data, transport, stats, ack) -> None:
     for item in data:
         sha = item["sha256"]
-        known = st.execute("SELECT remote_id, url FROM files WHERE sha256 = ?", [sha]).fetchone()
+        known = spool_state.uploaded_file(st, sha)
         if known:
             ack.file(sha, *known)
             stats.already["file"] += 1
@@ -287,8 +272,7 @@ def _send_uploads(folder, st, name, data, transport, stats, ack) -> None:
             stats.fail(item.get("MaHoSo", "?"), "file", reason)
             ack.file_refused(sha, reason)
             continue
-        st.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", [sha, str(ans.get("IdTepTin", "")),
-                                                                      str(ans.get("DuongDan", ""))])
+        spool_state.record_file(st, sha, str(ans.get("IdTepTin", "")), str(ans.get("DuongDan", "")))
         ack.file(sha, str(ans.get("IdTepTin", "")), str(ans.get("DuongDan", "")))
         stats.sent["file"] += 1
     ack.write()
@@ -305,7 +289,7 @@ def _resolve_files(st, rec: dict) -> dict:
     for d in docs:
         url = str(d.get("DuongDanTaiTepTin", ""))
         if url.startswith(SPOOL_URL):
-            row = st.execute("SELECT remote_id, url FROM files WHERE sha256 = ?", [url[len(SPOOL_URL):]]).fetchone()
+            row = spool_state.uploaded_file(st, url[len(SPOOL_URL):])
             if not row:
                 continue
             d = dict(d, TepDinhKemId=row[0], DuongDanTaiTepTin=row[1])
@@ -336,46 +320,44 @@ def _send_records(st, name, service, body, data, transport, stats, ack) -> None:
 
 def _send_steps(st, name, data, transport, stats, ack) -> None:
     def done_by_code():
-        codes = list({r["MaHoSo"] for r in data})
-        out: dict[str, list] = {c: [] for c in codes}
-        for code, line in st.execute(
-                f"SELECT code, line FROM steps WHERE code IN ({','.join('?' * len(codes))})", codes):
-            out[code].append(json.loads(line))
-        return out
+        return spool_state.steps_by_code(st, list({r["MaHoSo"] for r in data}))
 
     # Every line is checked against the server first: the batch may be a copy written again after
     # a crash of the writer, or sent already by a run of ours that died before its answer.
     outs = send_steps(transport, data, mark_attempt=lambda idx: None, is_doubtful=[True] * len(data),
                       done_by_code=done_by_code, on_applied=lambda i: None, stats=stats)
-    rows, failures = [], []
+    delivered, failures = [], []
     for j, (rec, o) in enumerate(zip(data, outs)):
         if o[0] in (SENT, ALREADY):
             (stats.sent if o[0] == SENT else stats.already)["step"] += 1
-            rows.append(("INSERT INTO steps (code, line) VALUES (?, ?)",
-                         [rec["MaHoSo"], json.dumps(rec, ensure_ascii=False)]))
+            delivered.append(rec)
             ack.ok(j)
         else:
             stats.fail(rec.get("MaHoSo", "?"), "step", o[1])
             failures.append((rec.get("MaHoSo", "?"), o[1]))
             ack.refused(j, rec.get("MaHoSo", "?"), o[1])
     ack.write()
-    _finish(st, name, rows, failures)
+    _finish(st, name, delivered, failures)
 
 
 # ---------------------------------------------------------------- acknowledgements, back at the office
 
 def office_id(db) -> str:
-    return db.conn.execute("SELECT office_id FROM sync_office WHERE id = 1").fetchone()[0]
+    """The id of this database written into its spool folders."""
+    from onestop.store.sync_runs import office_id as oid
+
+    return oid(db)
 
 
 def import_acks(db, cfg, folder: Path) -> dict:
     """Mark done exactly the spooled entries the server acknowledged (``acks/`` of ``folder``), and
     held for a fix those it refused. Idempotent: only entries still ``spooled`` change. Refuses a
     spool written by another database."""
+    from onestop.db import transaction
     from onestop.dossiers import iso, now
     from onestop.errors import InvalidInput, NotFound
-    from onestop.sync.outbox import FAILED_SQL
-    from onestop.sync.payloads import files_table
+    from onestop.store import outbox, sync_runs
+    from onestop.store.payload_data import files_table
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -415,43 +397,24 @@ def import_acks(db, cfg, folder: Path) -> dict:
         files_refused.update(body.get("files_refused") or {})
     stamp = iso(now(cfg))
     table = files_table(db)
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        before = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
-        ids = sorted(acked)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            conn.execute(f"UPDATE outbox SET state = 'done', done_at = ? WHERE state = 'spooled' "
-                         f"AND id IN ({','.join('?' * len(part))})", [stamp, *part])
+    with transaction(db):
+        before = outbox.count_by_state(db)
+        outbox.ack_spooled(db, list(acked), stamp)
         if table:
             for sha, (remote_id, url) in files.items():
-                conn.execute(f"UPDATE outbox SET state = 'done', done_at = ?, remote_id = ? WHERE state = 'spooled' "
-                             f"AND kind = 'file' AND ref_id IN (SELECT id FROM {table} WHERE sha256 = ?)",
-                             [stamp, remote_id, sha])
+                outbox.ack_spooled_file(db, table, sha, remote_id, stamp)
                 # later records of this office point to the server's file, not to the spool's
-                conn.execute("UPDATE sync_files SET remote_id = ?, url = ? WHERE sha256 = ? AND url LIKE ?",
-                             [remote_id, url, sha, SPOOL_URL + "%"])
+                outbox.replace_placeholder_upload(db, sha, remote_id, url, SPOOL_URL)
             for sha, reason in files_refused.items():
-                conn.execute(f"UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, "
-                             f"failed_at = coalesce(failed_at, ?) WHERE state = 'spooled' AND kind = 'file' "
-                             f"AND ref_id IN (SELECT id FROM {table} WHERE sha256 = ?)", [reason, stamp, sha])
+                outbox.refuse_spooled_file(db, table, sha, reason, stamp)
         for r in refused:
-            conn.executemany(FAILED_SQL.replace("WHERE id = ?", "WHERE id = ? AND state = 'spooled'"),
-                             [(r.get("reason", ""), stamp, int(x)) for x in r.get("entries") or []])
-        after = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+            outbox.refuse_spooled(db, [int(x) for x in r.get("entries") or []], r.get("reason", ""), stamp)
+        after = outbox.count_by_state(db)
         result = {"folder": str(folder), "batches": len(acks),
                   "acknowledged": after.get("done", 0) - before.get("done", 0),
                   "refused": after.get("failed", 0) - before.get("failed", 0),
                   "spooled_left": after.get("spooled", 0)}
-        conn.execute("INSERT INTO sync_runs (started_at, finished_at, target, sent, already, failed, exit_code, summary) "
-                     "VALUES (?, ?, ?, ?, 0, ?, 0, ?)",
-                     [stamp, stamp, f"acks:{folder}", result["acknowledged"], result["refused"],
-                      json.dumps(result, ensure_ascii=False)])
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        sync_runs.log_acks(db, stamp, f"acks:{folder}", result["acknowledged"], result["refused"], result)
     log.info("acks imported from %s: %d done, %d refused, %d still spooled", folder, result["acknowledged"],
              result["refused"], result["spooled_left"])
     return result
