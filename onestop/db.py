@@ -29,7 +29,16 @@ class Database:
     Counter commands need only ``conn``, ``execute`` and ``query``; importing and initialising
     sqlite-utils costs ~50 ms (it scans plugin entry points), so the full ``sqlite_utils.Database``
     is built on first use of anything else (``db["table"].insert_all``, ``db.table_names()``…).
+
+    ``onestop.store.postgres.PgStore`` has the same API (``execute``/``executemany``/``query``, the
+    ``backend``/``dialect`` name and the exception classes) for the office database.
     """
+
+    backend = dialect = "sqlite"
+    # PEP 249's optional connection attributes: ``except db.IntegrityError`` works on both backends.
+    Error = sqlite3.Error
+    IntegrityError = sqlite3.IntegrityError
+    OperationalError = sqlite3.OperationalError
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
@@ -37,6 +46,9 @@ class Database:
 
     def execute(self, sql: str, params=()):
         return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, seq_of_params) -> None:
+        self.conn.executemany(sql, seq_of_params)
 
     def query(self, sql: str, params=()):
         """Rows as dicts."""
@@ -229,10 +241,19 @@ def _translate(e: sqlite3.DatabaseError, path: Path) -> Exception:
     )
 
 
+def transaction(db, *, immediate: bool = True):
+    """A write transaction on either backend (``with transaction(db):``).
+
+    SQLite: IMMEDIATE takes the write lock up front, so two counters allocating a sequence number
+    serialise here instead of failing at commit. PostgreSQL: the store's own ``transaction()``.
+    """
+    if getattr(db, "backend", "sqlite") != "sqlite":
+        return db.transaction(immediate=immediate)
+    return _sqlite_transaction(db, immediate=immediate)
+
+
 @contextmanager
-def transaction(db: Database, *, immediate: bool = True):
-    """A write transaction. IMMEDIATE takes the write lock up front, so two counters
-    allocating a sequence number serialise here instead of failing at commit."""
+def _sqlite_transaction(db: Database, *, immediate: bool):
     conn = db.conn
     try:
         conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")

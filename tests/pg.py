@@ -12,7 +12,8 @@ the session: a CI runner's PostgreSQL service settings must not redirect or brea
 
 Nothing here skips: a missing or failing server is an error of every test that uses it.
 
-Fixtures (import them into a test module: ``from pg import pg_server, pg_url``):
+Fixtures (tests/conftest.py imports them for every test module; do not import them again in a module:
+that would register a second session fixture and start a second server):
 - ``pg_server`` (session): the running server, stopped at the end of the session;
 - ``pg_url``: a fresh, empty database per test, made from a template (fast), dropped afterwards.
 """

@@ -50,7 +50,7 @@ def make_dossiers(db, cfg, n: int, *, moves: bool = True) -> list[str]:
 
 
 def expected_steps(db) -> dict[str, int]:
-    return dict(db.conn.execute(
+    return dict(db.execute(
         "SELECT d.code, count(*) FROM outbox o JOIN dossiers d ON d.id = o.dossier_id WHERE o.kind = 'step' "
         "GROUP BY d.code").fetchall())
 
@@ -76,9 +76,9 @@ def add_file(db, cfg, code: str, component_n: int, content: bytes) -> int:
            "sha256": hashlib.sha256(content).hexdigest(), "size": len(content), "pages": 1, "dpi": 300,
            "created_at": dossiers.iso(dossiers.now(cfg))}
     with transaction(db):
-        fid = db.conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        fid = db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                               list(row.values())).lastrowid
-        db.conn.execute("UPDATE dossier_components SET digitized = 1 WHERE dossier_id = ? AND n = ?", [d["id"], component_n])
+        db.execute("UPDATE dossier_components SET digitized = 1 WHERE dossier_id = ? AND n = ?", [d["id"], component_n])
         dossiers._outbox(db, d["id"], "file", fid, dossiers.iso(dossiers.now(cfg)))
     return fid
 
@@ -91,7 +91,7 @@ def fake_pdf(i: int, size: int = 4000) -> bytes:
 def assert_exactly_once(srv, db) -> None:
     """The server holds every dossier, step and file of the database exactly once."""
     st = srv.state
-    codes = [c for (c,) in db.conn.execute("SELECT code FROM dossiers")]
+    codes = [c for (c,) in db.execute("SELECT code FROM dossiers")]
     assert sorted(st.dossiers) == sorted(codes)
     assert all(v == 1 for v in st.creates.values()), {k: v for k, v in st.creates.items() if v != 1}
     exp = expected_steps(db)
@@ -102,11 +102,11 @@ def assert_exactly_once(srv, db) -> None:
         assert len(keys) == len(set(keys)), f"duplicate step for {c}"
     table = files_table(db)
     if table:
-        shas = {s for (s,) in db.conn.execute(f"SELECT sha256 FROM {table}")}
+        shas = {s for (s,) in db.execute(f"SELECT sha256 FROM {table}")}
         assert set(st.files) == shas
         # every record points at the uploaded files of its components
         # (and of its result papers, component_n < 0, in DanhSachGiayToKetQua)
-        for code, path_sha, n in db.conn.execute(
+        for code, path_sha, n in db.execute(
                 f"SELECT d.code, f.sha256, f.component_n FROM {table} f JOIN dossiers d ON d.id = f.dossier_id"):
             urls = ({t["DuongDanTepTinKetQua"] for t in st.dossiers[code]["DanhSachGiayToKetQua"]} if n < 0
                     else {t["DuongDanTaiTepTin"] for t in st.dossiers[code]["TaiLieuNop"]})

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from onestop.db import transaction
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 P5, P5B, P10 = "1.003604", "1.003700", "1.003593"
 PEOPLE = {
@@ -74,12 +76,12 @@ def build_month(db, cfg) -> dict[str, str]:
     rec("D13", P5, "2026-10-15 09:00"); mv("D13", "5", "2026-10-16 09:00")   # one request only: not late
     mv("D13", "4", "2026-10-19 09:00"); mv("D13", "9", "2026-10-22 14:00")   # new due 10-26: early
     rec("D14", P5, "2026-10-28 09:00"); mv("D14", "4", "2026-10-29 09:00"); mv("D14", "9", "2026-11-03 09:00")
-    ids = {k: db.conn.execute("SELECT id FROM dossiers WHERE code = ?", [c]).fetchone()[0] for k, c in codes.items()}
-    with db.conn:
+    ids = {k: db.execute("SELECT id FROM dossiers WHERE code = ?", [c]).fetchone()[0] for k, c in codes.items()}
+    with transaction(db):
         for k in ("D1", "D2", "D13"):  # scanned components (the archive's job)
-            db.conn.execute("UPDATE dossier_components SET digitized = 1 WHERE dossier_id = ? AND n = 1", [ids[k]])
+            db.execute("UPDATE dossier_components SET digitized = 1 WHERE dossier_id = ? AND n = 1", [ids[k]])
         for k in ("D1", "D2", "D3", "D8"):  # sent to the portal (the sync's job)
-            db.conn.execute("UPDATE outbox SET state = 'done' WHERE dossier_id = ? AND kind = 'create'", [ids[k]])
+            db.execute("UPDATE outbox SET state = 'done' WHERE dossier_id = ? AND kind = 'create'", [ids[k]])
     return codes
 
 
@@ -88,8 +90,8 @@ def month(db, cfg):
     return build_month(db, cfg)
 
 
-def test_fixture_due_dates(db, month):
-    due = dict(db.conn.execute("SELECT code, due_at FROM dossiers").fetchall())
+def test_fixture_due_dates(db, month, rows):
+    due = dict(rows("SELECT code, due_at FROM dossiers"))
     assert due[month["C1"]].startswith("2026-10-01T09:00")
     assert due[month["C2"]].startswith("2026-10-12T09:00")
     assert due[month["D4"]].startswith("2026-10-19T09:00")  # restarted after the second request
@@ -174,12 +176,11 @@ def test_backlog_table(run, month):
     assert "001085012345" not in r.stdout and "033190004567" not in r.stdout
 
 
-def test_show_personal_is_recorded(run, db, month):
+def test_show_personal_is_recorded(run, db, month, rows):
     r = run("backlog", "--as-of", "2026-10-30", "--json", "--show-personal")
     b = json.loads(r.stdout)
     assert b["overdue_list"][0]["id_number"] == "033190004567" and b["overdue_list"][0]["phone"] == "0987654321"
-    rows = db.conn.execute("SELECT officer, command, detail FROM personal_access").fetchall()
-    assert rows == [("Trần Thị Cán Bộ", "backlog", "as_of=2026-10-30 rows=2")]
+    assert rows("SELECT officer, command, detail FROM personal_access") == [("Trần Thị Cán Bộ", "backlog", "as_of=2026-10-30 rows=2")]
 
 
 def test_backlog_bad_date(run):

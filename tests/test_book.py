@@ -43,10 +43,10 @@ def test_book_range_and_csv(run, month):
     assert list(rows[0])[:3] == ["stt", "code", "procedure_name"]
 
 
-def test_book_show_personal(run, db, month):
-    rows = json.loads(run("book", "--year", "2026", "--json", "--show-personal").stdout)
-    assert rows[0]["address_phone"].endswith("0912345678")
-    assert db.conn.execute("SELECT command FROM personal_access").fetchall() == [("book",)]
+def test_book_show_personal(run, db, month, rows):
+    book = json.loads(run("book", "--year", "2026", "--json", "--show-personal").stdout)
+    assert book[0]["address_phone"].endswith("0912345678")
+    assert rows("SELECT command FROM personal_access") == [("book",)]
 
 
 def test_book_pdf(run, month, tmp_path):

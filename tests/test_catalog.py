@@ -39,24 +39,24 @@ def test_import_wrapper_and_numbers_as_strings_or_numbers(db, tmp_path):
         ("Đơn đề nghị", 1, 0), ("Bản sao quyết định thành lập", 1, 0)]
 
 
-def test_import_bare_list_updates_in_place(db, tmp_path):
+def test_import_bare_list_updates_in_place(db, tmp_path, rows):
     f = tmp_path / "ltt.json"
     proc = dict(LAY_THU_TUC["result"][0], TENTTHC="Tên mới")
     f.write_text(json.dumps([proc], ensure_ascii=False), encoding="utf-8")
     catalog.import_file(db, f)
     catalog.import_file(db, f)
     assert catalog.get(db, "2.002492").name == "Tên mới"
-    assert db.conn.execute("SELECT count(*) FROM procedure_components WHERE procedure_code='2.002492'").fetchone()[0] == 2
+    assert rows("SELECT count(*) FROM procedure_components WHERE procedure_code='2.002492'")[0][0] == 2
 
 
 @pytest.mark.parametrize("content", ['{"error_code": 1, "message": "sai"}', "[{\"MATTHC\": \"abc\"}]", "not json", '{"x": 1}'])
-def test_import_rejects_malformed_files_and_stores_nothing(db, tmp_path, content):
-    before = db.conn.execute("SELECT count(*) FROM procedures").fetchone()[0]
+def test_import_rejects_malformed_files_and_stores_nothing(db, tmp_path, content, rows):
+    before = rows("SELECT count(*) FROM procedures")[0][0]
     f = tmp_path / "bad.json"
     f.write_text(content, encoding="utf-8")
     with pytest.raises(InvalidInput):
         catalog.import_file(db, f)
-    assert db.conn.execute("SELECT count(*) FROM procedures").fetchone()[0] == before
+    assert rows("SELECT count(*) FROM procedures")[0][0] == before
 
 
 def test_sample_catalog_has_at_least_12_marked_sample_procedures(db):

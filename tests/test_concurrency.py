@@ -7,9 +7,9 @@ import sys
 SCRIPT = r"""
 import os, sys
 from onestop import catalog, config, dossiers
-from onestop.db import connect
+from onestop.store import connect
 cfg = config.load()
-db = connect(cfg.db_path)
+db = connect(cfg)
 out = []
 for i in range(int(sys.argv[1])):
     r = dossiers.receive(db, cfg, dossiers.ReceiveRequest(
@@ -20,7 +20,7 @@ print("\n".join(out))
 """
 
 
-def test_two_processes_get_unique_contiguous_codes(cfg, db, home):
+def test_two_processes_get_unique_contiguous_codes(cfg, db, home, rows):
     env = dict(os.environ, ONESTOP_NOW="2026-11-30 16:00")
     n = 60
     procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, str(n)], stdout=subprocess.PIPE, text=True, env=env)
@@ -31,5 +31,5 @@ def test_two_processes_get_unique_contiguous_codes(cfg, db, home):
     assert len(codes) == 2 * n and len(set(codes)) == 2 * n
     seqs = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
     assert seqs == list(range(1, 2 * n + 1))
-    books = sorted(r[0] for r in db.conn.execute("SELECT book_no FROM dossiers"))
+    books = sorted(r[0] for r in rows("SELECT book_no FROM dossiers"))
     assert books == list(range(1, 2 * n + 1))

@@ -25,7 +25,7 @@ def receive(run, *args):
     return json.loads(r.stdout)
 
 
-def test_second_case_components_can_be_received_and_printed(run, db):
+def test_second_case_components_can_be_received_and_printed(run, db, rows):
     out = receive(run, "-p", CASES, *BIZ, "-c", "6", "-c", "7", "-c", "8")  # the case follows the components
     assert out["status"] == "2"
     text = pdf_text(out["receipt"])
@@ -33,19 +33,19 @@ def test_second_case_components_can_be_received_and_printed(run, db):
     assert "Trường hợp gia hạn, sửa đổi, bổ sung hợp đồng" in text
     assert "Văn bản giao kết chuyển giao công nghệ" not in text  # case 1's papers are not listed
     out = receive(run, "-p", CASES, *BIZ, "--case", "2", "--all-components")
-    rows = db.conn.execute("SELECT n FROM dossier_components WHERE dossier_id = (SELECT id FROM dossiers WHERE code = ?) "
-                           "ORDER BY n", [out["code"]]).fetchall()
-    assert [r[0] for r in rows] == [6, 7, 8]
-    assert db.conn.execute("SELECT case_name FROM dossiers WHERE code = ?", [out["code"]]).fetchone() == (
+    comps = rows("SELECT n FROM dossier_components WHERE dossier_id = (SELECT id FROM dossiers WHERE code = ?) "
+                 "ORDER BY n", [out["code"]])
+    assert [r[0] for r in comps] == [6, 7, 8]
+    assert rows("SELECT case_name FROM dossiers WHERE code = ?", [out["code"]])[0] == (
         "Trường hợp gia hạn, sửa đổi, bổ sung hợp đồng",)
 
 
-def test_unknown_case_and_a_component_of_another_case_are_refused(run, db):
+def test_unknown_case_and_a_component_of_another_case_are_refused(run, db, rows):
     r = run("receive", "-p", CASES, *BIZ, "--case", "3", "--all-components")
     assert r.exit_code == 4 and "1. Trường hợp đăng ký lần đầu" in r.stderr
     r = run("receive", "-p", CASES, *BIZ, "--case", "1", "-c", "6")
     assert r.exit_code == 4 and "--case" in r.stderr
-    assert db.conn.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 0
+    assert rows("SELECT count(*) FROM dossiers")[0][0] == 0
 
 
 def test_procedures_show_numbers_the_cases(run):
@@ -62,12 +62,11 @@ def test_conditional_papers_are_missing_only_when_marked_as_applying(run):
         "Văn bản xác nhận việc mất Giấy chứng nhận của cơ quan công an (trường hợp bị mất)"]
 
 
-def test_amend_records_old_and_new_rerenders_the_receipt_and_queues_an_update(run, db, cfg):
+def test_amend_records_old_and_new_rerenders_the_receipt_and_queues_an_update(run, db, cfg, rows):
     out = receive(run, "-p", "1.003584", "--name", "Nguyễn Thị Huong", "--id", "001185012345", "--phone",
                   "0912345678", "--all-components")
     code = out["code"]
-    db.conn.execute("UPDATE outbox SET state = 'done'")  # last night's sync sent the dossier
-    db.conn.commit()
+    db.execute("UPDATE outbox SET state = 'done'")  # last night's sync sent the dossier
     r = run("amend", code, "--name", "Nguyễn Thị Hương", "--phone", "0987654321", "--reason", "Nhập sai dấu và số máy",
             "--json")
     assert r.exit_code == 0, r.stderr
@@ -83,7 +82,7 @@ def test_amend_records_old_and_new_rerenders_the_receipt_and_queues_an_update(ru
     assert shown["events"][0]["action"] == "receive"  # history kept, not edited
     masked = json.loads(run("show", code, "--json", "--mask").stdout)["events"][-1]["data"]["changes"]["phone"]
     assert "0987654321" not in json.dumps(masked)
-    pending = db.conn.execute("SELECT kind, dossier_id FROM outbox WHERE state = 'pending'").fetchall()
+    pending = rows("SELECT kind, dossier_id FROM outbox WHERE state = 'pending'")
     assert [p[0] for p in pending] == ["update"]
     from onestop.sync.payloads import dossier_records
 
@@ -91,32 +90,32 @@ def test_amend_records_old_and_new_rerenders_the_receipt_and_queues_an_update(ru
     assert record["MaHoSo"] == code and "Nguyễn Thị Hương" in json.dumps(record, ensure_ascii=False)
 
 
-def test_amend_refuses_bad_values_and_no_change(run, db):
+def test_amend_refuses_bad_values_and_no_change(run, db, rows):
     code = receive(run, "-p", "1.003584", "--name", "Lê Văn Bình", "--id", "001085012345", "--all-components")["code"]
     assert run("amend", code, "--id", "12345", "--reason", "sai số").exit_code == 4
     assert run("amend", code, "--name", "Lê Văn Bình", "--reason", "không đổi").exit_code == 4
     assert run("amend", code, "--name", "Lê Văn Bính").exit_code == 2  # --reason is required
-    assert db.conn.execute("SELECT count(*) FROM events WHERE action = 'amend'").fetchone()[0] == 0
+    assert rows("SELECT count(*) FROM events WHERE action = 'amend'")[0][0] == 0
 
 
-def test_reschedule_outside_working_time_is_refused(run, db):
+def test_reschedule_outside_working_time_is_refused(run, db, rows):
     code = receive(run, "-p", "1.003584", "--name", "Lê Văn Bình", "--id", "001085012345", "--all-components")["code"]
     r = run("reschedule", code, "--to", "2026-12-27 22:00", "--reason", "xác minh")  # a Sunday night
     assert r.exit_code == 4 and "Chủ nhật" in r.stderr and "ngày nghỉ" in r.stderr
     r = run("reschedule", code, "--to", "2026-12-28 19:00", "--reason", "xác minh")  # Monday evening
     assert r.exit_code == 4 and "ngoài giờ làm việc" in r.stderr
-    assert db.conn.execute("SELECT rescheduled FROM dossiers").fetchone() == (0,)
+    assert rows("SELECT rescheduled FROM dossiers")[0] == (0,)
     r = run("reschedule", code, "--to", "2026-12-28 16:00", "--reason", "xác minh")
     assert r.exit_code == 0 and "Thứ Hai ngày 28 tháng 12 năm 2026" in r.stderr
 
 
 @pytest.mark.parametrize("word,status", [("da xu ly", "9"), ("Đã xử lý", "9"), ("bo sung", "5"),
                                          ("dang xu ly", "4")])
-def test_move_accepts_vietnamese_words_and_prints_names(run, db, word, status):
+def test_move_accepts_vietnamese_words_and_prints_names(run, db, word, status, rows):
     code = receive(run, "-p", "1.003584", "--name", "Lê Văn Bình", "--id", "001085012345", "--all-components")["code"]
     r = run("move", code, word, "--note", "ghi chú")
     assert r.exit_code == 0, r.stderr
-    assert db.conn.execute("SELECT status FROM dossiers").fetchone() == (status,)
+    assert rows("SELECT status FROM dossiers")[0] == (status,)
     assert "Được tiếp nhận (2) → " in r.stdout and "2 → " not in r.stdout
 
 

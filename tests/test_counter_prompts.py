@@ -22,7 +22,7 @@ def pdf_text(path) -> str:
     return " ".join("".join(p.extract_text() for p in pypdf.PdfReader(path).pages).split())
 
 
-def test_wrong_answers_are_asked_again_and_nothing_typed_is_lost(db):
+def test_wrong_answers_are_asked_again_and_nothing_typed_is_lost(db, rows):
     term = Terminal("receive")
     term.expect("Thủ tục")
     term.send("dang ky to chuc khcn")
@@ -68,12 +68,12 @@ def test_wrong_answers_are_asked_again_and_nothing_typed_is_lost(db):
         term.expect("số trang")
         term.send("")                                # default 1
     assert term.wait() == 0, term.seen
-    row = db.conn.execute("SELECT applicant_name, id_number, phone, address FROM dossiers").fetchone()
+    row = rows("SELECT applicant_name, id_number, phone, address FROM dossiers")[0]
     assert tuple(row) == ("Hoàng Thị Mai", "001185012345", "0912345678", "Số 3 phố Huế, Hà Nội")
-    assert [r[0] for r in db.conn.execute("SELECT pages FROM dossier_components ORDER BY n")] == [3, 1, 1, 1, 1, 1, 1]
+    assert [r[0] for r in rows("SELECT pages FROM dossier_components ORDER BY n")] == [3, 1, 1, 1, 1, 1, 1]
 
 
-def test_chip_card_qr_scanned_at_the_name_prompt_fills_the_applicant(db):
+def test_chip_card_qr_scanned_at_the_name_prompt_fills_the_applicant(db, rows):
     term = Terminal("receive", "-p", "1.003584", "--all-components")
     term.expect("Họ tên người nộp")
     term.send(QR)
@@ -81,14 +81,14 @@ def test_chip_card_qr_scanned_at_the_name_prompt_fills_the_applicant(db):
     term.expect("Điện thoại")                        # ID and address came from the card
     term.send("")
     assert term.wait() == 0, term.seen
-    name, id_number, address, receipt = db.conn.execute(
-        "SELECT applicant_name, id_number, address, receipt_path FROM dossiers").fetchone()
+    name, id_number, address, receipt = rows(
+        "SELECT applicant_name, id_number, address, receipt_path FROM dossiers")[0]
     assert (name, id_number, address) == ("Nguyễn Văn An", "001085012345", "Số 5 Lý Thường Kiệt, Hà Nội")
     text = pdf_text(receipt)
     assert "Nguyễn Văn An" in text and "||" not in text and "01011985" not in text
 
 
-def test_qr_at_the_procedure_prompt_is_not_taken_for_keywords(db):
+def test_qr_at_the_procedure_prompt_is_not_taken_for_keywords(db, rows):
     term = Terminal("receive", "--all-components")
     term.expect("Thủ tục")
     term.send(QR)
@@ -98,10 +98,10 @@ def test_qr_at_the_procedure_prompt_is_not_taken_for_keywords(db):
     term.expect("Điện thoại")
     term.send("0912345678")
     assert term.wait() == 0, term.seen
-    assert db.conn.execute("SELECT applicant_name, id_number FROM dossiers").fetchone() == ("Nguyễn Văn An", "001085012345")
+    assert rows("SELECT applicant_name, id_number FROM dossiers")[0] == ("Nguyễn Văn An", "001085012345")
 
 
-def test_case_and_conditional_papers_asked_at_the_prompt(db):
+def test_case_and_conditional_papers_asked_at_the_prompt(db, rows):
     term = Terminal("receive", "-p", "1.005082", "--name", "Công ty TNHH Ánh Dương", "--id", "0100233488",
                     "--phone", "0912345678", "--address", "Hà Nội")
     term.expect("có 2 trường hợp")
@@ -118,7 +118,7 @@ def test_case_and_conditional_papers_asked_at_the_prompt(db):
     assert "5. Văn bản ủy quyền" in shown
     term.send("")                                    # does not apply: not missing
     assert term.wait() == 0, term.seen
-    comps = db.conn.execute("SELECT n, received, applies FROM dossier_components ORDER BY n").fetchall()
+    comps = rows("SELECT n, received, applies FROM dossier_components ORDER BY n")
     assert [tuple(c) for c in comps] == [(1, 1, None), (2, 1, None), (3, 1, None), (4, 1, None), (5, 0, 0)]
 
 
@@ -134,44 +134,44 @@ def two_0001(run):
     return codes
 
 
-def test_ambiguous_short_code_fails_in_scripts_and_is_asked_at_a_terminal(run, db, two_0001):
+def test_ambiguous_short_code_fails_in_scripts_and_is_asked_at_a_terminal(run, db, two_0001, rows):
     old, new = two_0001
     r = run("move", "0001", "4")
     assert r.exit_code == 16, r.stderr
     assert old in r.stderr and new in r.stderr
-    assert db.conn.execute("SELECT count(*) FROM events WHERE action LIKE 'status_%'").fetchone()[0] == 0
+    assert rows("SELECT count(*) FROM events WHERE action LIKE 'status_%'")[0][0] == 0
     term = Terminal("move", "0001", "4")
     shown = term.expect("Chọn số")
     assert old in shown and new in shown
     term.send("2")                                   # the older one (newest first)
     assert term.wait() == 0, term.seen
-    assert db.conn.execute("SELECT code FROM dossiers WHERE status = '4'").fetchall() == [(old,)]
+    assert rows("SELECT code FROM dossiers WHERE status = '4'") == [(old,)]
 
 
-def test_irreversible_move_is_confirmed_with_status_names(run, db, two_0001):
+def test_irreversible_move_is_confirmed_with_status_names(run, db, two_0001, rows):
     code = two_0001[1]
     term = Terminal("move", code, "da xu ly")
     shown = term.expect("[c/K]")
     assert "Được tiếp nhận (2)" in shown and "Đã xử lý xong (9)" in shown
     term.send("k")
     assert term.wait() == 130
-    assert db.conn.execute("SELECT status FROM dossiers WHERE code = ?", [code]).fetchall() == [("2",)]
+    assert rows("SELECT status FROM dossiers WHERE code = ?", [code]) == [("2",)]
     term = Terminal("move", code, "đã xử lý")
     term.expect("[c/K]")
     term.send("c")
     assert term.wait() == 0
     assert "Được tiếp nhận (2) → Đã xử lý xong (9)" in term.seen
-    assert db.conn.execute("SELECT status FROM dossiers WHERE code = ?", [code]).fetchall() == [("9",)]
+    assert rows("SELECT status FROM dossiers WHERE code = ?", [code]) == [("9",)]
 
 
-def test_reschedule_reads_the_new_date_back_in_words(run, db, two_0001):
+def test_reschedule_reads_the_new_date_back_in_words(run, db, two_0001, rows):
     code = two_0001[1]
     term = Terminal("reschedule", code, "--to", "2026-12-28 16:00", "--reason", "Cần xác minh")
     shown = term.expect("[c/K]")
     assert "16 giờ 00, Thứ Hai ngày 28 tháng 12 năm 2026" in shown
     term.send("k")
     assert term.wait() == 130
-    assert db.conn.execute("SELECT rescheduled FROM dossiers WHERE code = ?", [code]).fetchall() == [(0,)]
+    assert rows("SELECT rescheduled FROM dossiers WHERE code = ?", [code]) == [(0,)]
 
 
 def test_ocr_progress_bar_does_not_draw_over_the_page_count_question(run):

@@ -10,6 +10,9 @@ import sys
 
 import pytest
 
+# The SQLite file itself: truncated, emptied, overwritten, restored from a copy, its WAL and backups.
+pytestmark = pytest.mark.sqlite_only
+
 PROC = "1.003584"
 
 

@@ -36,6 +36,7 @@ def test_typo_gets_one_suggestion():
     assert r.returncode == 2 and r.stderr.count("Did you mean 'receive'?") == 1
 
 
+@pytest.mark.sqlite_only
 def test_entry_point_runs_commands_and_groups(home):
     assert _run("db", "path").stdout.strip() == str(home / "onestop.db")
     r = _run("--lang", "en", "show", "nothing-here")

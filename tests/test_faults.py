@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ def _limited(limit_bytes):
     return pre
 
 
-def test_disk_full_while_writing_the_receipt_stores_nothing(home, db):
+def test_disk_full_while_writing_the_receipt_stores_nothing(home, db, rows):
     # warm up: the database exists and holds the catalog; the next file written past 20 kB fails
     first = subprocess.run(RECEIVE, capture_output=True, text=True, env=_env(home))
     assert first.returncode == 0, first.stderr
@@ -36,20 +35,19 @@ def test_disk_full_while_writing_the_receipt_stores_nothing(home, db):
     r = subprocess.run(RECEIVE, capture_output=True, text=True, env=_env(home), preexec_fn=_limited(size // 2))
     assert r.returncode == 7, r.stderr
     assert "onestop: lỗi:" in r.stderr and ("đĩa" in r.stderr or "ổ" in r.stderr)
-    con = sqlite3.connect(os.path.join(home, "onestop.db"))
-    assert con.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 1
-    assert con.execute("SELECT max(last) FROM code_sequences").fetchone()[0] == 1
+    assert rows("SELECT count(*) FROM dossiers") == [(1,)]
+    assert rows("SELECT max(last) FROM code_sequences") == [(1,)]
     assert not list(home.rglob("*.tmp"))
     ok = subprocess.run(RECEIVE, capture_output=True, text=True, env=_env(home))
     assert json.loads(ok.stdout)["code"].endswith("-0002")  # no gap, nothing lost
 
 
-def test_ctrl_c_leaves_the_database_consistent(home, db):
+def test_ctrl_c_leaves_the_database_consistent(home, db, rows):
     script = (
         "import os\n"
         "from onestop import config, dossiers\n"
-        "from onestop.db import connect\n"
-        "cfg = config.load(); db = connect(cfg.db_path)\n"
+        "from onestop.store import connect\n"
+        "cfg = config.load(); db = connect(cfg)\n"
         "at = dossiers.parse_when('2026-11-23 09:00', cfg)\n"
         "print('ready', flush=True)\n"
         "for i in range(100000):\n"
@@ -61,13 +59,12 @@ def test_ctrl_c_leaves_the_database_consistent(home, db):
     time.sleep(1.0)
     p.send_signal(signal.SIGINT)
     p.wait(timeout=30)
-    con = sqlite3.connect(os.path.join(home, "onestop.db"))
-    n = con.execute("SELECT count(*) FROM dossiers").fetchone()[0]
+    (n,), = rows("SELECT count(*) FROM dossiers")
     assert n > 0
     # every stored dossier has its event and both outbox rows, and the sequence matches the rows
-    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == n
-    assert con.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2 * n
-    assert con.execute("SELECT last FROM code_sequences").fetchone()[0] == n
+    assert rows("SELECT count(*) FROM events") == [(n,)]
+    assert rows("SELECT count(*) FROM outbox") == [(2 * n,)]
+    assert rows("SELECT last FROM code_sequences") == [(n,)]
 
 
 def test_cli_ctrl_c_exit_code(run, monkeypatch):

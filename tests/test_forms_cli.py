@@ -34,14 +34,14 @@ def test_mau_02_is_dated_by_the_move_time_not_today(run):
     assert "liên hệ với cán bộ Trần Thị Cán Bộ" in text
 
 
-def test_forms_are_refused_without_an_officer_name_and_nothing_is_stored(run, db, monkeypatch):
+def test_forms_are_refused_without_an_officer_name_and_nothing_is_stored(run, db, monkeypatch, rows):
     monkeypatch.delenv("ONESTOP_OFFICER")
     monkeypatch.setenv("USER", "root")
     r = run("receive", "-p", PROC, "--name", "Phạm Minh Châu", "--id", "001085012345", "--all-components")
     assert r.exit_code == 8, r.stderr
     assert "ONESTOP_OFFICER" in r.stderr and "[counter] officer" in r.stderr
-    assert db.conn.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 0
-    assert db.conn.execute("SELECT count(*) FROM counter_forms").fetchone()[0] == 0
+    assert rows("SELECT count(*) FROM dossiers")[0][0] == 0
+    assert rows("SELECT count(*) FROM counter_forms")[0][0] == 0
     # --officer sets it for one command.
     r = run("--officer", "Lê Thị Mai", "receive", "-p", PROC, "--name", "Phạm Minh Châu", "--id", "001085012345",
             "--all-components", "--json")

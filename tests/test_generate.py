@@ -10,6 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
+# The generator writes a SQLite file (bulk loader with journal off): the SQLite side only.
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_generated_database_is_complete(run, home):
     path = home / "onestop.db"

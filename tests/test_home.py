@@ -5,12 +5,16 @@ import os
 import sqlite3
 import stat
 
+import pytest
 
+
+@pytest.mark.sqlite_only
 def test_db_path_follows_onestop_home(run, home):
     r = run("db", "path")
     assert r.exit_code == 0 and r.stdout.strip() == str(home / "onestop.db")
 
 
+@pytest.mark.sqlite_only
 def test_db_status_and_backup(run, home, tmp_path, monkeypatch):
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
     assert run("receive", "-p", "1.003584", "--name", "An", "--id", "001085012345", "--all-components").exit_code == 0
@@ -23,13 +27,13 @@ def test_db_status_and_backup(run, home, tmp_path, monkeypatch):
     assert stat.S_IMODE(os.stat(dest).st_mode) & 0o077 == 0
 
 
-def test_officer_from_option_overrides_config(run, db, monkeypatch):
+def test_officer_from_option_overrides_config(run, db, monkeypatch, rows):
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
     r = run("--officer", "Vũ Thị Lan", "receive", "-p", "1.003584", "--name", "An", "--id", "001085012345",
             "--all-components", "--json")
     assert r.exit_code == 0
-    assert db.conn.execute("SELECT officer FROM events").fetchone()[0] == "Vũ Thị Lan"
-    assert db.conn.execute("SELECT officer FROM dossiers").fetchone()[0] == "Vũ Thị Lan"
+    assert rows("SELECT officer FROM events")[0][0] == "Vũ Thị Lan"
+    assert rows("SELECT officer FROM dossiers")[0][0] == "Vũ Thị Lan"
 
 
 def test_home_config_overrides_agency(run, home, db, monkeypatch):

@@ -18,7 +18,7 @@ def clock(monkeypatch):
 
 
 def stored(db, table="dossiers"):
-    return db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 @pytest.mark.parametrize("field,value", [
@@ -41,10 +41,10 @@ def test_a_name_of_invisible_characters_is_refused(run, db, name):
     assert stored(db) == 0
 
 
-def test_zero_width_characters_inside_a_name_are_dropped(run, db):
+def test_zero_width_characters_inside_a_name_are_dropped(run, db, rows):
     r = run(*BASE, "--name", "Nguyễn\u200b Văn\u202e An", "--address", "Số 12\tHàng Bạc\n Hà Nội")
     assert r.exit_code == 0, r.stderr
-    assert db.conn.execute("SELECT applicant_name, address FROM dossiers").fetchone() == \
+    assert rows("SELECT applicant_name, address FROM dossiers")[0] == \
         ("Nguyễn Văn An", "Số 12 Hàng Bạc Hà Nội")
 
 
@@ -61,21 +61,21 @@ def test_out_of_range_options_exit_4_and_store_nothing(run, db, option, value):
 
 
 @pytest.mark.parametrize("phone", ["٠٩١٢٣٤٥٦٧٨", "０９１２ ３４５ ６７８", " 0912.345.678 "])
-def test_phone_digits_of_any_script_are_stored_as_ascii(run, db, phone):
+def test_phone_digits_of_any_script_are_stored_as_ascii(run, db, phone, rows):
     r = run(*BASE, "--name", "An", "--phone", phone)
     assert r.exit_code == 0, r.stderr
-    assert db.conn.execute("SELECT phone FROM dossiers").fetchone()[0] == "0912345678"
+    assert rows("SELECT phone FROM dossiers")[0][0] == "0912345678"
     shown = json.loads(run("show", json.loads(r.stdout)["code"], "--json").stdout)
     assert shown["phone"] == "091*****78"
 
 
-def test_id_in_arabic_indic_digits_is_stored_as_ascii(run, db):
+def test_id_in_arabic_indic_digits_is_stored_as_ascii(run, db, rows):
     r = run("receive", "-p", PROC, "--id", "٠٠١٠٨٥٠١٢٣٤٥", "--name", "An", "--all-components", "--json")
     assert r.exit_code == 0, r.stderr
-    assert db.conn.execute("SELECT id_number FROM dossiers").fetchone()[0] == "001085012345"
+    assert rows("SELECT id_number FROM dossiers")[0][0] == "001085012345"
 
 
-def test_move_in_the_future_or_before_the_last_event_is_refused(run, db):
+def test_move_in_the_future_or_before_the_last_event_is_refused(run, db, rows):
     code = json.loads(run(*BASE, "--name", "An", "--at", "2026-11-23 09:00").stdout)["code"]
     r = run("move", code, "4", "--at", "2099-01-01")
     assert r.exit_code == 4 and "tương lai" in r.stderr, r.stderr
@@ -83,14 +83,14 @@ def test_move_in_the_future_or_before_the_last_event_is_refused(run, db):
     r = run("move", code, "9", "--at", "2026-11-24 10:00")  # after receipt, before the handover
     assert r.exit_code == 4 and "2026-11-25T10:00" in r.stderr, r.stderr
     assert run("move", code, "9", "--at", "2026-11-26 10:00").exit_code == 0
-    assert [e[0] for e in db.conn.execute("SELECT at FROM events ORDER BY id")] == [
+    assert [e[0] for e in rows("SELECT at FROM events ORDER BY id")] == [
         "2026-11-23T09:00:00+07:00", "2026-11-25T10:00:00+07:00", "2026-11-26T10:00:00+07:00"]
 
 
 def test_old_rows_with_escape_codes_are_never_printed_raw(run, db):
     code = json.loads(run(*BASE, "--name", "An", "--at", "2026-11-23 09:00").stdout)["code"]
     # a row stored by a version that did not refuse control characters
-    db.conn.execute("UPDATE dossiers SET applicant_name = ?, address = ?",
+    db.execute("UPDATE dossiers SET applicant_name = ?, address = ?",
                     ["Nguy\x01n\x1b[31mRED\x07", "\x1b]0;x\x07Hà Nội"])
     for args in (["list"], ["list", "--csv"], ["book", "--year", "2026"], ["book", "--year", "2026", "--csv"],
                  ["show", code]):

@@ -24,7 +24,7 @@ def two(run):
     return codes
 
 
-def test_search_finds_a_dossier_by_id_number_masked_and_logged(run, db, two):
+def test_search_finds_a_dossier_by_id_number_masked_and_logged(run, db, two, rows):
     r = run("search", "001090012345", "--json")
     assert r.exit_code == 0, r.stderr
     hits = json.loads(r.stdout)
@@ -32,12 +32,12 @@ def test_search_finds_a_dossier_by_id_number_masked_and_logged(run, db, two):
     assert hits[0]["applicant_name"] == "Lê Thị Hoa" and hits[0]["matched"] == "id_number"
     assert "001090012345" not in r.stdout and "0987654321" not in r.stdout
     assert "*********345" in hits[0]["snippet"]
-    log = db.conn.execute("SELECT officer, command, detail FROM personal_access").fetchall()
+    log = rows("SELECT officer, command, detail FROM personal_access")
     assert len(log) == 1 and log[0][:2] == ("Trần Thị Cán Bộ", "search")
     assert "001090012345" not in log[0][2]
 
 
-def test_search_finds_a_dossier_by_phone_in_any_spelling(run, db, two):
+def test_search_finds_a_dossier_by_phone_in_any_spelling(run, db, two, rows):
     for q in ("0987654321", "0987 654 321", "+84987654321"):
         r = run("search", q)
         assert r.exit_code == 0, r.stderr
@@ -45,7 +45,7 @@ def test_search_finds_a_dossier_by_phone_in_any_spelling(run, db, two):
         assert "0987654321" not in r.stdout
     r = run("search", "0987654321", "--show-personal", "--json")
     assert json.loads(r.stdout)[0]["snippet"].startswith("«0987654321»")
-    assert db.conn.execute("SELECT count(*) FROM personal_access WHERE command = 'search'").fetchone()[0] == 4
+    assert rows("SELECT count(*) FROM personal_access WHERE command = 'search'")[0][0] == 4
 
 
 def test_search_accepts_several_words_without_quotes(run, two):

@@ -17,7 +17,6 @@ import pytest
 
 from ministry_server import MinistryServer
 from pages import new_dossier, numbered, save
-from pg import pg_server, pg_url  # noqa: F401  (fixtures)
 from sync_helpers import add_file, fake_pdf, make_dossiers, point_at, write_sync_config
 
 from onestop import errors
@@ -98,8 +97,10 @@ def office(tmp_path_factory):
 
 
 @pytest.fixture
-def desk(office, home):
-    """This test's copy of the desk: the autouse ``home`` (ONESTOP_HOME) filled with the office's files."""
+def desk(office, home, monkeypatch):
+    """This test's copy of the desk: the autouse ``home`` (ONESTOP_HOME) filled with the office's files.
+    A one-desk SQLite home, also on the PostgreSQL test run (no ONESTOP_DATABASE_URL)."""
+    monkeypatch.delenv("ONESTOP_DATABASE_URL", raising=False)
     shutil.rmtree(home)
     shutil.copytree(office, home)
     return home
@@ -329,9 +330,9 @@ def test_counters_raised_to_the_homes_high_water_mark(run, desk, pg_url):
     raised = json.loads(r.stdout)["raised_to_high_water"]
     assert {(x["table"], x["to"] - x["from"]) for x in raised} == {("code_sequences", 40), ("book_sequences", 40)}
     store = postgres.connect(pg_url)
-    assert store.execute("SELECT last FROM code_sequences WHERE day = %s", [f"{today:%y%m%d}"]).fetchone()[0] == \
+    assert store.execute("SELECT last FROM code_sequences WHERE day = ?", [f"{today:%y%m%d}"]).fetchone()[0] == \
         data["seq"][key_seq]
-    assert store.execute("SELECT last FROM book_sequences WHERE year = %s", [today.year]).fetchone()[0] == \
+    assert store.execute("SELECT last FROM book_sequences WHERE year = ?", [today.year]).fetchone()[0] == \
         data["book"][key_book]
 
 

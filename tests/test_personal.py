@@ -25,7 +25,7 @@ def code(run, db):
 
 
 def accesses(db):
-    return db.conn.execute("SELECT officer, command, detail FROM personal_access").fetchall()
+    return db.execute("SELECT officer, command, detail FROM personal_access").fetchall()
 
 
 def test_show_masks_by_default_and_records_show_personal(run, db, code):
@@ -40,13 +40,13 @@ def test_show_masks_by_default_and_records_show_personal(run, db, code):
     assert accesses(db) == [("Trần Thị Cán Bộ", "show", code)]
 
 
-def test_search_snippets_mask_numbers_from_ocr_text(run, db, code):
-    did = db.conn.execute("SELECT id FROM dossiers").fetchone()[0]
+def test_search_snippets_mask_numbers_from_ocr_text(run, db, code, rows):
+    did = rows("SELECT id FROM dossiers")[0][0]
     text = f"Đơn đề nghị. Số định danh cá nhân: {ID}. Điện thoại: 0912 345 678. Mã hồ sơ {code}."
     with transaction(db):
-        fid = db.conn.execute("INSERT INTO archive_files (dossier_id, component_n, path, sha256, size, pages, created_at) "
+        fid = db.execute("INSERT INTO archive_files (dossier_id, component_n, path, sha256, size, pages, created_at) "
                               "VALUES (?, 1, '/x/a.pdf', '', 0, 1, '2026-11-30')", [did]).lastrowid
-        pid = db.conn.execute("INSERT INTO archive_pages (file_id, n, text) VALUES (?, 1, ?)", [fid, text]).lastrowid
+        pid = db.execute("INSERT INTO archive_pages (file_id, n, text) VALUES (?, 1, ?)", [fid, text]).lastrowid
         search.index_page(db, pid, did, text)
     r = run("search", "dinh danh", "--json")
     assert r.exit_code == 0, r.stderr

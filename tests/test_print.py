@@ -25,12 +25,12 @@ def test_print_sends_the_receipt_to_lp(run, tmp_path, monkeypatch):
     assert (tmp_path / "lp.args").read_text().strip() == json.loads(r.stdout)["receipt"]
 
 
-def test_printer_failure_is_a_message_not_a_lost_dossier(run, db, tmp_path, monkeypatch):
+def test_printer_failure_is_a_message_not_a_lost_dossier(run, db, tmp_path, monkeypatch, rows):
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
     monkeypatch.setenv("PATH", f"{_fake_lp(tmp_path, rc=1)}:{os.environ['PATH']}")
     r = run(*ARGS)
     assert r.exit_code == 0 and "In không thành công" in r.stderr
-    assert db.conn.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 1
+    assert rows("SELECT count(*) FROM dossiers")[0][0] == 1
 
 
 def test_no_lp_installed(run, tmp_path, monkeypatch):

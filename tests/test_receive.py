@@ -20,7 +20,7 @@ def clock(monkeypatch):
 
 
 def count(db, table):
-    return db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def receive(run, *extra):
@@ -29,7 +29,7 @@ def receive(run, *extra):
     return json.loads(r.stdout)
 
 
-def test_receive_issues_code_due_date_and_receipt(run, db, cfg):
+def test_receive_issues_code_due_date_and_receipt(run, db, cfg, rows):
     out = receive(run, "--at", "2026-11-23 09:15")
     assert out["code"] == f"{cfg.agency_code}-261123-0001"
     assert out["status"] == "2"
@@ -43,10 +43,10 @@ def test_receive_issues_code_due_date_and_receipt(run, db, cfg):
                    "Liên 2: Giao người nộp"):
         assert needle in text, needle
     assert stat.S_IMODE(os.stat(out["receipt"]).st_mode) == 0o600
-    row = db.conn.execute("SELECT status, applicant_name, original_due_at FROM dossiers").fetchone()
+    row = rows("SELECT status, applicant_name, original_due_at FROM dossiers")[0]
     assert row == ("2", "Nguyễn Thị Hương", "2026-12-15T09:15:00+07:00")
-    assert [r[0] for r in db.conn.execute("SELECT kind FROM outbox ORDER BY id")] == ["create", "step"]
-    ev = db.conn.execute("SELECT officer, action, status_to FROM events").fetchone()
+    assert [r[0] for r in rows("SELECT kind FROM outbox ORDER BY id")] == ["create", "step"]
+    ev = rows("SELECT officer, action, status_to FROM events")[0]
     assert ev == ("Trần Thị Cán Bộ", "receive", "2")
 
 
@@ -93,27 +93,27 @@ def test_refusal_writes_form_03_without_code(run, db):
     assert count(db, "dossiers") == 0
 
 
-def test_chip_card_qr_fills_the_applicant(run, db):
+def test_chip_card_qr_fills_the_applicant(run, db, rows):
     qr = "001085012345|012345678|Nguyễn Văn An|15031985|Nam|Số 5 Tràng Tiền, Hoàn Kiếm, Hà Nội|01072021"
     r = run("receive", "-p", PROC, "--qr", qr, "--all-components", "--json")
     assert r.exit_code == 0, r.stderr
-    row = db.conn.execute("SELECT applicant_name, id_number, id_type, address FROM dossiers").fetchone()
+    row = rows("SELECT applicant_name, id_number, id_type, address FROM dossiers")[0]
     assert row == ("Nguyễn Văn An", "001085012345", "cccd", "Số 5 Tràng Tiền, Hoàn Kiếm, Hà Nội")
 
 
-def test_names_keep_diacritics_as_typed_in_nfc(run, db):
+def test_names_keep_diacritics_as_typed_in_nfc(run, db, rows):
     import unicodedata
 
     nfd = unicodedata.normalize("NFD", "Đặng Thị Ánh Tuyết")
     r = run("receive", "-p", PROC, "--name", nfd, "--id", "001185012345", "--all-components", "--json")
     assert r.exit_code == 0
-    assert db.conn.execute("SELECT applicant_name FROM dossiers").fetchone()[0] == "Đặng Thị Ánh Tuyết"
+    assert rows("SELECT applicant_name FROM dossiers")[0][0] == "Đặng Thị Ánh Tuyết"
 
 
-def test_business_applicant_by_tax_code(run, db):
+def test_business_applicant_by_tax_code(run, db, rows):
     r = run("receive", "-p", PROC, "--name", "Công ty TNHH Ánh Dương", "--id", "0100233488", "--all-components", "--json")
     assert r.exit_code == 0
-    assert db.conn.execute("SELECT applicant_type, id_type FROM dossiers").fetchone() == ("2", "mst")
+    assert rows("SELECT applicant_type, id_type FROM dossiers")[0] == ("2", "mst")
 
 
 @pytest.mark.parametrize("args,code,needle", [
@@ -142,6 +142,7 @@ def test_english_messages_on_request(run):
     assert r.exit_code == 3 and r.stderr.startswith("onestop: error: No procedure")
 
 
+@pytest.mark.sqlite_only
 def test_locked_database_is_a_clear_error_and_stores_nothing(run, db, cfg, monkeypatch):
     import onestop.db
 
@@ -156,9 +157,14 @@ def test_locked_database_is_a_clear_error_and_stores_nothing(run, db, cfg, monke
     assert count(db, "dossiers") == 0
 
 
-def test_database_and_home_are_private(run, cfg):
+@pytest.mark.sqlite_only
+def test_database_file_is_private(run, cfg):
     receive(run)
     assert stat.S_IMODE(os.stat(cfg.db_path).st_mode) == 0o600
+
+
+def test_home_folders_are_private(run, cfg):
+    receive(run)
     assert stat.S_IMODE(os.stat(cfg.home / "forms").st_mode) == 0o700
 
 

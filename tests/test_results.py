@@ -29,12 +29,12 @@ def srv():
 @pytest.fixture
 def env(home, monkeypatch, srv):
     from onestop import catalog, config
-    from onestop.db import connect
+    from onestop.store import connect
 
     write_sync_config(home)
     point_at(monkeypatch, srv.url)
     cfg = config.load()
-    db = connect(cfg.db_path)
+    db = connect(cfg)
     catalog.ensure_loaded(db, cfg.catalog_file)
     return cfg, db
 

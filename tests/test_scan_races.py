@@ -221,6 +221,7 @@ def test_replace_as_check_advises_clears_the_missing_file(run, db, cfg, tmp_path
 
 # ---------------------------------------------------------------- the migration keeps racing leftovers
 
+@pytest.mark.sqlite_only
 def test_migration_keeps_duplicate_current_files_as_parts(home):
     """A database where the old race already stored two current files migrates without losing either."""
     import sqlite3

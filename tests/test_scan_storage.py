@@ -22,7 +22,7 @@ def _limited(limit_bytes):
 
 
 @pytest.mark.parametrize("limit", [60_000, 300_000])
-def test_scan_over_the_file_size_limit_exits_7_and_stores_nothing(home, db, cfg, tmp_path, limit):
+def test_scan_over_the_file_size_limit_exits_7_and_stores_nothing(home, db, cfg, tmp_path, limit, rows):
     code = new_dossier(db, cfg, pages={1: 2})
     pages = [save(numbered(i), tmp_path / f"p{i}.png") for i in (1, 2)]
     before = [p.read_bytes() for p in pages]
@@ -31,7 +31,7 @@ def test_scan_over_the_file_size_limit_exits_7_and_stores_nothing(home, db, cfg,
                        capture_output=True, text=True, env=env, preexec_fn=_limited(limit))
     assert r.returncode == 7, r.stderr
     assert "onestop: lỗi:" in r.stderr and "đầy" in r.stderr and "không mong đợi" not in r.stderr
-    assert db.conn.execute("SELECT count(*) FROM archive_files").fetchone()[0] == 0
-    assert db.conn.execute("SELECT digitized FROM dossier_components WHERE n = 1").fetchone()[0] == 0
+    assert rows("SELECT count(*) FROM archive_files")[0][0] == 0
+    assert rows("SELECT digitized FROM dossier_components WHERE n = 1")[0][0] == 0
     assert not [p for p in cfg.archive_dir.rglob("*") if p.is_file()] if cfg.archive_dir.exists() else True
     assert [p.read_bytes() for p in pages] == before

@@ -22,10 +22,10 @@ def code(run):
 
 
 def events(db):
-    return [tuple(r) for r in db.conn.execute("SELECT action, status_from, status_to, officer FROM events ORDER BY id")]
+    return [tuple(r) for r in db.execute("SELECT action, status_from, status_to, officer FROM events ORDER BY id")]
 
 
-def test_full_happy_path_appends_one_event_and_two_outbox_rows_per_move(run, db, code):
+def test_full_happy_path_appends_one_event_and_two_outbox_rows_per_move(run, db, code, rows):
     for st, at in (("4", "2026-11-02 10:00"), ("9", "2026-11-10 10:00"), ("10", "2026-11-11 10:00")):
         r = run("move", code, st, "--at", at, "--json")
         assert r.exit_code == 0, r.stderr
@@ -33,13 +33,13 @@ def test_full_happy_path_appends_one_event_and_two_outbox_rows_per_move(run, db,
     assert [e[:3] for e in events(db)] == [("receive", None, "2"), ("status_4", "2", "4"), ("status_9", "4", "9"),
                                            ("status_10", "9", "10")]
     assert all(e[3] == "Trần Thị Cán Bộ" for e in events(db))
-    kinds = [r[0] for r in db.conn.execute("SELECT kind FROM outbox ORDER BY id")]
+    kinds = [r[0] for r in rows("SELECT kind FROM outbox ORDER BY id")]
     assert kinds == ["create", "step"] + ["update", "step"] * 3
-    row = db.conn.execute("SELECT status, finished_at, returned_at FROM dossiers").fetchone()
+    row = rows("SELECT status, finished_at, returned_at FROM dossiers")[0]
     assert row == ("10", "2026-11-10T10:00:00+07:00", "2026-11-11T10:00:00+07:00")
 
 
-def test_request_for_papers_restarts_the_clock_and_keeps_the_original_date(run, db, code):
+def test_request_for_papers_restarts_the_clock_and_keeps_the_original_date(run, db, code, rows):
     r = run("move", code, "5", "--missing", "Điều lệ tổ chức: chưa có chữ ký", "--at", "2026-11-03 09:00", "--json")
     out = json.loads(r.stdout)
     assert r.exit_code == 0 and out["status"] == "5"
@@ -51,22 +51,22 @@ def test_request_for_papers_restarts_the_clock_and_keeps_the_original_date(run, 
     assert out["due_at"] == "2026-11-30T14:00:00+07:00"
     # original: 15 working days from Mon 2/11: 3-6, 9-13, 16-20, 23 -> Mon 23/11 09:00
     assert out["original_due_at"] == "2026-11-23T09:00:00+07:00"
-    d = db.conn.execute("SELECT due_at, original_due_at, papers_requests FROM dossiers").fetchone()
+    d = rows("SELECT due_at, original_due_at, papers_requests FROM dossiers")[0]
     assert d[0] == "2026-11-30T14:00:00+07:00" and d[1] != d[0] and d[2] == 1
-    data = json.loads(db.conn.execute("SELECT data FROM events WHERE action='status_4'").fetchone()[0])
+    data = json.loads(rows("SELECT data FROM events WHERE action='status_4'")[0][0])
     assert data["new_due_at"] == "2026-11-30T14:00:00+07:00"
 
 
 @pytest.mark.parametrize("path,refused", [
     (["10"], "10"), (["4", "2"], "2"), (["7", "4"], "4"), (["8", "9"], "9"), (["9", "4"], "4"), (["4", "9", "10", "4"], "4"),
 ])
-def test_refused_moves_exit_5_and_change_nothing(run, db, code, path, refused):
+def test_refused_moves_exit_5_and_change_nothing(run, db, code, path, refused, rows):
     for st in path[:-1]:
         assert run("move", code, st).exit_code == 0
-    before = (events(db), db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+    before = (events(db), rows("SELECT count(*) FROM outbox")[0][0])
     r = run("move", code, refused)
     assert r.exit_code == 5 and "không chuyển sang" in r.stderr
-    assert (events(db), db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]) == before
+    assert (events(db), rows("SELECT count(*) FROM outbox")[0][0]) == before
 
 
 def test_request_for_papers_needs_what_is_missing(run, code):
@@ -80,7 +80,7 @@ def test_unknown_status_and_unknown_dossier(run, code):
     assert r.exit_code == 3 and "Không tìm thấy hồ sơ" in r.stderr
 
 
-def test_reschedule_once_with_form_04(run, db, code, monkeypatch):
+def test_reschedule_once_with_form_04(run, db, code, monkeypatch, rows):
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-10 09:00")
     r = run("reschedule", code, "--to", "2026-12-01 16:00", "--reason", "Cần xác minh thực tế tại cơ sở", "--json")
     assert r.exit_code == 0, r.stderr
@@ -89,7 +89,7 @@ def test_reschedule_once_with_form_04(run, db, code, monkeypatch):
     assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text and "01/12/2026" in text
     r = run("reschedule", code, "--to", "2026-12-05 16:00", "--reason", "lần hai")
     assert r.exit_code == 5 and "một lần" in r.stderr
-    assert db.conn.execute("SELECT due_at, rescheduled FROM dossiers").fetchone() == ("2026-12-01T16:00:00+07:00", 1)
+    assert rows("SELECT due_at, rescheduled FROM dossiers")[0] == ("2026-12-01T16:00:00+07:00", 1)
 
 
 def test_reschedule_refused_less_than_a_day_before_due(run, code, monkeypatch):

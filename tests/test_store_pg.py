@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 import pg
-from pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 from onestop import errors
 
@@ -53,6 +52,9 @@ def test_url_from_config_and_bad_scheme(home, cfg, monkeypatch):
 
 def test_commands_refuse_office_mode_until_wired(run, monkeypatch, home):
     """A desk told to use the office server must not silently issue codes from its own SQLite file."""
+    from onestop import store
+
+    monkeypatch.setattr(store, "COMMANDS_ON_POSTGRESQL", False)  # the PostgreSQL test run turns it on
     monkeypatch.setenv("ONESTOP_DATABASE_URL", "postgresql://desk:s3cret@127.0.0.1:1/onestop")
     for args in (["list", "--json"], ["sync"]):
         r = run(*args)
@@ -126,6 +128,15 @@ def test_password_from_pgpass(pg_server, pg_url, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- schema
 
+# Every table of the SQLite schema (onestop/migrations.py). A new SQLite table fails the test below until
+# it is listed here and has its PostgreSQL counterpart in onestop/store/pg_schema.py.
+SQLITE_TABLES = {
+    "procedures", "procedure_components", "code_sequences", "book_sequences", "dossiers", "dossier_components",
+    "events", "outbox", "counter_forms", "calendar_cache", "archive_files", "archive_pages", "search_state",
+    "sync_runs", "sync_files", "personal_access", "sync_office", "office",
+}
+
+
 def test_schema_created_versioned_and_idempotent(pg_url):
     from onestop.store import postgres
     from onestop.store.pg_schema import MIGRATIONS
@@ -142,15 +153,23 @@ def test_schema_created_versioned_and_idempotent(pg_url):
     lite_tables = {r[0] for r in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                     "AND name NOT LIKE 'search_fts%' AND name NOT LIKE 'sqlite_%' "
                                                     "AND name != '_sqlite_migrations'")}
-    assert lite_tables <= tables and "search_docs" in tables
-    for t in lite_tables:  # same columns, so rows move between the backends unchanged
+    assert lite_tables == SQLITE_TABLES
+    assert SQLITE_TABLES <= tables and "search_docs" in tables, SQLITE_TABLES - tables
+    for t in sorted(SQLITE_TABLES):  # same columns in the same order, so rows move between the backends unchanged
         lite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({t})")]
         pg_cols = [r[0] for r in store.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position", [t])]
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t])]
         assert lite_cols == pg_cols, t
     assert isinstance(lite.conn, sqlite3.Connection)
+    # The spool identity is made by the migration on both backends, with the same shape.
+    (office_id, created), = store.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
+    (lite_id, lite_created), = lite.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
+    assert len(office_id) == len(lite_id) == 32 and int(office_id, 16) >= 0 and office_id == office_id.lower()
+    assert len(created) == len(lite_created) == 20 and created.endswith("Z") and created[10] == "T"
     postgres.connect(pg_url)  # second desk: nothing to do
     assert store.execute("SELECT count(*) FROM onestop_schema").fetchone()[0] == len(MIGRATIONS)
+    names = [r[0] for r in store.execute("SELECT name FROM onestop_schema ORDER BY version")]
+    assert names == [name for name, _ in MIGRATIONS] and len(set(names)) == len(names)
 
 
 def test_schema_too_new_or_foreign(pg_server, pg_url):
@@ -177,7 +196,7 @@ def test_lost_connection_mid_transaction_stores_nothing(pg_server, pg_url):
     with pytest.raises(errors.DatabaseUnreachable) as e:
         with store.transaction():
             postgres.allocate(store, "000.00.01.H56", __import__("datetime").date(2026, 11, 23))
-            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            admin.execute("SELECT pg_terminate_backend(?)", [pid])
             store.execute("INSERT INTO search_state VALUES ('x', 'y')")
     assert e.value.exit_code == 17 and pg_server.password not in e.value.vi
     assert admin.execute("SELECT count(*) FROM code_sequences").fetchone()[0] == 0
@@ -217,7 +236,7 @@ def test_codes_gapless_and_unique_across_desk_processes(pg_url):
     for day in ("261123", "261124"):
         seqs = sorted(int(c.rsplit("-", 1)[1]) for c in codes if f"-{day}-" in c)
         assert seqs == list(range(1, len(seqs) + 1)), day
-        assert store.execute("SELECT last FROM code_sequences WHERE day = %s", [day]).fetchone()[0] == len(seqs)
+        assert store.execute("SELECT last FROM code_sequences WHERE day = ?", [day]).fetchone()[0] == len(seqs)
     books = [r[0] for r in store.execute("SELECT book_no FROM dossiers ORDER BY book_no")]
     assert books == list(range(1, len(codes) + 1))
     assert store.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2 * len(codes)
@@ -258,12 +277,16 @@ def _copy(lite, store, table: str) -> None:
                         [list(r.values()) for r in rows])
 
 
-def test_search_same_hits_as_fts5_on_the_same_corpus(db, cfg, pg_url):
+def test_search_same_hits_as_fts5_on_the_same_corpus(cfg, pg_url):
     from test_search import add_file
     from pages import new_dossier
 
-    from onestop import search
+    from onestop import catalog, search
+    from onestop.db import connect as sqlite_connect
     from onestop.store import pg_search, postgres
+
+    db = sqlite_connect(cfg.db_path)  # SQLite on both test runs: this test compares the two
+    catalog.ensure_loaded(db, cfg.catalog_file)
 
     a = new_dossier(db, cfg, name="Nguyễn Văn An")
     b = new_dossier(db, cfg, name="Đặng Thị Đào")
@@ -288,7 +311,7 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(db, cfg, pg_url):
     assert key(pg_search.search(store, "dang ky"))[0][1] == b  # three matches beat one, as with bm25
     # A changed dossier is re-indexed on the next search, as on SQLite.
     store.execute("UPDATE dossiers SET address = 'TP Hồ Chí Minh', updated_at = '2099-01-01T00:00:00+07:00' "
-                  "WHERE code = %s", [a])
+                  "WHERE code = ?", [a])
     assert [h["code"] for h in pg_search.search(store, "ho chi minh")] == [a]
     assert pg_search.refresh_dossiers(store) == 0
     assert pg_search.tsquery('dang "ky lai" x-y') == "'dang' & ('ky' <-> 'lai') & ('x' <-> 'y')"
@@ -348,6 +371,7 @@ def test_no_server_is_an_error_not_a_skip(tmp_path):
 
 # ---------------------------------------------------------------- db status and the desks seen
 
+@pytest.mark.sqlite_only
 def test_db_status_sqlite_names_its_backend(run):
     r = run("db", "status")
     assert r.exit_code == 0, r.output

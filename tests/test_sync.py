@@ -26,12 +26,12 @@ def srv():
 def env(home, monkeypatch, srv):
     """(cfg, db) of a home configured for ``srv``."""
     from onestop import catalog, config
-    from onestop.db import connect
+    from onestop.store import connect
 
     write_sync_config(home)
     point_at(monkeypatch, srv.url)
     cfg = config.load()
-    db = connect(cfg.db_path)
+    db = connect(cfg)
     catalog.ensure_loaded(db, cfg.catalog_file)
     return cfg, db
 
@@ -43,7 +43,7 @@ def sync(cfg, db, **kw):
 
 
 def pending(db) -> int:
-    return db.conn.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0]
+    return db.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0]
 
 
 def test_everything_once_and_second_run_sends_nothing(env, srv, run, home):
@@ -61,7 +61,7 @@ def test_everything_once_and_second_run_sends_nothing(env, srv, run, home):
     assert srv.state.stats()["steps"] == before["steps"]
 
 
-def test_payloads_follow_the_contract(env, srv):
+def test_payloads_follow_the_contract(env, srv, rows):
     cfg, db = env
     codes = make_dossiers(db, cfg, 3)
     res = sync(cfg, db)
@@ -78,15 +78,15 @@ def test_payloads_follow_the_contract(env, srv):
     assert first["NoiDungXuLy"] == "Tiếp nhận hồ sơ" and first["TrangThai"] == "2"
     assert first["ThoiDiemXuLy"] == srv.state.dossiers[codes[1]]["NgayTiepNhan"]
     # Vietnam time: the stored ISO time with its +07:00 offset, digits only
-    d = db.conn.execute("SELECT received_at FROM dossiers WHERE code = ?", [codes[1]]).fetchone()[0]
+    d = rows("SELECT received_at FROM dossiers WHERE code = ?", [codes[1]])[0][0]
     assert rec and srv.state.dossiers[codes[1]]["NgayTiepNhan"] == re.sub(r"\D", "", d[:19])
     assert srv.state.headers_seen[0].get("dstcode") == "VN:GOV:000.00.00.G22:vpcpdvcprovider"
 
 
-def test_log_has_no_password_and_no_personal_data(env, srv):
+def test_log_has_no_password_and_no_personal_data(env, srv, rows):
     cfg, db = env
     make_dossiers(db, cfg, 4)
-    srv.reject[db.conn.execute("SELECT code FROM dossiers LIMIT 1").fetchone()[0]] = "Trường ChuHoSo không hợp lệ"
+    srv.reject[rows("SELECT code FROM dossiers LIMIT 1")[0][0]] = "Trường ChuHoSo không hợp lệ"
     sync(cfg, db)
     text = (cfg.logs_dir / "sync.log").read_text("utf-8")
     assert "sync end" in text
@@ -204,7 +204,7 @@ def test_already_exists_is_resent_as_update(env, srv):
     assert srv.state.updates[codes[1]] == 1 and "ChuHoSo" in srv.state.dossiers[codes[1]]
 
 
-def test_unreachable_exits_75_and_keeps_the_queue(env, monkeypatch, run):
+def test_unreachable_exits_75_and_keeps_the_queue(env, monkeypatch, run, rows):
     cfg, db = env
     make_dossiers(db, cfg, 3)
     import socket
@@ -217,10 +217,10 @@ def test_unreachable_exits_75_and_keeps_the_queue(env, monkeypatch, run):
     r = run("sync")
     assert r.exit_code == 75, r.output
     assert "không kết nối" in r.stderr.lower()
-    assert pending(db) == db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    assert pending(db) == rows("SELECT count(*) FROM outbox")[0][0]
 
 
-def test_lost_answer_across_runs(env, srv, home):
+def test_lost_answer_across_runs(env, srv, home, rows):
     """The run dies with the steps applied but unanswered; the next run finds them on the server."""
     cfg, db = env
     make_dossiers(db, cfg, 5)
@@ -230,7 +230,7 @@ def test_lost_answer_across_runs(env, srv, home):
     cfg0 = config.load()
     srv.fault("timeout", times=1, service="CapNhatTienDoHoSoMC", delay=1.5)
     assert sync(cfg0, db).exit_code == 75
-    assert db.conn.execute("SELECT count(*) FROM outbox WHERE kind='step' AND state='pending' AND attempts > 0").fetchone()[0] == 5
+    assert rows("SELECT count(*) FROM outbox WHERE kind='step' AND state='pending' AND attempts > 0")[0][0] == 5
     assert srv.state.n_steps == 5
     res = sync(cfg, db)
     assert res.exit_code == 0 and res.stats["already_by_kind"]["step"] == 5
@@ -255,7 +255,7 @@ def test_wrong_password(env, monkeypatch, run):
     assert "sai-mat-khau" not in r.output + r.stderr
 
 
-def test_dry_run_writes_payloads_and_sends_nothing(env, srv, run, tmp_path):
+def test_dry_run_writes_payloads_and_sends_nothing(env, srv, run, tmp_path, rows):
     cfg, db = env
     make_dossiers(db, cfg, 6)
     out = tmp_path / "dry"
@@ -266,7 +266,7 @@ def test_dry_run_writes_payloads_and_sends_nothing(env, srv, run, tmp_path):
     body = json.loads((out / names[0]).read_text("utf-8"))
     assert body["service"] == "DongBoHoSoMC" and body["isUpdating"] == "False" and len(body["data"]) == 5
     assert srv.state.stats()["requests"] == {}
-    assert pending(db) == db.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    assert pending(db) == rows("SELECT count(*) FROM outbox")[0][0]
 
 
 def test_limit_and_dossier(env, srv, run):
@@ -323,13 +323,13 @@ def test_counter_keeps_working_while_the_sync_runs(env, srv):
     """Dossiers received during a run are sent by this run or the next, never lost or doubled."""
     import threading
 
-    from onestop.db import connect
+    from onestop.store import connect
 
     cfg, db = env
     make_dossiers(db, cfg, 30, moves=False)
     srv.state.delay = 0.01
     done = {}
-    th = threading.Thread(target=lambda: done.setdefault("res", sync(cfg, connect(cfg.db_path))))
+    th = threading.Thread(target=lambda: done.setdefault("res", sync(cfg, connect(cfg))))
     th.start()
     make_dossiers(db, cfg, 10)
     th.join()
@@ -345,7 +345,7 @@ def _docs(srv, code) -> list[tuple]:
     return [(d["MaThanhPhanHoSo"], d["TepDinhKemId"]) for d in srv.state.dossiers[code]["TaiLieuNop"]]
 
 
-def test_unscanned_components_reach_a_strict_portal_and_a_later_scan_is_added(env, srv, run):
+def test_unscanned_components_reach_a_strict_portal_and_a_later_scan_is_added(env, srv, run, rows):
     """The portal refuses a TaiLieuNop item without a file: paper-only components are left out, so
     every dossier of the day reaches it; a component scanned later comes in by an update."""
     cfg, db = env
@@ -358,8 +358,8 @@ def test_unscanned_components_reach_a_strict_portal_and_a_later_scan_is_added(en
     r = run("sync")
     assert r.exit_code == 0, r.stderr
     assert sorted(srv.state.dossiers) == sorted(codes)  # none refused for its paper-only components
-    comp = dict(db.conn.execute("SELECT n, code FROM dossier_components WHERE dossier_id = "
-                                "(SELECT id FROM dossiers WHERE code = ?)", [codes[0]]).fetchall())
+    comp = dict(rows("SELECT n, code FROM dossier_components WHERE dossier_id = "
+                     "(SELECT id FROM dossiers WHERE code = ?)", [codes[0]]))
     assert [c for c, _ in _docs(srv, codes[0])] == [comp[1], comp[2]]
     assert all(fid.startswith("T") for _, fid in _docs(srv, codes[0]))
     assert srv.state.dossiers[codes[0]]["HoSoCoThanhPhanSoHoa"] == "1"
@@ -424,13 +424,13 @@ def test_same_code_on_the_server_for_another_dossier_is_held_not_overwritten(env
     assert sorted(srv.state.dossiers) == sorted(codes)
 
 
-def test_same_dossier_already_there_is_still_updated(env, srv):
+def test_same_dossier_already_there_is_still_updated(env, srv, rows):
     """A create whose answer was lost: TraCuuHoSo shows our own applicant, procedure and time."""
     cfg, db = env
     codes = make_dossiers(db, cfg, 2)
     from onestop.sync.payloads import dossier_records
 
-    did = db.conn.execute("SELECT id FROM dossiers WHERE code = ?", [codes[0]]).fetchone()[0]
+    did = rows("SELECT id FROM dossiers WHERE code = ?", [codes[0]])[0][0]
     rec = dossier_records(db, cfg, [did])[did]
     srv.seed(codes[0], dict(rec, ChuHoSo=rec["ChuHoSo"].upper(), TrangThaiHoSo="2"))
     res = sync(cfg, db)
@@ -439,7 +439,7 @@ def test_same_dossier_already_there_is_still_updated(env, srv):
     assert_exactly_once(srv, db)
 
 
-def test_server_message_quoting_the_citizen_is_masked_everywhere(env, srv, run):
+def test_server_message_quoting_the_citizen_is_masked_everywhere(env, srv, run, rows):
     cfg, db = env
     codes = make_dossiers(db, cfg, 2)
     srv.reject[codes[0]] = "Chủ hồ sơ CCCD 001085066666, ĐT 0966555444 không khớp CSDLQG về dân cư"
@@ -447,7 +447,7 @@ def test_server_message_quoting_the_citizen_is_masked_everywhere(env, srv, run):
     assert r.exit_code == 11
     log_text = (cfg.logs_dir / "sync.log").read_text("utf-8")
     st = run("sync", "status", "--json").stdout
-    summary = db.conn.execute("SELECT summary FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+    summary = rows("SELECT summary FROM sync_runs ORDER BY id DESC LIMIT 1")[0][0]
     for where in (log_text, r.stderr, st, summary):
         assert "001085066666" not in where and "0966555444" not in where
     assert "CCCD *********666, ĐT 096*****44 không khớp" in log_text
@@ -471,7 +471,7 @@ def test_dossier_record_carries_every_field_of_the_contract(env):
 
     cfg, db = env
     code = make_dossiers(db, cfg, 1)[0]
-    did = db.conn.execute("SELECT id FROM dossiers WHERE code = ?", [code]).fetchone()[0]
+    did = db.execute("SELECT id FROM dossiers WHERE code = ?", [code]).fetchone()[0]
     rec = dossier_records(db, cfg, [did])[did]
     optional = ("SoBienNhan", "MaDoiTuong", "SoGiayToChuHoSo", "DinhDanhCHS", "ThongTinKhac", "Email", "Fax",
                 "SoDienThoai", "NgayNopHoSo", "NgayTra", "ThongTinTra", "HinhThuc", "NgayKetThucXuLy", "NgayTuChoi",

@@ -21,20 +21,20 @@ KILLS = 15
 
 
 def _pending(db) -> int:
-    return db.conn.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+    return db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments(home, monkeypatch):
+def test_sigkill_at_random_moments(home, monkeypatch, rows):
     from onestop import catalog, config
-    from onestop.db import connect
+    from onestop.store import connect
 
     rnd = random.Random(int(os.environ.get("ONESTOP_CRASH_SEED", "4")))
     with MinistryServer() as srv:
         write_sync_config(home, batch_size=8, timeout=2.0, retries=2, backoff=0.05)
         point_at(monkeypatch, srv.url)
         cfg = config.load()
-        db = connect(cfg.db_path)
+        db = connect(cfg)
         catalog.ensure_loaded(db, cfg.catalog_file)
         codes = make_dossiers(db, cfg, N_DOSSIERS)
         with_files = files_table(db) is not None
@@ -65,8 +65,8 @@ def test_sigkill_at_random_moments(home, monkeypatch):
                 break
         assert p.returncode == 0, p.stderr
         assert kills >= 5, "the runs ended before they could be killed: make the workload bigger"
-        db = connect(cfg.db_path)
-        assert db.conn.execute("SELECT count(*) FROM outbox WHERE state != 'done'").fetchone()[0] == 0
+        db = connect(cfg)
+        assert rows("SELECT count(*) FROM outbox WHERE state != 'done'")[0][0] == 0
         assert_exactly_once(srv, db)
         if with_files:
             assert len(srv.state.files) == len(codes[::3])

@@ -20,13 +20,14 @@ def _snapshot(srv) -> dict:
 
 @pytest.fixture
 def two_homes(home, tmp_path, monkeypatch):
-    """The same data in two homes: one syncs directly, the other through a spool."""
+    """The same data in two homes: one syncs directly, the other through a spool (a copy of the SQLite
+    file: tests using it are sqlite_only)."""
     from onestop import catalog, config
-    from onestop.db import connect
+    from onestop.store import connect
 
     write_sync_config(home)
     cfg = config.load()
-    db = connect(cfg.db_path)
+    db = connect(cfg)
     catalog.ensure_loaded(db, cfg.catalog_file)
     codes = make_dossiers(db, cfg, 14)
     if files_table(db):
@@ -35,10 +36,11 @@ def two_homes(home, tmp_path, monkeypatch):
     other = tmp_path / "home2"
     other.mkdir()
     (other / "onestop.toml").write_text((home / "onestop.toml").read_text())
-    db.conn.execute("VACUUM INTO ?", [str(other / "onestop.db")])
+    db.execute("VACUUM INTO ?", [str(other / "onestop.db")])
     return cfg, db, other
 
 
+@pytest.mark.sqlite_only
 def test_spool_round_trip_gives_the_same_server_state(two_homes, run, monkeypatch, tmp_path, home):
     cfg, db, other = two_homes
     with MinistryServer() as direct, MinistryServer() as via_spool:
@@ -73,24 +75,24 @@ def test_spool_round_trip_gives_the_same_server_state(two_homes, run, monkeypatc
         assert_exactly_once(via_spool, db)
 
 
-def test_spool_written_again_after_a_crash_has_no_duplicate(home, run, tmp_path, monkeypatch):
+def test_spool_written_again_after_a_crash_has_no_duplicate(home, run, tmp_path, monkeypatch, rows):
     """The writer died after writing a batch but before recording it: the rewrite finds the lines."""
     from onestop import catalog, config
-    from onestop.db import connect
+    from onestop.store import connect
 
     write_sync_config(home)
     cfg = config.load()
-    db = connect(cfg.db_path)
+    db = connect(cfg)
     catalog.ensure_loaded(db, cfg.catalog_file)
     make_dossiers(db, cfg, 6)
     spool = tmp_path / "spool"
     assert run("sync", "--spool", spool).exit_code == 0
     # as if the commit after writing had not happened
-    db.conn.execute("UPDATE outbox SET state = 'pending', attempts = 1 WHERE kind IN ('step', 'create')")
+    db.execute("UPDATE outbox SET state = 'pending', attempts = 1 WHERE kind IN ('step', 'create')")
     assert run("sync", "--spool", spool).exit_code == 0
     steps = [s for p in sorted(spool.glob("*-CapNhatTienDoHoSoMC.json"))
              for s in json.loads(p.read_text("utf-8"))["data"]]
-    expected = db.conn.execute("SELECT count(*) FROM outbox WHERE kind = 'step'").fetchone()[0]
+    expected = rows("SELECT count(*) FROM outbox WHERE kind = 'step'")[0][0]
     assert len(steps) == expected
     with MinistryServer() as srv:
         monkeypatch.setenv("ONESTOP_HOME", str(tmp_path / "office"))
@@ -119,30 +121,30 @@ def test_from_spool_needs_an_address(home, run, tmp_path):
 def _home(path, monkeypatch):
     """(cfg, db) of the data home at ``path`` (made the current one)."""
     from onestop import catalog, config
-    from onestop.db import connect
+    from onestop.store import connect
 
     path.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("ONESTOP_HOME", str(path))
     write_sync_config(path)
     cfg = config.load()
-    db = connect(cfg.db_path)
+    db = connect(cfg)
     catalog.ensure_loaded(db, cfg.catalog_file)
     return cfg, db
 
 
 def _states(db) -> dict[int, str]:
-    return dict(db.conn.execute("SELECT id, state FROM outbox").fetchall())
+    return dict(db.execute("SELECT id, state FROM outbox").fetchall())
 
 
 def _synced_in_report(run, db) -> int:
-    lo, hi = db.conn.execute("SELECT min(substr(received_at, 1, 10)), max(substr(received_at, 1, 10)) "
+    lo, hi = db.execute("SELECT min(substr(received_at, 1, 10)), max(substr(received_at, 1, 10)) "
                              "FROM dossiers").fetchone()
     r = run("report", "--from", lo, "--to", hi, "--json")
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)["synced"]
 
 
-def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch):
+def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, rows):
     cfg, db = _home(home, monkeypatch)
     codes = make_dossiers(db, cfg, 8)
     if files_table(db):
@@ -196,8 +198,8 @@ def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch):
     r = run("sync", "acks", spool)
     assert r.exit_code == 11, r.output  # the refused dossier is held for a fix
     assert "Mã lĩnh vực" in run("sync", "status").stdout
-    bad_id = db.conn.execute("SELECT id FROM dossiers WHERE code = ?", [bad]).fetchone()[0]
-    of_bad = {i for (i,) in db.conn.execute("SELECT id FROM outbox WHERE dossier_id = ?", [bad_id])}
+    bad_id = rows("SELECT id FROM dossiers WHERE code = ?", [bad])[0][0]
+    of_bad = {i for (i,) in rows("SELECT id FROM outbox WHERE dossier_id = ?", [bad_id])}
     expected = {i: "spooled" if i in not_acked else "failed" if i in of_bad else "done" for i in _states(db)}
     assert _states(db) == expected
     assert _synced_in_report(run, db) == 7
@@ -205,10 +207,10 @@ def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch):
     assert st["spooled_unacknowledged"] == len(not_acked) and st["held"] == len(of_bad - not_acked)
     assert st["last_success"]["target"].startswith("acks:")
     # twice: nothing changes
-    snapshot = db.conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
+    snapshot = rows("SELECT * FROM outbox ORDER BY id")
     r = run("sync", "acks", spool, "--json")
     assert r.exit_code == 11 and json.loads(r.stdout)["acknowledged"] == 0
-    assert db.conn.execute("SELECT * FROM outbox ORDER BY id").fetchall() == snapshot
+    assert rows("SELECT * FROM outbox ORDER BY id") == snapshot
     # the late acknowledgement arrives
     aside.rename(spool / "acks" / held_back.name)
     assert run("sync", "acks", spool).exit_code == 11

@@ -13,17 +13,14 @@ def fmt(json_: bool, csv_: bool) -> str:
 
 
 def context():
-    """The configuration and an open, migrated database."""
-    from onestop import config
+    """The configuration and the open, migrated store: the SQLite file of the data home, or the
+    office's PostgreSQL database when a URL is set (``onestop.store.connect``)."""
+    from onestop import config, store
     from onestop.cli import state
-    from onestop.db import connect
-
-    from onestop.store import refuse_office_mode
 
     cfg = config.load(officer=state.get("officer"))
-    refuse_office_mode(cfg)  # not wired to PostgreSQL yet: never fall back to a local file silently
-    db = connect(cfg.db_path)
-    return cfg, db
+    store.refuse_office_mode(cfg)  # until store.COMMANDS_ON_POSTGRESQL: never fall back to a local file silently
+    return cfg, store.connect(cfg)
 
 
 def context_with_catalog():

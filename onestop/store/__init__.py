@@ -4,8 +4,9 @@
 office server; nothing set keeps the one-desk SQLite file. The PostgreSQL driver is imported only
 when a URL is set, so counter commands on SQLite pay nothing for it (PERFORMANCE.md P1).
 
-Groundwork for issue 9: the commands do not use PostgreSQL yet (``refuse_office_mode`` stops them
-with a clear message instead of silently writing a local file); see docs/office.md.
+Issue 9: the commands open their store here (``onestop.cli.common.context``); until every command
+module runs on PostgreSQL, ``COMMANDS_ON_POSTGRESQL`` is off and ``refuse_office_mode`` stops them
+with a clear message instead of silently writing a local file; see docs/office.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ import os
 from onestop.errors import ConfigError
 
 ENV = "ONESTOP_DATABASE_URL"
+
+# The one switch: True once every command module keeps its SQL in onestop/store/ and runs on
+# PostgreSQL (the store refactor, issue 9 stage 1; `make test`'s PostgreSQL run then covers the whole
+# suite). Off, a command refuses an office URL (exit 2) rather than use this desk's SQLite file.
+COMMANDS_ON_POSTGRESQL = False
 _SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -71,7 +77,7 @@ def refuse_office_mode(cfg) -> None:
     would issue codes that another desk issues too: refusing is the safe answer until issue 9 lands.
     """
     url = database_url(cfg)
-    if url is None:
+    if url is None or COMMANDS_ON_POSTGRESQL:
         return
     from onestop.store.redact import redact_url
 

@@ -184,11 +184,11 @@ def _identities(src: sqlite3.Connection, pg) -> dict[str, int]:
     for t, c in pg.execute("SELECT table_name, column_name FROM information_schema.columns "
                            "WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY 1").fetchall():
         top = max(pg.execute(f'SELECT coalesce(max("{c}"), 0) FROM "{t}"').fetchone()[0], marks.get(t, 0) or 0)
-        seq = pg.execute("SELECT pg_get_serial_sequence(%s, %s)", [f'"{t}"', c]).fetchone()[0]
+        seq = pg.execute("SELECT pg_get_serial_sequence(?, ?)", [f'"{t}"', c]).fetchone()[0]
         if top:
-            pg.execute("SELECT setval(%s, %s, true)", [seq, top])
+            pg.execute("SELECT setval(?, ?, true)", [seq, top])
         else:
-            pg.execute("SELECT setval(%s, 1, false)", [seq])
+            pg.execute("SELECT setval(?, 1, false)", [seq])
         out[t] = top + 1
     return out
 
@@ -284,9 +284,9 @@ def _raise_to_high_water(pg, hw) -> list[dict]:
         for k, mark in sorted(getattr(hw, kind).items()):
             agency, _, key = k.partition("|")
             key = int(key) if kind == "book" else key
-            row = pg.execute(f"SELECT last FROM {table} WHERE agency = %s AND {col} = %s", [agency, key]).fetchone()
+            row = pg.execute(f"SELECT last FROM {table} WHERE agency = ? AND {col} = ?", [agency, key]).fetchone()
             if row is None or row[0] < mark:
-                pg.execute(f"INSERT INTO {table} AS s (agency, {col}, last) VALUES (%s, %s, %s) "
+                pg.execute(f"INSERT INTO {table} AS s (agency, {col}, last) VALUES (?, ?, ?) "
                            f"ON CONFLICT (agency, {col}) DO UPDATE SET last = excluded.last", [agency, key, mark])
                 raised.append({"table": table, "agency": agency, "key": key, "from": row[0] if row else 0,
                                "to": mark})
@@ -300,7 +300,7 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None) -> dict:
 
     with pg.transaction():
         # Two moves into the same database at once: the second waits here, then finds it not empty.
-        pg.execute("SELECT pg_advisory_xact_lock(%s, %s)", [postgres._NS, postgres._LOCK_MIGRATE])
+        pg.execute("SELECT pg_advisory_xact_lock(?, ?)", [postgres._NS, postgres._LOCK_MIGRATE])
         full = _nonempty(pg)
         if full:
             first = sorted(full, key=lambda t: (t != "dossiers", t))[:6]  # the dossiers tell the most

@@ -284,4 +284,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         WHERE state = 'current';
     CREATE TABLE office (key TEXT PRIMARY KEY, value TEXT NOT NULL)
     """),
+    ("0007_results", """
+    -- The SQLite migration 0011_results: a signed PDF's separate OCR copy, and result papers
+    -- (component_n = -n) with the procedure's result code and name.
+    ALTER TABLE archive_files ADD COLUMN ocr_copy TEXT;
+    ALTER TABLE archive_files ADD COLUMN ocr_copy_sha256 TEXT;
+    ALTER TABLE archive_files ADD COLUMN result_code TEXT;
+    ALTER TABLE archive_files ADD COLUMN result_name TEXT
+    """),
 ]

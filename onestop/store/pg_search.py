@@ -40,12 +40,12 @@ def tsquery(query: str) -> str:
 
 
 def index_page(store, page_id: int, dossier_id: int, text: str) -> None:
-    store.execute("INSERT INTO search_docs (id, kind, dossier_id, body) VALUES (%s, 'page', %s, %s) "
+    store.execute("INSERT INTO search_docs (id, kind, dossier_id, body) VALUES (?, 'page', ?, ?) "
                   "ON CONFLICT (id) DO UPDATE SET body = excluded.body", [page_id, dossier_id, body(text)])
 
 
 def unindex_pages(store, page_ids: list[int]) -> None:
-    store.execute("DELETE FROM search_docs WHERE id = ANY(%s)", [list(page_ids)])
+    store.execute("DELETE FROM search_docs WHERE id = ANY(?)", [list(page_ids)])
 
 
 def refresh_dossiers(store) -> int:
@@ -54,17 +54,16 @@ def refresh_dossiers(store) -> int:
     stamp, last_id = (row[0].rsplit("|", 1) if row else ("", "0"))
     cols = ", ".join(DOSSIER_FIELDS)
     rows = store.execute(
-        f"SELECT id, updated_at, {cols} FROM dossiers WHERE updated_at > %s OR (updated_at = %s AND id > %s) "
+        f"SELECT id, updated_at, {cols} FROM dossiers WHERE updated_at > ? OR (updated_at = ? AND id > ?) "
         "ORDER BY updated_at, id", [stamp, stamp, int(last_id)]).fetchall()
     if not rows:
         return 0
     with store.transaction():
-        with store.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO search_docs (id, kind, dossier_id, body) VALUES (%s, 'dossier', %s, %s) "
-                "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-                [(-r[0], r[0], body(" ".join(str(v or "") for v in r[2:]))) for r in rows])
-        store.execute("INSERT INTO search_state (key, value) VALUES ('dossiers', %s) "
+        store.executemany(
+            "INSERT INTO search_docs (id, kind, dossier_id, body) VALUES (?, 'dossier', ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            [(-r[0], r[0], body(" ".join(str(v or "") for v in r[2:]))) for r in rows])
+        store.execute("INSERT INTO search_state (key, value) VALUES ('dossiers', ?) "
                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [f"{rows[-1][1]}|{rows[-1][0]}"])
     return len(rows)
 
@@ -78,20 +77,20 @@ def search(store, query: str, *, limit: int = 20) -> list[dict]:
     terms = set(words(query))
     # ts_rank normalisation 1: divide by 1 + log(length), as bm25 favours the shorter of two equal matches.
     rows = store.execute(
-        "SELECT id, kind, dossier_id, ts_rank(tsv, q, 1) AS score FROM search_docs, to_tsquery('simple', %s) q "
-        "WHERE tsv @@ q ORDER BY score DESC, id LIMIT %s", [q, limit]).fetchall()
+        "SELECT id, kind, dossier_id, ts_rank(tsv, q, 1) AS score FROM search_docs, to_tsquery('simple', ?) q "
+        "WHERE tsv @@ q ORDER BY score DESC, id LIMIT ?", [q, limit]).fetchall()
     page_ids = [r[0] for r in rows if r[1] == "page"]
     pages = {}
     if page_ids:
         pages = {r[0]: r[1:] for r in store.execute(
             "SELECT p.id, d.code, f.component_n, p.n, f.path, p.text, d.applicant_name FROM archive_pages p "
             "JOIN archive_files f ON f.id = p.file_id JOIN dossiers d ON d.id = f.dossier_id "
-            "WHERE p.id = ANY(%s)", [page_ids]).fetchall()}
+            "WHERE p.id = ANY(?)", [page_ids]).fetchall()}
     dossier_ids = [r[2] for r in rows if r[1] == "dossier"]
     dossiers = {}
     if dossier_ids:
         dossiers = {r["id"]: r for r in store.query(
-            f"SELECT id, {', '.join(DOSSIER_FIELDS)} FROM dossiers WHERE id = ANY(%s)", [dossier_ids])}
+            f"SELECT id, {', '.join(DOSSIER_FIELDS)} FROM dossiers WHERE id = ANY(?)", [dossier_ids])}
     hits = []
     for rowid, kind, dossier_id, score in rows:
         if kind == "page":
