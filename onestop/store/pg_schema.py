@@ -292,4 +292,19 @@ MIGRATIONS: list[tuple[str, str]] = [
     ALTER TABLE archive_files ADD COLUMN result_code TEXT;
     ALTER TABLE archive_files ADD COLUMN result_name TEXT
     """),
+    ("0008_page_quality_and_document_numbers", """
+    -- The SQLite migrations 0009_page_quality (a page read badly waits for a rescan) and
+    -- 0010_document_numbers (số ký hiệu, date and issuer of a component, with its search key).
+    ALTER TABLE archive_pages ADD COLUMN words INTEGER;
+    ALTER TABLE archive_pages ADD COLUMN dictionary DOUBLE PRECISION;
+    ALTER TABLE archive_pages ADD COLUMN quality TEXT NOT NULL DEFAULT '';
+    ALTER TABLE archive_pages ADD COLUMN needs_rescan INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX archive_pages_rescan ON archive_pages(file_id) WHERE needs_rescan = 1;
+    ALTER TABLE dossier_components ADD COLUMN document_number TEXT;
+    ALTER TABLE dossier_components ADD COLUMN document_key TEXT;
+    ALTER TABLE dossier_components ADD COLUMN document_date TEXT;
+    ALTER TABLE dossier_components ADD COLUMN issuer TEXT;
+    ALTER TABLE dossier_components ADD COLUMN document_check TEXT NOT NULL DEFAULT '';
+    CREATE INDEX dossier_components_document ON dossier_components(document_key) WHERE document_key IS NOT NULL
+    """),
 ]
