@@ -20,7 +20,7 @@ ENV = "ONESTOP_DATABASE_URL"
 # The one switch: True once every command module keeps its SQL in onestop/store/ and runs on
 # PostgreSQL (the store refactor, issue 9 stage 1; `make test`'s PostgreSQL run then covers the whole
 # suite). Off, a command refuses an office URL (exit 2) rather than use this desk's SQLite file.
-COMMANDS_ON_POSTGRESQL = False
+COMMANDS_ON_POSTGRESQL = True
 _SCHEMES = ("postgresql://", "postgres://")
 
 
