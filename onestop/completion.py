@@ -99,8 +99,9 @@ def complete(cword: int, words: list[str]) -> list[str]:
     import click
     import typer
 
-    from onestop.cli import app
+    from onestop.cli import app, load_commands
 
+    load_commands()
     root = typer.main.get_command(app)
     words = list(words) + [""] * (cword + 1 - len(words))
     cur = words[cword]

@@ -14,6 +14,7 @@ import os
 import pickle
 import select
 import signal
+import sys
 
 _IDLE_LIMIT_S = 120  # a helper whose parent never sends a job nor closes the pipe exits by itself
 _RENDER_LIMIT_S = 20  # a helper that does not answer by then is killed; the parent renders itself
@@ -129,9 +130,10 @@ class Renderer:
 
     def _report(self, outcome: str) -> None:
         self.outcome = outcome
-        import logging
-
-        logging.getLogger("onestop.prerender").debug("receipt rendered by %s", outcome)
+        # `receive --debug` prints the outcome; a process that logs (the sync, a library user)
+        # gets it in its log too. Importing logging only for this would cost every receive ~1 ms.
+        if "logging" in sys.modules:
+            sys.modules["logging"].getLogger("onestop.prerender").debug("receipt rendered by %s", outcome)
 
     def __enter__(self) -> "Renderer":
         return self

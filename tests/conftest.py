@@ -103,7 +103,9 @@ def run():
     """Invoke the CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
     from typer.testing import CliRunner
 
-    from onestop.cli import app, state
+    from onestop.cli import app, load_commands, state
+
+    load_commands()
 
     def _run(*args, input=None):
         state.update(debug=False, officer=None)

@@ -8,7 +8,9 @@ import pytest
 import typer
 
 from onestop import errors
-from onestop.cli import app
+from onestop.cli import app, load_commands
+
+load_commands()
 
 REPO = Path(__file__).resolve().parent.parent
 

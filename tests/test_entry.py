@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-from onestop.cli import _command_name, app, app_for
+from onestop.cli import COMMAND_MODULES, _command_name, app, app_for, load_commands
+
+load_commands()
 
 
 @pytest.mark.parametrize("argv,name", [
@@ -63,3 +65,23 @@ def test_receive_through_the_entry_point_with_the_early_helper(home, monkeypatch
     r = subprocess.run([sys.executable, "-m", "onestop", "receive", "-p", "1.003584", "--name", "A", "--id", "12",
                         "--all-components"], capture_output=True, text=True, env=env, timeout=30)
     assert r.returncode == 4 and r.stderr.startswith("onestop: lỗi:")
+
+
+def test_each_command_is_loaded_from_its_own_module():
+    """COMMAND_MODULES names the module of every top-level command (a counter command imports only
+    its own module), and a command run as a program loads no other command module."""
+    import typer
+
+    found = {}
+    for info in app.registered_commands:
+        name = info.name if isinstance(info.name, str) else typer.main.get_command_name(info.callback.__name__)
+        found[name] = info.callback.__module__.rsplit(".", 1)[1]
+    for g in app.registered_groups:
+        found[g.name] = g.typer_instance.registered_commands[0].callback.__module__.rsplit(".", 1)[1]
+    assert found == COMMAND_MODULES
+    code = ("import sys; sys.argv = ['onestop', 'receive', '--help']\n"
+            "from onestop import entry\n"
+            "try:\n    entry.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('onestop.cli.')))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.stdout.strip().splitlines()[-1] == "['onestop.cli.common', 'onestop.cli.intake']", p.stdout[-300:]

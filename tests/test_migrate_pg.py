@@ -56,8 +56,10 @@ def office(tmp_path_factory):
     from typer.testing import CliRunner
 
     from onestop import catalog, config, dossiers, reports
-    from onestop.cli import app, state
+    from onestop.cli import app, load_commands, state
     from onestop.db import connect
+
+    load_commands()
 
     def run(*args):
         state.update(debug=False, officer=None)

@@ -149,16 +149,30 @@ def app_for(argv: list[str]) -> typer.Typer:
 def main() -> None:
     """Console entry point."""
     try:
+        load_commands(_command_name(sys.argv[1:]))
         app_for(sys.argv[1:])()
     except KeyboardInterrupt:  # Ctrl-C during parsing or start-up
         sys.exit(errors.INTERRUPTED)
 
 
 # Command modules register themselves on ``app``; heavy imports stay inside the commands.
-from onestop.cli import intake, admin  # noqa: E402,F401
-for _extra in ("archive", "sync", "reports", "completion"):
-    try:
-        __import__(f"onestop.cli.{_extra}")
-    except ModuleNotFoundError as _e:  # a feature module not built yet
-        if _e.name != f"onestop.cli.{_extra}":
-            raise
+# Which module defines each top-level command: a counter command imports only its own module
+# (the five others cost ~5-10 ms at every `receive`). tests/test_entry.py checks this map against
+# the commands the modules register.
+COMMAND_MODULES = {
+    "receive": "intake", "show": "intake", "list": "intake", "move": "intake", "reschedule": "intake",
+    "amend": "intake", "print": "intake",
+    "scan": "archive", "search": "archive", "check": "archive",
+    "backlog": "reports", "report": "reports", "book": "reports", "generate": "reports",
+    "demo": "admin", "procedures": "admin", "db": "admin",
+    "sync": "sync", "completion": "completion",
+}
+_MODULES = ("intake", "admin", "archive", "sync", "reports", "completion")
+
+
+def load_commands(name: str | None = None) -> None:
+    """Register the command ``name`` on ``app`` (every command when None or unknown)."""
+    import importlib
+
+    for module in ([COMMAND_MODULES[name]] if name in COMMAND_MODULES else _MODULES):
+        importlib.import_module(f"onestop.cli.{module}")
