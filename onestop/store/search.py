@@ -1,9 +1,11 @@
-"""The full-text index on SQLite (FTS5 ``search_fts``) and the look-ups behind ``onestop search``.
+"""The full-text index and the look-ups behind ``onestop search``, on both backends.
 
-The operations mirror ``pg_search`` (``index_page``, ``unindex_pages``, ``refresh_dossiers``; the
-MATCH expression ``fts_query`` beside its ``tsquery``), so the search can be dispatched by backend.
-Text is folded (``onestop.text.fold``) before it enters the index and before it becomes a query,
-as on PostgreSQL. Index rows: rowid = archive_pages.id for a page, -dossiers.id for a dossier's own
+SQLite: the FTS5 table ``search_fts`` (unicode61, bm25). PostgreSQL: the table ``search_docs``
+with a generated ``tsvector`` ('simple', no stemming) and a GIN index (``ts_rank``); its text
+helpers (the folded ``body`` and the ``tsquery``) are ``onestop.store.pg_search``. Each operation
+branches on ``db.dialect`` with both SQL texts side by side. Text is folded (``onestop.text.fold``)
+in Python before it enters either index and before it becomes a query, so diacritics and đ/Đ fold
+identically. Index rows: id (rowid) = archive_pages.id for a page, -dossiers.id for a dossier's own
 fields (picked up lazily from ``dossiers.updated_at`` by ``refresh_dossiers``).
 """
 
@@ -19,7 +21,7 @@ DOSSIER_FIELDS = ("code", "applicant_name", "procedure_code", "procedure_name", 
 
 def fts_query(query: str) -> str:
     """The FTS5 MATCH expression for what an officer typed: folded words, all required;
-    text in double quotes is a phrase."""
+    text in double quotes is a phrase (PostgreSQL's counterpart: ``pg_search.tsquery``)."""
     parts = []
     for m in re.finditer(r'"([^"]*)"|(\S+)', nfc(query)):
         words = _WORD.findall(fold(m.group(1) if m.group(1) is not None else m.group(2)))
@@ -32,21 +34,35 @@ def fts_query(query: str) -> str:
     return " ".join(parts)
 
 
-# dialect: sqlite-only (FTS5 table; pg_search.index_page writes search_docs)
+def _pg(db) -> bool:
+    return db.dialect == "postgresql"
+
+
 def index_page(db, page_id: int, dossier_id: int, text: str) -> None:
     """Index one archive page's OCR text (in the caller's transaction)."""
-    db.execute("INSERT INTO search_fts (rowid, body, kind, dossier_id) VALUES (?, ?, 'page', ?)",
-               [page_id, fold(nfc(text)), dossier_id])
+    if _pg(db):
+        from onestop.store.pg_search import body
+
+        db.execute("INSERT INTO search_docs (id, kind, dossier_id, body) VALUES (?, 'page', ?, ?) "
+                   "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, dossier_id = excluded.dossier_id, "
+                   "body = excluded.body", [page_id, dossier_id, body(text)])
+    else:
+        db.execute("INSERT INTO search_fts (rowid, body, kind, dossier_id) VALUES (?, ?, 'page', ?)",
+                   [page_id, fold(nfc(text)), dossier_id])
 
 
-# dialect: sqlite-only (FTS5 table)
 def unindex_pages(db, page_ids: list[int]) -> None:
     """Drop archive pages from the index (a replaced scan)."""
-    for i in page_ids:
-        db.execute("DELETE FROM search_fts WHERE rowid = ?", [i])
+    ids = list(page_ids)
+    if not ids:
+        return
+    if _pg(db):
+        db.execute("DELETE FROM search_docs WHERE id = ANY(?)", [ids])
+    else:
+        for i in ids:  # FTS5 deletes by rowid one at a time
+            db.execute("DELETE FROM search_fts WHERE rowid = ?", [i])
 
 
-# dialect: sqlite-only (FTS5 table, INSERT OR REPLACE)
 def refresh_dossiers(db) -> int:
     """Index dossiers created or changed since the last refresh; returns how many."""
     from onestop.db import transaction
@@ -59,27 +75,47 @@ def refresh_dossiers(db) -> int:
         f"ORDER BY updated_at, id", [stamp, stamp, int(last_id)]).fetchall()
     if not rows:
         return 0
+    state = f"{rows[-1][1]}|{rows[-1][0]}"
     with transaction(db):
-        # executemany is on the sqlite3 connection only (the Database wrapper has none); the first
-        # search after a bulk import indexes every dossier, and one prepared statement does it fastest.
-        db.conn.executemany("DELETE FROM search_fts WHERE rowid = ?", [(-r[0],) for r in rows])
-        db.conn.executemany(
-            "INSERT INTO search_fts (rowid, body, kind, dossier_id) VALUES (?, ?, 'dossier', ?)",
-            [(-r[0], fold(nfc(" ".join(str(v or "") for v in r[2:]))), r[0]) for r in rows])
-        db.execute("INSERT OR REPLACE INTO search_state (key, value) VALUES ('dossiers', ?)",
-                   [f"{rows[-1][1]}|{rows[-1][0]}"])
+        # The first search after a bulk import indexes every dossier: one prepared statement does it fastest.
+        if _pg(db):
+            from onestop.store.pg_search import body
+
+            db.executemany(
+                "INSERT INTO search_docs (id, kind, dossier_id, body) VALUES (?, 'dossier', ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                [(-r[0], r[0], body(" ".join(str(v or "") for v in r[2:]))) for r in rows])
+            db.execute("INSERT INTO search_state (key, value) VALUES ('dossiers', ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [state])
+        else:
+            db.executemany("DELETE FROM search_fts WHERE rowid = ?", [(-r[0],) for r in rows])
+            db.executemany(
+                "INSERT INTO search_fts (rowid, body, kind, dossier_id) VALUES (?, ?, 'dossier', ?)",
+                [(-r[0], fold(nfc(" ".join(str(v or "") for v in r[2:]))), r[0]) for r in rows])
+            db.execute("INSERT OR REPLACE INTO search_state (key, value) VALUES ('dossiers', ?)", [state])
     return len(rows)
 
 
-# dialect: sqlite-only (FTS5 MATCH and bm25)
 def matches(db, query: str, limit: int) -> list[dict]:
     """Index rows matching what an officer typed, best first: ``{"id", "kind", "dossier_id", "score"}``
-    with ``score`` higher for a better match (bm25 negated)."""
+    with ``score`` higher for a better match. Ties: dossiers (negative ids) before pages, lower id first."""
+    if _pg(db):
+        from onestop.store.pg_search import tsquery
+
+        q = tsquery(query)
+        if not q:
+            return []
+        # ts_rank (term frequency; normalisation 1 divides by 1 + log(length), as bm25 favours the shorter
+        # of two equal matches) where FTS5 uses bm25: the same order class, not the same numbers.
+        rows = db.execute(
+            "SELECT id, kind, dossier_id, ts_rank(tsv, q, 1) AS score FROM search_docs, to_tsquery('simple', ?) q "
+            "WHERE tsv @@ q ORDER BY score DESC, id LIMIT ?", [q, limit]).fetchall()
+        return [{"id": r[0], "kind": r[1], "dossier_id": r[2], "score": float(r[3])} for r in rows]
     q = fts_query(query)
     if not q:
         return []
     rows = db.execute("SELECT rowid, kind, dossier_id, bm25(search_fts) AS score FROM search_fts "
-                      "WHERE search_fts MATCH ? ORDER BY score LIMIT ?", [q, limit]).fetchall()
+                      "WHERE search_fts MATCH ? ORDER BY score, rowid LIMIT ?", [q, limit]).fetchall()
     return [{"id": r[0], "kind": r[1], "dossier_id": r[2], "score": -r[3]} for r in rows]
 
 
