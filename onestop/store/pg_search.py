@@ -29,15 +29,22 @@ def body(text: str | None) -> str:
     return " ".join(words(text))
 
 
-def tsquery(query: str) -> str:
-    """The ``to_tsquery('simple', …)`` text for what an officer typed ('' when nothing to search).
-    Words are [^\\W_]+ after folding, so they need no quoting beyond the lexeme quotes."""
-    parts = []
+def phrases(query: str) -> list[list[str]]:
+    """What an officer typed as a list of phrases (each a list of folded words), all required: a
+    quoted text, or a word with inner punctuation like a dossier code, is one phrase."""
+    out = []
     for m in re.finditer(r'"([^"]*)"|(\S+)', nfc(query)):
         ws = words(m.group(1) if m.group(1) is not None else m.group(2))
         if ws:
-            parts.append("(" + " <-> ".join(f"'{w}'" for w in ws) + ")" if len(ws) > 1 else f"'{ws[0]}'")
-    return " & ".join(parts)
+            out.append(ws)
+    return out
+
+
+def tsquery(query: str) -> str:
+    """The ``to_tsquery('simple', …)`` text for what an officer typed ('' when nothing to search).
+    Words are [^\\W_]+ after folding, so they need no quoting beyond the lexeme quotes."""
+    return " & ".join("(" + " <-> ".join(f"'{w}'" for w in ws) + ")" if len(ws) > 1 else f"'{ws[0]}'"
+                      for ws in phrases(query))
 
 
 # The operations of onestop.store.search / onestop.search under their PostgreSQL names (migrate-to, tests).
