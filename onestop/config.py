@@ -167,12 +167,10 @@ class Config:
 
     @property
     def archive_dir(self) -> Path:
-        """``[archive] root`` (in an office: the shared folder every desk sees), else <home>/archive."""
+        """``[archive] root`` (an office's shared folder, seen by every desk; relative to the data home),
+        else ``archive/`` in the data home."""
         root = str(self.get("archive.root", "") or "").strip()
-        if not root:
-            return self.home / "archive"
-        p = Path(os.path.expanduser(root))
-        return p if p.is_absolute() else self.home / p
+        return self.home / os.path.expanduser(root) if root else self.home / "archive"
 
     @property
     def logs_dir(self) -> Path:

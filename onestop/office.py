@@ -7,7 +7,7 @@ time zone, the calendar's official decisions (the text of calendar.toml) and the
 The catalog is the ``procedures`` table, shared already. The first desk that connects writes its
 values (``db migrate-to`` writes the moved desk's); ``onestop office set`` changes one later. Every
 desk reads them at each command (one query) and uses them over its own config. A desk whose config
-says otherwise is warned, naming the setting; one configured for another agency is refused.
+says otherwise is warned, naming the setting; one configured for another agency is refused (exit 14).
 The officer, printer, scanner inbox, temp folders and the database URL stay per desk.
 
 On SQLite nothing of this runs: the desk's config is the office's.
@@ -134,7 +134,7 @@ def apply(cfg, db, *, strict: bool = True) -> list[dict]:
 
     The first desk publishes its own. Returns the disagreements (warned on stderr); a desk whose
     ``[agency] code`` is another agency's is refused (ConfigError), since it is pointed at the wrong
-    office database or set up for another office (unless not ``strict``: ``onestop office`` itself,
+    office database or set up for another office (HomeMismatch, unless not ``strict``: ``onestop office`` itself,
     which is how the office is put right)."""
     from onestop.store import office as store
 
@@ -145,14 +145,7 @@ def apply(cfg, db, *, strict: bool = True) -> list[dict]:
     differ = disagreements(cfg, values)
     for d in differ:
         if d["key"] == "agency.code" and strict:
-            raise ConfigError(
-                f"Cấu hình của quầy này ([agency] code = '{d['desk']}') khác mã cơ quan của CSDL văn phòng "
-                f"'{d['office']}': không làm việc để tránh cấp mã của cơ quan khác. Kiểm tra ONESTOP_DATABASE_URL "
-                "(đúng CSDL của văn phòng này?), rồi sửa hoặc bỏ [agency] code trong onestop.toml của quầy.",
-                f"This desk's config ([agency] code = '{d['desk']}') differs from the office database's agency "
-                f"'{d['office']}': nothing is done, codes of another agency could be issued. Check "
-                "ONESTOP_DATABASE_URL (this office's database?), then fix or remove [agency] code in the desk's "
-                "onestop.toml.")
+            _refuse_agency(cfg, db, d)
     calendar = None
     if "calendar" in values:
         calendar = _calendar_copy(cfg, str(values["calendar"]))
@@ -160,6 +153,26 @@ def apply(cfg, db, *, strict: bool = True) -> list[dict]:
     for d in differ:
         _warn(d)
     return differ
+
+
+def _refuse_agency(cfg, db, d: dict) -> None:
+    """A desk set up for another agency: refused as a database of another office is (exit 14)."""
+    from onestop import codes
+    from onestop.errors import HomeMismatch
+
+    if not codes.valid_agency_code(str(d["desk"])):
+        raise ConfigError(  # as on SQLite: the desk's own value is wrong, whatever the office says
+            f"Mã định danh cơ quan '{d['desk']}' trong cấu hình ([agency] code) không hợp lệ.",
+            f"The agency identifier '{d['desk']}' in the config ([agency] code) is invalid.")
+    where = getattr(db, "url", "")
+    raise HomeMismatch(
+        f"Cơ sở dữ liệu văn phòng {where} thuộc cơ quan '{d['office']}', còn cấu hình của quầy này ([agency] code) là "
+        f"'{d['desk']}': không làm gì để tránh cấp mã của cơ quan khác. Kiểm tra ONESTOP_DATABASE_URL / [database] "
+        "url (đúng CSDL của văn phòng này?), rồi sửa hoặc bỏ [agency] code trong cấu hình của quầy (docs/office.md).",
+        f"The office database {where} belongs to agency '{d['office']}' but this desk's config ([agency] code) says "
+        f"'{d['desk']}': nothing is done, codes of another agency could be issued. Check ONESTOP_DATABASE_URL / "
+        "[database] url (this office's database?), then fix or remove [agency] code in the desk's config "
+        "(docs/office.md).")
 
 
 def disagreements(cfg, values: dict) -> list[dict]:

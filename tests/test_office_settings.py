@@ -84,7 +84,7 @@ def test_a_desk_of_another_agency_is_refused(run, desks, monkeypatch, rows):
     assert receive(run).exit_code == 0
     desks("b", '[agency]\ncode = "000.00.01.H56"\n')
     r = receive(run, "Lê Thị Bình")
-    assert r.exit_code == 8, r.output
+    assert r.exit_code == 14, r.output
     assert "[agency] code" in r.stderr and "000.00.01.H56" in r.stderr and "000.00.12.H26" in r.stderr
     assert "ONESTOP_DATABASE_URL" in r.stderr
     assert rows("SELECT code FROM dossiers") == [("000.00.12.H26-261130-0001",)]
@@ -126,7 +126,7 @@ def test_office_set_checks_what_it_stores(run, desks, monkeypatch, tmp_path):
     assert settings(run)["counter.sessions"]["value"] == ["07:30-11:30", "13:00-16:30"]
     # The agency code can change only while the office has issued no code.
     assert run("office", "set", "agency.code", "000.00.01.H56").exit_code == 0
-    assert receive(run).exit_code == 8  # this desk's config still says H26: refused, told why
+    assert receive(run).exit_code == 14  # this desk's config still says H26: refused, told why
     assert run("office", "set", "agency.code", "000.00.12.H26").exit_code == 0
     r = receive(run)
     assert r.exit_code == 0, r.output
