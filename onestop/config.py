@@ -92,6 +92,11 @@ class Config:
         for cached in ("sessions", "cutoff"):
             self.__dict__.pop(cached, None)
 
+    @property
+    def in_office(self) -> bool:
+        """Whether the office database's settings are in force (an office desk, store open)."""
+        return self.local is not None
+
     def get_local(self, dotted: str, default=None):
         """This desk's own value of a setting (its config files), whatever the office says."""
         node = self.data if self.local is None else self.local

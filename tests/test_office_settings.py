@@ -170,3 +170,22 @@ def test_migrate_to_makes_the_moved_desks_settings_the_offices(run, tmp_path, mo
     assert office["archive.root"]["value"] == "/srv/onestop-archive"
     r = receive(run, "Lê Thị Bình")
     assert r.exit_code == 0 and json.loads(r.stdout)["code"].endswith("-0002"), r.output
+
+
+def test_an_unmounted_shared_archive_is_not_replaced_by_a_local_folder(run, desks, monkeypatch, tmp_path):
+    from pages import numbered, save
+
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    shared = tmp_path / "share"
+    shared.mkdir()
+    desks("a", f'[archive]\nroot = "{shared}"\n')
+    code = json.loads(receive(run).stdout)["code"]
+    shared.rmdir()  # desk B: the share is not mounted there
+    desks("b")
+    page = save(numbered(1), tmp_path / "p1.png")
+    r = run("scan", code, "--component", 1, page, "--yes")
+    assert r.exit_code == 7, r.output
+    assert str(shared.resolve()) in r.stderr and "docs/office.md" in r.stderr
+    assert not shared.exists()  # not created in the share's place
+    r = run("check")
+    assert r.exit_code == 7 and "mount" in r.stderr.lower(), r.output
