@@ -361,10 +361,11 @@ def component_code(comp: dict) -> str:
 
 def shared_root(cfg: Config) -> Path:
     """The archive folder, resolved. In an office it is the shared folder (``[archive] root`` of the
-    office settings) and must already be there: an unmounted share is not silently replaced by a local
-    folder that no other desk and no nightly sync would see."""
+    office settings) and, outside this desk's data home, must already be there: an unmounted share is not
+    silently replaced by a local folder that no other desk and no nightly sync would see."""
     root = cfg.archive_dir.resolve()
-    if cfg.in_office and not root.is_dir():
+    home = cfg.home.resolve()
+    if cfg.in_office and not root.is_dir() and home != root and home not in root.parents:
         raise StorageError(
             f"Không thấy thư mục lưu trữ chung của văn phòng {root} trên máy này. Gắn (mount) thư mục chung "
             f"đúng đường dẫn đó (docs/office.md, mục 3) rồi làm lại; chưa có gì được lưu.",
