@@ -189,3 +189,31 @@ def test_an_unmounted_shared_archive_is_not_replaced_by_a_local_folder(run, desk
     assert not shared.exists()  # not created in the share's place
     r = run("check")
     assert r.exit_code == 7 and "mount" in r.stderr.lower(), r.output
+
+
+def test_two_desks_scan_into_one_shared_archive_and_check_covers_the_office(run, desks, monkeypatch, tmp_path):
+    from pages import numbered, save
+
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    shared = tmp_path / "share"
+    shared.mkdir()
+    desks("a", f'[archive]\nroot = "{shared}"\n')
+    code_a = json.loads(receive(run).stdout)["code"]
+    pages = [save(numbered(i), tmp_path / f"p{i}.png") for i in (1, 2)]
+    r = run("scan", code_a, "--component", 1, *pages, "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    pdf_a = Path(json.loads(r.stdout)["pdf"])
+    desks("b")  # no archive setting of its own: the office's shared folder
+    code_b = json.loads(receive(run, "Lê Thị Bình").stdout)["code"]
+    r = run("scan", code_b, "--component", 1, *pages, "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    pdf_b = Path(json.loads(r.stdout)["pdf"])
+    assert pdf_a.parent.parent == pdf_b.parent.parent == shared.resolve() and pdf_a.name != pdf_b.name
+    assert not (tmp_path / "b" / "archive").exists()
+    r = run("check", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["files"] == 2  # B checks A's file too
+    pdf_a.write_bytes(pdf_a.read_bytes()[:-10] + b"0123456789")  # damaged on the share
+    r = run("check", "--json")
+    assert r.exit_code == 10, r.output
+    assert [(p["kind"], p["code"]) for p in json.loads(r.stdout)["problems"]] == [("checksum", code_a)]
