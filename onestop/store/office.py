@@ -17,6 +17,12 @@ def record_office(db, facts: dict) -> None:
                    [key, value])
 
 
+def adopt_office(db, facts: dict) -> None:
+    """Record office facts not recorded yet; facts already there stay (another desk was first)."""
+    for key, value in facts.items():
+        db.execute("INSERT INTO office (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value])
+
+
 def latest_agency(db) -> str | None:
     """The agency of the newest dossier, or None in an empty database."""
     row = db.execute("SELECT agency FROM dossiers ORDER BY id DESC LIMIT 1").fetchone()
