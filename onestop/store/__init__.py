@@ -60,6 +60,9 @@ def connect(cfg, *, migrate: bool = True):
         return sqlite_connect(cfg.db_path, migrate=migrate)
     from onestop.store import postgres
 
+    # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
+    # onestop.db.connect sets for a SQLite home.
+    os.umask(0o077)
     return postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
 
 
