@@ -139,12 +139,13 @@ def check(db, cfg) -> HighWater:
     office = store.office_facts(db)
     hw = HighWater.load(cfg.home)
     if not office:
-        # A database made before the office was recorded (or a new one): adopt it. Two desks may do
-        # this at once on an office database: the first one's facts stand (read back after).
+        # A database made before the office was recorded (or a new one): adopt it.
         agency = store.latest_agency(db)
-        store.adopt_office(db, {"home_id": hw.home_id if hw else uuid.uuid4().hex,
-                                "agency": cfg.agency_code if agency is None else agency})
-        office = store.office_facts(db)
+        office = {"home_id": hw.home_id if hw else uuid.uuid4().hex,
+                  "agency": cfg.agency_code if agency is None else agency}
+        # Another desk of an office database may have recorded it meanwhile (it waited on our insert's
+        # row lock, or we on its): keep whatever was recorded first, so every desk adopts one identity.
+        office = store.adopt_office(db, office)
     where = db.url if office_db else cfg.db_path
     if office.get("agency") != cfg.agency_code:
         raise HomeMismatch(
