@@ -277,6 +277,51 @@ def test_connection_lost_in_the_commit_stores_nothing_and_loses_nothing(run, db,
     assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
 
 
+@pytest.mark.postgresql_only
+def test_interrupted_scan_never_removes_the_file_another_scan_commits(run, db, cfg, tmp_path, rows):
+    """Two scans of one page write one archive name: the first creates the PDF, the second finds the
+    same bytes there and takes it over. The first is interrupted (Ctrl-C) in its commit while the
+    second is committing: the first must not remove the file the second's row is about to point to."""
+    import psycopg
+
+    url = os.environ["ONESTOP_DATABASE_URL"]
+    page = save(numbered(1), tmp_path / "p1.png")
+    code = new_dossier(db, cfg)
+
+    def scan(name):  # the scan's session is named, so the test can tell the two apart on the server
+        return _onestop("scan", code, "-c", 3, page, "--yes",
+                        env=dict(os.environ, ONESTOP_DATABASE_URL=f"{url}?application_name={name}"))
+
+    def waiting(admin, name, query=""):
+        return admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND "
+                             "wait_event_type = 'Lock' AND query LIKE %s", [name, query + "%"]).fetchone()
+
+    with psycopg.connect(url, autocommit=True) as holder, psycopg.connect(url, autocommit=True) as admin:
+        holder.execute("BEGIN")  # holds the component's row: a scan's commit waits on it
+        holder.execute("SELECT 1 FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
+                       "WHERE d.code = %s AND c.n = 3 FOR UPDATE OF c", [code])
+        a = scan("scan-a")
+        _wait_for(lambda: waiting(admin, "scan-a", "UPDATE dossier_components"), a, "scan A's commit")
+        b = scan("scan-b")
+        _wait_for(lambda: waiting(admin, "scan-b"), b, "scan B's commit")
+        a.send_signal(signal.SIGINT)
+        # Scan A gives up; it removes its PDF only if no committed row points to it. Let B commit once A
+        # has either finished or is waiting to decide.
+        for _ in range(1200):
+            if a.poll() is not None or waiting(admin, "scan-a", "SELECT pg_advisory_xact_lock"):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("scan A neither ended nor waited after Ctrl-C")
+        holder.execute("ROLLBACK")
+        (rc_a, _, err_a), (rc_b, out_b, err_b) = _both(a, b)
+    assert rc_a == 130 and "Traceback" not in err_a, err_a
+    assert rc_b == 0, err_b
+    [(path, state)] = rows("SELECT path, state FROM archive_files")
+    assert state == "current" and Path(path).is_file()
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+
+
 # ---------------------------------------------------------------- the migration keeps racing leftovers
 
 @pytest.mark.sqlite_only
