@@ -17,6 +17,10 @@ app.add_typer(procedures_app, name="procedures")
 db_app = typer.Typer(help="Cơ sở dữ liệu và thư mục dữ liệu (the data home).\n\nVí dụ / Example:  onestop db status --json",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
+office_app = typer.Typer(help="Thiết lập chung của văn phòng nhiều quầy (PostgreSQL): cơ quan, quy tắc mã, giờ làm việc, "
+                              "lịch, kho lưu trữ chung.\n\nVí dụ / Example:  onestop office show",
+                         no_args_is_help=True)
+app.add_typer(office_app, name="office")
 
 _PROC_COLS = ["code", "name", "field_name", "limit"]
 
@@ -117,17 +121,40 @@ def procedures_import(file: Path = typer.Argument(..., help="Tệp JSON dạng L
     typer.echo(t(f"Đã nhập {n} thủ tục từ {file}.", f"Imported {n} procedures from {file}."), err=True)
 
 
+def _sqlite_file_only(command: str, server_way_vi: str, server_way_en: str):
+    """The config, after refusing a command about the desk's SQLite file when an office URL is set.
+
+    On the office database there is no file to print, copy or replace: acting on the desk's old
+    SQLite file instead would back up or overwrite data that is not the office's (exit 2).
+    """
+    from onestop import config, store
+    from onestop.cli import state
+    from onestop.errors import USAGE, OnestopError
+    from onestop.store.redact import redact_url
+
+    cfg = config.load(officer=state.get("officer"))
+    url = store.database_url(cfg)
+    if url is not None:
+        raise OnestopError(
+            f"'onestop {command}' dành cho tệp SQLite của một quầy; máy này dùng cơ sở dữ liệu văn phòng "
+            f"{redact_url(url)} ({store.ENV} / [database] url). {server_way_vi} Xem docs/office.md.",
+            f"'onestop {command}' is about a desk's SQLite file; this desk uses the office database "
+            f"{redact_url(url)} ({store.ENV} / [database] url). {server_way_en} See docs/office.md.",
+            exit_code=USAGE)
+    return cfg
+
+
 @db_app.command("path")
 def db_path():
-    """In đường dẫn cơ sở dữ liệu.
+    """In đường dẫn tệp cơ sở dữ liệu SQLite (không dùng với CSDL văn phòng PostgreSQL).
 
-    Print the database path.
+    Print the SQLite database path (refused with an office database: see `db status`).
 
     Ví dụ / Example:  onestop db path
     """
-    from onestop import config
-
-    typer.echo(str(config.load().db_path))
+    cfg = _sqlite_file_only("db path", "Xem nơi lưu bằng 'onestop db status'.",
+                            "'onestop db status' shows where the data lives.")
+    typer.echo(str(cfg.db_path))
 
 
 @db_app.command("status")
@@ -188,10 +215,14 @@ def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
 
     Online backup of the database (SQLite backup API); the file is readable by its owner only.
 
+    With an office database (PostgreSQL) the backup is pg_dump on the server (docs/office.md §5).
+
     Ví dụ / Example:  onestop db backup /mnt/usb/onestop-$(date +%F).db
     """
     from onestop import db as store
 
+    _sqlite_file_only("db backup", "Sao lưu trên máy chủ bằng pg_dump (cùng với thư mục lưu trữ), mục 5.",
+                      "Back it up on the server with pg_dump (together with the archive folder), section 5.")
     cfg, db = context()
     typer.echo(str(store.backup(db, dest)))
 
@@ -204,13 +235,14 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
     files (also -wal, -shm) are kept aside under a timestamped name, and code counters stay
     above every code already issued from this home. Stop the other counters first.
 
+    With an office database (PostgreSQL) restore a pg_dump with pg_restore (docs/office.md §6).
+
     Ví dụ / Example:  onestop db restore /mnt/usb/onestop-2026-11-29.db
     """
-    from onestop import config
     from onestop import db as store
-    from onestop.cli import state
 
-    cfg = config.load(officer=state.get("officer"))
+    cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, mục 6.",
+                            "Restore it on the server with pg_restore from a pg_dump file, section 6.")
     res = store.restore(cfg, backup)
     for p in res["kept_aside"]:
         typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)
@@ -270,6 +302,85 @@ def db_migrate_to(url: Optional[str] = typer.Argument(
            f"Moved {report['source']} to {report['target']} (schema {report['schema_version']}); sync queue: "
            f"{ob.get('pending', 0)} pending, {ob.get('done', 0)} sent, {ob.get('failed', 0)} failed. The SQLite "
            f"file is unchanged (keep it as a backup). Next: set {store.ENV} on the desks (docs/office.md)."))
+
+
+def _office_context():
+    """The config and the office database; on SQLite a ConfigError (the desk's config is the office's)."""
+    from onestop import config, office
+    from onestop.cli import state
+    from onestop.errors import ConfigError
+
+    cfg = config.load(officer=state.get("officer"))
+    if not office.is_office(cfg):
+        raise ConfigError(
+            "Quầy này dùng tệp SQLite riêng: thiết lập nằm trong onestop.toml và calendar.toml của quầy. "
+            "Lệnh 'onestop office' dành cho văn phòng nhiều quầy (ONESTOP_DATABASE_URL, xem docs/office.md).",
+            "This desk uses its own SQLite file: its settings are its onestop.toml and calendar.toml. "
+            "'onestop office' is for an office of several desks (ONESTOP_DATABASE_URL, see docs/office.md).")
+    from onestop import store
+    from onestop.store import postgres
+
+    # Not store.connect: a desk whose [agency] code disagrees is refused there, and this is how it is put right.
+    pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer)
+    try:
+        office.apply(cfg, pg, strict=False)
+    except BaseException:
+        pg.close()
+        raise
+    return cfg, pg
+
+
+@office_app.command("show")
+def office_show(json_: bool = JSON, csv_: bool = CSV):
+    """Thiết lập chung của văn phòng trong CSDL văn phòng, và giá trị khác (nếu có) trong cấu hình của quầy này.
+
+    The office-wide settings stored in the office database, with this desk's own value where it differs.
+
+    Ví dụ / Example:  onestop office show --json
+    """
+    from onestop import office
+    from onestop.output import emit
+
+    cfg, db = _office_context()
+    rows = office.show(cfg, db)
+    table = [{"key": r["key"], "value": _setting_text(r["key"], r["value"]),
+              "desk": "" if r["desk"] is None else _setting_text(r["key"], r["desk"]),
+              "updated_at": r["updated_at"]} for r in rows]
+    emit(table, ["key", "value", "desk", "updated_at"], fmt=fmt(json_, csv_), json_data=rows,
+         headers={"key": t("Thiết lập", "Setting"), "value": t("Văn phòng", "Office"),
+                  "desk": t("Quầy này (khác)", "This desk (differs)"), "updated_at": t("Cập nhật", "Updated")})
+
+
+def _setting_text(key: str, value) -> str:
+    import hashlib
+
+    if key == "calendar":
+        lines = sum(1 for ln in str(value).splitlines() if ln.strip().startswith("date"))
+        return t(f"{lines} ngày quyết định", f"{lines} decided days") + \
+            f" (sha1 {hashlib.sha1(str(value).encode()).hexdigest()[:8]})"
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+@office_app.command("set")
+def office_set(key: str = typer.Argument(..., help="agency.code, agency.name, counter.code_rule, counter.sessions, "
+                                                     "counter.cutoff, calendar, archive.root… (onestop office show)."),
+               value: str = typer.Argument(..., help="Giá trị mới; với calendar: đường dẫn tệp calendar.toml; với "
+                                                     "counter.sessions: 07:00-11:30,13:30-17:00.")):
+    """Đổi một thiết lập chung cho mọi quầy của văn phòng (ghi vào CSDL văn phòng).
+
+    Change one office-wide setting for every desk (stored in the office database). The calendar is
+    given as a calendar.toml file and checked before it is stored.
+
+    Ví dụ / Example:  onestop office set calendar /etc/onestop/calendar.toml
+    """
+    from onestop import office
+
+    cfg, db = _office_context()
+    res = office.set_value(cfg, db, key, value)
+    typer.echo(t(f"Đã đặt {key} cho cả văn phòng: {_setting_text(key, res['old']) if res['old'] is not None else '-'} "
+                 f"→ {_setting_text(key, res['new'])}.",
+                 f"Set {key} for the whole office: {_setting_text(key, res['old']) if res['old'] is not None else '-'} "
+                 f"→ {_setting_text(key, res['new'])}."), err=True)
 
 
 @app.command()

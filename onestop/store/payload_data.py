@@ -18,20 +18,16 @@ def _ph(values) -> str:
 def files_table(db) -> str | None:
     """The archive's table of stored PDFs ("archive_files"; "files" in early drafts), if any."""
     if db.dialect == "postgresql":
-        sql = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-               "AND table_name IN ('archive_files', 'files')")
-    else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('archive_files', 'files')"
-    names = {r[0] for r in db.execute(sql).fetchall()}
+        return "archive_files"  # pg_schema has it from its first version (no early drafts there)
+    names = {r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('archive_files', 'files')").fetchall()}
     return "archive_files" if "archive_files" in names else "files" if "files" in names else None
 
 
 def has_state_column(db, table: str) -> bool:
     """Whether the archive's table has ``state`` (one current file per component; early drafts had none)."""
     if db.dialect == "postgresql":
-        return bool(db.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                               "current_schema() AND table_name = ? AND column_name = 'state'",
-                               [table]).fetchone()[0])
+        return True  # archive_files.state is in pg_schema's first version
     return any(r[1] == "state" for r in db.execute(f"PRAGMA table_info({table})").fetchall())
 
 
