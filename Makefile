@@ -43,7 +43,7 @@ demo: install
 # PG_TESTS grows to the whole suite (PG_TESTS := tests) as the store refactor (issue 9) moves each module's SQL
 # into onestop/store/; until then it lists the test files that already pass on PostgreSQL and use it (the files
 # that never open a database, e.g. test_workdays.py, pass there too but would only run twice).
-PG_TESTS := tests/test_store_api.py tests/test_store_pg.py tests/test_migrate_pg.py
+PG_TESTS := tests/test_store_api.py tests/test_store_pg.py tests/test_migrate_pg.py tests/test_sync.py tests/test_sync_spool.py tests/test_sync_crash.py
 
 # -rs: a skipped test is listed with its reason (the office tests never skip: no server is an error)
 test: install

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pg import pg_server, pg_url  # noqa: F401  (fixtures, for every module; see tests/pg.py)
+from pg import new_database, pg_server, pg_url  # noqa: F401  (fixtures, for every module; see tests/pg.py)
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,9 @@ is refused; ``TraCuuHoSo`` answers the applicant, procedure and receipt time it 
 It stores what it receives (dossiers, progress lines, files by SHA-256) and misbehaves on
 command: ``server.fault("500" | "drop" | "timeout" | "slow" | "expire", times=1, service=None)``,
 ``server.reject[code] = message`` (one item refused), dossiers seeded beforehand answer a create
-with "đã tồn tại". Run in a thread (``with MinistryServer() as srv``) or as a process
-(``python tests/ministry_server.py --port 0 [--light]``, prints ``PORT <n>``; ``GET /_stats``).
+with "đã tồn tại", ``hold()``/``release()`` keep requests waiting. Run in a thread
+(``with MinistryServer() as srv``) or as a process (``python tests/ministry_server.py --port 0 [--light]``,
+prints ``PORT <n>``; ``GET /_stats``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class State:
         self.requests = Counter()
         self.passwords_seen: list[str] = []
         self.delay = 0.0  # seconds added to every request
+        self.gate = threading.Event()  # cleared by ``hold()``: requests wait (counted) until ``release()``
+        self.gate.set()
 
     def stats(self) -> dict:
         return {"dossiers": len(self.dossiers), "creates": sum(self.creates.values()),
@@ -126,6 +129,7 @@ class Handler(BaseHTTPRequestHandler):
             self.st.requests[service or path] += 1
             if len(self.st.headers_seen) < 20:
                 self.st.headers_seen.append(dict(self.headers))
+        self.st.gate.wait(120)
         if self.st.delay:
             time.sleep(self.st.delay)
         f = self._fault(path, service)
@@ -319,6 +323,13 @@ class MinistryServer:
             f["delay"] = delay
         with self.state.lock:
             self.state.faults.append(f)
+
+    def hold(self) -> None:
+        """Keep every request waiting (already counted in ``state.requests``) until ``release()``."""
+        self.state.gate.clear()
+
+    def release(self) -> None:
+        self.state.gate.set()
 
     @property
     def reject(self) -> dict:

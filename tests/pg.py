@@ -15,7 +15,10 @@ Nothing here skips: a missing or failing server is an error of every test that u
 Fixtures (tests/conftest.py imports them for every test module; do not import them again in a module:
 that would register a second session fixture and start a second server):
 - ``pg_server`` (session): the running server, stopped at the end of the session;
-- ``pg_url``: a fresh, empty database per test, made from a template (fast), dropped afterwards.
+- ``pg_url``: a fresh, empty database per test, made from a template (fast), dropped afterwards;
+- ``new_database``: ``new_database(copy_of=None)`` makes one more database for the test (another
+  office's, or a copy of the database at the URL ``copy_of``) and returns its URL; the server starts
+  only when it is first called, so SQLite runs may request it.
 """
 
 from __future__ import annotations
@@ -193,3 +196,27 @@ def pg_url(pg_server, monkeypatch):
     pg_server.sql(f"CREATE DATABASE {name} TEMPLATE onestop_template")
     yield pg_server.url(name)
     pg_server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def new_database(request):
+    """``new_database(copy_of=None)``: the URL of one more database for this test, dropped afterwards.
+
+    Empty (with the template's extensions), or a copy of the database at URL ``copy_of`` (PostgreSQL
+    copies a database only while no other session is connected to it: close those first).
+    """
+    made: list[str] = []
+
+    def _new(copy_of: str | None = None) -> str:
+        server = request.getfixturevalue("pg_server")
+        name = f"t{os.getpid()}_{next(_counter)}"
+        source = "onestop_template" if copy_of is None else copy_of.rsplit("/", 1)[1].split("?", 1)[0]
+        server.sql(f"CREATE DATABASE {name} TEMPLATE {source}")
+        made.append(name)
+        return server.url(name)
+
+    yield _new
+    if made:
+        server = request.getfixturevalue("pg_server")
+        for name in made:
+            server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -238,9 +238,10 @@ def test_lost_answer_across_runs(env, srv, home, rows):
 
 
 def test_lock_gives_its_own_exit_code(env, run, home):
-    from onestop.sync.lock import sync_lock
+    from onestop.sync.lock import run_lock
 
-    with sync_lock(home):
+    cfg, db = env
+    with run_lock(cfg):  # the data home's lock file, or the office database's advisory lock
         r = run("sync")
     assert r.exit_code == 12
     assert "đang chạy" in r.stderr
@@ -482,3 +483,61 @@ def test_dossier_record_carries_every_field_of_the_contract(env):
     assert missing == []
     assert all(isinstance(v, (str, list)) for v in rec.values())
     assert rec["TaiKhoanDuocXacThucVoiVNeID"] == ""
+
+
+# ---------------------------------------------------------------- one nightly sync per office (issue 9)
+
+def test_one_sync_per_office_across_processes_and_desks(env, srv, home, tmp_path, rows):
+    """A second `onestop sync` (a real OS process) started while one runs exits 12 naming the holder;
+    the holder killed with SIGKILL does not block the next run. On the office database the second
+    run is another desk (its own data home, the same database URL); on SQLite the office is the data
+    home, so both runs use it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    cfg, db = env
+    make_dossiers(db, cfg, 6)
+    office_url = os.environ.get("ONESTOP_DATABASE_URL")
+    write_sync_config(home, timeout=60.0)  # the holder waits at the held server, it does not time out
+    (home / "onestop.toml").write_text((home / "onestop.toml").read_text() + '[counter]\ndesk = "desk-a"\n')
+    other = home
+    if office_url:
+        other = tmp_path / "desk-b"
+        other.mkdir()
+        write_sync_config(other)
+        (other / "onestop.toml").write_text((other / "onestop.toml").read_text() + '[counter]\ndesk = "desk-b"\n')
+    cmd = [sys.executable, "-m", "onestop", "sync"]
+    srv.hold()
+    a = subprocess.Popen(cmd, env=dict(os.environ, ONESTOP_HOME=str(home)), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # the holder has the lock once its first request reaches the server
+            if srv.state.requests or a.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert a.poll() is None and srv.state.requests, a.stderr.read() if a.poll() is not None else "no request"
+        b = subprocess.run(cmd, env=dict(os.environ, ONESTOP_HOME=str(other)), capture_output=True, text=True,
+                           timeout=120)
+        assert b.returncode == 12, b.stderr
+        assert "đang chạy" in b.stderr and "Traceback" not in b.stderr
+        if office_url:
+            assert "desk-a" in b.stderr  # the holder, named
+            password = office_url.rsplit("@", 1)[0].rsplit(":", 1)[1]
+            assert password not in b.stderr + b.stdout
+        os.kill(a.pid, signal.SIGKILL)  # the holder dies mid-run: its lock goes with its process or session
+        a.wait(timeout=60)
+    finally:
+        srv.release()
+        if a.poll() is None:
+            a.kill()
+        a.stderr.close()
+    for _ in range(100):  # the server notices the closed session; bounded retries, no timing assertion
+        b = subprocess.run(cmd, env=dict(os.environ, ONESTOP_HOME=str(other)), capture_output=True, text=True,
+                           timeout=120)
+        if b.returncode != 12:
+            break
+    assert b.returncode == 0, b.stderr
+    assert_exactly_once(srv, db)
+    assert rows("SELECT count(*) FROM outbox WHERE state != 'done'")[0][0] == 0

@@ -4,6 +4,7 @@ direct sync; interrupted and repeated deliveries send nothing twice."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -18,10 +19,27 @@ def _snapshot(srv) -> dict:
             "creates": dict(st.creates)}
 
 
+def _use(monkeypatch, path, database_url: str | None) -> None:
+    """Make ``path`` the current data home, on the office database ``database_url`` (None: the home's
+    own SQLite file, as on a machine outside the office, such as the connected one)."""
+    path.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("ONESTOP_HOME", str(path))
+    if database_url:
+        monkeypatch.setenv("ONESTOP_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("ONESTOP_DATABASE_URL", raising=False)
+
+
 @pytest.fixture
-def two_homes(home, tmp_path, monkeypatch):
-    """The same data in two homes: one syncs directly, the other through a spool (a copy of the SQLite
-    file: tests using it are sqlite_only)."""
+def office_url(home):
+    """The office database of the test's home on the backend under test (None: its SQLite file)."""
+    return os.environ.get("ONESTOP_DATABASE_URL")
+
+
+@pytest.fixture
+def two_homes(home, tmp_path, monkeypatch, office_url, new_database):
+    """The same data in two offices: one syncs directly, the other through a spool. The second is a
+    copy of the first's database: of its SQLite file, or of its PostgreSQL database (then its URL)."""
     from onestop import catalog, config
     from onestop.store import connect
 
@@ -36,19 +54,24 @@ def two_homes(home, tmp_path, monkeypatch):
     other = tmp_path / "home2"
     other.mkdir()
     (other / "onestop.toml").write_text((home / "onestop.toml").read_text())
-    db.execute("VACUUM INTO ?", [str(other / "onestop.db")])
-    return cfg, db, other
+    other_url = None
+    if office_url:
+        db.close()  # PostgreSQL copies a database no session is connected to
+        other_url = new_database(copy_of=office_url)
+        db = connect(cfg)
+    else:
+        db.execute("VACUUM INTO ?", [str(other / "onestop.db")])
+    return cfg, db, other, other_url
 
 
-@pytest.mark.sqlite_only
 def test_spool_round_trip_gives_the_same_server_state(two_homes, run, monkeypatch, tmp_path, home):
-    cfg, db, other = two_homes
+    cfg, db, other, other_url = two_homes
     with MinistryServer() as direct, MinistryServer() as via_spool:
         point_at(monkeypatch, direct.url)
         assert run("sync").exit_code == 0
         assert_exactly_once(direct, db)
 
-        monkeypatch.setenv("ONESTOP_HOME", str(other))
+        _use(monkeypatch, other, other_url)
         monkeypatch.delenv("ONESTOP_SYNC_URL")
         spool = tmp_path / "usb" / "spool"
         r = run("sync", "--spool", spool)
@@ -61,7 +84,7 @@ def test_spool_round_trip_gives_the_same_server_state(two_homes, run, monkeypatc
         assert len(list(spool.glob("*.json"))) == n_batches
 
         # on the connected machine (its own home, no dossiers)
-        monkeypatch.setenv("ONESTOP_HOME", str(tmp_path / "office"))
+        _use(monkeypatch, tmp_path / "office", None)
         point_at(monkeypatch, via_spool.url)
         via_spool.fault("drop", times=1, service="CapNhatTienDoHoSoMC")
         via_spool.fault("drop", times=1, path="upload")
@@ -95,7 +118,7 @@ def test_spool_written_again_after_a_crash_has_no_duplicate(home, run, tmp_path,
     expected = rows("SELECT count(*) FROM outbox WHERE kind = 'step'")[0][0]
     assert len(steps) == expected
     with MinistryServer() as srv:
-        monkeypatch.setenv("ONESTOP_HOME", str(tmp_path / "office"))
+        _use(monkeypatch, tmp_path / "office", None)  # the connected machine
         point_at(monkeypatch, srv.url)
         assert run("sync", "--from-spool", spool).exit_code == 0
         assert_exactly_once(srv, db)
@@ -118,13 +141,12 @@ def test_from_spool_needs_an_address(home, run, tmp_path):
 
 # ---------------------------------------------------------------- spooled is not synced (issue 12)
 
-def _home(path, monkeypatch):
-    """(cfg, db) of the data home at ``path`` (made the current one)."""
+def _home(path, monkeypatch, database_url: str | None):
+    """(cfg, db) of the data home at ``path`` on ``database_url`` (see ``_use``), made the current one."""
     from onestop import catalog, config
     from onestop.store import connect
 
-    path.mkdir(parents=True, exist_ok=True)
-    monkeypatch.setenv("ONESTOP_HOME", str(path))
+    _use(monkeypatch, path, database_url)
     write_sync_config(path)
     cfg = config.load()
     db = connect(cfg)
@@ -144,8 +166,8 @@ def _synced_in_report(run, db) -> int:
     return json.loads(r.stdout)["synced"]
 
 
-def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, rows):
-    cfg, db = _home(home, monkeypatch)
+def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, rows, office_url, new_database):
+    cfg, db = _home(home, monkeypatch, office_url)
     codes = make_dossiers(db, cfg, 8)
     if files_table(db):
         for i, code in enumerate(codes[:3]):
@@ -166,7 +188,7 @@ def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, row
     with MinistryServer() as srv:
         bad = codes[4]
         srv.reject[bad] = "Mã lĩnh vực không đúng danh mục"
-        _home(tmp_path / "connected", monkeypatch)
+        _home(tmp_path / "connected", monkeypatch, None)
         point_at(monkeypatch, srv.url)
         r = run("sync", "--from-spool", spool)
         assert r.exit_code == 11, r.output
@@ -181,7 +203,7 @@ def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, row
     assert not_acked
 
     # another office cannot take this spool's acknowledgements, nor write into its folder
-    cfg2, db2 = _home(tmp_path / "other-office", monkeypatch)
+    cfg2, db2 = _home(tmp_path / "other-office", monkeypatch, new_database() if office_url else None)
     make_dossiers(db2, cfg2, 8)
     assert run("sync", "--spool", tmp_path / "other-spool").exit_code == 0
     before2 = _states(db2)
@@ -194,7 +216,7 @@ def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, row
     assert _states(db2) == before2
 
     # back at the office: exactly the acknowledged entries are done
-    monkeypatch.setenv("ONESTOP_HOME", str(home))
+    _use(monkeypatch, home, office_url)
     r = run("sync", "acks", spool)
     assert r.exit_code == 11, r.output  # the refused dossier is held for a fix
     assert "Mã lĩnh vực" in run("sync", "status").stdout
@@ -218,12 +240,13 @@ def test_spool_acknowledgements_round_trip(home, run, tmp_path, monkeypatch, row
     assert {i for i, s in _states(db).items() if s != "done"} == of_bad
 
 
-def test_a_dossier_with_entries_on_a_spool_waits_before_going_over_the_line(home, run, tmp_path, monkeypatch):
+def test_a_dossier_with_entries_on_a_spool_waits_before_going_over_the_line(home, run, tmp_path, monkeypatch,
+                                                                            office_url):
     """Spooled, then the line comes back: its later steps wait for the spool's acknowledgement
     (sending them first would put them on the portal before the dossier)."""
     from onestop import dossiers
 
-    cfg, db = _home(home, monkeypatch)
+    cfg, db = _home(home, monkeypatch, office_url)
     codes = make_dossiers(db, cfg, 2, moves=False)
     spool = tmp_path / "spool"
     assert run("sync", "--spool", spool).exit_code == 0
@@ -235,25 +258,25 @@ def test_a_dossier_with_entries_on_a_spool_waits_before_going_over_the_line(home
         assert "chờ xác nhận của thư mục spool" in r.stderr
         assert srv.state.dossiers == {} and srv.state.n_steps == 0
         # the spool is delivered and its acknowledgements come back: now the rest goes
-        monkeypatch.setenv("ONESTOP_HOME", str(tmp_path / "connected"))
+        _use(monkeypatch, tmp_path / "connected", None)
         assert run("sync", "--from-spool", spool).exit_code == 0
-        monkeypatch.setenv("ONESTOP_HOME", str(home))
+        _use(monkeypatch, home, office_url)
         assert run("sync", "acks", spool).exit_code == 0
         assert run("sync").exit_code == 0
         assert [s["TrangThai"] for s in srv.state.steps[codes[0]]] == ["2", "4"]
         assert_exactly_once(srv, db)
 
 
-def test_acks_of_a_damaged_or_foreign_folder_import_nothing(home, run, tmp_path, monkeypatch):
-    cfg, db = _home(home, monkeypatch)
+def test_acks_of_a_damaged_or_foreign_folder_import_nothing(home, run, tmp_path, monkeypatch, office_url):
+    cfg, db = _home(home, monkeypatch, office_url)
     make_dossiers(db, cfg, 3)
     spool = tmp_path / "spool"
     assert run("sync", "--spool", spool).exit_code == 0
     with MinistryServer() as srv:
-        _home(tmp_path / "connected", monkeypatch)
+        _home(tmp_path / "connected", monkeypatch, None)
         point_at(monkeypatch, srv.url)
         assert run("sync", "--from-spool", spool).exit_code == 0
-    monkeypatch.setenv("ONESTOP_HOME", str(home))
+    _use(monkeypatch, home, office_url)
     before = _states(db)
     damaged = sorted((spool / "acks").glob("*.json"))[-1]
     good = damaged.read_bytes()

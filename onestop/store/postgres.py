@@ -348,27 +348,57 @@ def insert_dossier(store: PgStore, dossier: dict, components: list[dict], event:
 # ---------------------------------------------------------------- one nightly sync per office
 
 @contextmanager
-def sync_lock(url: str, desk: str | None = None):
-    """Hold the office-wide sync lock for the duration (a session advisory lock on its own connection).
+def sync_lock(target, desk: str | None = None):
+    """Hold the office-wide sync lock for the duration (a session advisory lock).
 
-    The server drops it when the holder's connection ends, even if its process is killed, so a
-    crashed run never blocks the next one. Another desk's run raises SyncLocked (exit 12) at once,
-    naming the holder.
+    ``target``: the run's ``PgStore`` (the lock is held by its session and released at the end, so
+    the lock and the run's work share one connection: if it is lost, the run stops with it) or the
+    office URL (the lock gets a connection of its own). The server drops the lock when the holding
+    session ends, even if its process is killed, so a crashed run never blocks the next one. Another
+    desk's run raises SyncLocked (exit 12) at once, naming the holder (desk and pid, carried in the
+    session's application name).
     """
     desk = desk or socket.gethostname()
-    conn = _open(url, application_name=f"onestop sync {desk} pid {os.getpid()}"[:63])
+    name = f"onestop sync {desk} pid {os.getpid()}"[:63]
+    store = target if isinstance(target, PgStore) else None
+    if store is None:
+        conn = _open(target, application_name=name)
+        restore = None
+    else:
+        conn = store.conn
+        try:
+            restore = conn.execute("SELECT current_setting('application_name')").fetchone()[0]
+            conn.execute("SELECT set_config('application_name', %s, false)", [name])
+        except _CONNECTION_ERRORS as e:
+            raise store.lost(e) from None
     try:
-        got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [_NS, _LOCK_SYNC]).fetchone()[0]
-        if not got:
-            row = conn.execute(
+        try:
+            got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [_NS, _LOCK_SYNC]).fetchone()[0]
+            row = None if got else conn.execute(
                 "SELECT a.application_name, a.client_addr::text FROM pg_locks l JOIN pg_stat_activity a "
                 "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s "
                 "AND l.granted LIMIT 1", [_NS, _LOCK_SYNC]).fetchone()
+        except _CONNECTION_ERRORS as e:
+            raise (store.lost(e) if store is not None else _translate(e, target)) from None
+        if not got:
             holder = " ".join(x for x in (row or ()) if x) or "?"
             raise SyncLocked(
                 f"Một phiên đồng bộ khác đang chạy trong văn phòng ({holder}). Chờ phiên đó xong rồi chạy lại.",
                 f"Another sync is running in the office ({holder}). Wait for it to finish, then run again.",
             )
-        yield conn
+        try:
+            yield conn
+        finally:
+            if store is not None:
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", [_NS, _LOCK_SYNC])
+                except psycopg.Error:
+                    pass  # the session is gone, and its lock with it
     finally:
-        conn.close()  # ends the session: the server releases the lock
+        if store is None:
+            conn.close()  # ends the session: the server releases the lock
+        else:
+            try:
+                conn.execute("SELECT set_config('application_name', %s, false)", [restore])
+            except psycopg.Error:
+                pass

@@ -2,7 +2,8 @@
 
 The outbox (written with every change) is sent to an HTTP(S) endpoint, or written to a spool
 folder; ``--from-spool`` delivers such a folder from a connected machine and writes the server's
-acknowledgements into it; ``acks`` brings them back into the office's outbox. One run at a time.
+acknowledgements into it; ``acks`` brings them back into the office's outbox. One run at a time:
+per office on PostgreSQL (an advisory lock every desk sees), per data home on SQLite (sync/lock.py).
 Every run exits 11 while an entry is held for a fix, so the scheduler keeps hearing of it.
 """
 
@@ -91,28 +92,33 @@ def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: 
 
     Exit codes: 0 all sent, 11 some items failed (see ``sync status``), 75 server unreachable
     (try later). Raises SyncLocked when another run holds the lock."""
-    from onestop.sync.lock import sync_lock
+    from onestop.sync.lock import run_lock
 
     handler = _setup_log(cfg)
+    own = db is None
     try:
-        with sync_lock(cfg.home):
+        if own:
+            from onestop.store import connect
+
+            db = connect(cfg)  # the configured store: the data home's SQLite file or the office database
+        with run_lock(cfg, db):
             return _run_locked(cfg, db, spool=spool, dry_run=dry_run, from_spool=from_spool, limit=limit,
                                dossier=dossier, transport=transport)
     finally:
+        if own and db is not None and db.backend == "postgresql":
+            db.close()
         if handler:
             log.removeHandler(handler)
             handler.close()
 
 
 def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transport) -> SyncResult:
-    from onestop.db import connect
     from onestop.dossiers import iso, now
     from onestop.store import sync_runs
     from onestop.sync.outbox import OutboxSync, Stats, Unreachable
     from onestop.sync.spool import office_id, send_spool
     from onestop.sync.transport import LoginFailed
 
-    db = db if db is not None else connect(cfg.db_path)
     if from_spool:
         transport = transport or http_transport(cfg)
         kind = "from-spool"
@@ -292,12 +298,12 @@ def retry(db, cfg, code: str) -> dict:
 
 def acks(db, cfg, folder) -> dict:
     """Import a spool's acknowledgements (``onestop sync acks PATH``), under the sync lock."""
-    from onestop.sync.lock import sync_lock
+    from onestop.sync.lock import run_lock
     from onestop.sync.spool import import_acks
 
     handler = _setup_log(cfg)
     try:
-        with sync_lock(cfg.home):
+        with run_lock(cfg, db):
             res = import_acks(db, cfg, Path(folder))
         res.update(held_summary(db, cfg))
         return res

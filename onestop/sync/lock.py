@@ -1,7 +1,10 @@
-"""One sync at a time: an fcntl lock on a file in the data home.
+"""One sync at a time: per office on PostgreSQL, per data home on SQLite.
 
-The kernel drops the lock when the process dies (even on SIGKILL), so a crashed run never
-blocks the next one.
+On the office database the lock is a session advisory lock (``store.postgres.sync_lock``) held by
+the run's own connection: every desk of the office sees it, and the server drops it when that
+session ends, even if the process is killed. On SQLite it is an fcntl lock on a file in the data
+home (the database lives there); the kernel drops it when the process dies (even on SIGKILL). So a
+crashed run never blocks the next one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,28 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from onestop.errors import SyncLocked
+
+
+@contextmanager
+def run_lock(cfg, db=None):
+    """Hold the sync's run lock for the duration; SyncLocked (exit 12) at once if another run holds it.
+
+    ``db``: the run's store; on PostgreSQL the lock is held by its session, so the lock and the
+    run's work end together (a lost connection cannot leave the run going without its lock).
+    Without ``db`` the lock has a connection of its own.
+    """
+    from onestop.store import database_url, desk_name
+
+    url = database_url(cfg)
+    if url is None:
+        with sync_lock(cfg.home) as path:
+            yield path
+        return
+    from onestop.store import postgres
+
+    with postgres.sync_lock(db if db is not None and db.backend == "postgresql" else url,
+                            desk=desk_name(cfg)) as conn:
+        yield conn
 
 
 @contextmanager
