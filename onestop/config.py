@@ -130,7 +130,10 @@ class Config:
 
     @property
     def archive_dir(self) -> Path:
-        return self.home / "archive"
+        """``[archive] root`` (an office's shared folder, seen by every desk; relative to the data home),
+        else ``archive/`` in the data home."""
+        root = str(self.get("archive.root", "") or "").strip()
+        return self.home / os.path.expanduser(root) if root else self.home / "archive"
 
     @property
     def logs_dir(self) -> Path:

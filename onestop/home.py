@@ -131,7 +131,9 @@ def check(db, cfg) -> HighWater:
         agency = store.latest_agency(db)
         office = {"home_id": hw.home_id if hw else uuid.uuid4().hex,
                   "agency": cfg.agency_code if agency is None else agency}
-        store.record_office(db, office)
+        # Another desk of an office database may have recorded it meanwhile (it waited on our insert's
+        # row lock, or we on its): keep whatever was recorded first, so every desk adopts one identity.
+        office = store.adopt_office(db, office)
     if office.get("agency") != cfg.agency_code:
         raise HomeMismatch(
             f"Cơ sở dữ liệu {cfg.db_path} thuộc cơ quan '{office.get('agency')}', còn cấu hình ([agency] code) là "

@@ -17,6 +17,14 @@ def record_office(db, facts: dict) -> None:
                    [key, value])
 
 
+def adopt_office(db, facts: dict) -> dict:
+    """Record ``facts`` where none is recorded yet and return the office as recorded: the first desk to
+    commit wins (desks starting together on a new office database all adopt the same identity)."""
+    for key, value in facts.items():
+        db.execute("INSERT INTO office (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, value])
+    return office_facts(db)
+
+
 def latest_agency(db) -> str | None:
     """The agency of the newest dossier, or None in an empty database."""
     row = db.execute("SELECT agency FROM dossiers ORDER BY id DESC LIMIT 1").fetchone()
