@@ -29,6 +29,13 @@ def pytest_report_header(config):
 
 def pytest_collection_modifyitems(config, items):
     if BACKEND != "postgresql":
+        # Tests that need the office server whatever the backend (several desks on one database, parity
+        # of both backends) run once, in the PostgreSQL pass (`make test` runs it after this one).
+        later = pytest.mark.skip(reason="postgresql_only: runs in the PostgreSQL pass "
+                                        "(ONESTOP_TEST_BACKEND=postgresql, the second half of make test)")
+        for item in items:
+            if "postgresql_only" in item.keywords:
+                item.add_marker(later)
         return
     skip = pytest.mark.skip(reason="sqlite_only: about the SQLite file itself, not run with "
                                    "ONESTOP_TEST_BACKEND=postgresql")
