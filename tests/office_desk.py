@@ -28,7 +28,7 @@ PROCEDURE = "1.003604"  # three components; component 1 is the one scanned
 
 def main(argv: list[str]) -> int:
     n, scan_every = int(argv[0]), int(argv[1])
-    page = Path(argv[2]) if len(argv) > 2 else None
+    page = Path(argv[2]) if len(argv) > 2 and argv[2] else None
     cfg = config.load()
     db = connect(cfg)
     catalog.ensure_loaded(db, cfg.catalog_file)

@@ -45,6 +45,46 @@ def _onestop(env: dict, *args) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
+def _desks(office: Path, archive: Path, base: dict, n: int, scan_every: int = 0, page: Path | None = None):
+    """Start the desk processes, wait until each is connected, then let them all go at once."""
+    homes = [_home(office, f"quay-{k}", archive) for k in range(1, DESKS + 1)]
+    procs = [subprocess.Popen(
+        [sys.executable, str(HERE / "office_desk.py"), str(n), str(scan_every if k < 2 else 0), str(page or "")],
+        env=dict(base, ONESTOP_HOME=str(h)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True) for k, h in enumerate(homes)]
+    for p in procs:
+        line = p.stdout.readline().strip()
+        if line != "ready":  # it ended (or printed something else): show why
+            for q in procs:
+                q.kill() if q is not p else None
+            out, err = p.communicate(timeout=60)
+            pytest.fail(f"a desk did not start: {line}{out} {err}")
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    return homes, procs
+
+
+def test_desks_started_together_on_a_new_office_database(tmp_path, pg_url, rows):
+    """The first morning: three desks open a new, empty office database at the same moment. Each
+    loads the catalog and adopts the office's identity without tripping over the others (before:
+    a unique violation on the catalog, or exit 14 "another data home" for all but one desk)."""
+    office = tmp_path / "office"
+    office.mkdir()
+    base = dict(os.environ, ONESTOP_DATABASE_URL=pg_url, ONESTOP_NOW=NOW,
+                PYTHONPATH=os.pathsep.join([str(REPO), str(HERE)]))
+    homes, procs = _desks(office, office / "archive", base, 20)
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and "Traceback" not in err, err
+    printed = [c for out, _ in outs for c in json.loads(out.strip().splitlines()[-1])["codes"]]
+    assert sorted(int(c.rsplit("-", 1)[1]) for c in printed) == list(range(1, 3 * 20 + 1))
+    [(office_id,)] = rows("SELECT value FROM office WHERE key = 'home_id'")
+    for h in homes:  # every desk's high-water file is bound to the one office identity
+        assert json.loads((h / "codes-issued.json").read_text())["home_id"] == office_id
+    assert rows("SELECT count(*) FROM procedures")[0][0] > 0
+
+
 def test_three_desks_a_sync_and_a_supervisor_share_one_office(tmp_path, pg_url, monkeypatch, rows):
     from onestop import config
     from onestop.store import connect
@@ -57,24 +97,13 @@ def test_three_desks_a_sync_and_a_supervisor_share_one_office(tmp_path, pg_url, 
         point_at(monkeypatch, srv.url)
         base = dict(os.environ, ONESTOP_DATABASE_URL=pg_url, ONESTOP_NOW=NOW,
                     PYTHONPATH=os.pathsep.join([str(REPO), str(HERE)]))
-        desks = [_home(office, f"quay-{k}", archive) for k in range(1, DESKS + 1)]
         nightly = _home(office, "dong-bo", archive)
         write_sync_config(nightly, batch_size=25)
         with open(nightly / "onestop.toml", "a", encoding="utf-8") as f:
             f.write(f'\n[archive]\nroot = "{archive}"\n\n[counter]\ndesk = "dong-bo"\n')
         supervisor = _home(office, "giam-sat", archive)
-
-        procs = [subprocess.Popen(
-            [sys.executable, str(HERE / "office_desk.py"), str(PER_DESK), str(SCAN_EVERY if k < 2 else 0), str(page)],
-            env=dict(base, ONESTOP_HOME=str(h)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True) for k, h in enumerate(desks)]
+        desks, procs = _desks(office, archive, base, PER_DESK, SCAN_EVERY, page)
         try:
-            for p in procs:  # every desk connected (and the schema made once), then all start together
-                line = p.stdout.readline().strip()
-                assert line == "ready", (line, p.poll(), p.stderr.read() if p.poll() is not None else "")
-            for p in procs:
-                p.stdin.write("go\n")
-                p.stdin.flush()
             # The nightly machine syncs again and again while the desks work.
             sync_env = dict(base, ONESTOP_HOME=str(nightly))
             syncs = []
