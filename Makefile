@@ -39,11 +39,15 @@ demo: install
 	$(VENV)/bin/onestop demo
 
 # The suite's PostgreSQL run (ONESTOP_TEST_BACKEND=postgresql: every test's data home gets a fresh database on
-# the throwaway server of tests/pg.py; tests marked sqlite_only are about the SQLite file and are skipped).
-# PG_TESTS grows to the whole suite (PG_TESTS := tests) as the store refactor (issue 9) moves each module's SQL
-# into onestop/store/; until then it lists the test files that already pass on PostgreSQL and use it (the files
-# that never open a database, e.g. test_workdays.py, pass there too but would only run twice).
-PG_TESTS := tests/test_store_api.py tests/test_store_pg.py tests/test_migrate_pg.py
+# the throwaway server of tests/pg.py; tests marked sqlite_only are about the SQLite file and are skipped there,
+# tests marked postgresql_only — the office test, the SQLite/PostgreSQL parity tests — run only there).
+# It covers the whole suite except PG_FAILING: the test files that still fail on PostgreSQL
+# (issue 9 stage 2, each fixed in its own area); they are left out of the PostgreSQL run, not hidden: the
+# list shrinks to nothing as the fixes land, and then PG_TESTS is just `tests`. As of 2026-11-30 (main + pd2):
+PG_FAILING := test_check test_completion test_corrections test_digitization test_hostile_input test_lookup \
+	test_office test_parity test_pdfa test_personal test_report test_report_html test_results test_scan \
+	test_scan_races test_search test_sync test_sync_crash test_sync_spool test_xlsx
+PG_TESTS := tests $(foreach f,$(PG_FAILING),--ignore=tests/$(f).py)
 
 # -rs: a skipped test is listed with its reason (the office tests never skip: no server is an error)
 test: install

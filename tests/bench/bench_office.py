@@ -95,12 +95,16 @@ def desks_at_once(server: PgServer, tmp: Path) -> None:
         for p in procs:
             if p.stdout.readline().strip() != "ready":
                 raise SystemExit(f"a desk did not start: {p.communicate()[1]}")
-        t0 = time.perf_counter()
+        t0, busy0 = time.perf_counter(), _busy()
         for p in procs:
             p.stdin.write("go\n")
             p.stdin.flush()
         outs = [p.communicate() for p in procs]
         dt = time.perf_counter() - t0
+        busy = _busy()
+        busy = (busy[0] - busy0[0]) / max(busy[1] - busy0[1], 1)
+        print(f"{n_desks} desk(s): {n_desks * PER_DESK / dt:.0f} dossiers/s over {dt:.1f} s; machine busy "
+              f"{busy:.0%} of {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
         errors = [err for p, (_, err) in zip(procs, outs) if p.returncode or err.strip()]
         if errors:
             raise SystemExit(f"{n_desks} desks: a desk failed (lock error?): {errors[0][-2000:]}")
@@ -108,6 +112,14 @@ def desks_at_once(server: PgServer, tmp: Path) -> None:
     result("P11", f"3 desks receiving at once ({PER_DESK} each; receive, move, receipt every 25th), dossiers/s",
            rates[3], rates[1], 2.0, unit="/s", lower_is_better=False,
            target_text="≥ 2× one desk, no lock error")
+
+
+def _busy() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine so far (/proc/stat): whether the desks waited on
+    each other (cores idle) or on the cores (busy)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = f[3] + f[4]
+    return sum(f) - idle, sum(f)
 
 
 def backlog_big(server: PgServer, tmp: Path) -> None:
