@@ -359,6 +359,21 @@ def component_code(comp: dict) -> str:
     return _safe(comp.get("code") or "") if comp.get("code") else f"TP{int(comp['n']):02d}"
 
 
+def shared_root(cfg: Config) -> Path:
+    """The archive folder, resolved. In an office it is the shared folder (``[archive] root`` of the
+    office settings) and, outside this desk's data home, must already be there: an unmounted share is not
+    silently replaced by a local folder that no other desk and no nightly sync would see."""
+    root = cfg.archive_dir.resolve()
+    home = cfg.home.resolve()
+    if cfg.in_office and not root.is_dir() and home != root and home not in root.parents:
+        raise StorageError(
+            f"Không thấy thư mục lưu trữ chung của văn phòng {root} trên máy này. Gắn (mount) thư mục chung "
+            f"đúng đường dẫn đó (docs/office.md, mục 3) rồi làm lại; chưa có gì được lưu.",
+            f"The office's shared archive folder {root} is not there on this desk. Mount the shared folder "
+            f"at that path (docs/office.md, section 3) and do it again; nothing was stored.")
+    return root
+
+
 def _write_new(path: Path, data: bytes) -> None:
     """Write a new archive PDF crash-safely, never over an existing file (FileExistsError then);
     any other failure is a StorageError that says nothing was stored."""
@@ -665,6 +680,7 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
         raise InvalidInput("Chỉ dùng một trong hai: --replace (thay bản cũ) hoặc --add (thêm một tệp).",
                            "Use either --replace (replace the stored file) or --add (add one more file), not both.")
     recover(cfg)
+    shared_root(cfg)  # before the OCR work: an office's shared folder that is not mounted stops the scan now
     d = dossiers.resolve_code(db, cfg, code)
     code = d["code"]
     if result:
@@ -750,7 +766,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     if signed:  # the signed file is the archive file, unchanged; the PDF/A with its text layer goes beside it
         copy, pdf = pdf, original
     sha = hashlib.sha256(pdf).hexdigest()
-    folder = cfg.archive_dir.resolve() / _safe(code)
+    folder = shared_root(cfg) / _safe(code)
     path, created = _place(db, folder / f"{_safe(code)}_{component_code(comp)}_{stamp:%Y%m%d}.pdf", pdf, sha)
     if copy is not None:
         try:
@@ -953,6 +969,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
 
     problems = []
     known = set()
+    shared_root(cfg)  # in an office: every file of every desk is checked against the shared folder
     rows = store.files_to_check(db)
     n = 0
     for r in rows:

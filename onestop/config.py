@@ -4,7 +4,10 @@ Resolution order:
 - config dir: ``ONESTOP_CONFIG_DIR``, else the ``config/`` folder of the checkout, else ``/etc/onestop``;
 - data home: ``ONESTOP_HOME``, else ``[paths] data_dir`` of the config, else ``~/.local/share/onestop``;
 - ``<home>/onestop.toml``, when present, is merged over ``<config dir>/onestop.toml`` so one machine can
-  override the agency settings without touching the shared file.
+  override the agency settings without touching the shared file;
+- in an office (PostgreSQL), the office-wide settings (agency, code rule, calendar, archive root:
+  ``onestop.office.KEYS``) come from the office database and replace this desk's values once the store
+  is open (``Config.use_office``); the desk's own values stay in ``local``.
 """
 
 from __future__ import annotations
@@ -60,9 +63,43 @@ class Config:
     config_dir: Path
     home: Path
     overrides: dict = field(default_factory=dict)
+    # This desk's own merged settings, kept when the office's replace some of them (use_office).
+    local: dict | None = None
+    office_calendar: Path | None = None
 
     def get(self, dotted: str, default=None):
         node = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def use_office(self, values: dict, calendar: Path | None = None) -> None:
+        """Replace the office-wide settings (dotted key -> value) by the office database's values;
+        ``calendar``: the office calendar, written where this desk can read it."""
+        if self.local is None:
+            self.local = self.data
+        nested: dict = {}
+        for dotted, value in values.items():
+            *path, last = dotted.split(".")
+            node = nested
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = value
+        self.data = _merge(self.local, nested)
+        self.office_calendar = calendar
+        for cached in ("sessions", "cutoff"):
+            self.__dict__.pop(cached, None)
+
+    @property
+    def in_office(self) -> bool:
+        """Whether the office database's settings are in force (an office desk, store open)."""
+        return self.local is not None
+
+    def get_local(self, dotted: str, default=None):
+        """This desk's own value of a setting (its config files), whatever the office says."""
+        node = self.data if self.local is None else self.local
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
                 return default
@@ -118,6 +155,11 @@ class Config:
 
     @property
     def calendar_file(self) -> Path:
+        """The working calendar's decisions: the office's in an office, else this desk's file."""
+        return self.office_calendar or self.local_calendar_file
+
+    @property
+    def local_calendar_file(self) -> Path:
         return self._config_file("calendar", "calendar.toml")
 
     @property

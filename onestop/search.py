@@ -5,8 +5,9 @@ dropped, and đ/Đ → d, which Unicode cannot decompose), and queries are folde
 "dang ky" finds "Đăng ký". The index holds the folded text; snippets are cut from the original text
 so they keep their diacritics, with matches between « and », after ID and phone numbers are masked.
 
-The index and its queries (SQLite FTS5) are ``onestop.store.search``; PostgreSQL's are
-``onestop.store.pg_search``. Pages are indexed by the scan that stores them (same transaction);
+The index and its queries are ``onestop.store.search``, for either backend (``db.dialect``): SQLite's
+FTS5 table ranked by bm25, or PostgreSQL's ``tsvector`` with a GIN index ranked by ``ts_rank``
+(folded body and ``tsquery``: ``onestop.store.pg_search``); the same hits, the same order class. Pages are indexed by the scan that stores them (same transaction);
 dossier fields are picked up lazily, on the next search, from ``dossiers.updated_at`` (indexed), so
 the counter's write path stays untouched.
 """
@@ -18,7 +19,7 @@ from functools import lru_cache
 
 from onestop.db import Database
 from onestop.store import search as store
-# The index operations are the store's; re-exported as this module's API (tests, bench, pg_search).
+# The index operations are the store's (both backends); re-exported as this module's API (archive, tests, bench).
 from onestop.store.search import DOSSIER_FIELDS, fts_query, index_page, unindex_pages  # noqa: F401
 from onestop.text import fold, nfc
 

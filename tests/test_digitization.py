@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 
 import pytest
 from PIL import ImageFilter
@@ -42,8 +41,15 @@ def poor(tmp_path):
 
 
 def rows(cfg, sql):
-    with sqlite3.connect(cfg.db_path) as c:
-        return c.execute(sql).fetchall()
+    """Stored rows as tuples, from the test's backend (SQLite file or office database)."""
+    from onestop import store
+
+    s = store.connect(cfg)
+    try:
+        return [tuple(r) for r in s.execute(sql).fetchall()]
+    finally:
+        if s.backend == "postgresql":
+            s.close()
 
 
 def test_poor_page_is_flagged_recorded_and_listed_until_rescanned(run, cfg, code, good, poor, tmp_path):

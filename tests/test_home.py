@@ -36,7 +36,9 @@ def test_officer_from_option_overrides_config(run, db, monkeypatch, rows):
     assert rows("SELECT officer FROM dossiers")[0][0] == "Vũ Thị Lan"
 
 
-def test_home_config_overrides_agency(run, home, db, monkeypatch):
+def test_home_config_overrides_agency(run, home, monkeypatch):
+    # No store opened before the override: in an office the first desk's agency becomes the office's
+    # (tests/test_office.py), so this is the agency of the office on both backends.
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
     (home / "onestop.toml").write_text('[agency]\ncode = "000.00.01.H56"\n', encoding="utf-8")
     r = run("receive", "-p", "1.003584", "--name", "An", "--id", "001085012345", "--all-components", "--json")

@@ -430,3 +430,33 @@ def test_db_status_unreachable_server(run, monkeypatch):
     r = run("db", "status")
     assert r.exit_code == errors.DATABASE_UNREACHABLE, r.output
     assert "s3cret" not in r.output + r.stderr and "desk:***@127.0.0.1:1" in r.stderr
+
+
+def test_search_ranks_in_the_same_order_as_fts5_bm25(cfg, pg_url):
+    """PostgreSQL ranks as FTS5's bm25 does (term frequency, idf, document length), not only the same
+    best hit: on a corpus where ts_rank and bm25 disagree, the first 20 hits come in the same order."""
+    import random
+
+    from onestop.db import connect as sqlite_connect, transaction
+    from onestop.store import postgres, search
+
+    lite, pg = sqlite_connect(cfg.db_path), postgres.connect(pg_url)
+    vocab = [f"tu{i}" for i in range(120)]
+    weights = [1 / (i + 1) for i in range(120)]
+    r = random.Random(7)
+    pages = [" ".join(r.choices(vocab, weights, k=r.randint(10, 200))) for _ in range(300)]
+    for db in (lite, pg):
+        with transaction(db):
+            for pid, text in enumerate(pages, 1):
+                search.index_page(db, pid, 1, text)
+    queries = [" ".join(r.sample(vocab[:40], r.randint(1, 3))) for _ in range(40)]
+    queries += ['"tu1 tu0"', 'tu2 "tu0 tu1"']
+    for q in queries:
+        a, b = search.matches(lite, q, 20), search.matches(pg, q, 20)
+        assert [m["id"] for m in b] == [m["id"] for m in a], q
+        assert [m["score"] for m in b] == pytest.approx([m["score"] for m in a], abs=1e-6), q
+    search.unindex_pages(pg, [1, 2, 3])  # the counts bm25 uses follow the index
+    search.unindex_pages(lite, [1, 2, 3])
+    for q in queries[:10]:
+        assert [m["id"] for m in search.matches(pg, q, 20)] == [m["id"] for m in search.matches(lite, q, 20)], q
+    pg.close()

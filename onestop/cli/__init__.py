@@ -164,7 +164,7 @@ COMMAND_MODULES = {
     "amend": "intake", "print": "intake",
     "scan": "archive", "search": "archive", "check": "archive",
     "backlog": "reports", "report": "reports", "book": "reports", "generate": "reports",
-    "demo": "admin", "procedures": "admin", "db": "admin",
+    "demo": "admin", "procedures": "admin", "db": "admin", "office": "admin",
     "sync": "sync", "completion": "completion",
 }
 _MODULES = ("intake", "admin", "archive", "sync", "reports", "completion")

@@ -17,6 +17,10 @@ app.add_typer(procedures_app, name="procedures")
 db_app = typer.Typer(help="Cơ sở dữ liệu và thư mục dữ liệu (the data home).\n\nVí dụ / Example:  onestop db status --json",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
+office_app = typer.Typer(help="Thiết lập chung của văn phòng nhiều quầy (PostgreSQL): cơ quan, quy tắc mã, giờ làm việc, "
+                              "lịch, kho lưu trữ chung.\n\nVí dụ / Example:  onestop office show",
+                         no_args_is_help=True)
+app.add_typer(office_app, name="office")
 
 _PROC_COLS = ["code", "name", "field_name", "limit"]
 
@@ -270,6 +274,85 @@ def db_migrate_to(url: Optional[str] = typer.Argument(
            f"Moved {report['source']} to {report['target']} (schema {report['schema_version']}); sync queue: "
            f"{ob.get('pending', 0)} pending, {ob.get('done', 0)} sent, {ob.get('failed', 0)} failed. The SQLite "
            f"file is unchanged (keep it as a backup). Next: set {store.ENV} on the desks (docs/office.md)."))
+
+
+def _office_context():
+    """The config and the office database; on SQLite a ConfigError (the desk's config is the office's)."""
+    from onestop import config, office
+    from onestop.cli import state
+    from onestop.errors import ConfigError
+
+    cfg = config.load(officer=state.get("officer"))
+    if not office.is_office(cfg):
+        raise ConfigError(
+            "Quầy này dùng tệp SQLite riêng: thiết lập nằm trong onestop.toml và calendar.toml của quầy. "
+            "Lệnh 'onestop office' dành cho văn phòng nhiều quầy (ONESTOP_DATABASE_URL, xem docs/office.md).",
+            "This desk uses its own SQLite file: its settings are its onestop.toml and calendar.toml. "
+            "'onestop office' is for an office of several desks (ONESTOP_DATABASE_URL, see docs/office.md).")
+    from onestop import store
+    from onestop.store import postgres
+
+    # Not store.connect: a desk whose [agency] code disagrees is refused there, and this is how it is put right.
+    pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer)
+    try:
+        office.apply(cfg, pg, strict=False)
+    except BaseException:
+        pg.close()
+        raise
+    return cfg, pg
+
+
+@office_app.command("show")
+def office_show(json_: bool = JSON, csv_: bool = CSV):
+    """Thiết lập chung của văn phòng trong CSDL văn phòng, và giá trị khác (nếu có) trong cấu hình của quầy này.
+
+    The office-wide settings stored in the office database, with this desk's own value where it differs.
+
+    Ví dụ / Example:  onestop office show --json
+    """
+    from onestop import office
+    from onestop.output import emit
+
+    cfg, db = _office_context()
+    rows = office.show(cfg, db)
+    table = [{"key": r["key"], "value": _setting_text(r["key"], r["value"]),
+              "desk": "" if r["desk"] is None else _setting_text(r["key"], r["desk"]),
+              "updated_at": r["updated_at"]} for r in rows]
+    emit(table, ["key", "value", "desk", "updated_at"], fmt=fmt(json_, csv_), json_data=rows,
+         headers={"key": t("Thiết lập", "Setting"), "value": t("Văn phòng", "Office"),
+                  "desk": t("Quầy này (khác)", "This desk (differs)"), "updated_at": t("Cập nhật", "Updated")})
+
+
+def _setting_text(key: str, value) -> str:
+    import hashlib
+
+    if key == "calendar":
+        lines = sum(1 for ln in str(value).splitlines() if ln.strip().startswith("date"))
+        return t(f"{lines} ngày quyết định", f"{lines} decided days") + \
+            f" (sha1 {hashlib.sha1(str(value).encode()).hexdigest()[:8]})"
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+@office_app.command("set")
+def office_set(key: str = typer.Argument(..., help="agency.code, agency.name, counter.code_rule, counter.sessions, "
+                                                     "counter.cutoff, calendar, archive.root… (onestop office show)."),
+               value: str = typer.Argument(..., help="Giá trị mới; với calendar: đường dẫn tệp calendar.toml; với "
+                                                     "counter.sessions: 07:00-11:30,13:30-17:00.")):
+    """Đổi một thiết lập chung cho mọi quầy của văn phòng (ghi vào CSDL văn phòng).
+
+    Change one office-wide setting for every desk (stored in the office database). The calendar is
+    given as a calendar.toml file and checked before it is stored.
+
+    Ví dụ / Example:  onestop office set calendar /etc/onestop/calendar.toml
+    """
+    from onestop import office
+
+    cfg, db = _office_context()
+    res = office.set_value(cfg, db, key, value)
+    typer.echo(t(f"Đã đặt {key} cho cả văn phòng: {_setting_text(key, res['old']) if res['old'] is not None else '-'} "
+                 f"→ {_setting_text(key, res['new'])}.",
+                 f"Set {key} for the whole office: {_setting_text(key, res['old']) if res['old'] is not None else '-'} "
+                 f"→ {_setting_text(key, res['new'])}."), err=True)
 
 
 @app.command()

@@ -52,15 +52,23 @@ def backend(cfg) -> str:
 
 
 def connect(cfg, *, migrate: bool = True):
-    """Open the configured store: ``onestop.db.Database`` for SQLite, ``postgres.PgStore`` for an office."""
+    """Open the configured store: ``onestop.db.Database`` for SQLite, ``postgres.PgStore`` for an office
+    (then ``cfg`` takes the office-wide settings from it: onestop/office.py)."""
     url = database_url(cfg)
     if url is None:
         from onestop.db import connect as sqlite_connect
 
         return sqlite_connect(cfg.db_path, migrate=migrate)
+    from onestop import office
     from onestop.store import postgres
 
-    return postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
+    pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
+    try:
+        office.apply(cfg, pg)  # the office-wide settings (agency, code rule, calendar, archive) replace the desk's
+    except BaseException:
+        pg.close()
+        raise
+    return pg
 
 
 def desk_name(cfg) -> str:

@@ -36,8 +36,9 @@ from onestop.errors import (DatabaseBusy, HomeMismatch, InvalidInput, NotFound, 
 VIRTUAL = {"search_fts": "search_docs"}
 _SHADOW = ("data", "idx", "content", "docsize", "config")  # FTS5's own tables behind a virtual table
 SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has onestop_schema"}
-# PostgreSQL tables that may hold rows before the copy: the schema log, and the desk that connects.
-PG_OWN = {"onestop_schema", "desks"}
+# PostgreSQL tables that may hold rows before the copy: the schema log, the desk that connects, and the
+# office settings a connecting desk published (the moved desk's replace them: onestop/office.py).
+PG_OWN = {"onestop_schema", "desks", "office_settings"}
 # Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the spool identity
 # (the acknowledgements of the desk's spool folders must still match after the move).
 REPLACED = {"sync_office"}
@@ -248,7 +249,7 @@ def migrate_to(db_path: Path, url: str, *, cfg=None, desk: str | None = None, of
         hw = _high_water(src, cfg, db_path) if cfg is not None else None
         pg = postgres.connect(url, desk=desk, officer=officer)
         try:
-            return _move(src, pg, db_path, before, progress, hw)
+            return _move(src, pg, db_path, before, progress, hw, cfg)
         finally:
             pg.close()
     except sqlite3.DatabaseError as e:
@@ -293,7 +294,7 @@ def _raise_to_high_water(pg, hw) -> list[dict]:
     return raised
 
 
-def _move(src, pg, db_path: Path, before: int, progress, hw=None) -> dict:
+def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> dict:
     import psycopg
 
     from onestop.store import postgres
@@ -332,6 +333,12 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None) -> dict:
             identities = _identities(src, pg)
             _check(src, pg, results)
             raised = _raise_to_high_water(pg, hw) if hw is not None else []
+            if cfg is not None:  # the moved desk's agency, code rule, calendar and archive become the office's
+                from onestop import office
+
+                settings = sorted(office.publish(cfg, pg))
+            else:
+                settings = []
             outbox = dict(pg.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY 1").fetchall())
         finally:
             src.execute("COMMIT")
@@ -345,7 +352,7 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None) -> dict:
         pg.execute("ANALYZE")  # fresh planner statistics for the bulk-loaded tables
     return {"source": str(db_path), "target": pg.url, "schema_version": schema,
             "tables": sorted(results, key=lambda r: r["table"]),
-            "outbox": outbox, "next_ids": identities, "raised_to_high_water": raised}
+            "outbox": outbox, "next_ids": identities, "raised_to_high_water": raised, "office_settings": settings}
 
 
 def _bad_value(entry: dict, err: Exception) -> OnestopError:

@@ -64,3 +64,47 @@ def sqlite_settings(db) -> dict:
 def pg_database_size(db) -> int:
     """The office database's size in bytes."""
     return db.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+
+
+# ---------------------------------------------------------------- office-wide settings (PostgreSQL)
+# One row per setting of onestop.office.KEYS, the value as JSON text. SQLite has no such table: a
+# single desk's config is the office's.
+
+# dialect: postgresql-only (office_settings exists only in the office database)
+def office_settings(db) -> dict:
+    """The office-wide settings (key -> JSON text); {} before the first desk wrote them."""
+    return {r["key"]: r["value"] for r in db.query("SELECT key, value FROM office_settings")}
+
+
+# dialect: postgresql-only (an advisory lock makes the first desk's write all or nothing)
+def publish_if_empty(db, values: dict, at: str) -> dict:
+    """Write ``values`` (key -> JSON text) as the office settings unless some desk already did;
+    returns the settings in force. Two first desks at once: one writes, the other reads its values."""
+    from onestop.db import transaction
+
+    with transaction(db):
+        db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_PG_NS, _PG_LOCK_SETTINGS])
+        stored = office_settings(db)
+        if stored:
+            return stored
+        for key, value in values.items():
+            db.execute("INSERT INTO office_settings (key, value, updated_at) VALUES (?, ?, ?)", [key, value, at])
+    return dict(values)
+
+
+# dialect: postgresql-only
+def replace_settings(db, values: dict, at: str) -> None:
+    """Write (or overwrite) office settings (key -> JSON text); the caller holds the transaction."""
+    for key, value in values.items():
+        db.execute("INSERT INTO office_settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                   "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", [key, value, at])
+
+
+def setting_times(db) -> dict:
+    """When each office setting was last written (key -> ISO text)."""
+    return {r["key"]: r["updated_at"] for r in db.query("SELECT key, updated_at FROM office_settings")}
+
+
+# Advisory-lock keys of the office settings (same namespace as onestop.store.postgres).
+_PG_NS = 0x0E5709
+_PG_LOCK_SETTINGS = 3
