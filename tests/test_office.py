@@ -73,6 +73,7 @@ def test_desks_started_together_on_a_new_office_database(tmp_path, pg_url, rows)
     office.mkdir()
     base = dict(os.environ, ONESTOP_DATABASE_URL=pg_url, ONESTOP_NOW=NOW,
                 PYTHONPATH=os.pathsep.join([str(REPO), str(HERE)]))
+    (office / "archive").mkdir()
     homes, procs = _desks(office, office / "archive", base, 20)
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outs):
@@ -92,6 +93,7 @@ def test_three_desks_a_sync_and_a_supervisor_share_one_office(tmp_path, pg_url, 
     office = tmp_path / "office"
     office.mkdir()
     archive = office / "archive"  # the shared folder every desk and the nightly job mount
+    archive.mkdir()
     page = save(render(LINES[:5], dpi=200, size_mm=(105, 74)), tmp_path / "trang.png")
     with MinistryServer() as srv:
         point_at(monkeypatch, srv.url)

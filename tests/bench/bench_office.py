@@ -85,6 +85,7 @@ def desks_at_once(server: PgServer, tmp: Path) -> None:
         server.sql(f"CREATE DATABASE {db}")
         url = server.url(db)
         procs = []
+        (tmp / db).mkdir()  # the shared archive folder (an office never makes one in place of a mount)
         for k in range(n_desks):
             home = tmp / f"d{n_desks}-{k}"
             home.mkdir()
