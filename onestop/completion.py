@@ -3,7 +3,8 @@
 
 The console entry point (entry.py) hands ``__complete`` straight here, so ordinary commands pay
 one string comparison. Completing builds the whole click tree (commands and options stay in step
-with the code, no hand-kept list) and reads the database read-only for procedure codes and today's
+with the code, no hand-kept list) and reads the store read-only (the SQLite file, or the office database
+with a 1 s connect timeout) for procedure codes and today's
 dossier codes; any failure completes nothing rather than printing an error into the prompt.
 """
 
@@ -39,15 +40,38 @@ def script(shell: str) -> str:
     return SCRIPTS[shell]
 
 
+# A completion runs at every Tab: an office server that does not answer within this gives no candidates
+# rather than a frozen prompt (a counter command waits the full ONESTOP_DB_CONNECT_TIMEOUT).
+OFFICE_CONNECT_TIMEOUT_S = 1
+
+
 @contextmanager
 def _db():
-    """A read-only connection to the data home's database (None when there is none), closed after."""
+    """A read-only connection to the store (None when there is none), closed after: the data home's
+    SQLite file, or the office database when a URL is set (never migrated, the desk not recorded)."""
+    from onestop import config, store
+
+    cfg = config.load()
+    url = store.database_url(cfg)
+    if url is not None:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        from onestop.store import postgres
+
+        if "connect_timeout" not in conninfo_to_dict(url):
+            url = make_conninfo(url, connect_timeout=OFFICE_CONNECT_TIMEOUT_S)
+        db = postgres.connect(url, migrate=False, register=False)
+        try:
+            db.execute("SET default_transaction_read_only = on")  # a completion never writes
+            yield db
+        finally:
+            db.close()
+        return
     import sqlite3
 
-    from onestop import config
     from onestop.db import Database
 
-    path = config.load().db_path
+    path = cfg.db_path
     if not path.exists():
         yield None
         return

@@ -37,10 +37,22 @@ def run(home: Path, *, fresh: bool = True) -> dict:
     if fresh and home.exists():
         shutil.rmtree(home)
     os.environ["ONESTOP_HOME"] = str(home)
+    # Sample dossiers never go into an office database (they would take real codes of the day):
+    # the demo always runs on its own SQLite file, and every step it calls sees that ("sqlite" wins
+    # over a [database] url in the config).
+    from onestop import store
+
+    office_url = store.database_url(config.load())
+    os.environ[store.ENV] = "sqlite"
     cfg = config.load(officer=os.environ.get("ONESTOP_OFFICER") or "Cán bộ Demo")
     db = connect(cfg.db_path)
     catalog.ensure_loaded(db, cfg.catalog_file)
     _say(t(f"[bold]onestop demo[/bold] — thư mục dữ liệu: {home}", f"[bold]onestop demo[/bold] — data home: {home}"))
+    if office_url:
+        from onestop.store.redact import redact_url
+
+        _say(t(f"  Dữ liệu mẫu ghi vào tệp SQLite riêng của bản demo, không vào CSDL văn phòng {redact_url(office_url)}.",
+               f"  Sample data goes to the demo's own SQLite file, not to the office database {redact_url(office_url)}."))
     procs = [p for p in catalog.search(db, "", limit=0)][:4]
     result: dict = {"home": str(home), "dossiers": []}
     # Today at 08:00, or now if the counter is already open; entered as paper received earlier today.

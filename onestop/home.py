@@ -63,7 +63,13 @@ class HighWater:
 
     def save(self) -> None:
         """Replace the file (temp name + rename). Not fsynced: the database commit that follows
-        is not either (WAL, synchronous=NORMAL), and a lost file is rebuilt from disk."""
+        is not either (WAL, synchronous=NORMAL), and a lost file is rebuilt from disk.
+
+        The marks on file are merged in first: on an office database two commands of one desk do not
+        share a database-wide write lock, and the later save must not lower the other's marks."""
+        on_file = HighWater.load(self.path.parent)
+        if on_file is not None and on_file.home_id == self.home_id:
+            self.merge(on_file)
         data = json.dumps({"home_id": self.home_id, "seq": self.seq, "book": self.book},
                           sort_keys=True).encode()
         tmp = self.path.with_name(f".{HWM_NAME}.{os.getpid()}.tmp")
@@ -123,7 +129,13 @@ def scan_disk(cfg, home_id: str) -> HighWater:
 
 def check(db, cfg) -> HighWater:
     """Before issuing codes (inside the write transaction): the database belongs to this home and
-    this agency, and the high-water marks are loaded (rebuilt from disk when missing)."""
+    this agency, and the high-water marks are loaded (rebuilt from disk when missing).
+
+    Office database (PostgreSQL): several desks, each with its own data home, share it, so it belongs
+    to the office (its agency), not to one home; each desk's file still lifts the counters above the
+    codes that desk printed (a restored ``pg_dump`` behind the receipts), without the home match.
+    """
+    office_db = db.dialect == "postgresql"
     office = store.office_facts(db)
     hw = HighWater.load(cfg.home)
     if not office:
@@ -134,18 +146,23 @@ def check(db, cfg) -> HighWater:
         # Another desk of an office database may have recorded it meanwhile (it waited on our insert's
         # row lock, or we on its): keep whatever was recorded first, so every desk adopts one identity.
         office = store.adopt_office(db, office)
+    where = db.url if office_db else cfg.db_path
     if office.get("agency") != cfg.agency_code:
         raise HomeMismatch(
-            f"Cơ sở dữ liệu {cfg.db_path} thuộc cơ quan '{office.get('agency')}', còn cấu hình ([agency] code) là "
-            f"'{cfg.agency_code}': không cấp mã để tránh trùng mã của cơ quan khác. Đặt ONESTOP_HOME về thư mục "
-            "dữ liệu của cơ quan này, hoặc khôi phục đúng bản sao lưu: 'onestop db restore TỆP_SAO_LƯU'.",
-            f"The database {cfg.db_path} belongs to agency '{office.get('agency')}' but the config ([agency] code) "
-            f"says '{cfg.agency_code}': no code is issued, it could repeat another office's codes. Point ONESTOP_HOME "
-            "at this office's data home, or restore the right backup: 'onestop db restore BACKUP_FILE'.",
+            f"Cơ sở dữ liệu {where} thuộc cơ quan '{office.get('agency')}', còn cấu hình ([agency] code) là "
+            f"'{cfg.agency_code}': không cấp mã để tránh trùng mã của cơ quan khác. "
+            + ("Kiểm tra ONESTOP_DATABASE_URL / [database] url và [agency] code của máy này (docs/office.md)."
+               if office_db else "Đặt ONESTOP_HOME về thư mục dữ liệu của cơ quan này, hoặc khôi phục đúng bản sao "
+               "lưu: 'onestop db restore TỆP_SAO_LƯU'."),
+            f"The database {where} belongs to agency '{office.get('agency')}' but the config ([agency] code) "
+            f"says '{cfg.agency_code}': no code is issued, it could repeat another office's codes. "
+            + ("Check ONESTOP_DATABASE_URL / [database] url and this desk's [agency] code (docs/office.md)."
+               if office_db else "Point ONESTOP_HOME at this office's data home, or restore the right backup: "
+               "'onestop db restore BACKUP_FILE'."),
         )
     if hw is None:
         hw = scan_disk(cfg, office["home_id"])
-    elif hw.home_id != office["home_id"]:
+    elif hw.home_id != office["home_id"] and not office_db:
         raise HomeMismatch(
             f"Cơ sở dữ liệu {cfg.db_path} là của một thư mục dữ liệu khác (không khớp {cfg.home / HWM_NAME}): "
             "cấp mã từ đó có thể trùng mã đã in. Khôi phục bản sao lưu của chính thư mục này: "

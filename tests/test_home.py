@@ -55,3 +55,18 @@ def test_broken_config_file_is_a_config_error(run, home):
     (home / "onestop.toml").write_text("[agency\ncode=", encoding="utf-8")
     r = run("list")
     assert r.exit_code == 8 and "onestop.toml" in r.stderr
+
+
+@pytest.mark.parametrize("args, way", [(["db", "path"], "db status"), (["db", "backup", "COPY"], "pg_dump"),
+                                       (["db", "restore", "COPY"], "pg_restore")])
+def test_sqlite_file_commands_refuse_an_office_database(run, home, tmp_path, monkeypatch, args, way):
+    """No file to print, copy or replace on the office database: refused (exit 2), pointing to the
+    server's tools, never touching a local SQLite file. The refusal needs no server."""
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", "postgresql://desk:s3cret@db.office.invalid/onestop")
+    copy = tmp_path / "copy.db"
+    sqlite3.connect(copy).close()
+    r = run("--lang", "en", *[str(copy) if a == "COPY" else a for a in args])
+    assert r.exit_code == 2, (r.exit_code, r.stderr)
+    assert way in r.stderr and "docs/office.md" in r.stderr and "office database" in r.stderr
+    assert "s3cret" not in r.stderr + r.stdout and r.stdout == ""
+    assert not (home / "onestop.db").exists() and copy.stat().st_size == 0  # backup wrote nothing into it

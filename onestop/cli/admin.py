@@ -121,17 +121,40 @@ def procedures_import(file: Path = typer.Argument(..., help="Tệp JSON dạng L
     typer.echo(t(f"Đã nhập {n} thủ tục từ {file}.", f"Imported {n} procedures from {file}."), err=True)
 
 
+def _sqlite_file_only(command: str, server_way_vi: str, server_way_en: str):
+    """The config, after refusing a command about the desk's SQLite file when an office URL is set.
+
+    On the office database there is no file to print, copy or replace: acting on the desk's old
+    SQLite file instead would back up or overwrite data that is not the office's (exit 2).
+    """
+    from onestop import config, store
+    from onestop.cli import state
+    from onestop.errors import USAGE, OnestopError
+    from onestop.store.redact import redact_url
+
+    cfg = config.load(officer=state.get("officer"))
+    url = store.database_url(cfg)
+    if url is not None:
+        raise OnestopError(
+            f"'onestop {command}' dành cho tệp SQLite của một quầy; máy này dùng cơ sở dữ liệu văn phòng "
+            f"{redact_url(url)} ({store.ENV} / [database] url). {server_way_vi} Xem docs/office.md.",
+            f"'onestop {command}' is about a desk's SQLite file; this desk uses the office database "
+            f"{redact_url(url)} ({store.ENV} / [database] url). {server_way_en} See docs/office.md.",
+            exit_code=USAGE)
+    return cfg
+
+
 @db_app.command("path")
 def db_path():
-    """In đường dẫn cơ sở dữ liệu.
+    """In đường dẫn tệp cơ sở dữ liệu SQLite (không dùng với CSDL văn phòng PostgreSQL).
 
-    Print the database path.
+    Print the SQLite database path (refused with an office database: see `db status`).
 
     Ví dụ / Example:  onestop db path
     """
-    from onestop import config
-
-    typer.echo(str(config.load().db_path))
+    cfg = _sqlite_file_only("db path", "Xem nơi lưu bằng 'onestop db status'.",
+                            "'onestop db status' shows where the data lives.")
+    typer.echo(str(cfg.db_path))
 
 
 @db_app.command("status")
@@ -192,10 +215,14 @@ def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
 
     Online backup of the database (SQLite backup API); the file is readable by its owner only.
 
+    With an office database (PostgreSQL) the backup is pg_dump on the server (docs/office.md §5).
+
     Ví dụ / Example:  onestop db backup /mnt/usb/onestop-$(date +%F).db
     """
     from onestop import db as store
 
+    _sqlite_file_only("db backup", "Sao lưu trên máy chủ bằng pg_dump (cùng với thư mục lưu trữ), mục 5.",
+                      "Back it up on the server with pg_dump (together with the archive folder), section 5.")
     cfg, db = context()
     typer.echo(str(store.backup(db, dest)))
 
@@ -208,13 +235,14 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
     files (also -wal, -shm) are kept aside under a timestamped name, and code counters stay
     above every code already issued from this home. Stop the other counters first.
 
+    With an office database (PostgreSQL) restore a pg_dump with pg_restore (docs/office.md §6).
+
     Ví dụ / Example:  onestop db restore /mnt/usb/onestop-2026-11-29.db
     """
-    from onestop import config
     from onestop import db as store
-    from onestop.cli import state
 
-    cfg = config.load(officer=state.get("officer"))
+    cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, mục 6.",
+                            "Restore it on the server with pg_restore from a pg_dump file, section 6.")
     res = store.restore(cfg, backup)
     for p in res["kept_aside"]:
         typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)

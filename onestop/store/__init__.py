@@ -62,6 +62,9 @@ def connect(cfg, *, migrate: bool = True):
     from onestop import office
     from onestop.store import postgres
 
+    # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
+    # onestop.db.connect sets for a SQLite home.
+    os.umask(0o077)
     pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
     try:
         office.apply(cfg, pg)  # the office-wide settings (agency, code rule, calendar, archive) replace the desk's

@@ -15,17 +15,19 @@ def _ph(values) -> str:
     return ",".join("?" * len(values))
 
 
-# dialect: sqlite-only (sqlite_master)
 def files_table(db) -> str | None:
     """The archive's table of stored PDFs ("archive_files"; "files" in early drafts), if any."""
+    if db.dialect == "postgresql":
+        return "archive_files"  # pg_schema has it from its first version (no early drafts there)
     names = {r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('archive_files', 'files')").fetchall()}
     return "archive_files" if "archive_files" in names else "files" if "files" in names else None
 
 
-# dialect: sqlite-only (PRAGMA table_info)
 def has_state_column(db, table: str) -> bool:
     """Whether the archive's table has ``state`` (one current file per component; early drafts had none)."""
+    if db.dialect == "postgresql":
+        return True  # archive_files.state is in pg_schema's first version
     return any(r[1] == "state" for r in db.execute(f"PRAGMA table_info({table})").fetchall())
 
 

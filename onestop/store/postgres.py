@@ -34,6 +34,24 @@ _LOCK_CATALOG = 3  # a catalog import: desks started together on an empty office
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
+_INT64 = range(-2**63, 2**63)
+
+
+def _params(params):
+    """``params`` for psycopg, refusing an int that SQLite could not store either.
+
+    sqlite3 raises OverflowError for an int beyond 64 bits (a typed ``--year 99999999999999999999``);
+    psycopg would send it as ``numeric`` and the query would quietly find nothing. The same
+    OverflowError keeps the behaviour (and the CLI's "number too large", exit 4) identical.
+    """
+    if params is None:
+        return ()
+    for v in params if isinstance(params, (list, tuple)) else ():
+        if type(v) is int and v not in _INT64:
+            raise OverflowError("Python int too large to convert to a 64-bit integer")
+    return params
+
+
 class PgCursor(psycopg.Cursor):
     """psycopg's cursor plus ``lastrowid``, so store code reads a result the same way on both backends."""
 
@@ -77,7 +95,7 @@ class PgStore:
         """Run one statement; the cursor (fetchone/fetchall/rowcount/description/lastrowid)."""
         try:
             # Parameters always go along (even none), so psycopg reads '%%' back as '%'.
-            return self.conn.execute(qmark_to_format(sql), params if params is not None else ())
+            return self.conn.execute(qmark_to_format(sql), _params(params))
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None
 
@@ -85,7 +103,7 @@ class PgStore:
         """Run one statement once per parameter row."""
         try:
             with self.conn.cursor() as cur:
-                cur.executemany(qmark_to_format(sql), seq_of_params)
+                cur.executemany(qmark_to_format(sql), [_params(p) for p in seq_of_params])
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None
 
@@ -93,7 +111,7 @@ class PgStore:
         """Rows as dicts (an iterator, like ``Database.query``; the rows are fetched at once)."""
         try:
             with self.conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(qmark_to_format(sql), params if params is not None else ())
+                cur.execute(qmark_to_format(sql), _params(params))
                 rows = cur.fetchall() if cur.description is not None else []
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None

@@ -17,6 +17,10 @@ _OPEN = "status IN ('2','4','5','6')"
 _TIMELINESS = ("CASE WHEN papers_requests > 1 OR rescheduled = 1 OR finished_at > due_at THEN 'late' "
                "WHEN substr(finished_at, 1, 10) < substr(due_at, 1, 10) THEN 'early' ELSE 'on_time' END")
 
+# Booleans as 0/1 on both backends (PostgreSQL has no sum(boolean) and returns true/false): a CASE,
+# which both dialects accept, rather than SQLite's bare comparison.
+_OVERDUE = "CASE WHEN due_at < ? THEN 1 ELSE 0 END"
+
 # The status a dossier had just before a moment, from the event log (events are appended in order).
 _STATUS_BEFORE = ("(SELECT e.status_to FROM events e WHERE e.dossier_id = d.id AND e.at < ? "
                   "AND e.status_to IS NOT NULL ORDER BY e.id DESC LIMIT 1)")
@@ -69,7 +73,6 @@ def carried_over(db, before: str) -> int:
     return received - ended
 
 
-# dialect: sqlite-only (sum() over a boolean EXISTS; PostgreSQL needs count(*) FILTER or ::int)
 def received_counts(db, lo: str, hi: str) -> list[dict]:
     """Dossiers received in ``[lo, hi)``: ``channel, procedure_code, n, synced``.
 
@@ -78,8 +81,8 @@ def received_counts(db, lo: str, hi: str) -> list[dict]:
     """
     return list(db.query(
         "SELECT channel, procedure_code, count(*) AS n, "
-        "sum(EXISTS (SELECT 1 FROM outbox o WHERE o.dossier_id = d.id AND o.kind = 'create' AND o.state = 'done')) "
-        "AS synced FROM dossiers d WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2", [lo, hi]))
+        "sum(CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.dossier_id = d.id AND o.kind = 'create' "
+        "AND o.state = 'done') THEN 1 ELSE 0 END) AS synced FROM dossiers d WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2", [lo, hi]))
 
 
 def ended_counts(db, lo: str, hi: str) -> list[dict]:
@@ -88,7 +91,8 @@ def ended_counts(db, lo: str, hi: str) -> list[dict]:
     return list(db.query(
         f"SELECT status, procedure_code, substr(received_at, 1, 10) AS received_day, "
         f"substr(finished_at, 1, 10) AS finished_day, {_TIMELINESS} AS timeliness, "
-        "EXISTS (SELECT 1 FROM dossier_components c WHERE c.dossier_id = d.id AND c.digitized > 0) AS digitized, "
+        "CASE WHEN EXISTS (SELECT 1 FROM dossier_components c WHERE c.dossier_id = d.id AND c.digitized > 0) "
+        "THEN 1 ELSE 0 END AS digitized, "
         "count(*) AS n FROM dossiers d WHERE finished_at >= ? AND finished_at < ? GROUP BY 1, 2, 3, 4, 5, 6",
         [lo, hi]))
 
@@ -97,9 +101,9 @@ def not_ended_counts(db, end: str) -> list[dict]:
     """Dossiers received before ``end`` and not ended before it (open now, or ended later), by the
     status they had then: ``procedure_code, status, overdue (due before end), n``."""
     rows = list(db.query(
-        f"SELECT procedure_code, {_STATUS_BEFORE} AS status, due_at < ? AS overdue, count(*) AS n FROM dossiers d "
+        f"SELECT procedure_code, {_STATUS_BEFORE} AS status, {_OVERDUE} AS overdue, count(*) AS n FROM dossiers d "
         f"WHERE {_OPEN} AND received_at < ? GROUP BY 1, 2, 3", [end, end, end]))
     rows += db.query(
-        f"SELECT procedure_code, {_STATUS_BEFORE} AS status, due_at < ? AS overdue, count(*) AS n FROM dossiers d "
+        f"SELECT procedure_code, {_STATUS_BEFORE} AS status, {_OVERDUE} AS overdue, count(*) AS n FROM dossiers d "
         "WHERE finished_at >= ? AND received_at < ? GROUP BY 1, 2, 3", [end, end, end, end])
     return rows

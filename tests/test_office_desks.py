@@ -1,0 +1,97 @@
+"""Counter commands on the office database (issue 9): a connection lost in the middle of a receive
+consumes no code, and each desk keeps its own data home (its own codes-issued.json) on one shared
+database. Run against the real PostgreSQL server of tests/pg.py on both test runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from onestop import errors
+
+ID = "001085012345"
+
+
+@pytest.fixture
+def office(pg_url, monkeypatch):
+    """This test's data home pointed at a fresh office database."""
+    from onestop import store
+
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    monkeypatch.setattr(store, "COMMANDS_ON_POSTGRESQL", True)
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-23 09:00")
+    return pg_url
+
+
+def _request():
+    from onestop import dossiers
+
+    return dossiers.ReceiveRequest(procedure_code="1.003584",
+                                   applicant=dossiers.Applicant(name="Lê Văn Tám", id_number=ID))
+
+
+class _KillsTheSession:
+    """Renders the real receipt, but first has the server end the desk's session from another one:
+    the connection drops while the receive holds its transaction (code allocated, dossier inserted)."""
+
+    def __init__(self, pid: int, admin):
+        self.pid, self.admin, self.paths = pid, admin, []
+
+    def render(self, name, dossier, context, path):
+        from onestop import forms
+
+        self.admin.execute("SELECT pg_terminate_backend(?)", [self.pid])
+        self.paths.append(path)
+        return getattr(forms, name)(dossier, context, path)
+
+
+def test_connection_lost_during_receive_consumes_no_code(office, home):
+    from onestop import catalog, config, dossiers, store
+
+    cfg = config.load()
+    desk, admin = store.connect(cfg), store.connect(cfg)
+    catalog.ensure_loaded(desk, cfg.catalog_file)
+    killer = _KillsTheSession(desk.execute("SELECT pg_backend_pid()").fetchone()[0], admin)
+    with pytest.raises(errors.DatabaseUnreachable) as e:
+        dossiers.receive(desk, cfg, _request(), renderer=killer)
+    assert e.value.exit_code == 17 and "Nothing was stored" in e.value.en
+    assert killer.paths and not killer.paths[0].exists()  # the receipt of a code never committed is gone
+    for table in ("dossiers", "code_sequences", "book_sequences", "events", "outbox"):
+        assert admin.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    # The next receive (a new connection) issues the number the lost one had: no gap.
+    again = store.connect(cfg)
+    r = dossiers.receive(again, cfg, _request(), render=False)
+    assert r["code"].endswith("-261123-0001") and r["book_no"] == 1
+
+
+def test_desks_with_their_own_homes_share_the_office_sequence(office, home, tmp_path, monkeypatch, run):
+    """A second desk whose home already issued codes on its own SQLite file (its codes-issued.json
+    names that home) joins the office database: it is not refused as "another data home", and its
+    marks still keep it above the codes it printed."""
+    r = run("receive", "-p", "1.003584", "--name", "An", "--id", ID, "--all-components", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["code"].endswith("-261123-0001")
+    second = tmp_path / "desk2"
+    second.mkdir()
+    (second / "codes-issued.json").write_text(json.dumps(
+        {"home_id": "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0", "seq": {"000.00.12.H26|261123": 5},
+         "book": {"000.00.12.H26|2026": 5}}))
+    monkeypatch.setenv("ONESTOP_HOME", str(second))
+    r = run("receive", "-p", "1.003584", "--name", "Bình", "--id", ID, "--all-components", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["code"].endswith("-261123-0006") and json.loads(r.stdout)["book_no"] == 6
+    monkeypatch.setenv("ONESTOP_HOME", str(home))
+    r = run("receive", "-p", "1.003584", "--name", "Chi", "--id", ID, "--all-components", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["code"].endswith("-261123-0007")
+
+
+def test_office_of_another_agency_is_refused_naming_the_database(office, home, run, pg_server):
+    r = run("receive", "-p", "1.003584", "--name", "An", "--id", ID, "--all-components", "--json")
+    assert r.exit_code == 0, r.stderr
+    (home / "onestop.toml").write_text('[agency]\ncode = "000.00.13.H26"\n')  # this desk's own override
+    r = run("--lang", "en", "receive", "-p", "1.003584", "--name", "An", "--id", ID, "--all-components", "--json")
+    assert r.exit_code == errors.HomeMismatch.exit_code, r.stderr
+    assert "belongs to agency '000.00.12.H26'" in r.stderr and "ONESTOP_DATABASE_URL" in r.stderr
+    assert "onestop.db" not in r.stderr and pg_server.password not in r.stderr
