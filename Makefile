@@ -41,13 +41,17 @@ demo: install
 # The suite's PostgreSQL run (ONESTOP_TEST_BACKEND=postgresql: every test's data home gets a fresh database on
 # the throwaway server of tests/pg.py; tests marked sqlite_only are about the SQLite file and are skipped there,
 # tests marked postgresql_only — the office test, the SQLite/PostgreSQL parity tests — run only there).
-# It covers the whole suite except PG_FAILING: the test files that still fail on PostgreSQL
-# (issue 9 stage 2, each fixed in its own area); they are left out of the PostgreSQL run, not hidden: the
-# list shrinks to nothing as the fixes land, and then PG_TESTS is just `tests`. As of 2026-11-30 (main + pd2):
-PG_FAILING := test_check test_completion test_corrections test_digitization test_hostile_input test_lookup \
-	test_office test_parity test_pdfa test_personal test_report test_report_html test_results test_scan \
-	test_scan_races test_search test_sync test_sync_crash test_sync_spool test_xlsx
-PG_TESTS := tests $(foreach f,$(PG_FAILING),--ignore=tests/$(f).py)
+# It covers the whole suite except PG_FAILING: the tests that still fail on PostgreSQL (issue 9 stage 2, each
+# fixed in its own area), deselected there. pytest reports deselected tests only as a count, so this list is
+# the record; it shrinks to nothing as the fixes land, and then PG_TESTS is just `tests`.
+# As of 2026-11-30 (main + pd2), failing on PostgreSQL only:
+# - test_scan_races.py::test_two_scans_of_one_component_exactly_one_wins: the losing scan's UniqueViolation is
+#   not yet turned into ScanConflict (exit 15) on PostgreSQL: it exits 1 "unexpected";
+# - test_sync_spool.py::test_spool_acknowledgements_round_trip: acknowledgements of another office's spool
+#   give exit 11 instead of 4 on PostgreSQL.
+PG_FAILING := tests/test_scan_races.py::test_two_scans_of_one_component_exactly_one_wins \
+	tests/test_sync_spool.py::test_spool_acknowledgements_round_trip
+PG_TESTS := tests $(foreach t,$(PG_FAILING),--deselect=$(t))
 
 # -rs: a skipped test is listed with its reason (the office tests never skip: no server is an error)
 test: install
