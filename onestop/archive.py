@@ -9,9 +9,13 @@ between rename and commit leaves an orphan PDF that ``onestop check`` reports an
 the same scan takes over (same bytes: the OCR and the PDF writer are deterministic).
 
 Races (issue 8): the database allows one current file per component part (a unique index), and
-the commit re-reads the component under the write lock, so of two scans of one component exactly
-one commits; the other fails with ScanConflict and removes only its own uncommitted PDF. Inbox
-files are claimed by renaming them into a per-scan folder before they are read.
+the commit re-reads the component under a lock (SQLite: the write lock; PostgreSQL: a lock on the
+file's path, ``store.archive.lock_path``; where the paths differ the unique index refuses the
+second row), so of two scans of one component exactly one commits; the other fails with
+ScanConflict and removes only its own uncommitted PDF, never one a committed row points to. Inbox
+files are claimed by renaming them into a per-scan folder before they are read. A connection to
+the office database lost during the commit stores no row; the PDF stays (``check`` calls it an
+orphan, the same scan run again takes it over) and the inbox files go back to the inbox.
 
 Each PDF page is the scanner's image (JPEG data kept as is; rotation and deskew are applied by the
 placement matrix) under an invisible text layer built from tesseract's TSV words in its glyph-less
@@ -798,7 +802,21 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     what = f"kết quả {comp['result']}" if comp.get("result") else f"thành phần {comp['n']}"
     try:
         with transaction(db):
-            # Checked again under the write lock: another scan of this component may have committed
+            # No other scan commits or discards these files until this transaction ends (SQLite: the
+            # write lock; PostgreSQL: a lock per path). One that discarded a file taken over here
+            # before that leaves nothing to point to: then this scan stores nothing.
+            for p in (path, copy_path):
+                if p is not None:
+                    store.lock_path(db, str(p))
+                    if not p.is_file():
+                        raise ScanConflict(
+                            f"Tệp lưu trữ {p} vừa bị một lần quét khác chạy cùng lúc gỡ bỏ. Lần quét này không lưu "
+                            f"gì; tệp trong hộp thư quét (nếu có) đã được trả lại. Quét lại thành phần {comp['n']} "
+                            f"của hồ sơ {code}.",
+                            f"The archive file {p} was just removed by another scan running at the same time. This "
+                            f"scan stored nothing; its inbox files (if any) were returned. Scan component "
+                            f"{comp['n']} of dossier {code} again.")
+            # Checked again under the lock: another scan of this component may have committed
             # while this one was reading its pages. Then this one stores nothing.
             now = _current(db, d["id"], comp["n"])
             if [r["id"] for r in now] != [r["id"] for r in before]:
@@ -836,7 +854,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
             _discard(db, path)
         if copy_path is not None and copy_created:
             _discard(db, copy_path, copy=True)
-        if store.is_conflict(e):
+        if store.is_conflict(db, e):
             # The unique indexes (one current file per component part, one row per path) caught a
             # race the check above could not see.
             raise ScanConflict(
@@ -900,12 +918,13 @@ def _place(db: Database, path: Path, pdf: bytes, sha: str) -> tuple[Path, bool]:
 
 def _discard(db: Database, path: Path, *, copy: bool = False) -> None:
     """Remove a PDF this scan wrote and did not commit, unless a committed row points to it
-    (checked under the write lock, so no other scan can commit it meanwhile). When in doubt the
+    (checked under the lock of ``store.lock_path``, so no other scan can commit it meanwhile). When in doubt the
     file stays: `check` reports an orphan, which loses nothing. ``copy``: an OCR copy of a signed PDF."""
     from onestop.store import results as results_store
 
     try:
         with transaction(db):
+            store.lock_path(db, str(path))
             if copy:
                 if not results_store.ocr_copy_used(db, str(path)):
                     path.unlink(missing_ok=True)

@@ -221,6 +221,107 @@ def test_replace_as_check_advises_clears_the_missing_file(run, db, cfg, tmp_path
     assert rc == 10 and [(x["kind"], x["path"]) for x in rep["problems"]] == [("missing", kept)]
 
 
+# ---------------------------------------------------------------- issue 9: the office server's connection lost
+
+@pytest.mark.postgresql_only
+def test_connection_lost_in_the_commit_stores_nothing_and_loses_nothing(run, db, cfg, home, rows):
+    """The scan's connection is killed by the server (pg_terminate_backend, as a server restart or a
+    dropped network would) after its archive row was inserted, before it committed."""
+    import psycopg
+
+    from onestop import errors
+
+    url = os.environ["ONESTOP_DATABASE_URL"]
+    box = _inbox(home)
+    code = new_dossier(db, cfg)
+    page = save(numbered(1), box / "p1.png")
+    kept = page.read_bytes()
+    with psycopg.connect(url, autocommit=True) as holder, psycopg.connect(url, autocommit=True) as admin:
+        # Another session holds the component's row: the scan's commit, archive row already
+        # inserted, waits on it; that is the moment its connection is cut.
+        holder.execute("BEGIN")
+        holder.execute("SELECT 1 FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
+                       "WHERE d.code = %s AND c.n = 3 FOR UPDATE OF c", [code])
+        proc = _onestop("scan", code, "-c", 3, "--inbox", "--yes")
+        (pid,) = _wait_for(lambda: admin.execute(
+            "SELECT a.pid FROM pg_stat_activity a WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' "
+            "AND a.pid <> pg_backend_pid() AND a.query LIKE 'UPDATE dossier_components%%'").fetchone(),
+            proc, "the scan's commit")
+        # Inside the scan's transaction now: its archive row is inserted, uncommitted.
+        assert admin.execute("SELECT count(*) FROM pg_locks WHERE pid = %s AND relation = 'archive_files'::regclass "
+                             "AND mode = 'RowExclusiveLock'", [pid]).fetchone()[0] == 1
+        assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0] is True
+        [(rc, out, err)] = _both(proc)
+        holder.execute("ROLLBACK")
+    assert rc == errors.DATABASE_UNREACHABLE, (rc, out, err)
+    assert "Mất kết nối" in err and "Traceback" not in err and out == ""
+    # Nothing half-stored: no archive row, no page, no search entry, no event, no sync entry, not digitized.
+    assert rows("SELECT count(*) FROM archive_files") == [(0,)]
+    assert rows("SELECT count(*) FROM archive_pages") == [(0,)]
+    assert rows("SELECT count(*) FROM search_docs WHERE kind = 'page'") == [(0,)]
+    assert rows("SELECT count(*) FROM events WHERE action = 'digitize'") == [(0,)]
+    assert rows("SELECT count(*) FROM outbox WHERE kind = 'file'") == [(0,)]
+    assert rows("SELECT c.digitized FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
+                "WHERE d.code = ? AND c.n = 3", [code]) == [(0,)]
+    # Nothing lost: the inbox file is back in the inbox, unchanged; the PDF written before the commit
+    # stays (an orphan that `check` names), never removed while the database cannot say who owns it.
+    assert page.read_bytes() == kept and not (box / "done").exists()
+    assert [p.name for p in box.iterdir() if p.name != ".claims"] == ["p1.png"]
+    rc, rep = _check(run)
+    assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["orphan"]
+    orphan = Path(rep["problems"][0]["path"])
+    # Run again once the server is back: the same scan takes the orphan over and commits it.
+    r = run("scan", code, "-c", 3, "--inbox", "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["pdf"] == str(orphan) and (box / "done" / "p1.png").is_file()
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+
+
+@pytest.mark.postgresql_only
+def test_interrupted_scan_never_removes_the_file_another_scan_commits(run, db, cfg, tmp_path, rows):
+    """Two scans of one page write one archive name: the first creates the PDF, the second finds the
+    same bytes there and takes it over. The first is interrupted (Ctrl-C) in its commit while the
+    second is committing: the first must not remove the file the second's row is about to point to."""
+    import psycopg
+
+    url = os.environ["ONESTOP_DATABASE_URL"]
+    page = save(numbered(1), tmp_path / "p1.png")
+    code = new_dossier(db, cfg)
+
+    def scan(name):  # the scan's session is named, so the test can tell the two apart on the server
+        return _onestop("scan", code, "-c", 3, page, "--yes",
+                        env=dict(os.environ, ONESTOP_DATABASE_URL=f"{url}?application_name={name}"))
+
+    def waiting(admin, name, query=""):
+        return admin.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND "
+                             "wait_event_type = 'Lock' AND query LIKE %s", [name, query + "%"]).fetchone()
+
+    with psycopg.connect(url, autocommit=True) as holder, psycopg.connect(url, autocommit=True) as admin:
+        holder.execute("BEGIN")  # holds the component's row: a scan's commit waits on it
+        holder.execute("SELECT 1 FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
+                       "WHERE d.code = %s AND c.n = 3 FOR UPDATE OF c", [code])
+        a = scan("scan-a")
+        _wait_for(lambda: waiting(admin, "scan-a", "UPDATE dossier_components"), a, "scan A's commit")
+        b = scan("scan-b")
+        _wait_for(lambda: waiting(admin, "scan-b"), b, "scan B's commit")
+        a.send_signal(signal.SIGINT)
+        # Scan A gives up; it removes its PDF only if no committed row points to it. Let B commit once A
+        # has either finished or is waiting to decide.
+        for _ in range(1200):
+            if a.poll() is not None or waiting(admin, "scan-a", "SELECT pg_advisory_xact_lock"):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("scan A neither ended nor waited after Ctrl-C")
+        holder.execute("ROLLBACK")
+        (rc_a, _, err_a), (rc_b, out_b, err_b) = _both(a, b)
+    assert rc_a == 130 and "Traceback" not in err_a, err_a
+    assert rc_b == 0, err_b
+    [(path, state)] = rows("SELECT path, state FROM archive_files")
+    assert state == "current" and Path(path).is_file()
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+
+
 # ---------------------------------------------------------------- the migration keeps racing leftovers
 
 @pytest.mark.sqlite_only

@@ -6,6 +6,7 @@ Every failure is an ``OnestopError`` with its exit code (docs/exit-codes.md), ha
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -153,6 +154,10 @@ def main() -> None:
         app_for(sys.argv[1:])()
     except KeyboardInterrupt:  # Ctrl-C during parsing or start-up
         sys.exit(errors.INTERRUPTED)
+    finally:
+        # The command has ended (its exit code is set): a Ctrl-C now, while worker threads finish
+        # and the interpreter shuts down, must not turn that code into death by SIGINT (-2).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # Command modules register themselves on ``app``; heavy imports stay inside the commands.

@@ -58,12 +58,30 @@ def mark_digitized(db, dossier_id: int, n: int) -> None:
                [dossier_id, n, dossier_id, n])
 
 
-# dialect: sqlite-only (sqlite3.IntegrityError; psycopg raises errors.UniqueViolation)
-def is_conflict(e: BaseException) -> bool:
+def is_conflict(db, e: BaseException) -> bool:
     """Whether ``e`` is a unique index refusing a row (two scans of one component part, one path)."""
-    import sqlite3
+    if not isinstance(e, db.IntegrityError):
+        return False
+    if db.dialect == "postgresql":
+        # PostgreSQL: an IntegrityError is any constraint; 23505 is unique_violation. (A second scan's
+        # INSERT waits on the first one's uncommitted row and gets this once the first commits.)
+        return getattr(e, "sqlstate", None) == "23505"
+    return True  # SQLite: the constraints a scan's rows can break are the unique indexes
 
-    return isinstance(e, sqlite3.IntegrityError)
+
+def lock_path(db, path: str) -> None:
+    """Serialise, until the end of the caller's transaction, every transaction that commits or
+    discards the archive file ``path``: "is a committed row pointing to it?" then stays true
+    until the file is removed, and a commit cannot slip in between.
+
+    SQLite: nothing to do, the IMMEDIATE transaction holds the database's write lock. PostgreSQL:
+    a transaction advisory lock on the path (a hash collision only makes two scans wait for each other).
+    """
+    if db.dialect == "postgresql":
+        db.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", [_LOCK_NS, path])
+
+
+_LOCK_NS = 0x0E570A  # advisory-lock namespace of archive paths (store.postgres uses 0x0E5709)
 
 
 def files_to_check(db) -> list[dict]:
