@@ -45,12 +45,9 @@ demo: install
 # fixed in its own area), deselected there. pytest reports deselected tests only as a count, so this list is
 # the record; it shrinks to nothing as the fixes land, and then PG_TESTS is just `tests`.
 # As of 2026-11-30 (main + pd2), failing on PostgreSQL only:
-# - test_scan_races.py::test_two_scans_of_one_component_exactly_one_wins: the losing scan's UniqueViolation is
-#   not yet turned into ScanConflict (exit 15) on PostgreSQL: it exits 1 "unexpected";
 # - test_sync_spool.py::test_spool_acknowledgements_round_trip: acknowledgements of another office's spool
 #   give exit 11 instead of 4 on PostgreSQL.
-PG_FAILING := tests/test_scan_races.py::test_two_scans_of_one_component_exactly_one_wins \
-	tests/test_sync_spool.py::test_spool_acknowledgements_round_trip
+PG_FAILING := tests/test_sync_spool.py::test_spool_acknowledgements_round_trip
 PG_TESTS := tests $(foreach t,$(PG_FAILING),--deselect=$(t))
 
 # -rs: a skipped test is listed with its reason (the office tests never skip: no server is an error)
