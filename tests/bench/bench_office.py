@@ -15,6 +15,7 @@ The server runs with the tests' settings (fsync off): this measures onestop and 
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -167,6 +168,7 @@ def main(argv: list[str]) -> int:
             parts[name](server, tmp)
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
