@@ -219,6 +219,7 @@ def import_file(db: Database, path: Path, *, source: str | None = None) -> int:
     procs = parse_lay_thu_tuc(doc)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with transaction(db):
+        store.lock_for_import(db)
         for p in procs:
             store.replace_procedure(db, {
                 "code": p.code, "name": p.name,

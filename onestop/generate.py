@@ -24,18 +24,32 @@ NAMES = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Cường", "Phạ
 
 def generate(path: str | Path, cfg: Config, *, dossiers: int = 1_000_000, events: int = 5_000_000,
              end: date = date(2026, 11, 30), months: int = 24, seed: int = 7, progress=None) -> dict:
-    """Write a new database at ``path`` (replaced if present); returns counts and seconds."""
-    from onestop import catalog
-    from onestop.db import connect
+    """Write a new database at ``path`` (replaced if present), or into the new, empty PostgreSQL
+    database ``path`` names as a ``postgresql://`` URL; returns counts and seconds."""
+    from onestop import catalog, store as stores
     from onestop.dossiers import calendar_for
     from onestop.store import generate as store
 
     t0 = _time.monotonic()
     say = progress or (lambda m: None)
-    path = Path(path)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    db = connect(path)
+    if str(path).lower().startswith(("postgresql://", "postgres://")):
+        from onestop.errors import InvalidInput
+        from onestop.store import postgres
+        from onestop.store.redact import redact_url
+
+        db = postgres.connect(stores.check_url(str(path)))
+        if not store.is_empty(db):
+            raise InvalidInput(f"CSDL {redact_url(str(path))} đã có hồ sơ: chỉ sinh dữ liệu vào một CSDL mới, trống.",
+                               f"The database {redact_url(str(path))} already holds dossiers: generate into a new, "
+                               "empty database only.")
+        path = redact_url(str(path))
+    else:
+        from onestop.db import connect
+
+        path = Path(path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        db = connect(path)
     catalog.ensure_loaded(db, cfg.catalog_file)
     start = date(end.year - (months // 12), end.month, 1) - timedelta(days=31 * (months % 12))
     cal = calendar_for(db, cfg, range(start.year, end.year + 2))

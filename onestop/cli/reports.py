@@ -226,7 +226,7 @@ def book(
 
 @app.command(hidden=True)
 def generate(
-    path: str = typer.Argument(..., help="Tệp cơ sở dữ liệu mới (bị ghi đè)."),
+    path: str = typer.Argument(..., help="Tệp cơ sở dữ liệu mới (bị ghi đè), hoặc URL postgresql:// của một CSDL mới, trống."),
     dossiers_: int = typer.Option(1_000_000, "--dossiers", help="Số hồ sơ."),
     events: int = typer.Option(5_000_000, "--events", help="Số sự kiện (xấp xỉ)."),
     end: str = typer.Option("2026-11-30", "--end", help="Ngày tiếp nhận cuối cùng."),
@@ -247,5 +247,5 @@ def generate(
     cfg = config.load()
     stats = gen.generate(path, cfg, dossiers=dossiers_, events=events, end=date.fromisoformat(end),
                          months=months, seed=seed, progress=info)
-    info(t(f"Đã sinh {stats['dossiers']} hồ sơ, {stats['events']} sự kiện trong {stats['seconds']:.1f} s: {path}",
-           f"Generated {stats['dossiers']} dossiers, {stats['events']} events in {stats['seconds']:.1f} s: {path}"))
+    info(t(f"Đã sinh {stats['dossiers']} hồ sơ, {stats['events']} sự kiện trong {stats['seconds']:.1f} s: {stats['path']}",
+           f"Generated {stats['dossiers']} dossiers, {stats['events']} events in {stats['seconds']:.1f} s: {stats['path']}"))

@@ -8,6 +8,18 @@ _COMPONENT_COLUMNS = ("procedure_code", "n", "code", "name", "case_name", "origi
                       "form_url", "required")
 
 
+def lock_for_import(db) -> None:
+    """Inside a transaction: wait until no other desk is importing the catalog.
+
+    SQLite: the transaction's write lock (BEGIN IMMEDIATE) already serializes imports. PostgreSQL:
+    two desks loading the catalog into a new office database at once would both insert the same
+    components (a unique violation); a transaction advisory lock makes the second wait, then replace."""
+    if db.dialect == "postgresql":
+        from onestop.store.postgres import _LOCK_CATALOG, _NS
+
+        db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_NS, _LOCK_CATALOG])
+
+
 def replace_procedure(db, row: dict, components: list[dict]) -> None:
     """Insert or update one procedure (all of ``_PROCEDURE_COLUMNS``) and replace its components."""
     db.execute("DELETE FROM procedure_components WHERE procedure_code = ?", [row["code"]])

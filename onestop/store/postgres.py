@@ -29,6 +29,7 @@ CONNECT_TIMEOUT_S = int(os.environ.get("ONESTOP_DB_CONNECT_TIMEOUT", "5"))
 _NS = 0x0E5709
 _LOCK_MIGRATE = 1
 _LOCK_SYNC = 2
+_LOCK_CATALOG = 3  # a catalog import: desks started together on an empty office database
 
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
