@@ -11,23 +11,22 @@ from __future__ import annotations
 
 def allocate_code_number(db, agency: str, day: str, floor: int = 0) -> int:
     """The next code sequence number of ``agency`` on ``day`` (YYMMDD), above ``floor``."""
-    seq = db.execute(
-        "INSERT INTO code_sequences (agency, day, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (agency, day) DO UPDATE SET last = code_sequences.last + 1 RETURNING last",
-        [agency, day]).fetchone()[0]
-    if seq <= floor:
-        seq = floor + 1
-        db.execute("UPDATE code_sequences SET last = ? WHERE agency = ? AND day = ?", [seq, agency, day])
-    return seq
+    return _next(db, "code_sequences", "day", agency, day, floor)
 
 
 def allocate_book_number(db, agency: str, year: int, floor: int = 0) -> int:
     """The next tracking-book number (Số thứ tự) of ``agency`` in ``year``, above ``floor``."""
-    book_no = db.execute(
-        "INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (agency, year) DO UPDATE SET last = book_sequences.last + 1 RETURNING last",
-        [agency, year]).fetchone()[0]
-    if book_no <= floor:
-        book_no = floor + 1
-        db.execute("UPDATE book_sequences SET last = ? WHERE agency = ? AND year = ?", [book_no, agency, year])
-    return book_no
+    return _next(db, "book_sequences", "year", agency, year, floor)
+
+
+def _next(db, table: str, period: str, agency: str, value, floor: int) -> int:
+    # ``table`` and ``period`` are the two literals above, never input: the counter row of
+    # (agency, period) is raised by one, then lifted above ``floor`` when a restored database lags.
+    n = db.execute(
+        f"INSERT INTO {table} (agency, {period}, last) VALUES (?, ?, 1) "
+        f"ON CONFLICT (agency, {period}) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+        [agency, value]).fetchone()[0]
+    if n <= floor:
+        n = floor + 1
+        db.execute(f"UPDATE {table} SET last = ? WHERE agency = ? AND {period} = ?", [n, agency, value])
+    return n
