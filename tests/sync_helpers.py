@@ -6,6 +6,9 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from ministry_server import MinistryServer
+
 APPLICANTS = [
     ("Nguyễn Văn An", "001085012345", "0912345678"),
     ("Trần Thị Bích Ngọc", "033190004567", "0987654321"),
@@ -111,3 +114,24 @@ def assert_exactly_once(srv, db) -> None:
             urls = ({t["DuongDanTepTinKetQua"] for t in st.dossiers[code]["DanhSachGiayToKetQua"]} if n < 0
                     else {t["DuongDanTaiTepTin"] for t in st.dossiers[code]["TaiLieuNop"]})
             assert st.files[path_sha]["DuongDan"] in urls, code
+
+
+@pytest.fixture
+def srv():
+    """A test ministry server on 127.0.0.1 for one test."""
+    with MinistryServer() as s:
+        yield s
+
+
+@pytest.fixture
+def env(home, monkeypatch, srv):
+    """(cfg, db) of a home configured for ``srv``."""
+    from onestop import catalog, config
+    from onestop.store import connect
+
+    write_sync_config(home)
+    point_at(monkeypatch, srv.url)
+    cfg = config.load()
+    db = connect(cfg)
+    catalog.ensure_loaded(db, cfg.catalog_file)
+    return cfg, db

@@ -12,31 +12,13 @@ from pathlib import Path
 import pytest
 
 import pdfa_check
-from ministry_server import MinistryServer
 from onestop import errors
 from pages import new_dossier, numbered, render, save
-from sync_helpers import assert_exactly_once, point_at, write_sync_config
+from sync_helpers import env, srv  # noqa: F401 - fixtures
+from sync_helpers import assert_exactly_once
 
 RESULT_LINES = ["GIẤY CHỨNG NHẬN", "đăng ký hoạt động khoa học và công nghệ", "Số 1205/QĐ-BKHCN"]
 
-
-@pytest.fixture
-def srv():
-    with MinistryServer() as s:
-        yield s
-
-
-@pytest.fixture
-def env(home, monkeypatch, srv):
-    from onestop import catalog, config
-    from onestop.store import connect
-
-    write_sync_config(home)
-    point_at(monkeypatch, srv.url)
-    cfg = config.load()
-    db = connect(cfg)
-    catalog.ensure_loaded(db, cfg.catalog_file)
-    return cfg, db
 
 
 def _result_page(tmp_path: Path) -> Path:

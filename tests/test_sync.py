@@ -11,29 +11,11 @@ import time
 
 import pytest
 
-from ministry_server import REQUIRED, MinistryServer
+from ministry_server import REQUIRED
+from sync_helpers import env, srv  # noqa: F401 - fixtures
 from sync_helpers import (PASSWORD, add_file, assert_exactly_once, expected_steps, fake_pdf, files_table,
-                          make_dossiers, point_at, write_sync_config)
+                          make_dossiers, write_sync_config)
 
-
-@pytest.fixture
-def srv():
-    with MinistryServer() as s:
-        yield s
-
-
-@pytest.fixture
-def env(home, monkeypatch, srv):
-    """(cfg, db) of a home configured for ``srv``."""
-    from onestop import catalog, config
-    from onestop.store import connect
-
-    write_sync_config(home)
-    point_at(monkeypatch, srv.url)
-    cfg = config.load()
-    db = connect(cfg)
-    catalog.ensure_loaded(db, cfg.catalog_file)
-    return cfg, db
 
 
 def sync(cfg, db, **kw):
