@@ -197,7 +197,7 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
             results = []
             for f in futs:
                 results.append(f.result())
-                if not done:
+                if not done and any(s.pdf_text is not None for s in sources):
                     import pypdf  # noqa: F401  (build_pdf's import, done while the engines still run)
                 done += 1
                 if progress:
@@ -257,7 +257,19 @@ def placement(w: int, h: int, clockwise: int, deskew: float, page_w: float, page
 
 def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -> bytes:
     """One PDF/A-2b file (pdfa.py): each page's image under its invisible text layer; embedded-text
-    pages copied as is (only pages that keep the file PDF/A, see imaging._probe_pdf)."""
+    pages copied as is (only pages that keep the file PDF/A, see imaging._probe_pdf).
+
+    A scan of images only (the usual case) is written by pdfwriter.py, without importing pypdf."""
+    if not any(r.embedded for r in results):
+        seed = hashlib.md5(usedforsecurity=False)
+        pages = []
+        for r in results:
+            seed.update(r.image.data)
+            seed.update(r.text_layer)
+            pages.append((r.image, placement(r.image.width, r.image.height, r.rotated, r.deskew, *r.page_size),
+                          r.text_layer, r.page_size))
+        return pdfa.scanned(pages, title=title, author=author, producer="onestop (tesseract OCR)",
+                            seed=seed.digest(), font_parts=(ocr.GLYPHLESS_TTF, ocr.TO_UNICODE, _CID_TO_GID))
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
                                StreamObject)

@@ -29,9 +29,8 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _xml(s: str) -> str:
-    from xml.sax.saxutils import escape
-
-    return escape(_XML_BAD.sub("", s))
+    # (xml.sax.saxutils.escape would import urllib.request and http.client: ~20 ms at every scan)
+    return _XML_BAD.sub("", s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def xmp(*, title: str, author: str, producer: str, creator: str) -> bytes:
@@ -70,12 +69,8 @@ def finish(writer, *, title: str, author: str, producer: str, seed: bytes) -> No
     from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, NameObject,
                                NumberObject, TextStringObject)
 
-    title, author = _XML_BAD.sub("", title), _XML_BAD.sub("", author)
-    info = {"/Producer": producer, "/Creator": CREATOR}
-    if title:
-        info["/Title"] = title
-    if author:
-        info["/Author"] = author
+    info = info_dict(title=title, author=author, producer=producer)
+    title, author = info.get("/Title", ""), info.get("/Author", "")
     writer.add_metadata(info)
     meta = DecodedStreamObject()  # not compressed: PDF/A forbids a filter on the metadata stream
     meta.set_data(xmp(title=title, author=author, producer=producer, creator=CREATOR))
@@ -94,8 +89,35 @@ def finish(writer, *, title: str, author: str, producer: str, seed: bytes) -> No
     root[NameObject("/Metadata")] = writer._add_object(meta)
     root[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
     writer.pdf_header = b"%PDF-1.7"
-    ident = ByteStringObject(hashlib.md5(seed + title.encode() + author.encode(), usedforsecurity=False).digest())
+    ident = ByteStringObject(document_id(seed, title, author))
     writer._ID = ArrayObject([ident, ident])
+
+
+def info_dict(*, title: str, author: str, producer: str) -> dict[str, str]:
+    """The Info dictionary (its entries must equal the XMP's: control characters dropped from both)."""
+    title, author = _XML_BAD.sub("", title), _XML_BAD.sub("", author)
+    info = {"/Producer": producer, "/Creator": CREATOR}
+    if title:
+        info["/Title"] = title
+    if author:
+        info["/Author"] = author
+    return info
+
+
+def document_id(seed: bytes, title: str, author: str) -> bytes:
+    return hashlib.md5(seed + title.encode() + author.encode(), usedforsecurity=False).digest()
+
+
+def scanned(pages: list[tuple], *, title: str, author: str, producer: str, seed: bytes,
+            font_parts: tuple[bytes, bytes, bytes]) -> bytes:
+    """A PDF/A-2b file of scanned pages written without pypdf (pdfwriter.py): the same parts as ``finish``."""
+    from onestop import pdfwriter
+
+    info = info_dict(title=title, author=author, producer=producer)
+    t, a = info.get("/Title", ""), info.get("/Author", "")
+    return pdfwriter.scanned_pdf(pages, info=info, xmp=xmp(title=t, author=a, producer=producer, creator=CREATOR),
+                                 icc=ICC_PATH.read_bytes(), icc_name=ICC_NAME, font_parts=font_parts,
+                                 seed=document_id(seed, t, a))
 
 
 # ---------------------------------------------------------------- pages from electronic PDFs
