@@ -82,7 +82,7 @@ class PageResult:
 
 def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: float, rotate_threshold: float,
                  lang: str = ocr.LANG, engine_slots=None, encoder: ThreadPoolExecutor | None = None,
-                 prepared: Callable[[], None] | None = None) -> PageResult:
+                 prepared: Callable[[], None] | None = None, engines: ocr.EnginePool | None = None) -> PageResult:
     """Decode, turn upright, deskew and OCR one page."""
     if src.pdf_text is not None:
         return PageResult(n=n, source=src.label, text=ocr.nfc_lines(src.pdf_text), confidence=None,
@@ -130,7 +130,7 @@ def process_page(src: imaging.PageSource, n: int, workdir: Path, *, timeout: flo
             prepared()  # this page waits for an engine now: the next one may be prepared
         with slots:
             res = ocr.recognise(path, round(dpi * scale), lang=lang, source=src.label, timeout=timeout,
-                                workdir=workdir, name=f"p{n:04d}-{clockwise}")
+                                workdir=workdir, name=f"p{n:04d}-{clockwise}", engines=engines)
         return clockwise, angle, path, res
 
     # The PDF image does not depend on the OCR: encode it while the engine runs (not after the last page).
@@ -169,11 +169,14 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
         # must find its next page ready (one page ahead left a gap of a page's preparation).
         pool = ThreadPoolExecutor(max_workers=2 * jobs)
         encoder = ThreadPoolExecutor(max_workers=jobs)
+        engines = None
         try:
             # The engine check (tesseract and its 'vie' data) runs while the first pages are decoded;
             # no engine starts before it has passed, and its error is the scan's error.
             checked = encoder.submit(ocr.check_engine) if any(s.pdf_text is None for s in sources) else None
             slots = _EngineSlots(jobs, checked)
+            # The engines load while the first pages are prepared (ocr_worker.py).
+            engines = ocr.EnginePool(min(jobs, sum(s.pdf_text is None for s in sources))) if checked is not None else None
             # At most ``jobs`` pages are being prepared at once: at the start the first pages get the
             # cores, and the engines start sooner; afterwards the extra thread prepares the next page.
             preparing = threading.BoundedSemaphore(jobs)
@@ -187,7 +190,7 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
                         preparing.release()
                 try:
                     return process_page(s, n, Path(tmp), timeout=timeout, rotate_threshold=rotate_threshold,
-                                        engine_slots=slots, encoder=encoder, prepared=prepared)
+                                        engine_slots=slots, encoder=encoder, prepared=prepared, engines=engines)
                 finally:
                     prepared()
 
@@ -206,6 +209,8 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             encoder.shutdown(wait=True, cancel_futures=True)
+            if engines is not None:
+                engines.close()
 
 
 class _EngineSlots:

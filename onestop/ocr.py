@@ -62,22 +62,161 @@ def _languages() -> set[str]:
     return _LANGS
 
 
+def _timed_out(source: str, timeout: float) -> ScanRejected:
+    return ScanRejected(
+        f"Nhận dạng chữ trang {source} quá {timeout:.0f} giây nên đã dừng. Kiểm tra ảnh (quá lớn, quá nhiễu?) "
+        f"hoặc tăng [scan] ocr_timeout trong cấu hình, rồi quét lại. Chưa có gì được lưu.",
+        f"OCR of page {source} took longer than {timeout:.0f} s and was stopped. Check the image or raise "
+        f"[scan] ocr_timeout, then scan again. Nothing was stored.", exit_code=OCR_FAILED)
+
+
+def _failed(source: str, why: str) -> ScanRejected:
+    return ScanRejected(
+        f"Tesseract không đọc được trang {source}: {why}. Kiểm tra tệp ảnh rồi quét lại. Chưa có gì được lưu.",
+        f"Tesseract failed on page {source}: {why}. Check the image and scan again. Nothing was stored.",
+        exit_code=OCR_FAILED)
+
+
 def _run(args: list[str], source: str, timeout: float) -> subprocess.CompletedProcess:
     try:
         r = subprocess.run(args, capture_output=True, env=_env(), timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise ScanRejected(
-            f"Nhận dạng chữ trang {source} quá {timeout:.0f} giây nên đã dừng. Kiểm tra ảnh (quá lớn, quá nhiễu?) "
-            f"hoặc tăng [scan] ocr_timeout trong cấu hình, rồi quét lại. Chưa có gì được lưu.",
-            f"OCR of page {source} took longer than {timeout:.0f} s and was stopped. Check the image or raise "
-            f"[scan] ocr_timeout, then scan again. Nothing was stored.", exit_code=OCR_FAILED) from None
+        raise _timed_out(source, timeout) from None
     if r.returncode != 0:
         err = r.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        raise ScanRejected(
-            f"Tesseract không đọc được trang {source}: {err[0]}. Kiểm tra tệp ảnh rồi quét lại. Chưa có gì được lưu.",
-            f"Tesseract failed on page {source}: {err[0]}. Check the image and scan again. Nothing was stored.",
-            exit_code=OCR_FAILED)
+        raise _failed(source, err[0])
     return r
+
+
+class EnginePool:
+    """A scan's tesseract engines, loaded once (ocr_worker.py) instead of once per page.
+
+    ``jobs`` worker processes start at once, in parallel with the first pages' preparation; the
+    caller runs at most ``jobs`` pages at a time (archive._EngineSlots), so a page always finds an
+    idle engine. When the library cannot be loaded (another tesseract version, no libtesseract),
+    ``tsv`` returns None and the page goes to the `tesseract` command, as before."""
+
+    def __init__(self, jobs: int, lang: str = LANG):
+        import queue
+        import sys
+
+        self._idle: "queue.SimpleQueue[_Worker]" = queue.SimpleQueue()
+        self._all: list[_Worker] = []
+        self.fallback = ""  # why the command is used instead (shown by --debug)
+        script = Path(__file__).with_name("ocr_worker.py")
+        for _ in range(jobs):
+            try:
+                w = _Worker(subprocess.Popen([sys.executable, "-I", "-S", str(script), lang], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env()))
+            except OSError as e:
+                self.fallback = str(e)
+                break
+            self._all.append(w)
+            self._idle.put(w)
+
+    def tsv(self, image: Path, dpi: int, *, source: str, timeout: float) -> bytes | None:
+        if self.fallback or not self._all:
+            return None
+        w = self._idle.get()
+        try:
+            if not w.ready(timeout):
+                self.fallback = w.error or "the engine did not start"
+                return None
+            return w.ask(image, dpi, source=source, timeout=timeout)
+        finally:
+            self._idle.put(w)
+
+    def close(self) -> None:
+        for w in self._all:
+            w.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class _Worker:
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self._buf = b""
+        self._ready: bool | None = None
+        self.error = ""
+
+    def _read(self, n: int | None, deadline: float) -> bytes | None:
+        """``n`` bytes, or a line when ``n`` is None; None at EOF or past the deadline."""
+        import select
+        import time
+
+        fd = self.proc.stdout.fileno()
+        while (len(self._buf) < n) if n is not None else (b"\n" not in self._buf):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return None
+            self._buf += chunk
+        if n is None:
+            n = self._buf.index(b"\n") + 1
+        data, self._buf = self._buf[:n], self._buf[n:]
+        return data
+
+    def _answer(self, deadline: float) -> tuple[bytes, bytes] | None:
+        head = self._read(None, deadline)
+        if head is None:
+            return None
+        kind, _, n = head.strip().partition(b" ")
+        if kind == b"READY":
+            return kind, b""
+        data = self._read(int(n or 0), deadline)
+        return None if data is None else (kind, data)
+
+    def ready(self, timeout: float) -> bool:
+        import time
+
+        if self._ready is None:
+            a = self._answer(time.monotonic() + max(timeout, 30.0))
+            self._ready = a is not None and a[0] == b"READY"
+            if not self._ready:
+                self.error = a[1].decode("utf-8", "replace") if a else "the engine stopped while loading"
+                self.stop()
+        return self._ready
+
+    def ask(self, image: Path, dpi: int, *, source: str, timeout: float) -> bytes:
+        import time
+
+        try:
+            self.proc.stdin.write(b"%d %s\n" % (dpi, os.fsencode(image).hex().encode("ascii")))
+            self.proc.stdin.flush()
+        except (OSError, ValueError):  # ValueError: stopped already (another page timed out on it)
+            raise _failed(source, "the engine stopped") from None
+        a = self._answer(time.monotonic() + timeout)
+        if a is None:
+            alive = self.proc.poll() is None
+            self.stop()
+            if alive:
+                raise _timed_out(source, timeout)
+            raise _failed(source, f"the engine stopped ({self.proc.returncode})")
+        if a[0] != b"OK":
+            raise _failed(source, a[1].decode("utf-8", "replace"))
+        return a[1]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()  # EOF: the worker frees the engine and exits
+                self.proc.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
 
 
 _ROT = re.compile(rb"Rotate:\s*(\d+)")
@@ -110,18 +249,28 @@ class OcrResult:
 
 
 def recognise(image: Path, dpi: int, *, lang: str = LANG, source: str = "", timeout: float = DEFAULT_TIMEOUT,
-              workdir: Path | None = None, name: str | None = None) -> OcrResult:
+              workdir: Path | None = None, name: str | None = None, engines: "EnginePool | None" = None) -> OcrResult:
     """OCR one page image: plain text, mean confidence and the invisible text layer in one tesseract run.
 
     Only the TSV renderer runs (tesseract's own ``pdf`` renderer costs ~4% more engine time per page):
-    the words, their boxes and confidences give the text, the line shapes and the PDF text layer."""
-    out = (workdir or image.parent) / ((name or image.stem) + "_ocr")
-    _run(["tesseract", str(image), str(out), "-l", lang, "--dpi", str(dpi), "tsv"], source or image.name, timeout)
-    tsv = out.with_suffix(".tsv")
-    try:
-        rows = tsv.read_text("utf-8", "replace").splitlines()[1:]
-    finally:
-        tsv.unlink(missing_ok=True)
+    the words, their boxes and confidences give the text, the line shapes and the PDF text layer.
+    With ``engines`` (a scan's loaded engines) the page goes to one of them; else to the command."""
+    tsv = engines.tsv(image, dpi, source=source or image.name, timeout=timeout) if engines is not None else None
+    if tsv is not None:
+        rows = tsv.decode("utf-8", "replace").splitlines()
+    else:
+        out = (workdir or image.parent) / ((name or image.stem) + "_ocr")
+        _run(["tesseract", str(image), str(out), "-l", lang, "--dpi", str(dpi), "tsv"], source or image.name, timeout)
+        tsv_file = out.with_suffix(".tsv")
+        try:
+            rows = tsv_file.read_text("utf-8", "replace").splitlines()[1:]  # the file has a header line
+        finally:
+            tsv_file.unlink(missing_ok=True)
+    return parse_tsv(rows, image, dpi)
+
+
+def parse_tsv(rows: list[str], image: Path, dpi: int) -> OcrResult:
+    """The OcrResult of tesseract's TSV rows (without the header line)."""
     confs = []
     lines = vertical = 0
     text_lines: list[list[str]] = []

@@ -10,7 +10,6 @@ The output is deterministic: the same pages give the same bytes (``archive._plac
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 
 
@@ -28,41 +27,44 @@ def text_string(s: str) -> bytes:
 
 
 class Writer:
-    """Objects numbered as they are added; ``finish`` writes the xref table and the trailer."""
+    """Objects numbered as they are added; ``finish`` writes the xref table and the trailer.
+
+    Each object is kept as a list of chunks and the file is joined once: a page image is copied
+    a single time (a scan's images are megabytes)."""
 
     def __init__(self):
-        self._objects: list[bytes | None] = []
+        self._objects: list[list[bytes] | None] = []
 
     def reserve(self) -> int:
         self._objects.append(None)
         return len(self._objects)
 
-    def put(self, num: int, body: bytes) -> int:
-        self._objects[num - 1] = body
+    def put(self, num: int, *chunks: bytes) -> int:
+        self._objects[num - 1] = list(chunks)
         return num
 
-    def add(self, body: bytes) -> int:
-        return self.put(self.reserve(), body)
+    def add(self, *chunks: bytes) -> int:
+        return self.put(self.reserve(), *chunks)
 
     def stream(self, entries: bytes, data: bytes, *, deflate: bool = False) -> int:
         if deflate:
             data = zlib.compress(data)
             entries += b" /Filter /FlateDecode"
-        return self.add(b"<<" + entries + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
+        return self.add(b"<<" + entries + b" /Length %d >>\nstream\n" % len(data), data, b"\nendstream")
 
     def finish(self, root: int, info: int, ident: bytes) -> bytes:
         # The binary comment after the header: PDF/A asks for four bytes above 127.
         out = [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"]
         pos = len(out[0])
         offsets = []
-        for i, body in enumerate(self._objects, 1):
+        for i, chunks in enumerate(self._objects, 1):
             offsets.append(pos)
-            chunk = b"%d 0 obj\n" % i + body + b"\nendobj\n"
-            out.append(chunk)
-            pos += len(chunk)
-        xref = [b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1)]
-        xref += [b"%010d 00000 n \n" % o for o in offsets]
-        out += xref
+            out.append(b"%d 0 obj\n" % i)
+            out += chunks
+            out.append(b"\nendobj\n")
+            pos += len(out[-2 - len(chunks)]) + sum(map(len, chunks)) + 8
+        out.append(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
+        out += [b"%010d 00000 n \n" % o for o in offsets]
         hexid = ident.hex().encode("ascii")
         out.append(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
                    % (len(offsets) + 1, root, info, hexid, hexid, pos))
@@ -103,13 +105,9 @@ def scanned_pdf(pages: list[tuple], *, info: dict[str, str], xmp: bytes, icc: by
     w = Writer()
     catalog, pages_obj = w.reserve(), w.reserve()
     font = None
-    images: dict[bytes, int] = {}  # identical page images are stored once
     kids = []
     for enc, cm, layer, (pw, ph) in pages:
-        key = hashlib.md5(enc.data, usedforsecurity=False).digest() + image_entries(enc)
-        if key not in images:
-            images[key] = w.stream(image_entries(enc), enc.data)
-        res = b"/XObject << /OnestopScan %d 0 R >>" % images[key]
+        res = b"/XObject << /OnestopScan %d 0 R >>" % w.stream(image_entries(enc), enc.data)
         if layer:
             if font is None:
                 font = text_font(w, *font_parts)

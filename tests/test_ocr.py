@@ -116,3 +116,61 @@ def test_missing_language_is_reported(monkeypatch):
     with pytest.raises(ScanRejected) as e:
         ocr.check_engine("vie")
     assert e.value.exit_code == ocr.OCR_FAILED and "tesseract-ocr-vie" in e.value.vi
+
+
+# ---------------------------------------------------------------- the loaded engines (ocr_worker.py)
+
+@pytest.fixture(scope="module")
+def page300(tmp_path_factory):
+    p = tmp_path_factory.mktemp("engine") / "page.png"
+    return save(render(dpi=300), p)
+
+
+def test_loaded_engine_gives_the_commands_tsv(page300, tmp_path):
+    """A scan's loaded engines read a page exactly as `tesseract IMG OUT -l vie --dpi 300 tsv` does."""
+    subprocess.run(["tesseract", str(page300), str(tmp_path / "cmd"), "-l", "vie", "--dpi", "300", "tsv"],
+                   check=True, capture_output=True, env=dict(os.environ, OMP_THREAD_LIMIT="1"))
+    command_rows = (tmp_path / "cmd.tsv").read_text("utf-8").splitlines()[1:]
+    with ocr.EnginePool(1) as pool:
+        tsv = pool.tsv(page300, 300, source="1", timeout=60)
+        assert pool.fallback == ""
+        assert tsv is not None and tsv.decode("utf-8").splitlines() == command_rows
+        via_pool = ocr.recognise(page300, 300, engines=pool)
+    via_command = ocr.recognise(page300, 300, workdir=tmp_path)
+    assert via_pool == via_command and cer(EXPECTED, via_pool.text) <= CER_BOUND
+
+
+def test_engine_that_cannot_load_falls_back_to_the_command(page300, tmp_path):
+    with ocr.EnginePool(1, lang="no-such-language") as pool:
+        assert pool.tsv(page300, 300, source="1", timeout=60) is None
+        assert "no-such-language" in pool.fallback
+        r = ocr.recognise(page300, 300, engines=pool, workdir=tmp_path)  # the `tesseract` command reads it
+    assert cer(EXPECTED, r.text) <= CER_BOUND
+
+
+def test_engine_killed_mid_scan_fails_the_page_cleanly(page300):
+    """A worker that dies (OOM killer, kill -9) fails the scan with OCR_FAILED, never an unexpected error."""
+    import signal
+
+    from onestop.errors import ScanRejected
+
+    with ocr.EnginePool(1) as pool:
+        assert pool.tsv(page300, 300, source="1", timeout=60)
+        [w] = pool._all
+        os.kill(w.proc.pid, signal.SIGKILL)
+        w.proc.wait()
+        for _ in range(2):  # and again: the next page on that engine fails the same way
+            with pytest.raises(ScanRejected) as e:
+                pool.tsv(page300, 300, source="2", timeout=60)
+            assert e.value.exit_code == ocr.OCR_FAILED and "trang 2" in e.value.vi
+
+
+def test_engine_over_its_time_is_stopped(page300):
+    from onestop.errors import ScanRejected
+
+    with ocr.EnginePool(1) as pool:
+        with pytest.raises(ScanRejected) as e:
+            pool.tsv(page300, 300, source="3", timeout=0.05)
+        assert e.value.exit_code == ocr.OCR_FAILED and "quá 0 giây" in e.value.vi
+        [w] = pool._all
+        assert w.proc.poll() is not None  # killed, not left running

@@ -272,3 +272,33 @@ def test_pdf_page_rotate_is_honoured(run, db, cfg, tmp_path):
     assert p["rotated"] == 90 and "Trang số 1" in p["text"]
     page = PdfReader(json.loads(r.stdout)["pdf"]).pages[0]
     assert "Trang số 1" in page.extract_text() and float(page.mediabox.width) > float(page.mediabox.height)
+
+
+def _processes_of(home: Path) -> list[int]:
+    """Live processes whose environment names this test's data home (the scan's engines inherit it)."""
+    mark = f"ONESTOP_HOME={home}\0".encode()
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != __import__("os").getpid():
+            try:
+                if mark in (d / "environ").read_bytes() and b"ocr_worker" in (d / "cmdline").read_bytes():
+                    found.append(int(d.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_scan_leaves_no_engine_running(db, cfg, home, code, three):
+    """The loaded engines (ocr/ocr_worker.py) end with the command, after a good scan and a failed one."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "onestop", "scan", code, "--component", "1", *map(str, three),
+                         "--yes", "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert [p["text"] for p in json.loads(ok.stdout)["pages"]][0]
+    (home / "onestop.toml").write_text("[scan]\nocr_timeout = 0.01\n")
+    bad = subprocess.run([sys.executable, "-m", "onestop", "scan", code, "--component", "2", *map(str, three[:2]),
+                          "--yes"], capture_output=True, text=True)
+    assert bad.returncode == 23, bad.stderr
+    assert _processes_of(home) == []
