@@ -412,6 +412,28 @@ def mask_phone(phone: str) -> str:
     return s[:3] + "*" * (len(s) - 5) + s[-2:]
 
 
+# An ID or phone number inside free text (OCR pages, the ministry's messages, logs): 9 to 12 digits,
+# optionally "+84", optionally grouped by single spaces or dots ("0966 555 444"). Not inside a longer
+# run of letters/digits (sha256, dossier codes, yyyyMMddHHmmss dates stay), nor a host in a URL
+# ("//192.168.100.200:8443/"): a log must still say where it sent.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+/@])(\+?\d(?:[ .]?\d){8,11})(?![\w]|\.\d|:\d)")
+
+
+def _mask_found(m: re.Match) -> str:
+    raw = m.group(1)
+    digits = re.sub(r"\D", "", raw)
+    phone = (digits.startswith("0") and len(digits) in (10, 11)) or (raw.startswith("+84") or (
+        digits.startswith("84") and len(digits) == 11))
+    return mask_phone(raw) if phone else mask_id(digits)
+
+
+def mask_numbers_in_text(text) -> str:
+    """``text`` with every ID-like or phone-like number masked as ``mask_id``/``mask_phone`` do
+    (digits normalised first). The one masker of free text: search snippets, sync logs and errors."""
+    s = unicodedata.normalize("NFKC", str(text if text is not None else ""))
+    return _NUMBER_IN_TEXT.sub(_mask_found, s)
+
+
 _QR_FIELDS = 7
 
 _SEX_WORDS = {

@@ -105,25 +105,12 @@ def find_by_personal_number(db: Database, number: str, *, show_personal: bool = 
 
 
 
-# An ID or phone number in OCR text: 9 to 13 digits, possibly in space-separated groups; not a
-# piece of a dossier code ("261122-0001") or of a longer token.
-_PERSONAL_NUMBER = re.compile(r"(?<![\w\-])\+?\d(?:[ ]?\d){8,12}(?![\w\-])")
-
-
-def mask_numbers(text: str) -> str:
-    """ID and phone numbers in free text with all but their last 3 digits masked."""
-    def repl(m):
-        digits = [i for i, ch in enumerate(m.group()) if ch.isdigit()]
-        keep = set(digits[-3:])
-        return "".join("*" if ch.isdigit() and i not in keep else ch for i, ch in enumerate(m.group()))
-
-    return _PERSONAL_NUMBER.sub(repl, text)
-
-
 def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = False) -> list[dict]:
     """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets.
     ID and phone numbers in the snippets are masked unless ``show_personal``."""
-    keep = (lambda s: s) if show_personal else mask_numbers
+    from onestop.identifiers import mask_numbers_in_text
+
+    keep = (lambda s: s) if show_personal else mask_numbers_in_text
     from onestop.digitization import number_hits
 
     exact = number_hits(db, query, limit)  # a document number (1205/QĐ-BKHCN) stored exactly: first
