@@ -97,18 +97,41 @@ def test_unreadable_pdf_is_reported(run, db, cfg, code, pages2):
 
 
 @pytest.mark.slow
+def _engines_of(pid: int) -> list[int]:
+    """The OCR engine processes (onestop/ocr_worker.py) started by process ``pid``."""
+    from pathlib import Path
+
+    out = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and (d / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid) \
+                    and b"ocr_worker" in (d / "cmdline").read_bytes():
+                out.append(int(d.name))
+        except (OSError, IndexError):
+            pass
+    return out
+
+
 def test_ctrl_c_leaves_nothing_half_written(db, cfg, code, tmp_path):
     import signal
     import time
 
-    files = [str(save(numbered(i), tmp_path / f"c{i:02d}.png")) for i in range(1, 13)]
+    files = [str(save(numbered(i), tmp_path / f"c{i:02d}.png")) for i in range(1, 41)]
+    # Ctrl-C at a terminal: SIGINT to the whole foreground group (the command and its OCR engines),
+    # sent once the engines are reading pages.
     p = subprocess.Popen([sys.executable, "-m", "onestop", "scan", code, "--component", "1", *files, "--yes"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    time.sleep(0.8)
-    p.send_signal(signal.SIGINT)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+                         start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not _engines_of(p.pid) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    engines = _engines_of(p.pid)
+    os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert "Ctrl-C" in err
     assert not [q for q in cfg.archive_dir.rglob("*") if q.is_file()] if cfg.archive_dir.exists() else True
     assert db.execute("SELECT count(*) FROM archive_files").fetchone() == (0,)
     assert db.execute("SELECT digitized FROM dossier_components WHERE n = 1").fetchone() == (0,)
+    assert engines and not [e for e in engines if os.path.exists(f"/proc/{e}")]  # no engine outlives it
