@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from onestop import catalog, codes, home, states
 from onestop.config import Config
 from onestop.db import Database, transaction
-from onestop.errors import AmbiguousCode, InvalidInput, NotFound, StorageError, TransitionRefused
+from onestop.errors import AmbiguousCode, InvalidInput, NotFound, ReceiptNotPrinted, StorageError, TransitionRefused
 from onestop.store import calendar as calendar_store
 from onestop.store import catalog as catalog_store
 from onestop.store import codes as code_store
@@ -290,7 +290,7 @@ def _form_context(cfg: Config):
 def _form_path(cfg: Config, when: datetime, name: str) -> Path:
     """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
     a code issued again from a restored database) gets a suffix instead of replacing the paper
-    a citizen holds. Called under the database write lock, so two counters do not pick the same."""
+    a citizen holds. A receipt's name carries its unique code, so two desks never pick the same."""
     from onestop.db import ensure_private_dir
 
     folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
@@ -398,21 +398,30 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
         return _guidance(db, cfg, base, missing, at, officer, render=render)
     _check_agency(cfg)
     duplicates = recent_duplicates(db, cfg, base["id_number"], base["procedure_code"], at)
-    receipt = None
+    # The transaction holds the day's code counter row (and the year's book counter) from the
+    # allocation to COMMIT, and every other desk of an office waits on it: nothing that can wait
+    # for the commit runs inside it (P11). The order after it matters: the high-water mark is on
+    # disk before any paper carries the code.
+    with transaction(db):
+        hw = home.check(db, cfg)
+        d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
+    out = dict(_result(d), possible_duplicates=duplicates)
     try:
-        with transaction(db):
-            hw = home.check(db, cfg)
-            d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
-            if render:
-                receipt = _render_receipt(cfg, d, at, renderer)
-                d["receipt_path"] = str(receipt)
-                store.update_dossier(db, d["id"], {"receipt_path": d["receipt_path"]})
-            hw.save()  # before COMMIT: a crash in between costs a gap, never a repeated code
-    except BaseException:
-        if receipt is not None:  # the code was not committed: its receipt must not linger
-            Path(receipt).unlink(missing_ok=True)
-        raise
-    return dict(_result(d), possible_duplicates=duplicates)
+        hw.save()
+        if render:
+            d["receipt_path"] = out["receipt"] = str(_render_receipt(cfg, d, at, renderer, stored=True))
+            store.update_dossier(db, d["id"], {"receipt_path": d["receipt_path"]})
+    except Exception as e:  # noqa: BLE001 - the dossier is registered whatever failed: say so, and how to print
+        raise ReceiptNotPrinted.after(d["code"], e, out) from e
+    except KeyboardInterrupt:
+        from onestop.errors import Interrupted
+
+        raise Interrupted(
+            f"Đã dừng (Ctrl-C) khi in giấy tiếp nhận, nhưng hồ sơ {d['code']} ĐÃ được tiếp nhận. "
+            f"In lại giấy tiếp nhận: onestop print {d['code']}",
+            f"Stopped (Ctrl-C) while printing the receipt, but dossier {d['code']} IS registered. "
+            f"Print its receipt again: onestop print {d['code']}") from None
+    return out
 
 
 def recent_duplicates(db: Database, cfg: Config, id_number: str, procedure_code: str, at: datetime) -> list[str]:
@@ -452,21 +461,39 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     return out
 
 
-def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, version: int = 1) -> Path:
+def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, version: int = 1, *,
+                    stored: bool = False) -> Path:
+    """Write the receipt PDF; ``stored``: the dossier is already committed (the message must not say
+    "nothing was stored")."""
     # A corrected receipt is a new file (…_Mau01_v2.pdf): the one handed to the citizen stays as printed.
-    path = _form_path(cfg, at, f"{dossier['code']}_Mau01{'' if version == 1 else f'_v{version}'}.pdf")
+    name = f"{dossier['code']}_Mau01{'' if version == 1 else f'_v{version}'}.pdf"
+    path = cfg.forms_dir / f"{at:%Y%m}" / name
     try:
+        path = _form_path(cfg, at, name)  # inside: a forms folder that cannot be made is a storage error too
         if renderer is not None:
             return Path(renderer.render("render_receipt", dossier, _form_context(cfg), path))
         from onestop.forms import render_receipt
 
         return render_receipt(dossier, _form_context(cfg), path)
     except OSError as e:
-        path.unlink(missing_ok=True)
+        if path.is_file():
+            path.unlink()
         raise StorageError(
-            f"Không ghi được giấy tiếp nhận {path}: {e}. Hồ sơ chưa được lưu; kiểm tra ổ đĩa rồi thử lại.",
-            f"Cannot write the receipt {path}: {e}. The dossier was not stored; check the disk and try again.",
+            f"Không ghi được giấy tiếp nhận {path}: {e}. "
+            + ("Kiểm tra ổ đĩa." if stored else "Hồ sơ chưa được lưu; kiểm tra ổ đĩa rồi thử lại."),
+            f"Cannot write the receipt {path}: {e}. "
+            + ("Check the disk." if stored else "The dossier was not stored; check the disk and try again."),
         ) from e
+
+
+def reprint_receipt(db: Database, cfg: Config, code: str) -> Path:
+    """Render a dossier's receipt again (``onestop print``), e.g. after ``receive`` could not print it
+    (ReceiptNotPrinted): a new file, the dossier keeps the first one it printed."""
+    d = show(db, cfg, code)
+    path = _render_receipt(cfg, d, datetime.fromisoformat(d["received_at"]), stored=True)
+    if not d.get("receipt_path"):
+        store.update_dossier(db, d["id"], {"receipt_path": str(path)})
+    return path
 
 
 def _counter_form(db, cfg, form: str, base: dict, at: datetime, officer: str, draw, *, render: bool,

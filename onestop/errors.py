@@ -79,6 +79,28 @@ class StorageError(OnestopError):
     exit_code = STORAGE
 
 
+class ReceiptNotPrinted(StorageError):
+    """``receive``: the dossier IS registered (its code committed) but its receipt could not be written
+    (or, before it, this home's codes-issued.json). Exit 7 like any file that cannot be written;
+    ``result`` is what the receive returned without the receipt, so the CLI still prints the code."""
+
+    def __init__(self, vi: str, en: str | None = None, *, result: dict | None = None):
+        super().__init__(vi, en)
+        self.result = dict(result or {})
+
+    @classmethod
+    def after(cls, code: str, cause: BaseException, result: dict) -> "ReceiptNotPrinted":
+        vi = en = f"{type(cause).__name__}: {cause}"
+        if isinstance(cause, OnestopError):
+            vi, en = cause.vi, cause.en
+        return cls(
+            f"Hồ sơ {code} ĐÃ được tiếp nhận (mã đã cấp, đã lưu) nhưng chưa in được giấy tiếp nhận: {vi} "
+            f"Khắc phục rồi in lại giấy tiếp nhận: onestop print {code}",
+            f"Dossier {code} IS registered (code issued and stored) but its receipt could not be printed: {en} "
+            f"Fix that, then print the receipt again: onestop print {code}",
+            result=result)
+
+
 class ConfigError(OnestopError):
     exit_code = CONFIG
 

@@ -255,12 +255,18 @@ def receive(
         req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=a.components,
                                       pages=a.pages, at=when, channel=channel, delivery="1" if post else "0", sets=sets,
                                       case=a.case, applies=a.applies)
-        res = dossiers.receive(db, cfg, req, renderer=renderer)
+        from onestop.errors import ReceiptNotPrinted
+
+        not_printed = None
+        try:
+            res = dossiers.receive(db, cfg, req, renderer=renderer)
+        except ReceiptNotPrinted as e:  # registered all the same: print the code like any receive, then fail
+            res, not_printed = e.result, e
         from onestop.cli import state
 
         if state["debug"] and renderer is not None and renderer.outcome:
             info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
-        if res["status"] == "2" and print_:
+        if res["status"] == "2" and print_ and not not_printed:
             _print_pdf(res["receipt"])
         if res.get("possible_duplicates") and not interactive:
             warnings.append(t(
@@ -270,6 +276,8 @@ def receive(
             info(t("Cảnh báo: ", "Warning: ") + w)
         if json_:
             emit_json(dict(res, warnings=warnings))
+            if not_printed:
+                raise not_printed
             return
         if res["status"] == "incomplete":
             info(t("Hồ sơ chưa đủ, chưa cấp mã. Thiếu: ", "Dossier incomplete, no code issued. Missing: ")
@@ -277,6 +285,9 @@ def receive(
             info(t(f"Phiếu hướng dẫn (Mẫu 02): {res['form']}", f"Guidance form (Mẫu 02): {res['form']}"))
             return
         typer.echo(res["code"])
+        if not_printed:
+            info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')}", f"Due: {res['due_at'][:16].replace('T', ' ')}"))
+            raise not_printed
         info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
                f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
 
@@ -568,8 +579,7 @@ def print_(code: str = typer.Argument(...), send: bool = typer.Option(False, "--
     from onestop import dossiers
 
     cfg, db = context()
-    d = dossiers.show(db, cfg, code)
-    path = dossiers._render_receipt(cfg, d, dossiers.datetime.fromisoformat(d["received_at"]))
+    path = dossiers.reprint_receipt(db, cfg, code)
     typer.echo(str(path))
     if send:
         _print_pdf(str(path))
