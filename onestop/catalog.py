@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from onestop.db import Database, transaction
 from onestop.errors import InvalidInput, NotFound
 from onestop.store import catalog as store
+from onestop.store import transaction
 from onestop.text import fold, nfc, tokens
 from onestop.workdays import normalize_unit
+
+if TYPE_CHECKING:  # the SQLite module imports sqlite3, which an office command does not need
+    from onestop.db import Database
 
 PROCEDURE_CODE = re.compile(r"^\d\.\d{6}$")
 

@@ -12,15 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from onestop.errors import DatabaseBusy, DatabaseDamaged, HomeMismatch, StorageError
+from onestop.files import ensure_private_dir  # noqa: F401  (here for the modules that import it from db)
 
 # Env override lets tests prove the "database locked" path without waiting 5 s.
 BUSY_TIMEOUT_MS = int(os.environ.get("ONESTOP_BUSY_TIMEOUT_MS", "5000"))
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create a folder readable only by its owner (citizens' data lives below it)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
 
 
 class Database:
@@ -242,14 +239,10 @@ def _translate(e: sqlite3.DatabaseError, path: Path) -> Exception:
 
 
 def transaction(db, *, immediate: bool = True):
-    """A write transaction on either backend (``with transaction(db):``).
+    """A write transaction on either backend (``with transaction(db):``); see ``onestop.store.transaction``."""
+    from onestop.store import transaction as either
 
-    SQLite: IMMEDIATE takes the write lock up front, so two counters allocating a sequence number
-    serialise here instead of failing at commit. PostgreSQL: the store's own ``transaction()``.
-    """
-    if getattr(db, "backend", "sqlite") != "sqlite":
-        return db.transaction(immediate=immediate)
-    return _sqlite_transaction(db, immediate=immediate)
+    return either(db, immediate=immediate)
 
 
 @contextmanager

@@ -11,18 +11,22 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from onestop import catalog, codes, home, states
 from onestop.config import Config
-from onestop.db import Database, transaction
 from onestop.errors import AmbiguousCode, InvalidInput, NotFound, ReceiptNotPrinted, StorageError, TransitionRefused
 from onestop.store import calendar as calendar_store
 from onestop.store import catalog as catalog_store
 from onestop.store import codes as code_store
 from onestop.store import dossiers as store
+from onestop.store import transaction
 from onestop.text import clean_field, nfc, printable
 from onestop.workdays import WorkCalendar, due_at
+
+if TYPE_CHECKING:  # the SQLite module imports sqlite3, which an office command does not need
+    from onestop.db import Database
 
 
 # ---------------------------------------------------------------- time and calendar
@@ -291,7 +295,7 @@ def _form_path(cfg: Config, when: datetime, name: str) -> Path:
     """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
     a code issued again from a restored database) gets a suffix instead of replacing the paper
     a citizen holds. A receipt's name carries its unique code, so two desks never pick the same."""
-    from onestop.db import ensure_private_dir
+    from onestop.files import ensure_private_dir
 
     folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
     path = folder / name

@@ -15,6 +15,12 @@ import tempfile
 from pathlib import Path
 
 
+def ensure_private_dir(path: Path) -> Path:
+    """Create a folder readable only by its owner (citizens' data lives below it)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename in ``folder`` durable (best effort where the filesystem refuses)."""
     try:

@@ -328,7 +328,7 @@ def parse_value(cfg, key: str, text: str):
 
 def set_value(cfg, db, key: str, text: str) -> dict:
     """Change one office setting for every desk; returns key, old and new value."""
-    from onestop.db import transaction
+    from onestop.store import transaction
     from onestop.store import office as store
 
     value = parse_value(cfg, key, text)

@@ -338,7 +338,7 @@ def fmt_value(key: str, v) -> str:
 
 def record_personal_access(db: Database, cfg: Config, command: str, detail: str = "") -> None:
     """Note that full ID and phone numbers were shown (``--show-personal``): who, when, what."""
-    from onestop.db import transaction
+    from onestop.store import transaction
     from onestop.dossiers import iso, now, officer_name
     from onestop.store.access_log import record_access
 

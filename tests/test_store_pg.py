@@ -460,3 +460,38 @@ def test_search_ranks_in_the_same_order_as_fts5_bm25(cfg, pg_url):
     for q in queries[:10]:
         assert [m["id"] for m in search.matches(pg, q, 20)] == [m["id"] for m in search.matches(lite, q, 20)], q
     pg.close()
+
+
+def test_an_office_receive_does_not_load_the_sqlite_driver(pg_url, home):
+    """An office desk pays for psycopg; it must not pay for sqlite3 (and sqlite-utils) as well (P11)."""
+    code = ("import sys; from onestop import config, dossiers, store; cfg = config.load(); db = store.connect(cfg); "
+            "from onestop import catalog; catalog.ensure_loaded(db, cfg.catalog_file); "
+            "r = dossiers.receive(db, cfg, dossiers.ReceiveRequest('1.003584', "
+            "dossiers.Applicant('Nguyễn Văn An', '001085012345'))); "
+            "print(r['code'], 'sqlite3' in sys.modules, 'sqlite_utils' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env=_env(ONESTOP_DATABASE_URL=pg_url), capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[0].endswith("-0001") and out[1:] == ["False", "False"]
+
+
+def test_office_commands_keep_their_exit_codes_and_output(pg_url, home):
+    """Office commands end with os._exit once their work is done (psycopg's teardown costs ~40 ms):
+    the exit code, the whole output and the server session still end as they should."""
+    onestop = [sys.executable, "-m", "onestop"]
+    env = _env(ONESTOP_DATABASE_URL=pg_url, ONESTOP_NOW="2026-11-30 10:00")
+    ok = subprocess.run([*onestop, "receive", "-p", "1.003584", "--name", "Nguyễn Văn An", "--id", "001085012345",
+                         "--all-components", "--json"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["code"].endswith("-0001"), ok.stderr
+    bad = subprocess.run([*onestop, "receive", "-p", "1.003584", "--name", "An", "--id", "12", "--all-components"],
+                         env=env, capture_output=True, text=True)
+    assert bad.returncode == 4 and "onestop: lỗi:" in bad.stderr
+    many = subprocess.run([*onestop, "list", "--json"], env=env, capture_output=True, text=True)
+    assert many.returncode == 0 and len(json.loads(many.stdout)) == 1
+    missing = subprocess.run([*onestop, "show", "9999"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 3
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as c:  # every desk session has ended
+        left = c.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND pid <> pg_backend_pid() AND application_name = 'onestop'").fetchone()[0]
+    assert left == 0

@@ -74,7 +74,7 @@ def _changed_dossiers(db) -> list:
 
 def refresh_dossiers(db) -> int:
     """Index dossiers created or changed since the last refresh; returns how many."""
-    from onestop.db import transaction
+    from onestop.store import transaction
 
     rows = _changed_dossiers(db)  # read first: nothing changed (the common case) takes no write lock
     if not rows:

@@ -284,7 +284,7 @@ def status(db, cfg) -> dict:
 
 def retry(db, cfg, code: str) -> dict:
     """Put the failed entries of a dossier back in the queue (after the data was corrected)."""
-    from onestop.db import transaction
+    from onestop.store import transaction
     from onestop.dossiers import iso, now, resolve_code
     from onestop.store import outbox
 

@@ -317,7 +317,7 @@ class OutboxSync:
         (id, reason, stamp), in one transaction."""
         if self.dry:
             return
-        from onestop.db import transaction
+        from onestop.store import transaction
         from onestop.errors import DatabaseBusy
 
         by_stamp: dict[str, list] = {}

@@ -239,7 +239,7 @@ class Ack:
 
 def _finish(st, name: str, steps=(), failures=()) -> None:
     """Record the batch as delivered, with the progress lines it put on the server, in one transaction."""
-    from onestop.db import transaction
+    from onestop.store import transaction
     from onestop.sync.redact import redact
 
     with transaction(st):
@@ -353,7 +353,7 @@ def import_acks(db, cfg, folder: Path) -> dict:
     """Mark done exactly the spooled entries the server acknowledged (``acks/`` of ``folder``), and
     held for a fix those it refused. Idempotent: only entries still ``spooled`` change. Refuses a
     spool written by another database."""
-    from onestop.db import transaction
+    from onestop.store import transaction
     from onestop.dossiers import iso, now
     from onestop.errors import InvalidInput, NotFound
     from onestop.store import outbox, sync_runs
