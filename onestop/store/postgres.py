@@ -245,13 +245,24 @@ def schema_version(store: PgStore) -> int | None:
     return store.execute("SELECT coalesce(max(version), 0) FROM onestop_schema").fetchone()[0]
 
 
+def _schema_version_at_connect(store: PgStore) -> int | None:
+    """``schema_version`` in one round trip instead of two (every office command asks, P11): outside a
+    transaction a missing table costs nothing but the error."""
+    if store.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return schema_version(store)
+    try:
+        return store.execute("SELECT coalesce(max(version), 0) FROM onestop_schema").fetchone()[0]
+    except psycopg.errors.UndefinedTable:
+        return None
+
+
 def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
     """Bring the schema to this program's version; one desk migrates, the others wait on the lock.
 
     Too new (a desk running an older onestop) or not onestop's database: SchemaMismatch.
     """
     target = len(MIGRATIONS)
-    v = schema_version(store)
+    v = _schema_version_at_connect(store)
     if v == target:
         return v  # the common case: one query
     _check_version(store, v, target, migrate)
