@@ -60,19 +60,8 @@ def connect(cfg, *, migrate: bool = True):
         from onestop.db import connect as sqlite_connect
 
         return sqlite_connect(cfg.db_path, migrate=migrate)
-    import gc
-
     from onestop import office
-
-    # psycopg's import (~100 ms, the largest cost of an office command) makes enough objects to set
-    # off several cyclic-GC passes, none of which can free anything: ~10 ms less with the GC paused.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        from onestop.store import postgres
-    finally:
-        if paused:
-            gc.enable()
+    from onestop.store import postgres
 
     # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
     # onestop.db.connect sets for a SQLite home.
