@@ -176,7 +176,9 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
             checked = encoder.submit(ocr.check_engine) if any(s.pdf_text is None for s in sources) else None
             slots = _EngineSlots(jobs, checked)
             # The engines load while the first pages are prepared (ocr_worker.py).
-            engines = ocr.EnginePool(min(jobs, sum(s.pdf_text is None for s in sources))) if checked is not None else None
+            if checked is not None:
+                n = min(jobs, sum(s.pdf_text is None for s in sources))
+                engines = ocr.take_early(n) or ocr.EnginePool(n)
             # At most ``jobs`` pages are being prepared at once: at the start the first pages get the
             # cores, and the engines start sooner; afterwards the extra thread prepares the next page.
             preparing = threading.BoundedSemaphore(jobs)
