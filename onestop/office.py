@@ -7,7 +7,7 @@ time zone, the calendar's official decisions (the text of calendar.toml) and the
 The catalog is the ``procedures`` table, shared already. The first desk that connects writes its
 values (``db migrate-to`` writes the moved desk's); ``onestop office set`` changes one later. Every
 desk reads them at each command (one query) and uses them over its own config. A desk whose config
-says otherwise is warned, naming the setting; one configured for another agency is refused (exit 14).
+says otherwise is warned (once a day), naming the setting; one configured for another agency is refused (exit 14).
 The officer, printer, scanner inbox, temp folders and the database URL stay per desk.
 
 On SQLite nothing of this runs: the desk's config is the office's.
@@ -42,6 +42,7 @@ KEYS: dict[str, object] = {
     "calendar": "",       # the text of calendar.toml ([[off]], [[work]], [[not_off]])
     "archive.root": "",   # absolute path of the shared archive folder
 }
+WARNED = "office-warned.json"  # which disagreements this desk was warned about today (_not_yet_warned)
 CALENDAR_COPY = "office-calendar.toml"  # the office calendar, written in the data home for this desk to read
 
 
@@ -155,9 +156,37 @@ def apply(cfg, db, *, strict: bool = True) -> list[dict]:
     if "calendar" in values:
         calendar = _calendar_copy(cfg, str(values["calendar"]))
     cfg.use_office({k: v for k, v in values.items() if k != "calendar"}, calendar)
-    for d in differ:
+    for d in _not_yet_warned(cfg, differ):
         _warn(d)
     return differ
+
+
+def _not_yet_warned(cfg, differ: list[dict]) -> list[dict]:
+    """The disagreements this desk has not been warned about today: an officer who receives all day is
+    told once a day, not at every command (``onestop office show`` lists them at any time). A new or
+    changed disagreement is told at once. Kept in the data home (``WARNED``)."""
+    import time
+
+    if not differ:
+        return []
+    path = cfg.home / WARNED
+    today = time.strftime("%Y-%m-%d")
+    keys = {json.dumps(d, ensure_ascii=False, sort_keys=True, default=str): d for d in differ}
+    try:
+        seen = json.loads(path.read_text("utf-8"))
+        told = set(seen["told"]) if seen.get("day") == today else set()
+    except (OSError, ValueError, KeyError, TypeError):
+        told = set()
+    fresh = [d for k, d in keys.items() if k not in told]
+    if fresh:
+        try:
+            from onestop.files import write_atomic
+
+            write_atomic(path, json.dumps({"day": today, "told": sorted(told | set(keys))}, ensure_ascii=False)
+                         .encode("utf-8"), durable=False)
+        except OSError:
+            pass  # a read-only home: warned at every command, as before
+    return fresh
 
 
 def _refuse_agency(cfg, db, d: dict) -> None:

@@ -68,6 +68,13 @@ def test_the_first_desk_sets_the_office_and_every_desk_follows(run, desks, monke
     assert "[agency] name" in r.stderr and "onestop office set" in r.stderr
     office_b = settings(run)
     assert office_b["counter.cutoff"]["value"] == "16:00" and office_b["counter.cutoff"]["desk"] == "15:00"
+    # ... once a day: the next receive is quiet (office show still lists them), a new disagreement is told at once.
+    r = receive(run, "Lê Thị Cúc")
+    assert r.exit_code == 0 and "[counter] cutoff" not in r.stderr and "[agency] name" not in r.stderr, r.stderr
+    (b / "onestop.toml").write_text('[counter]\ncutoff = "14:30"\n', encoding="utf-8")
+    r = receive(run, "Lê Thị Dung")
+    assert r.exit_code == 0 and "'14:30'" in r.stderr and "[agency] name" not in r.stderr, r.stderr
+    (b / "onestop.toml").unlink()
     # B's receipt names the office's agency, and B's scans go to the office's archive folder.
     from onestop import config, store
 
