@@ -1069,8 +1069,10 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                                     f"lần quét bị dừng đột ngột. Lần quét tiếp theo sẽ trả chúng về hộp thư quét."})
     from onestop import digitization
 
-    # Not archive damage (the file is intact), so not a problem for the exit code: work to do.
-    return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db)}
+    # Not archive damage (the file is intact), so not a problem for the exit code: work to do
+    # (pages to rescan, document numbers for the officer to correct or confirm).
+    return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db),
+            "documents": digitization.document_check_list(db)}
 
 
 def _check_ocr_copies(db: Database, known: set, *, verify: bool) -> list[dict]:
