@@ -118,6 +118,14 @@ def test_confirmation_without_change_clears_the_flag_and_survives_a_rescan(run, 
     assert listed(run) == []
     assert component(run, code, 1)["document_confirmed_by"] == OFFICER
 
+    # A replacement that reads another number is another paper: its reading, not the old confirmation.
+    other = save(heading("1205/QĐ-BKHCN"), tmp_path / "other.png")
+    r = run("scan", code, "--component", 1, other, "--replace", "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    c = component(run, code, 1)
+    assert c["document_number"] == "1205/QĐ-BKHCN" and c["document_confirmed_by"] is None
+    assert component_hits(run, "5/QĐ-SXYZW")[0] == []
+
 
 def test_bad_numbers_are_refused_and_nothing_is_stored(run, db, cfg, rows):
     code = new_dossier(db, cfg)

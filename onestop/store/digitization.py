@@ -14,10 +14,14 @@ def set_page_quality(db, file_id: int, n: int, *, words: int, dictionary: float 
 def set_component_document(db, dossier_id: int, n: int, *, number: str | None, key: str | None,
                            day: str | None, issuer: str | None, check: str) -> None:
     """Store (or clear) a component's document number, date, issuer and what the officer should verify."""
-    # A number the officer set or confirmed stands: a rescan (of another page, say) does not undo it.
+    # A number the officer set or confirmed stands when a rescan reads the same number or none (a
+    # blurred heading); a rescan that reads another number is another paper: its reading replaces the
+    # officer's, whose confirmation no longer applies (and the new reading's own check stands).
     db.execute("UPDATE dossier_components SET document_number = ?, document_key = ?, document_date = ?, issuer = ?, "
-               "document_check = ? WHERE dossier_id = ? AND n = ? AND document_confirmed_by IS NULL",
-               [number, key, day, issuer, check, dossier_id, n])
+               "document_check = ?, document_confirmed_by = NULL, document_confirmed_at = NULL "
+               "WHERE dossier_id = ? AND n = ? AND (document_confirmed_by IS NULL "
+               "OR (CAST(? AS TEXT) IS NOT NULL AND document_key <> ?))",
+               [number, key, day, issuer, check, dossier_id, n, key, key])
 
 
 def component_document(db, dossier_id: int, n: int) -> dict | None:
