@@ -176,7 +176,9 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
             checked = encoder.submit(ocr.check_engine) if any(s.pdf_text is None for s in sources) else None
             slots = _EngineSlots(jobs, checked)
             # The engines load while the first pages are prepared (ocr_worker.py).
-            engines = ocr.EnginePool(min(jobs, sum(s.pdf_text is None for s in sources))) if checked is not None else None
+            if checked is not None:
+                n = min(jobs, sum(s.pdf_text is None for s in sources))
+                engines = ocr.take_early(n) or ocr.EnginePool(n)
             # At most ``jobs`` pages are being prepared at once: at the start the first pages get the
             # cores, and the engines start sooner; afterwards the extra thread prepares the next page.
             preparing = threading.BoundedSemaphore(jobs)
@@ -1067,8 +1069,10 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                                     f"lần quét bị dừng đột ngột. Lần quét tiếp theo sẽ trả chúng về hộp thư quét."})
     from onestop import digitization
 
-    # Not archive damage (the file is intact), so not a problem for the exit code: work to do.
-    return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db)}
+    # Not archive damage (the file is intact), so not a problem for the exit code: work to do
+    # (pages to rescan, document numbers for the officer to correct or confirm).
+    return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db),
+            "documents": digitization.document_check_list(db)}
 
 
 def _check_ocr_copies(db: Database, known: set, *, verify: bool) -> list[dict]:

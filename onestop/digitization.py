@@ -139,13 +139,16 @@ def public(rv: Review) -> dict:
 
 
 def add_component_fields(db, dossier: dict) -> None:
-    """``show``: each component's document_number, document_date, issuer, document_check, rescan_pages."""
+    """``show``: each component's document_number, document_date, issuer, document_check,
+    document_confirmed_by/_at (the officer who set or confirmed the number; null: OCR's reading) and
+    rescan_pages."""
     from onestop.store import digitization as store
 
     rows = {r["n"]: r for r in store.component_documents(db, dossier["id"])}
     for c in dossier["components"]:
         r = rows.get(c["n"], {})
-        for k in ("document_number", "document_date", "issuer", "document_check"):
+        for k in ("document_number", "document_date", "issuer", "document_check", "document_confirmed_by",
+                  "document_confirmed_at"):
             c[k] = r.get(k) or (None if k != "document_check" else "")
         c["rescan_pages"] = r.get("rescan_pages", [])
 
@@ -184,3 +187,169 @@ def number_hits(db, query: str, limit: int) -> list[dict]:
                      "applicant_name": r["applicant_name"], "score": None, "matched": "document_number",
                      "document_number": r["document_number"], "snippet": snippet})
     return hits
+
+
+# ---------------------------------------------------------------- the officer's correction
+
+DOCUMENT_FIELDS = ("document_number", "document_date", "issuer")
+
+
+def _date(text: str, today) -> str:
+    from datetime import date
+
+    from onestop.errors import InvalidInput
+
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"Ngày văn bản '{text}' không hợp lệ: dùng dạng YYYY-MM-DD (vd. 2025-03-12).",
+                           f"Document date '{text}' is invalid: use YYYY-MM-DD (e.g. 2025-03-12).") from None
+    if day > today:
+        raise InvalidInput(f"Ngày văn bản {day.isoformat()} ở sau hôm nay: kiểm tra ngày trên giấy (--document-date).",
+                           f"Document date {day.isoformat()} is after today: check the date on the paper (--document-date).")
+    return day.isoformat()
+
+
+def _refuse_number(typed: str, doc: docnumbers.DocNumber | None, shown: str):
+    """InvalidInput saying why a typed number is not taken and what to do."""
+    from onestop.errors import InvalidInput
+
+    hint_vi = ("Dạng đúng: SỐ/LOẠI-CƠ QUAN (1205/QĐ-BKHCN), SỐ/NĂM/LOẠI-CƠ QUAN (28/2023/NĐ-CP) hoặc công văn "
+               "SỐ/CƠ QUAN-ĐƠN VỊ (318/BTTTT-KSTT); loại văn bản theo Phụ lục III NĐ 30/2020/NĐ-CP, cơ quan theo "
+               "config/agencies.toml.")
+    hint_en = ("Shapes: NUMBER/TYPE-ISSUER (1205/QĐ-BKHCN), NUMBER/YEAR/TYPE-ISSUER (28/2023/NĐ-CP) or a letter "
+               "NUMBER/ISSUER-UNIT (318/BTTTT-KSTT); types from NĐ 30/2020/NĐ-CP Phụ lục III, agencies from "
+               "config/agencies.toml.")
+    if doc is None:
+        return InvalidInput(f"Số ký hiệu '{shown}' không đúng dạng. {hint_vi}", f"Document number '{shown}' is malformed. {hint_en}")
+    if doc.candidates:
+        return InvalidInput(
+            f"Số ký hiệu '{shown}' không rõ: có thể là {' hoặc '.join(doc.candidates)}. Nhập đúng số trên giấy; nếu "
+            f"giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
+            f"Document number '{shown}' is unclear: {' or '.join(doc.candidates)}. Type the number on the paper; if "
+            f"the paper says so, add the agency to config/agencies.toml and run again.")
+    if doc.number and docnumbers.key(doc.number) != docnumbers.key(typed):
+        return InvalidInput(
+            f"Số ký hiệu '{shown}' có phần không có trong danh sách; có phải {doc.number}? Nhập đúng số trên giấy; "
+            f"nếu giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
+            f"Document number '{shown}' has a part not in the lists; did you mean {doc.number}? Type the number on "
+            f"the paper; if the paper says so, add the agency to config/agencies.toml and run again.")
+    if "invalid_issuer_date" in doc.notes:
+        return InvalidInput(
+            f"Số ký hiệu {doc.number}: cơ quan {doc.issuer} không còn tên này vào ngày {doc.date}. Kiểm tra số và "
+            f"ngày trên giấy (--document-date).",
+            f"Document number {doc.number}: agency {doc.issuer} did not exist under that name on {doc.date}. Check "
+            f"the number and the date on the paper (--document-date).")
+    if "unknown_type" in doc.notes:
+        return InvalidInput(f"Số ký hiệu '{shown}': loại văn bản hoặc cơ quan không có trong danh sách. {hint_vi}",
+                            f"Document number '{shown}': the type or issuer is in no list. {hint_en}")
+    return InvalidInput(
+        f"Số ký hiệu '{shown}': cơ quan ban hành không có trong config/agencies.toml. Nhập đúng số trên giấy; nếu "
+        f"giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
+        f"Document number '{shown}': the issuer is not in config/agencies.toml. Type the number on the paper; if "
+        f"the paper says so, add the agency to config/agencies.toml and run again.")
+
+
+def amend_document(db, cfg, code: str, component: int, number: str, *, day: str | None = None,
+                   issuer: str | None = None, reason: str | None = None) -> dict:
+    """The officer sets, corrects or confirms a component's document number (and date, issuer).
+
+    A new number is read with the very rules of a scan (docnumbers.parse): it must be number-shaped
+    and its type and agency in the closed lists, valid on the document's date; only spelling is
+    normalised (``1205/qd-bkhcn`` → ``1205/QĐ-BKHCN``), never a letter guessed. The number stored
+    (folded the same way) is confirmed as read: the officer looked at the paper, so a reading the
+    lists did not know is taken as it is. Either way the flag clears, the officer and time are
+    stored, and one ``amend_document`` event keeps the old and new values.
+    """
+    from datetime import date
+
+    from onestop import dossiers
+    from onestop.db import transaction
+    from onestop.errors import InvalidInput, NotFound
+    from onestop.store import digitization as store
+    from onestop.text import clean_field
+
+    typed = clean_field(number, "Số ký hiệu (--document-number)", "The document number (--document-number)")
+    if not typed:
+        raise InvalidInput("Cần số ký hiệu (--document-number): số đọc được để xác nhận, hoặc số đúng trên giấy.",
+                           "A document number is needed (--document-number): the one read, to confirm it, or the "
+                           "right one from the paper.")
+    issuer_typed = clean_field(issuer, "Cơ quan ban hành (--issuer)", "The issuer (--issuer)") if issuer else None
+    reason = clean_field(reason, "Lý do (--reason)", "The reason (--reason)") if reason else ""
+    when = dossiers.now(cfg)
+    new_day = _date(day, when.date()) if day else None
+    officer = dossiers.officer_name(cfg)
+    code = dossiers.resolve_for_change(db, cfg, code)["code"]
+    ags, extra = agencies(cfg)
+    with transaction(db):
+        d = dossiers.resolve_code(db, cfg, code)
+        row = store.component_document(db, d["id"], component)
+        if row is None:
+            raise NotFound(f"Hồ sơ {code} không có thành phần {component}. Xem các thành phần: onestop show {code}",
+                           f"Dossier {code} has no component {component}. See its components: onestop show {code}")
+        the_day = new_day or row["document_date"]
+        confirming = bool(row["document_number"]) and docnumbers.key(typed) == row["document_key"]
+        if confirming:
+            new = {"document_number": row["document_number"], "issuer": row["issuer"]}
+        else:
+            doc = docnumbers.parse(typed, ags, extra_types=extra,
+                                   day=date.fromisoformat(the_day) if the_day else None)
+            if doc is None or doc.needs_check or docnumbers.key(doc.number or "") != docnumbers.key(typed):
+                raise _refuse_number(typed, doc, typed)
+            new = {"document_number": doc.number, "issuer": doc.issuer}
+        if issuer_typed:
+            known, close, _ = docnumbers.match(docnumbers.clean(issuer_typed), [a.abbr for a in ags])
+            same = new["issuer"] and docnumbers.key(new["issuer"]) == docnumbers.key(issuer_typed)
+            if new["issuer"] and not same:
+                raise InvalidInput(
+                    f"Cơ quan '{issuer_typed}' khác cơ quan trong số ký hiệu ({new['issuer']}). Bỏ --issuer, hoặc sửa số.",
+                    f"Issuer '{issuer_typed}' differs from the one in the number ({new['issuer']}). Drop --issuer, "
+                    f"or correct the number.")
+            if not same:
+                if not known or docnumbers.key(known) != docnumbers.key(issuer_typed):
+                    raise InvalidInput(
+                        f"Cơ quan '{issuer_typed}' không có trong config/agencies.toml"
+                        f"{'; có phải ' + ' hoặc '.join(close or [known]) + '?' if (close or known) else '.'} "
+                        f"Nhập đúng tên viết tắt; nếu giấy ghi đúng như vậy, thêm vào config/agencies.toml.",
+                        f"Issuer '{issuer_typed}' is not in config/agencies.toml"
+                        f"{'; did you mean ' + ' or '.join(close or [known]) + '?' if (close or known) else '.'} "
+                        f"Type its abbreviation; if the paper says so, add it to config/agencies.toml.")
+                new["issuer"] = known
+        new["document_date"] = the_day
+        changes = {k: {"old": row[k], "new": new[k]} for k in DOCUMENT_FIELDS if row[k] != new[k]}
+        if not changes and not row["document_check"] and row["document_confirmed_by"]:
+            raise InvalidInput(
+                f"Hồ sơ {code}, thành phần {component}: số ký hiệu {row['document_number']} đã được xác nhận "
+                f"({row['document_confirmed_by']}); không có gì để sửa.",
+                f"Dossier {code}, component {component}: document number {row['document_number']} was already "
+                f"confirmed ({row['document_confirmed_by']}); nothing to change.")
+        stamp = dossiers.iso(when)
+        store.confirm_component_document(db, d["id"], component, number=new["document_number"],
+                                         key=docnumbers.key(new["document_number"]), day=new["document_date"],
+                                         issuer=new["issuer"], officer=officer, at=stamp)
+        data = {"component": component, "changes": changes, "confirmed": not changes,
+                "document_check": row["document_check"]}
+        # The history's notes are Vietnamese, whatever --lang (as digitize's); the reason is appended.
+        what = (f"Sửa số ký hiệu thành phần {component}: {row['document_number'] or '(không đọc được)'} → "
+                f"{new['document_number']}" if changes else
+                f"Xác nhận số ký hiệu thành phần {component}: {new['document_number']}")
+        note = f"{what}. {reason}" if reason else what
+        dossiers._event(db, d["id"], stamp, officer, cfg.unit, "amend_document", note, None, None, data)
+    return {"code": code, "component": component, **new, "changes": changes, "confirmed": not changes,
+            "cleared": row["document_check"], "reason": reason, "officer": officer, "at": stamp}
+
+
+def document_check_list(db) -> list[dict]:
+    """``check``: components whose document number waits for the officer, each with what to do."""
+    from onestop.store import digitization as store
+
+    out = []
+    for r in store.documents_to_check(db):
+        fix = f"onestop amend {r['code']} --component {r['component']} --document-number \"…\""
+        out.append({"code": r["code"], "status": r["status"], "component": r["component"],
+                    "document_number": r["document_number"], "check": r["document_check"],
+                    "message": t(f"Hồ sơ {r['code']}, thành phần {r['component']}: {r['document_check']} "
+                                 f"Sửa hoặc xác nhận: {fix}",
+                                 f"Dossier {r['code']}, component {r['component']}: {r['document_check']} "
+                                 f"Correct or confirm: {fix}")})
+    return out

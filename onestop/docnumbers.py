@@ -198,6 +198,18 @@ def read(text: str, agencies: list[Agency], *, extra_types: list[str] = ()) -> D
     return out
 
 
+def parse(number: str, agencies: list[Agency], *, extra_types: list[str] = (), day: date | None = None) -> DocNumber | None:
+    """A number as the officer typed it (``1205/QD-BKHCN``), corrected against the same lists as an
+    OCR reading (``1205/QĐ-BKHCN``); None when it is not number-shaped at all."""
+    s = clean(number).strip()
+    m = _NUMBER.fullmatch(s)
+    if not m:
+        return None
+    out = DocNumber(date=day.isoformat() if day else None, raw=s)
+    _correct(out, m, s, agencies, list(extra_types), day)
+    return out
+
+
 def _join_split(parts: list[str], line: str, end: int, known: list[str]) -> list[str]:
     """``QĐ-BKH CN``: a space inside the last part, when joining it gives a known abbreviation."""
     nxt = re.match(r"[ ]+([^\W\d_]{1,4})(?![\w])", line[end:])

@@ -1,7 +1,8 @@
 """Console entry point, kept import-light.
 
 ``onestop receive`` starts warming the PDF engine in a helper process (onestop/prerender.py)
-before the CLI framework is even imported, so the receipt is ready as soon as the code is.
+before the CLI framework is even imported, so the receipt is ready as soon as the code is;
+``onestop scan`` starts loading its OCR engines (onestop/ocr.py) the same way.
 """
 
 from __future__ import annotations
@@ -32,10 +33,15 @@ def main() -> None:
         from onestop.completion import main as complete
 
         sys.exit(complete(argv[1:]))
-    if command_name(argv) == "receive" and "--help" not in argv and "-h" not in argv:
+    command = command_name(argv) if "--help" not in argv and "-h" not in argv else None
+    if command == "receive":
         from onestop import prerender
 
         prerender.start_early()
+    elif command == "scan":
+        from onestop import ocr  # the OCR engines load while the CLI does (onestop/ocr_worker.py)
+
+        ocr.start_early()
     from onestop.cli import main as cli_main
 
     cli_main()

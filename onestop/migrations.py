@@ -434,3 +434,16 @@ def m0011_results(db: Database) -> None:
         ALTER TABLE archive_files ADD COLUMN result_name TEXT
         """
     )
+
+
+@migrations(name="0012_document_confirmed")
+def m0012_document_confirmed(db: Database) -> None:
+    # A component's document number set or confirmed by the officer (`amend CODE --component N
+    # --document-number …`): who and when. NULL while the number is only OCR's reading; a rescan
+    # keeps the officer's values.
+    run_script(db,
+        """
+        ALTER TABLE dossier_components ADD COLUMN document_confirmed_by TEXT;
+        ALTER TABLE dossier_components ADD COLUMN document_confirmed_at TEXT
+        """
+    )

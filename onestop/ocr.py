@@ -138,6 +138,28 @@ class EnginePool:
         return False
 
 
+_early: EnginePool | None = None
+
+
+def start_early() -> None:
+    """Start the scan's engines now, while the command's own modules load (onestop/entry.py):
+    loading the model takes as long as the CLI's start-up. ``take_early`` hands them to the scan."""
+    global _early
+    import atexit
+
+    _early = EnginePool(workers())
+    atexit.register(_early.close)  # a scan that ends before its OCR (bad input) leaves no engine
+
+
+def take_early(jobs: int) -> EnginePool | None:
+    global _early
+    pool, _early = _early, None
+    if pool is not None and (len(pool._all) < jobs or pool.fallback):
+        pool.close()
+        return None
+    return pool
+
+
 class _Worker:
     def __init__(self, proc: subprocess.Popen):
         self.proc = proc
@@ -205,13 +227,11 @@ class _Worker:
         return a[1]
 
     def stop(self) -> None:
+        # Killed, not asked to end: it holds nothing to save, and freeing the engine politely
+        # (TessBaseAPIEnd, interpreter exit) would add ~0.1 s to the end of every scan.
         if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()  # EOF: the worker frees the engine and exits
-                self.proc.wait(2)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+            self.proc.kill()
+            self.proc.wait()
         for f in (self.proc.stdin, self.proc.stdout):
             try:
                 f.close()

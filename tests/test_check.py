@@ -32,7 +32,7 @@ def _check(run):
 def test_clean_archive_passes(run, code, pages2):
     assert run("scan", code, "--component", 1, *pages2, "--yes").exit_code == 0
     rc, rep = _check(run)
-    assert rc == 0 and rep == {"ok": True, "files": 1, "problems": [], "rescan": []}
+    assert rc == 0 and rep == {"ok": True, "files": 1, "problems": [], "rescan": [], "documents": []}
     assert run("check").exit_code == 0
 
 
@@ -64,7 +64,7 @@ def test_crash_between_rename_and_commit(run, db, cfg, home, code, pages2):
     r = run("scan", code, "--component", 1, "--inbox", "--yes", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["pdf"] == str(pdfs[0]) and pdfs[0].stat().st_ino == before
-    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": [], "documents": []})
     assert not list((box / ".claims").glob("run-*"))
     assert sorted(q.name for q in (box / "done").iterdir()) == ["p1.png", "p2.png"]
 

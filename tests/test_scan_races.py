@@ -67,7 +67,7 @@ def test_two_scans_of_one_component_exactly_one_wins(run, db, cfg, tmp_path):
                           "WHERE d.code = ?", [code]).fetchall()
         assert len(rows) == 1 and rows[0][1] == "current" and Path(rows[0][0]).is_file()
     # Nothing missing (the winner's PDF was never removed), nothing orphaned (the loser cleaned up).
-    assert _check(run) == (0, {"ok": True, "files": 3, "problems": [], "rescan": []})
+    assert _check(run) == (0, {"ok": True, "files": 3, "problems": [], "rescan": [], "documents": []})
     assert sorted(p.name for p in cfg.archive_dir.rglob("*") if p.is_file()) == sorted(
         Path(p).name for (p,) in db.execute("SELECT path FROM archive_files"))
 
@@ -143,7 +143,7 @@ def test_killed_scan_leaves_work_in_home_and_next_scan_recovers(run, db, cfg, ho
     assert r.exit_code == 0, r.output
     assert [pg["source"] for pg in json.loads(r.stdout)["pages"]] == names
     assert not work[0].exists() and not list((home / "work").iterdir())
-    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": [], "documents": []})
 
 
 # ---------------------------------------------------------------- item 10: links in the inbox
@@ -211,7 +211,7 @@ def test_replace_as_check_advises_clears_the_missing_file(run, db, cfg, tmp_path
     rc, rep = _check(run)
     assert rc == 10 and [x["kind"] for x in rep["problems"]] == ["missing"] and "--replace" in rep["problems"][0]["message"]
     assert run("scan", code, "-c", 3, page, "--yes", "--replace").exit_code == 0
-    assert _check(run) == (0, {"ok": True, "files": 2, "problems": [], "rescan": []})
+    assert _check(run) == (0, {"ok": True, "files": 2, "problems": [], "rescan": [], "documents": []})
     assert db.execute("SELECT state FROM archive_files ORDER BY id").fetchall() == [("lost",), ("current",)]
     # A replaced file that was intact stays checked: removing it later is still reported.
     assert run("scan", code, "-c", 3, page, "--yes", "--replace").exit_code == 0
@@ -274,7 +274,7 @@ def test_connection_lost_in_the_commit_stores_nothing_and_loses_nothing(run, db,
     r = run("scan", code, "-c", 3, "--inbox", "--yes", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["pdf"] == str(orphan) and (box / "done" / "p1.png").is_file()
-    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": [], "documents": []})
 
 
 @pytest.mark.postgresql_only
@@ -319,7 +319,7 @@ def test_interrupted_scan_never_removes_the_file_another_scan_commits(run, db, c
     assert rc_b == 0, err_b
     [(path, state)] = rows("SELECT path, state FROM archive_files")
     assert state == "current" and Path(path).is_file()
-    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": []})
+    assert _check(run) == (0, {"ok": True, "files": 1, "problems": [], "rescan": [], "documents": []})
 
 
 # ---------------------------------------------------------------- the migration keeps racing leftovers

@@ -186,10 +186,12 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
 @app.command()
 def check(json_: bool = JSON,
           quick: bool = typer.Option(False, "--quick", help="Chỉ so kích thước, không tính lại SHA-256 và không mở PDF.")):
-    """Đối chiếu kho lưu trữ với cơ sở dữ liệu: thiếu tệp, sai checksum, tệp mồ côi, PDF hỏng; liệt kê trang cần quét lại.
+    """Đối chiếu kho lưu trữ với cơ sở dữ liệu: thiếu tệp, sai checksum, tệp mồ côi, PDF hỏng; liệt kê trang cần quét
+    lại và số ký hiệu cần cán bộ kiểm tra.
 
     Verify the archive against the database (exit code 10 when anything is wrong) and list the pages
-    recorded as hard to read, to rescan (listed, not a failure: the stored file is intact).
+    recorded as hard to read, to rescan, and the document numbers read with doubts, to correct or
+    confirm with `amend CODE --component N --document-number …` (listed, not failures).
 
     Ví dụ / Example:  onestop check --json
     """
@@ -206,6 +208,8 @@ def check(json_: bool = JSON,
             info(f"[{p['kind']}] {p['message']}")
         for p in rep["rescan"]:
             info(f"[rescan] {p['message']}")
+        for p in rep["documents"]:
+            info(f"[document] {p['message']}")
         info(t(f"Đã kiểm tra {rep['files']} tệp: {len(rep['problems'])} vấn đề.",
                f"Checked {rep['files']} files: {len(rep['problems'])} problems."))
     if not rep["ok"]:

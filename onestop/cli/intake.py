@@ -537,24 +537,72 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
           id_type: Optional[str] = typer.Option(None, "--id-type", help="cccd | cmnd | mst | passport (mặc định: tự nhận)."),
           phone: Optional[str] = typer.Option(None, "--phone", help="Số điện thoại đúng."),
           address: Optional[str] = typer.Option(None, "--address", help="Địa chỉ đúng."),
-          reason: str = typer.Option(..., "--reason", help="Lý do sửa (ghi vào lịch sử)."),
+          component: Optional[int] = typer.Option(None, "--component", "-c",
+                                                  help="Thành phần có số ký hiệu cần sửa hoặc xác nhận (với --document-number)."),
+          document_number: Optional[str] = typer.Option(None, "--document-number",
+                                                        help="Số ký hiệu đúng trên giấy (vd. 1205/QĐ-BKHCN); số đã đọc được: xác nhận."),
+          document_date: Optional[str] = typer.Option(None, "--document-date", help="Ngày văn bản YYYY-MM-DD."),
+          issuer: Optional[str] = typer.Option(None, "--issuer", help="Cơ quan ban hành (viết tắt, trong config/agencies.toml)."),
+          reason: Optional[str] = typer.Option(None, "--reason", help="Lý do sửa (ghi vào lịch sử); bắt buộc khi sửa thông tin người nộp."),
           json_: bool = JSON):
-    """Sửa họ tên, số giấy tờ, điện thoại hoặc địa chỉ nhập sai; mã hồ sơ không đổi.
+    """Sửa họ tên, số giấy tờ, điện thoại hoặc địa chỉ nhập sai; hoặc sửa/xác nhận số ký hiệu của một thành phần.
 
     Correct a mistyped applicant field. The history keeps an event with the old and new values,
     who, when and why; the receipt is rendered again as a new version file (…_Mau01_v2.pdf);
     an update is queued for the nightly sync.
 
+    With --component N --document-number: correct or confirm the document number (số ký hiệu),
+    date and issuer read from that component's first page (listed by `check` when read with
+    doubts). The number is checked against the same lists as a scan; the one read, given again,
+    is confirmed as it is. The flag clears and an event keeps the old and new values.
+
     Ví dụ / Example:  onestop amend 0001 --name "Nguyễn Thị Hường" --reason "Nhập sai dấu"
+
+      onestop amend 0001 --component 2 --document-number "1205/QĐ-BKHCN" --document-date 2025-03-12
     """
-    from onestop import dossiers
-    from onestop.identifiers import mask_id, mask_phone
+    from onestop.errors import InvalidInput
     from onestop.output import emit_json, info
 
+    applicant = {"name": name, "id": id_, "phone": phone, "address": address}
+    document = component is not None or any(v is not None for v in (document_number, document_date, issuer))
+    if document:
+        # One kind of correction per command: the applicant's record (a new receipt, a sync update)
+        # or a paper's metadata (neither).
+        if any(v is not None for v in applicant.values()) or id_type is not None:
+            raise InvalidInput("Sửa thông tin người nộp và số ký hiệu bằng hai lệnh amend riêng.",
+                               "Correct the applicant and a document number with two separate amend commands.")
+        if component is None or document_number is None:
+            raise InvalidInput(
+                "Sửa số ký hiệu cần cả --component N và --document-number (số đọc được, để xác nhận, hoặc số đúng).",
+                "A document number correction needs both --component N and --document-number (the one read, to "
+                "confirm it, or the right one).")
+    elif reason is None:
+        import click
+
+        raise click.exceptions.MissingParameter(param_hint="'--reason'", param_type="option")
     cfg, db = context()
     code = code_for_change(db, cfg, code, _interactive() and not json_)
-    res = dossiers.amend(db, cfg, code, {"name": name, "id": id_, "phone": phone, "address": address}, reason,
-                         id_type=id_type)
+    if document:
+        from onestop import digitization
+
+        res = digitization.amend_document(db, cfg, code, component, document_number, day=document_date,
+                                          issuer=issuer, reason=reason)
+        if json_:
+            emit_json(res)
+            return
+        typer.echo(f"{res['code']} {t('thành phần', 'component')} {res['component']}: {res['document_number']}")
+        labels = {"document_number": t("Số ký hiệu", "Number"), "document_date": t("Ngày", "Date"),
+                  "issuer": t("Cơ quan", "Issuer")}
+        for k, v in res["changes"].items():
+            info(f"  {labels[k]}: {v['old'] or '—'} → {v['new'] or '—'}")
+        if res["confirmed"]:
+            info(t(f"Đã xác nhận số ký hiệu {res['document_number']} ({res['officer']}).",
+                   f"Document number {res['document_number']} confirmed ({res['officer']})."))
+        return
+    from onestop import dossiers
+    from onestop.identifiers import mask_id, mask_phone
+
+    res = dossiers.amend(db, cfg, code, applicant, reason, id_type=id_type)
     if json_:
         emit_json(res)
         return

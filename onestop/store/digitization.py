@@ -1,4 +1,5 @@
-"""Digitization quality and document metadata: page rescans (0009) and document numbers (0010)."""
+"""Digitization quality and document metadata: page rescans (0009), document numbers (0010) and
+the officer's corrections of them (0012)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,36 @@ def set_page_quality(db, file_id: int, n: int, *, words: int, dictionary: float 
 def set_component_document(db, dossier_id: int, n: int, *, number: str | None, key: str | None,
                            day: str | None, issuer: str | None, check: str) -> None:
     """Store (or clear) a component's document number, date, issuer and what the officer should verify."""
+    # A number the officer set or confirmed stands when a rescan reads the same number or none (a
+    # blurred heading); a rescan that reads another number is another paper: its reading replaces the
+    # officer's, whose confirmation no longer applies (and the new reading's own check stands).
     db.execute("UPDATE dossier_components SET document_number = ?, document_key = ?, document_date = ?, issuer = ?, "
-               "document_check = ? WHERE dossier_id = ? AND n = ?", [number, key, day, issuer, check, dossier_id, n])
+               "document_check = ?, document_confirmed_by = NULL, document_confirmed_at = NULL "
+               "WHERE dossier_id = ? AND n = ? AND (document_confirmed_by IS NULL "
+               "OR (CAST(? AS TEXT) IS NOT NULL AND document_key <> ?))",
+               [number, key, day, issuer, check, dossier_id, n, key, key])
+
+
+def component_document(db, dossier_id: int, n: int) -> dict | None:
+    """One component's stored document metadata (None: no such component)."""
+    rows = list(db.query("SELECT n, name, document_number, document_key, document_date, issuer, document_check, "
+                         "document_confirmed_by, document_confirmed_at FROM dossier_components "
+                         "WHERE dossier_id = ? AND n = ?", [dossier_id, n]))
+    return rows[0] if rows else None
+
+
+def confirm_component_document(db, dossier_id: int, n: int, *, number: str, key: str, day: str | None,
+                               issuer: str | None, officer: str, at: str) -> None:
+    """Store the document number the officer set or confirmed; nothing is left to verify."""
+    db.execute("UPDATE dossier_components SET document_number = ?, document_key = ?, document_date = ?, issuer = ?, "
+               "document_check = '', document_confirmed_by = ?, document_confirmed_at = ? "
+               "WHERE dossier_id = ? AND n = ?", [number, key, day, issuer, officer, at, dossier_id, n])
 
 
 def component_documents(db, dossier_id: int) -> list[dict]:
     """Document metadata of a dossier's components, and their current pages needing a rescan."""
-    rows = list(db.query("SELECT n, document_number, document_date, issuer, document_check FROM dossier_components "
+    rows = list(db.query("SELECT n, document_number, document_date, issuer, document_check, document_confirmed_by, "
+                         "document_confirmed_at FROM dossier_components "
                          "WHERE dossier_id = ? ORDER BY n", [dossier_id]))
     pages = list(db.query("SELECT f.component_n, f.part, p.n FROM archive_pages p JOIN archive_files f ON f.id = p.file_id "
                           "WHERE f.dossier_id = ? AND f.state = 'current' AND p.needs_rescan = 1 "
@@ -49,7 +73,8 @@ def pages_to_rescan(db, *, statuses: tuple[str, ...] | None = None, received_bef
 def documents_to_check(db) -> list[dict]:
     """Components whose document number was read ambiguously and waits for the officer."""
     return list(db.query(
-        "SELECT d.code, c.n AS component, c.document_check FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
+        "SELECT d.code, d.status, c.n AS component, c.document_number, c.document_check "
+        "FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
         "WHERE c.document_check != '' ORDER BY d.id, c.n"))
 
 

@@ -307,4 +307,10 @@ MIGRATIONS: list[tuple[str, str]] = [
     ALTER TABLE dossier_components ADD COLUMN document_check TEXT NOT NULL DEFAULT '';
     CREATE INDEX dossier_components_document ON dossier_components(document_key) WHERE document_key IS NOT NULL
     """),
+    ("0009_document_confirmed", """
+    -- The SQLite migration 0012_document_confirmed: who set or confirmed a component's document
+    -- number, and when (NULL while it is only OCR's reading).
+    ALTER TABLE dossier_components ADD COLUMN document_confirmed_by TEXT;
+    ALTER TABLE dossier_components ADD COLUMN document_confirmed_at TEXT
+    """),
 ]
