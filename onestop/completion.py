@@ -54,9 +54,8 @@ def _db():
     cfg = config.load()
     url = store.database_url(cfg)
     if url is not None:
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
         from onestop.store import postgres
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
         if "connect_timeout" not in conninfo_to_dict(url):
             url = make_conninfo(url, connect_timeout=OFFICE_CONNECT_TIMEOUT_S)

@@ -87,7 +87,8 @@ def _free_port() -> int:
 class PgServer:
     """One postmaster in its own temporary folder."""
 
-    def __init__(self):
+    def __init__(self, *, tls: bool = False):
+        self.tls = tls  # TLS on TCP with a throwaway self-signed certificate (openssl, from Debian)
         self.bin = pg_bin()
         self.password = secrets.token_urlsafe(16)
         self.port = 0
@@ -135,6 +136,8 @@ class PgServer:
         opts = (f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={self.sock} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 "
                 "-c shared_buffers=32MB")
+        if self.tls:
+            opts += " " + self._certificate()
         for attempt in range(5):  # a port taken between _free_port() and bind: try another
             self.port = _free_port()
             p = self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.root / "log", "-w", "-t", "60",
@@ -145,6 +148,14 @@ class PgServer:
             raise RuntimeError(f"PostgreSQL did not start: {p.stderr}\n{self.log()}")
         atexit.register(self.stop)
         return self
+
+    def _certificate(self) -> str:
+        """A self-signed certificate for 127.0.0.1 in the data folder; the server options that use it."""
+        crt, key = self.data / "server.crt", self.data / "server.key"
+        self._run("openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-newkey", "rsa:2048",
+                  "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", crt)
+        key.chmod(0o600)  # PostgreSQL refuses a key others can read
+        return f"-c ssl=on -c ssl_cert_file={crt} -c ssl_key_file={key}"
 
     def log(self) -> str:
         try:
