@@ -495,3 +495,16 @@ def test_office_commands_keep_their_exit_codes_and_output(pg_url, home):
         left = c.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                          "AND pid <> pg_backend_pid() AND application_name = 'onestop'").fetchone()[0]
     assert left == 0
+
+
+def test_office_fast_exit_runs_the_exit_handlers(pg_url, home, tmp_path):
+    """The fast exit skips Python's teardown, not what a program registered to run at exit (the log
+    handlers' flush, a scan's engines): those run, then the command's exit code is kept."""
+    mark = tmp_path / "ran"
+    code = ("import atexit, sys; from pathlib import Path; "
+            f"atexit.register(lambda: Path({str(mark)!r}).write_text('ran')); "
+            "sys.argv = ['onestop', 'show', '9999']; from onestop.entry import main; main()")
+    p = subprocess.run([sys.executable, "-c", code], env=_env(ONESTOP_DATABASE_URL=pg_url), capture_output=True,
+                       text=True)
+    assert p.returncode == 3, p.stderr
+    assert mark.read_text() == "ran"

@@ -170,9 +170,9 @@ def _office_exit(code) -> None:
     Tearing down psycopg (and the OpenSSL it bundles) at interpreter exit costs an office command
     ~30-50 ms that the officer and the citizen wait for (P11). So when the driver is loaded, the
     command has ended and no other thread runs: close the office connections (the server sees a
-    clean goodbye), flush the log handlers and the output, then ``os._exit`` with the command's exit
-    code. Anything else (SQLite, threads still running, an output that cannot be flushed) exits
-    the normal way.
+    clean goodbye), run the ``atexit`` handlers as a normal exit would (the log handlers' flush, the
+    scan engines' stop), flush the output, then ``os._exit`` with the command's exit code. Anything
+    else (SQLite, threads still running, an output that cannot be flushed) exits the normal way.
     """
     if "psycopg" not in sys.modules:
         return
@@ -185,8 +185,9 @@ def _office_exit(code) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if threading.active_count() > 1:
         return
-    if "logging" in sys.modules:
-        sys.modules["logging"].shutdown()
+    import atexit
+
+    atexit._run_exitfuncs()  # what Python runs at exit (logging.shutdown among them), not the teardown
     if code is None:
         code = 0
     elif not isinstance(code, int):
