@@ -361,8 +361,8 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
     agency = cfg.agency_code
     day = at.strftime("%y%m%d")
-    seq = code_store.allocate_code_number(db, agency, day, hw.floor("seq", agency, day))
-    book_no = code_store.allocate_book_number(db, agency, at.year, hw.floor("book", agency, at.year))
+    seq, book_no = code_store.allocate_numbers(db, agency, day, at.year,
+                                               (hw.floor("seq", agency, day), hw.floor("book", agency, at.year)))
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
     code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
@@ -378,8 +378,7 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     did = store.insert_dossier(db, dossier)
     store.insert_components(db, did, rows)
     ev = _event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
-    _outbox(db, did, "create", None, stamp)
-    _outbox(db, did, "step", ev, stamp)
+    store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
     return dict(dossier, id=did, fees=proc.fees, components=rows)
 
 

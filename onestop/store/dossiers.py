@@ -51,8 +51,15 @@ def add_event(db, dossier_id: int, at: str, officer: str, unit: str, action: str
 
 def queue_outbox(db, dossier_id: int, kind: str, ref_id: int | None, at: str) -> None:
     """Queue one entry (create, update, step, file) for the nightly sync."""
-    db.execute("INSERT INTO outbox (dossier_id, kind, ref_id, created_at) VALUES (?, ?, ?, ?)",
-               [dossier_id, kind, ref_id, at])
+    queue_outbox_rows(db, dossier_id, [(kind, ref_id)], at)
+
+
+def queue_outbox_rows(db, dossier_id: int, entries: list[tuple[str, int | None]], at: str) -> None:
+    """Queue several entries ``(kind, ref_id)`` of one dossier, in this order, in one statement
+    (one round trip on PostgreSQL)."""
+    db.execute("INSERT INTO outbox (dossier_id, kind, ref_id, created_at) VALUES "
+               + ", ".join(["(?, ?, ?, ?)"] * len(entries)),
+               [v for kind, ref_id in entries for v in (dossier_id, kind, ref_id, at)])
 
 
 def insert_counter_form(db, row: dict) -> int:

@@ -36,6 +36,7 @@ PER_DESK = int(os.environ.get("P11_PER_DESK", "300"))
 N_BIG = 1_000_000
 P7_DIR = Path(os.environ.get("ONESTOP_P7_DIR", "/tmp/onestop_p7"))
 RUNS = int(os.environ.get("P11_RUNS", "21"))
+DESK_ROUNDS = int(os.environ.get("P11_DESK_ROUNDS", "3"))
 
 
 def base_env(home: Path, url: str | None = None) -> dict:
@@ -83,40 +84,47 @@ def receive_latency(server: PgServer, tmp: Path) -> None:
 
 
 def desks_at_once(server: PgServer, tmp: Path) -> None:
-    rates = {}
-    for n_desks in (1, 3):
-        db = f"p11_desks{n_desks}"
-        server.sql(f"CREATE DATABASE {db}")
-        url = server.url(db)
-        procs = []
-        (tmp / db).mkdir()  # the shared archive folder (an office never makes one in place of a mount)
-        for k in range(n_desks):
-            home = tmp / f"d{n_desks}-{k}"
-            home.mkdir()
-            (home / "onestop.toml").write_text(f'[counter]\ndesk = "quay-{k}"\n[archive]\nroot = "{tmp / db}"\n')
-            procs.append(subprocess.Popen([sys.executable, str(DESK), str(PER_DESK), "0"], env=base_env(home, url),
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          text=True))
-        for p in procs:
-            if p.stdout.readline().strip() != "ready":
-                raise SystemExit(f"a desk did not start: {p.communicate()[1]}")
-        t0, busy0 = time.perf_counter(), _busy()
-        for p in procs:
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        outs = [p.communicate() for p in procs]
-        dt = time.perf_counter() - t0
-        busy = _busy()
-        busy = (busy[0] - busy0[0]) / max(busy[1] - busy0[1], 1)
-        print(f"{n_desks} desk(s): {n_desks * PER_DESK / dt:.0f} dossiers/s over {dt:.1f} s; machine busy "
-              f"{busy:.0%} of {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
-        errors = [err for p, (_, err) in zip(procs, outs) if p.returncode or err.strip()]
-        if errors:
-            raise SystemExit(f"{n_desks} desks: a desk failed (lock error?): {errors[0][-2000:]}")
-        rates[n_desks] = n_desks * PER_DESK / dt
-    result("P11", f"3 desks receiving at once ({PER_DESK} each; receive, move, receipt every 25th), dossiers/s",
-           rates[3], rates[1], 2.0, unit="/s", lower_is_better=False,
+    rates: dict[int, list[float]] = {1: [], 3: []}
+    for r in range(DESK_ROUNDS):  # one desk alone, then three, in turns: drift hits both alike
+        for n_desks in (1, 3):
+            rates[n_desks].append(_desks_round(server, tmp, n_desks, r))
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    result("P11", f"3 desks receiving at once ({PER_DESK} each; receive, move, receipt every 25th), dossiers/s, "
+           f"median of {DESK_ROUNDS} rounds", med[3], med[1], 2.0, unit="/s", lower_is_better=False,
            target_text="≥ 2× one desk, no lock error")
+
+
+def _desks_round(server: PgServer, tmp: Path, n_desks: int, r: int) -> float:
+    """Dossiers/s of ``n_desks`` desk processes receiving at once on a fresh office database."""
+    db = f"p11_desks{n_desks}_{r}"
+    server.sql(f"CREATE DATABASE {db}")
+    url = server.url(db)
+    procs = []
+    (tmp / db).mkdir()  # the shared archive folder (an office never makes one in place of a mount)
+    for k in range(n_desks):
+        home = tmp / f"d{n_desks}-{r}-{k}"
+        home.mkdir()
+        (home / "onestop.toml").write_text(f'[counter]\ndesk = "quay-{k}"\n[archive]\nroot = "{tmp / db}"\n')
+        procs.append(subprocess.Popen([sys.executable, str(DESK), str(PER_DESK), "0"], env=base_env(home, url),
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True))
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise SystemExit(f"a desk did not start: {p.communicate()[1]}")
+    t0, busy0 = time.perf_counter(), _busy()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outs = [p.communicate() for p in procs]
+    dt = time.perf_counter() - t0
+    busy = _busy()
+    busy = (busy[0] - busy0[0]) / max(busy[1] - busy0[1], 1)
+    print(f"{n_desks} desk(s): {n_desks * PER_DESK / dt:.0f} dossiers/s over {dt:.1f} s; machine busy "
+          f"{busy:.0%} of {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+    errors = [err for p, (_, err) in zip(procs, outs) if p.returncode or err.strip()]
+    if errors:
+        raise SystemExit(f"{n_desks} desks: a desk failed (lock error?): {errors[0][-2000:]}")
+    return n_desks * PER_DESK / dt
 
 
 def _busy() -> tuple[int, int]:
