@@ -203,3 +203,21 @@ def test_receipt_is_the_same_with_or_without_the_prerender_helper(run, monkeypat
 
     # same form, field for field: only the code, the minute and the book number differ
     assert re.sub(r"\d", "#", ta) == re.sub(r"\d", "#", tb)
+
+
+def test_codes_continue_above_the_receipts_this_home_printed(run, db, home):
+    """A database behind the codes this desk already printed (codes-issued.json: a restored backup,
+    an office database restored on the server) continues above them, code and book number alike;
+    the counter rows are lifted too, so the next desk continues from there."""
+    a = receive(run)
+    issued = home / "codes-issued.json"
+    marks = json.loads(issued.read_text())
+    for kind in ("seq", "book"):
+        marks[kind] = {k: v + 5 for k, v in marks[kind].items()}
+    issued.write_text(json.dumps(marks))
+    b = receive(run)
+    assert a["code"].endswith("-0001") and a["book_no"] == 1
+    assert b["code"].endswith("-0007") and b["book_no"] == 7
+    assert db.execute("SELECT last FROM code_sequences").fetchall() == [(7,)]
+    assert db.execute("SELECT last FROM book_sequences").fetchall() == [(7,)]
+    assert receive(run)["code"].endswith("-0008")
