@@ -41,13 +41,19 @@ def format_code(agency: str, day: date, seq: int, rule: str = "tt01-2018", owner
     """Build the dossier code for the ``seq``-th dossier of ``agency`` on ``day``."""
     if seq < 1:
         raise ValueError("sequence numbers start at 1")
+    return code_prefix(agency, day, rule, owner) + f"{seq:04d}"
+
+
+def code_prefix(agency: str, day: date, rule: str = "tt01-2018", owner: str = "") -> str:
+    """Everything of a code before its sequence number, which follows zero-padded to 4 digits (more
+    when it grows past 9999): the office store builds the code from these in its allocating statement."""
     r = RULES[rule]
     prefix = ""
     if r.owner_digits:
         if not re.fullmatch(r"\d{2}", owner or ""):
             raise ValueError("rule tt04-2025 needs a 2-digit system owner code")
         prefix = owner
-    return f"{agency}-{day:%y%m%d}-{prefix}{seq:04d}"
+    return f"{agency}-{day:%y%m%d}-{prefix}"
 
 
 @dataclass(frozen=True)

@@ -361,11 +361,19 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
     agency = cfg.agency_code
     day = at.strftime("%y%m%d")
-    seq, book_no = code_store.allocate_numbers(db, agency, day, at.year,
-                                               (hw.floor("seq", agency, day), hw.floor("book", agency, at.year)))
-    hw.note("seq", agency, day, seq)
-    hw.note("book", agency, at.year, book_no)
-    code = codes.format_code(agency, at.date(), seq, cfg.code_rule, cfg.get("counter.owner_code", ""))
+    owner = cfg.get("counter.owner_code", "")
+    floors = (hw.floor("seq", agency, day), hw.floor("book", agency, at.year))
+    # An office database numbers the dossier last (code_store.number_dossier: the other desks wait
+    # on the day's counter row only for that statement and the COMMIT). In a SQLite file the whole
+    # transaction holds the write lock anyway: numbers first, the row written once.
+    office = getattr(db, "backend", "sqlite") == "postgresql"
+    if office:
+        codes.code_prefix(agency, at.date(), cfg.code_rule, owner)  # a bad rule/owner fails before any insert
+        code, book_no = code_store.provisional_numbers(db)
+    else:
+        seq = code_store.allocate_code_number(db, agency, day, floors[0])
+        book_no = code_store.allocate_book_number(db, agency, at.year, floors[1])
+        code = codes.format_code(agency, at.date(), seq, cfg.code_rule, owner)
     dossier = dict(
         base, code=code, code_rule=cfg.code_rule, field_code=proc.field_code, channel=req.channel,
         applicant_type=pid.applicant_type, id_type=pid.id_type,
@@ -379,6 +387,14 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     store.insert_components(db, did, rows)
     ev = _event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
+    if office:
+        seq, book_no, code = code_store.number_dossier(
+            db, did, agency, day, at.year, codes.code_prefix(agency, at.date(), cfg.code_rule, owner), floors)
+        if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree
+            raise RuntimeError(f"the office store built code {code!r} for sequence number {seq}")
+        dossier.update(code=code, book_no=book_no)
+    hw.note("seq", agency, day, seq)
+    hw.note("book", agency, at.year, book_no)
     return dict(dossier, id=did, fees=proc.fees, components=rows)
 
 

@@ -32,10 +32,11 @@ def _request():
 
 
 def test_connection_lost_during_receive_consumes_no_code(office, home):
-    """The session ends while the receive holds its transaction (code allocated, dossier inserted):
-    a third session holds the outbox table, so the receive waits at its outbox insert; the server then
-    ends the desk's session from another one. (Since P11 the receipt is rendered after the commit, so it
-    can no longer serve as the moment inside the transaction.)"""
+    """The session ends while the receive holds its transaction (dossier, components, event and outbox
+    rows inserted, the numbering statement under way): a third session holds the book counter table, so the
+    receive waits inside its numbering statement (onestop/store/codes.py: number_dossier); the server
+    then ends the desk's session from another one. (Since P11 the receipt is rendered after the
+    commit, so it can no longer serve as the moment inside the transaction.)"""
     import threading
     import time
 
@@ -54,16 +55,17 @@ def test_connection_lost_during_receive_consumes_no_code(office, home):
             outcome["error"] = e
 
     with blocker.transaction():
-        blocker.execute("LOCK TABLE outbox IN EXCLUSIVE MODE")  # blocks INSERT, not the reads before it
+        blocker.execute("LOCK TABLE book_sequences IN EXCLUSIVE MODE")  # blocks the numbering, nothing before it
         worker = threading.Thread(target=receive)
         worker.start()
         deadline = time.monotonic() + 30
         while not admin.execute("SELECT count(*) FROM pg_locks WHERE pid = ? AND NOT granted", [pid]).fetchone()[0]:
             assert time.monotonic() < deadline and worker.is_alive(), outcome
             time.sleep(0.01)
-        # it waits holding the day's counter row: the allocation came before the outbox insert
-        assert admin.execute("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                             "WHERE l.pid = ? AND c.relname = 'code_sequences' AND l.granted", [pid]).fetchone()[0]
+        # it waits inside the numbering statement (which opened the counter tables), holding its rows
+        held = {r[0] for r in admin.execute("SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                            "WHERE l.pid = ? AND l.granted", [pid]).fetchall()}
+        assert {"dossiers", "dossier_components", "events", "outbox", "code_sequences"} <= held, held
         admin.execute("SELECT pg_terminate_backend(?)", [pid])
         worker.join(30)
     e = outcome.get("error")

@@ -221,3 +221,20 @@ def test_codes_continue_above_the_receipts_this_home_printed(run, db, home):
     assert db.execute("SELECT last FROM code_sequences").fetchall() == [(7,)]
     assert db.execute("SELECT last FROM book_sequences").fetchall() == [(7,)]
     assert receive(run)["code"].endswith("-0008")
+
+
+def test_code_numbers_past_9999_and_the_owner_digit_rule(run, db, cfg, home):
+    """The code is built where the number is taken (on PostgreSQL in SQL, onestop/store/codes.py):
+    it grows past 9999 untruncated and keeps TT 04/2025's two owner digits, as codes.format_code."""
+    from pages import new_dossier
+
+    issued = home / "codes-issued.json"
+    receive(run)
+    marks = json.loads(issued.read_text())
+    marks["seq"] = {k: 9998 for k in marks["seq"]}
+    issued.write_text(json.dumps(marks))
+    assert [new_dossier(db, cfg).rsplit("-", 1)[1] for _ in range(2)] == ["9999", "10000"]
+    cfg.data.setdefault("counter", {}).update(code_rule="tt04-2025", owner_code="07")
+    code = new_dossier(db, cfg)
+    assert code.rsplit("-", 1)[1] == "0710001", code
+    assert db.execute("SELECT code_rule FROM dossiers WHERE code = ?", [code]).fetchone() == ("tt04-2025",)

@@ -19,25 +19,33 @@ def allocate_book_number(db, agency: str, year: int, floor: int = 0) -> int:
     return _next(db, "book_sequences", "year", agency, year, floor)
 
 
-def allocate_numbers(db, agency: str, day: str, year: int, floors: tuple[int, int] = (0, 0)) -> tuple[int, int]:
-    """The next code sequence number of ``agency`` on ``day`` and its next book number in ``year``
-    (above ``floors``), as ``allocate_code_number`` and ``allocate_book_number`` give them.
+def provisional_numbers(db) -> tuple[str, int]:
+    """A code and book number a dossier row carries until ``number_dossier`` numbers it, in the same
+    transaction (never committed). Unique among the transactions in flight: the server session's id."""
+    pid = db.conn.info.backend_pid
+    return f"~{pid}", -pid
 
-    On PostgreSQL both counter rows are raised in one statement: every other desk of the office
-    waits on these rows from here to COMMIT, and each round trip less inside that span is time
-    the other desks do not wait (P11). SQLite has no data-modifying WITH; there it is two
-    statements in the same transaction (no round trips to save in a local file).
+
+def number_dossier(db, dossier_id: int, agency: str, day: str, year: int, prefix: str,
+                   floors: tuple[int, int] = (0, 0)) -> tuple[int, int, str]:
+    """PostgreSQL: allocate the next code sequence number of ``agency`` on ``day`` and the next book
+    number of ``year`` (above ``floors``, as ``allocate_code_number``/``allocate_book_number``) and
+    write them into the dossier row inserted with ``provisional_numbers``, in one statement; the
+    code is ``prefix`` + the number zero-padded to 4 (onestop/codes.py). Returns (seq, book, code).
+
+    Why last and in one statement: from here to COMMIT every other desk of the office waits on the
+    day's counter row, so a receive inserts its dossier, components, event and outbox rows first
+    and then holds that row for one statement and the COMMIT (P11).
     """
-    if getattr(db, "backend", "sqlite") != "postgresql":
-        return (allocate_code_number(db, agency, day, floors[0]), allocate_book_number(db, agency, year, floors[1]))
-    seq, book = db.execute(
-        "WITH c AS (INSERT INTO code_sequences (agency, day, last) VALUES (?, ?, 1) ON CONFLICT (agency, day) "
-        "DO UPDATE SET last = code_sequences.last + 1 RETURNING last), "
-        "b AS (INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, 1) ON CONFLICT (agency, year) "
-        "DO UPDATE SET last = book_sequences.last + 1 RETURNING last) "
-        "SELECT c.last, b.last FROM c, b", [agency, day, agency, year]).fetchone()
-    return (_lift(db, "code_sequences", "day", agency, day, seq, floors[0]),
-            _lift(db, "book_sequences", "year", agency, year, book, floors[1]))
+    seq, book, code = db.execute(
+        "WITH c AS (INSERT INTO code_sequences (agency, day, last) VALUES (?, ?, greatest(1, ? + 1)) "
+        "ON CONFLICT (agency, day) DO UPDATE SET last = greatest(code_sequences.last + 1, ? + 1) RETURNING last), "
+        "b AS (INSERT INTO book_sequences (agency, year, last) VALUES (?, ?, greatest(1, ? + 1)) "
+        "ON CONFLICT (agency, year) DO UPDATE SET last = greatest(book_sequences.last + 1, ? + 1) RETURNING last) "
+        "UPDATE dossiers SET code = ? || lpad(c.last::text, greatest(4, length(c.last::text)), '0'), "
+        "book_no = b.last FROM c, b WHERE dossiers.id = ? RETURNING c.last, b.last, dossiers.code",
+        [agency, day, floors[0], floors[0], agency, year, floors[1], floors[1], prefix, dossier_id]).fetchone()
+    return seq, book, code
 
 
 def _next(db, table: str, period: str, agency: str, value, floor: int) -> int:
