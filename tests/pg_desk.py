@@ -1,7 +1,7 @@
 """A desk process for the office tests: real OS processes against the real PostgreSQL server.
 
     python tests/pg_desk.py receive URL N FAIL_EVERY DESK   # N dossiers; every FAIL_EVERY-th rolls back
-    python tests/pg_desk.py hold URL                        # allocate a code, then hang inside the transaction
+    python tests/pg_desk.py hold URL                        # number a dossier, then hang inside the transaction
     python tests/pg_desk.py sync-lock URL DESK              # hold the office sync lock until stdin closes
 
 Each prints "ready" once connected and waits for a line on stdin ("go") so that the test can start
@@ -14,7 +14,10 @@ import sys
 import time
 from datetime import date
 
+from onestop import codes
 from onestop.errors import OnestopError
+from onestop.store import codes as code_store
+from onestop.store import dossiers as dossier_store
 from onestop.store import postgres
 
 DAYS = (date(2026, 11, 23), date(2026, 11, 24))
@@ -38,6 +41,22 @@ def wait_go() -> None:
     sys.stdin.readline()
 
 
+def insert_numbered(store, desk: str, i: int, day: date) -> dict:
+    """One dossier written the way an office ``receive`` writes it (onestop/dossiers.py ``_insert``,
+    the same store functions in the same order): rows first with provisional numbers, numbered last.
+    Call inside ``store.transaction()``."""
+    code, book = code_store.provisional_numbers(store)
+    stamp = "2026-11-23T08:00:00+07:00"
+    did = dossier_store.insert_dossier(store, dict(dossier(desk, i), code=code, book_year=day.year, book_no=book))
+    dossier_store.insert_components(store, did, [{"n": 1, "code": "", "name": "Đơn", "originals": 1, "copies": 0,
+                                                  "pages": 0, "received": 1, "applies": None}])
+    ev = dossier_store.add_event(store, did, stamp, desk, "", "receive", "Tiếp nhận hồ sơ", None, "2")
+    dossier_store.queue_outbox_rows(store, did, [("create", None), ("step", ev)], stamp)
+    seq, book, code = code_store.number_dossier(store, did, AGENCY, day.strftime("%y%m%d"), day.year,
+                                                codes.code_prefix(AGENCY, day))
+    return {"id": did, "seq": seq, "book_no": book, "code": code}
+
+
 def main(argv: list[str]) -> int:
     mode, url = argv[0], argv[1]
     if mode == "sync-lock":
@@ -49,8 +68,8 @@ def main(argv: list[str]) -> int:
     if mode == "hold":
         wait_go()
         with store.transaction():
-            seq, book = postgres.allocate(store, AGENCY, DAYS[0])
-            print(f"allocated {seq} {book}", flush=True)
+            r = insert_numbered(store, "holder", 0, DAYS[0])
+            print(f"allocated {r['seq']} {r['book_no']}", flush=True)
             time.sleep(3600)  # killed by the test while the counter row is locked
         return 0
     n, fail_every, desk = int(argv[2]), int(argv[3]), argv[4]
@@ -60,12 +79,9 @@ def main(argv: list[str]) -> int:
         day = DAYS[i % 2]
         try:
             with store.transaction():
+                r = insert_numbered(store, desk, i, day)
                 if i % fail_every == 0:
-                    postgres.allocate(store, AGENCY, day)
-                    raise Rollback  # e.g. the receipt failed to print: the code must be reused
-                r = postgres.insert_dossier(store, dossier(desk, i), [{"n": 1, "name": "Đơn"}],
-                                            {"at": "2026-11-23T08:00:00+07:00", "action": "receive"},
-                                            "2026-11-23T08:00:00+07:00", day=day)
+                    raise Rollback  # numbered, then the transaction failed: the number must be reused
                 done.append(r["code"])
         except Rollback:
             pass

@@ -10,7 +10,6 @@ import hashlib
 import json
 import shutil
 import sqlite3
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,6 +109,7 @@ def desk(office, home, monkeypatch):
 
 def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, pg_url, monkeypatch):
     from onestop import config, dossiers
+    from onestop.store import connect as store_connect
     from onestop.store import pg_search, postgres
 
     db_file = desk / "onestop.db"
@@ -154,13 +154,15 @@ def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, p
     last_book = lite.execute("SELECT last FROM book_sequences WHERE agency = ? AND year = ?",
                              [cfg.agency_code, today.year]).fetchone()[0]
     max_id = {t: lite.execute(f"SELECT max(id) FROM {t}").fetchone()[0] for t in ("dossiers", "events", "outbox")}
-    stamp = dossiers.iso(dossiers.now(cfg) + timedelta(seconds=1))
-    d = dict(agency=cfg.agency_code, code_rule=cfg.code_rule, procedure_code="1.003604", procedure_name="x",
-             applicant_name="Người Sau Chuyển", status="2", received_at=stamp, due_at=stamp, original_due_at=stamp,
-             limit_value=5, limit_unit="working_days", created_at=stamp, updated_at=stamp)
-    new = postgres.insert_dossier(store, d, [{"n": 1, "name": "Đơn"}], {"at": d["received_at"], "action": "receive"},
-                                  d["received_at"], day=today)
-    assert new["seq"] == last_seq + 1 and new["code"].endswith(f"-{last_seq + 1:04d}")
+    # a receive on the office database, as a desk makes it
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    office_cfg = config.load()
+    office = store_connect(office_cfg)
+    new = dossiers.receive(office, office_cfg, dossiers.ReceiveRequest(
+        procedure_code="1.003604", applicant=dossiers.Applicant(name="Người Sau Chuyển", id_number="001085012345"),
+        components=None, pages={}), render=False)
+    new["id"] = store.execute("SELECT id FROM dossiers WHERE code = ?", [new["code"]]).fetchone()[0]
+    assert new["code"].endswith(f"-{today:%y%m%d}-{last_seq + 1:04d}")
     assert new["book_no"] == last_book + 1
     assert new["id"] == max_id["dossiers"] + 1 == report["next_ids"]["dossiers"]
     assert store.execute("SELECT max(id) FROM events").fetchone()[0] == max_id["events"] + 1

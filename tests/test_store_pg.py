@@ -188,18 +188,20 @@ def test_schema_too_new_or_foreign(pg_server, pg_url):
 
 
 def test_lost_connection_mid_transaction_stores_nothing(pg_server, pg_url):
-    """The server side of a desk dies between the code allocation and the commit: no code consumed."""
+    """The server side of a desk dies between the numbering of a dossier and the commit: no code consumed."""
     from onestop.store import postgres
+    from pg_desk import DAYS, insert_numbered
 
     store, admin = postgres.connect(pg_url), postgres.connect(pg_url)
     pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
     with pytest.raises(errors.DatabaseUnreachable) as e:
         with store.transaction():
-            postgres.allocate(store, "000.00.01.H56", __import__("datetime").date(2026, 11, 23))
+            assert insert_numbered(store, "desk", 1, DAYS[0])["seq"] == 1
             admin.execute("SELECT pg_terminate_backend(?)", [pid])
             store.execute("INSERT INTO search_state VALUES ('x', 'y')")
     assert e.value.exit_code == 17 and pg_server.password not in e.value.vi
     assert admin.execute("SELECT count(*) FROM code_sequences").fetchone()[0] == 0
+    assert admin.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 0
 
 
 # ---------------------------------------------------------------- codes across desks (real processes)

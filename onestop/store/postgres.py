@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import socket
 from contextlib import contextmanager
-from datetime import date
 
-from onestop import codes
 from onestop.errors import DatabaseAuth, DatabaseUnreachable, SchemaMismatch, SyncLocked
 from onestop.store import pgdriver
 from onestop.store.paramstyle import qmark_to_format
@@ -23,7 +21,7 @@ from onestop.store.redact import redact_url, scrub
 psycopg = pgdriver.load()  # `import psycopg`, without two costs an office command does not need
 from psycopg.rows import dict_row  # noqa: E402 - after the cheaper import above
 
-__all__ = ["PgStore", "connect", "redact_url", "sync_lock", "insert_dossier", "schema_version"]
+__all__ = ["PgStore", "connect", "redact_url", "sync_lock", "schema_version"]
 
 CONNECT_TIMEOUT_S = int(os.environ.get("ONESTOP_DB_CONNECT_TIMEOUT", "5"))
 # Advisory-lock keys (two int4s): a namespace for onestop, then what is locked.
@@ -305,57 +303,6 @@ def _check_version(store: PgStore, v: int | None, target: int, migrate: bool) ->
             f"The database {store.url} has schema version {v}, older than {target}. Run onestop once as the "
             "database owner to upgrade the schema.",
         )
-
-
-# ---------------------------------------------------------------- dossier codes
-
-def allocate(store: PgStore, agency: str, day: date) -> tuple[int, int]:
-    """The next code sequence of ``agency`` on ``day`` and the next book number of its year.
-
-    Call inside ``store.transaction()`` with the dossier insert. Gapless and unique across desks
-    without a SEQUENCE: the upsert takes the counter row's lock, so a second desk waits until the
-    first commits (and then reads its value) or rolls back (and then reuses the number).
-    """
-    seq = store.execute(
-        "INSERT INTO code_sequences AS s (agency, day, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (agency, day) DO UPDATE SET last = s.last + 1 RETURNING last",
-        [agency, day.strftime("%y%m%d")]).fetchone()[0]
-    book_no = store.execute(
-        "INSERT INTO book_sequences AS s (agency, year, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (agency, year) DO UPDATE SET last = s.last + 1 RETURNING last",
-        [agency, day.year]).fetchone()[0]
-    return seq, book_no
-
-
-def insert_dossier(store: PgStore, dossier: dict, components: list[dict], event: dict, stamp: str, *,
-                   day: date, owner: str = "") -> dict:
-    """Allocate the code and book number and write the dossier, its components, its first event and
-    its outbox rows (create, step) in ONE transaction: the PostgreSQL side of ``dossiers._insert``.
-
-    ``dossier`` holds the columns except code, book_year and book_no; returns id, code, book_no.
-    """
-    with store.transaction():
-        seq, book_no = allocate(store, dossier["agency"], day)
-        code = codes.format_code(dossier["agency"], day, seq, dossier["code_rule"], owner)
-        row = dict(dossier, code=code, book_year=day.year, book_no=book_no)
-        did = store.execute(
-            f"INSERT INTO dossiers ({', '.join(row)}) VALUES ({', '.join(['?'] * len(row))}) RETURNING id",
-            list(row.values())).fetchone()[0]
-        if components:
-            store.executemany(
-                "INSERT INTO dossier_components (dossier_id, n, code, name, originals, copies, pages, received) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(did, c["n"], c.get("code", ""), c["name"], c.get("originals", 1), c.get("copies", 0),
-                      c.get("pages", 0), int(c.get("received", 1))) for c in components])
-        ev = store.execute(
-            "INSERT INTO events (dossier_id, at, officer, unit, action, note, status_from, status_to, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [did, event["at"], event.get("officer", ""), event.get("unit", ""), event["action"],
-             event.get("note", ""), event.get("status_from"), event.get("status_to"), event.get("data", "{}")]
-        ).fetchone()[0]
-        store.execute("INSERT INTO outbox (dossier_id, kind, ref_id, created_at) VALUES (?, 'create', NULL, ?), "
-                      "(?, 'step', ?, ?)", [did, stamp, did, ev, stamp])
-    return {"id": did, "code": code, "book_no": book_no, "book_year": day.year, "seq": seq}
 
 
 # ---------------------------------------------------------------- one nightly sync per office
