@@ -266,106 +266,47 @@ def build_pdf(results: list[PageResult], *, title: str = "", author: str = "") -
     """One PDF/A-2b file (pdfa.py): each page's image under its invisible text layer; embedded-text
     pages copied as is (only pages that keep the file PDF/A, see imaging._probe_pdf).
 
-    A scan of images only (the usual case) is written by pdfwriter.py, without importing pypdf."""
-    if not any(r.embedded for r in results):
-        seed = hashlib.md5(usedforsecurity=False)
-        pages = []
-        for r in results:
-            seed.update(r.image.data)
-            seed.update(r.text_layer)
-            pages.append((r.image, placement(r.image.width, r.image.height, r.rotated, r.deskew, *r.page_size),
-                          r.text_layer, r.page_size))
-        return pdfa.scanned(pages, title=title, author=author, producer="onestop (tesseract OCR)",
-                            seed=seed.digest(), font_parts=(ocr.GLYPHLESS_TTF, ocr.TO_UNICODE, _CID_TO_GID))
+    The scanned pages are always written by pdfwriter.py (a scan of images only, the usual case, never
+    imports pypdf). Pages of a citizen's electronic PDF are then merged in order with pypdf."""
+    seed = hashlib.md5(usedforsecurity=False)  # the document ID comes from the content
+    pages = []
+    sources: dict[Path, bytes] = {}
+    for r in results:
+        if r.embedded:
+            path, idx = r.embedded
+            if path not in sources:
+                sources[path] = hashlib.sha256(path.read_bytes()).digest()
+            seed.update(sources[path] + b"%d" % idx)
+            continue
+        seed.update(r.image.data)
+        seed.update(r.text_layer)
+        pages.append((r.image, placement(r.image.width, r.image.height, r.rotated, r.deskew, *r.page_size),
+                      r.text_layer, r.page_size))
+    producer = "onestop (tesseract OCR)"
+    scanned = pdfa.scanned(pages, title=title, author=author, producer=producer, seed=seed.digest(),
+                           font_parts=(ocr.GLYPHLESS_TTF, ocr.TO_UNICODE, _CID_TO_GID)) if pages else None
+    if len(pages) == len(results):
+        return scanned
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
-                               StreamObject)
 
     writer = PdfWriter()
     readers: dict[Path, PdfReader] = {}
-    font = None  # the glyph-less text font, one object shared by every page
-    seed = hashlib.md5(usedforsecurity=False)  # the document ID comes from the content (pdfa.finish)
+    scan_pages = iter(PdfReader(io.BytesIO(scanned)).pages if scanned else ())
     for r in results:
         if r.embedded:
             path, idx = r.embedded
             if path not in readers:
                 readers[path] = PdfReader(path)
-                seed.update(path.read_bytes())
-            seed.update(b"%d" % idx)
             pdfa.prune_fonts(writer.add_page(readers[path].pages[idx]))
-            continue
-        pw, ph = r.page_size
-        page = writer.add_blank_page(pw, ph)
-        enc = r.image
-        seed.update(enc.data)
-        seed.update(r.text_layer)
-        img = StreamObject()
-        img._data = enc.data
-        filt = ArrayObject([NameObject(f) for f in enc.filter]) if isinstance(enc.filter, tuple) else NameObject(enc.filter)
-        img.update({
-            NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
-            NameObject("/Width"): NumberObject(enc.width), NameObject("/Height"): NumberObject(enc.height),
-            NameObject("/ColorSpace"): NameObject(enc.colourspace),
-            NameObject("/BitsPerComponent"): NumberObject(enc.bpc), NameObject("/Filter"): filt,
-        })
-        if enc.predictor:
-            img[NameObject("/DecodeParms")] = DictionaryObject({
-                NameObject("/Predictor"): NumberObject(15), NameObject("/Colors"): NumberObject(3 if enc.colourspace == "/DeviceRGB" else 1),
-                NameObject("/BitsPerComponent"): NumberObject(enc.bpc), NameObject("/Columns"): NumberObject(enc.width)})
-        ref = writer._add_object(img)
-        res = DictionaryObject({NameObject("/XObject"): DictionaryObject({NameObject("/OnestopScan"): ref})})
-        if r.text_layer:
-            if font is None:
-                font = _text_font(writer)
-            res[NameObject("/Font")] = DictionaryObject({NameObject("/f-0-0"): font})
-        page[NameObject("/Resources")] = res
-        pw, ph = float(page.mediabox.width), float(page.mediabox.height)
-        cm = placement(enc.width, enc.height, r.rotated, r.deskew, pw, ph)
-        content = DecodedStreamObject()
-        content.set_data(("q " + " ".join(f"{v:.5f}" for v in cm) + " cm /OnestopScan Do Q\n").encode() + r.text_layer)
-        page[NameObject("/Contents")] = writer._add_object(content)
+        else:
+            writer.add_page(next(scan_pages))  # its image, text layer and the one shared font come along
     for page in writer.pages:
         page.compress_content_streams()
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    pdfa.finish(writer, title=title, author=author, producer="onestop (tesseract OCR)", seed=seed.digest())
+    pdfa.finish(writer, title=title, author=author, producer=producer, seed=seed.digest())
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def _text_font(writer):
-    """The Type0 glyph-less font of the text layer (as tesseract's PDF renderer writes it)."""
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
-                               TextStringObject)
-
-    def stream(data: bytes):
-        s = DecodedStreamObject()
-        s.set_data(data)
-        return s.flate_encode()
-
-    ttf = stream(ocr.GLYPHLESS_TTF)
-    ttf[NameObject("/Length1")] = NumberObject(len(ocr.GLYPHLESS_TTF))
-    descriptor = DictionaryObject({
-        NameObject("/Type"): NameObject("/FontDescriptor"), NameObject("/FontName"): NameObject("/GlyphLessFont"),
-        NameObject("/Flags"): NumberObject(5), NameObject("/FontBBox"): ArrayObject(
-            [NumberObject(0), NumberObject(0), NumberObject(500), NumberObject(1000)]),
-        NameObject("/ItalicAngle"): NumberObject(0), NameObject("/Ascent"): NumberObject(1000),
-        NameObject("/Descent"): NumberObject(-1), NameObject("/CapHeight"): NumberObject(1000),
-        NameObject("/StemV"): NumberObject(80), NameObject("/FontFile2"): writer._add_object(ttf)})
-    cid = DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/CIDFontType2"),
-        NameObject("/BaseFont"): NameObject("/GlyphLessFont"),
-        NameObject("/CIDSystemInfo"): DictionaryObject({
-            NameObject("/Registry"): TextStringObject("Adobe"), NameObject("/Ordering"): TextStringObject("Identity"),
-            NameObject("/Supplement"): NumberObject(0)}),
-        NameObject("/FontDescriptor"): writer._add_object(descriptor), NameObject("/DW"): NumberObject(500),
-        NameObject("/CIDToGIDMap"): writer._add_object(stream(_CID_TO_GID))})
-    font = DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type0"),
-        NameObject("/BaseFont"): NameObject("/GlyphLessFont"), NameObject("/Encoding"): NameObject("/Identity-H"),
-        NameObject("/DescendantFonts"): ArrayObject([writer._add_object(cid)]),
-        NameObject("/ToUnicode"): writer._add_object(stream(ocr.TO_UNICODE))})
-    return writer._add_object(font)
 
 
 # Every code (a UTF-16 unit) drawn with glyph 1 of the glyph-less font, as tesseract maps it.

@@ -6,7 +6,7 @@ What PDF/A-2b (ISO 19005-2, level B) asks of the files onestop writes, and where
 - an output intent (``/GTS_PDFA1``) with an embedded ICC profile: sRGB (``data/sRGB.icc``), so the
   pages' DeviceRGB and DeviceGray images have a defined colour;
 - every font embedded with widths that agree with the font program: the text layer's glyph-less
-  font (``archive._text_font``) is embedded, and its one glyph is 1024/2048 em = 500 wide, the ``/DW``;
+  font (``pdfwriter.text_font``) is embedded, and its one glyph is 1024/2048 em = 500 wide, the ``/DW``;
 - a document ID in the trailer, no encryption, no transparency, no JavaScript or actions.
 
 Pages copied from a citizen's electronic PDF are kept only when they can stay within these rules

@@ -96,6 +96,23 @@ def test_electronic_pdf_pages_copied_only_when_they_stay_pdfa(run, db, cfg, code
     assert pdfa_check.problems(out["pdf"]) == []
 
 
+def test_scanned_and_electronic_pages_in_one_file_keep_their_order(run, db, cfg, code, tmp_path):
+    """Paper pages around a page of the citizen's electronic PDF: one PDF/A file, in the order given,
+    the scanned pages under their text layer (one shared font), the electronic page as it was."""
+    first, third = save(numbered(1), tmp_path / "p1.png"), save(numbered(3), tmp_path / "p3.png")
+    good = _text_pdf(tmp_path / "nhung-font.pdf")
+    r = run("scan", code, "--component", 1, first, good, third, "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert [p["confidence"] is None for p in out["pages"]] == [False, True, False]
+    assert pdfa_check.problems(out["pdf"]) == []
+    reader = PdfReader(out["pdf"])
+    texts = [p.extract_text() for p in reader.pages]
+    assert "Trang số 1" in texts[0] and "Giấy chứng nhận đăng ký" in texts[1] and "Trang số 3" in texts[2], texts
+    fonts = {reader.pages[i]["/Resources"]["/Font"].raw_get("/f-0-0").idnum for i in (0, 2)}
+    assert len(fonts) == 1  # the glyph-less font is stored once
+
+
 def test_checker_finds_each_missing_requirement(tmp_path):
     """The checker itself can fail: a plain PDF (Pillow's) lacks XMP, the output intent and the ID."""
     plain = tmp_path / "plain.pdf"
