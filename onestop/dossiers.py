@@ -368,7 +368,7 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     # transaction holds the write lock anyway: numbers first, the row written once.
     office = getattr(db, "backend", "sqlite") == "postgresql"
     if office:
-        codes.code_prefix(agency, at.date(), cfg.code_rule, owner)  # a bad rule/owner fails before any insert
+        prefix = codes.code_prefix(agency, at.date(), cfg.code_rule, owner)  # a bad rule/owner fails before any insert
         code, book_no = code_store.provisional_numbers(db)
     else:
         seq = code_store.allocate_code_number(db, agency, day, floors[0])
@@ -388,8 +388,7 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     ev = _event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
     if office:
-        seq, book_no, code = code_store.number_dossier(
-            db, did, agency, day, at.year, codes.code_prefix(agency, at.date(), cfg.code_rule, owner), floors)
+        seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree
             raise RuntimeError(f"the office store built code {code!r} for sequence number {seq}")
         dossier.update(code=code, book_no=book_no)

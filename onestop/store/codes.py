@@ -55,10 +55,6 @@ def _next(db, table: str, period: str, agency: str, value, floor: int) -> int:
         f"INSERT INTO {table} (agency, {period}, last) VALUES (?, ?, 1) "
         f"ON CONFLICT (agency, {period}) DO UPDATE SET last = {table}.last + 1 RETURNING last",
         [agency, value]).fetchone()[0]
-    return _lift(db, table, period, agency, value, n, floor)
-
-
-def _lift(db, table: str, period: str, agency: str, value, n: int, floor: int) -> int:
     if n <= floor:
         n = floor + 1
         db.execute(f"UPDATE {table} SET last = ? WHERE agency = ? AND {period} = ?", [n, agency, value])

@@ -10,8 +10,11 @@
 - psycopg imports ``asyncio`` (for ``CancelledError`` and its async classes), and asyncio imports
   Python's ``ssl`` (~4 ms), which onestop's synchronous driver never uses: libpq does TLS itself.
   While psycopg loads, ``ssl`` is marked absent, so asyncio takes its own no-ssl path; the mark is
-  removed at once, so ``ssl`` imports normally afterwards (the ministry client's HTTPS). onestop
-  never runs asyncio, which is the only part left without ssl.
+  removed at once, so ``ssl`` imports normally afterwards (the ministry client's HTTPS). Two
+  modules keep ``ssl = None``: asyncio's, which onestop never runs, and psycopg's libpq wrapper,
+  whose ``import ssl`` only lets Python set OpenSSL's locking callbacks before libpq would: a
+  no-op since OpenSSL 1.1, and psycopg-binary bundles its own OpenSSL 3 anyway. TLS to the office
+  server is tested (tests/test_pgdriver.py, ``sslmode=require``).
 
 Measured in BENCHMARKS.md (P11). Nothing here changes what psycopg does once loaded.
 """
