@@ -348,3 +348,33 @@ def test_a_database_of_another_home_is_not_moved(run, desk, pg_url):
     r = run("db", "migrate-to", pg_url)
     assert r.exit_code == errors.HOME_MISMATCH, r.output
     assert _pg_empty(pg_url)
+
+
+def test_a_sync_after_the_move_sends_only_what_was_pending(run, desk, pg_url, monkeypatch):
+    """The office's first nightly sync after the move sends the entries the desk had not sent, each
+    once, and nothing the desk had already sent (on a portal that has not seen any of it)."""
+    from onestop.store import postgres
+
+    assert run("db", "migrate-to", pg_url).exit_code == 0
+    store = postgres.connect(pg_url)
+
+    def entries(state):
+        return [(r["code"], r["kind"]) for r in store.query(
+            "SELECT d.code, o.kind FROM outbox o JOIN dossiers d ON d.id = o.dossier_id WHERE o.state = ? "
+            "ORDER BY o.id", [state])]
+    pending, done = entries("pending"), entries("done")
+    held = {code for code, _ in entries("failed")}  # refused before the move: held until `sync retry`
+    assert pending and done and held
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    with MinistryServer() as srv:
+        point_at(monkeypatch, srv.url)
+        r = run("sync", "--json")
+        st = srv.state
+    # still held behind the refusal, as on the desk: exit 11 says so; everything else went
+    assert r.exit_code == errors.SYNC_PARTIAL, r.output
+    sent = [(code, kind) for code, kind in pending if code not in held]
+    assert dict(st.creates) == {code: 1 for code, kind in sent if kind == "create"}
+    assert not {code for code, kind in done if kind == "create"} & set(st.creates)
+    assert st.n_steps == sum(kind == "step" for _, kind in sent)
+    assert entries("pending") == [e for e in pending if e[0] in held]
+    assert len(entries("done")) == len(done) + len(sent)
