@@ -9,6 +9,7 @@ in scripts (or with --yes) the scan is stored, warned about and recorded as need
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,6 +35,7 @@ class Review:
 
 
 _AGENCIES: dict = {}
+_LOCAL: dict = {}
 
 
 def agencies(cfg) -> tuple[list[docnumbers.Agency], list[str]]:
@@ -44,11 +46,19 @@ def agencies(cfg) -> tuple[list[docnumbers.Agency], list[str]]:
     path = cfg._config_file("agencies", "agencies.toml")
     if path not in _AGENCIES:
         try:
-            _AGENCIES[path] = docnumbers.agencies_from(_read_toml(path))
+            data = _read_toml(path)
+            _AGENCIES[path] = docnumbers.agencies_from(data)
+            _LOCAL[path] = docnumbers.local_from(data)
         except (ValueError, TypeError) as e:
             raise ConfigError(f"Tệp {path} không hợp lệ: {e}. Sửa tệp (abbr, from/until dạng YYYY-MM-DD) rồi chạy lại.",
                               f"{path} is invalid: {e}. Fix it (abbr, from/until as YYYY-MM-DD) and run again.") from e
     return _AGENCIES[path]
+
+
+def local_families(cfg) -> tuple[str, ...]:
+    """``[issuers] local`` of config/agencies.toml: prefixes of local agencies, kept as read (docnumbers)."""
+    agencies(cfg)
+    return _LOCAL[cfg._config_file("agencies", "agencies.toml")]
 
 
 def _why(q: quality.PageQuality) -> str:
@@ -94,7 +104,7 @@ def review(results, cfg, *, first_part: bool, confirm: Callable[[str], bool] | N
                              f"recorded as needing a rescan (onestop scan … --replace)."))
     if first_part and results:
         ags, extra = agencies(cfg)
-        rv.document = docnumbers.read(results[0].text, ags, extra_types=extra)
+        rv.document = docnumbers.read(results[0].text, ags, extra_types=extra, local=local_families(cfg))
         if rv.document.needs_check:
             rv.warnings.append(check_text(rv.document))
     return rv
@@ -225,15 +235,15 @@ def _refuse_number(typed: str, doc: docnumbers.DocNumber | None, shown: str):
     if doc.candidates:
         return InvalidInput(
             f"Số ký hiệu '{shown}' không rõ: có thể là {' hoặc '.join(doc.candidates)}. Nhập đúng số trên giấy; nếu "
-            f"giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
+            f"giấy ghi đúng như vậy, chạy lại với --as-printed (hoặc thêm cơ quan vào config/agencies.toml).",
             f"Document number '{shown}' is unclear: {' or '.join(doc.candidates)}. Type the number on the paper; if "
-            f"the paper says so, add the agency to config/agencies.toml and run again.")
+            f"the paper says so, run again with --as-printed (or add the agency to config/agencies.toml).")
     if doc.number and docnumbers.key(doc.number) != docnumbers.key(typed):
         return InvalidInput(
             f"Số ký hiệu '{shown}' có phần không có trong danh sách; có phải {doc.number}? Nhập đúng số trên giấy; "
-            f"nếu giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
+            f"nếu giấy ghi đúng như vậy, chạy lại với --as-printed.",
             f"Document number '{shown}' has a part not in the lists; did you mean {doc.number}? Type the number on "
-            f"the paper; if the paper says so, add the agency to config/agencies.toml and run again.")
+            f"the paper; if the paper says so, run again with --as-printed.")
     if "invalid_issuer_date" in doc.notes:
         return InvalidInput(
             f"Số ký hiệu {doc.number}: cơ quan {doc.issuer} không còn tên này vào ngày {doc.date}. Kiểm tra số và "
@@ -241,8 +251,10 @@ def _refuse_number(typed: str, doc: docnumbers.DocNumber | None, shown: str):
             f"Document number {doc.number}: agency {doc.issuer} did not exist under that name on {doc.date}. Check "
             f"the number and the date on the paper (--document-date).")
     if "unknown_type" in doc.notes:
-        return InvalidInput(f"Số ký hiệu '{shown}': loại văn bản hoặc cơ quan không có trong danh sách. {hint_vi}",
-                            f"Document number '{shown}': the type or issuer is in no list. {hint_en}")
+        return InvalidInput(f"Số ký hiệu '{shown}': loại văn bản hoặc cơ quan không có trong danh sách. {hint_vi} "
+                            f"Nếu giấy ghi đúng như vậy, chạy lại với --as-printed.",
+                            f"Document number '{shown}': the type or issuer is in no list. {hint_en} "
+                            f"If the paper says so, run again with --as-printed.")
     return InvalidInput(
         f"Số ký hiệu '{shown}': cơ quan ban hành không có trong config/agencies.toml. Nhập đúng số trên giấy; nếu "
         f"giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
@@ -251,12 +263,14 @@ def _refuse_number(typed: str, doc: docnumbers.DocNumber | None, shown: str):
 
 
 def amend_document(db, cfg, code: str, component: int, number: str, *, day: str | None = None,
-                   issuer: str | None = None, reason: str | None = None) -> dict:
+                   issuer: str | None = None, reason: str | None = None, as_printed: bool = False) -> dict:
     """The officer sets, corrects or confirms a component's document number (and date, issuer).
 
     A new number is read with the very rules of a scan (docnumbers.parse): it must be number-shaped
     and its type and agency in the closed lists, valid on the document's date; only spelling is
-    normalised (``1205/qd-bkhcn`` → ``1205/QĐ-BKHCN``), never a letter guessed. The number stored
+    normalised (``1205/qd-bkhcn`` → ``1205/QĐ-BKHCN``), never a letter guessed. An issuer the table
+    does not know, typed as printed, is stored with a warning; ``as_printed`` stores any number-shaped
+    text as typed (the paper is the authority: a misprint is kept as printed). The number stored
     (folded the same way) is confirmed as read: the officer looked at the paper, so a reading the
     lists did not know is taken as it is. Either way the flag clears, the officer and time are
     stored, and one ``amend_document`` event keeps the old and new values.
@@ -289,14 +303,32 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
                            f"Dossier {code} has no component {component}. See its components: onestop show {code}")
         the_day = new_day or row["document_date"]
         confirming = bool(row["document_number"]) and docnumbers.key(typed) == row["document_key"]
+        warnings = []
         if confirming:
             new = {"document_number": row["document_number"], "issuer": row["issuer"]}
         else:
-            doc = docnumbers.parse(typed, ags, extra_types=extra,
+            doc = docnumbers.parse(typed, ags, extra_types=extra, local=local_families(cfg),
                                    day=date.fromisoformat(the_day) if the_day else None)
-            if doc is None or doc.needs_check or docnumbers.key(doc.number or "") != docnumbers.key(typed):
+            same = doc is not None and docnumbers.key(doc.number or "") == docnumbers.key(typed)
+            # The paper is the authority: an issuer the table does not know, typed as printed, is stored
+            # (with a warning); so is anything number-shaped the officer stores --as-printed.
+            unknown_only = same and set(doc.notes) <= {"unknown_issuer", "corrected"}
+            if doc is not None and as_printed and not unknown_only:
+                number_ = re.sub(r"\s*([/-])\s*", r"\1", docnumbers.clean(typed))
+                issuer_ = doc.issuer if doc.issuer and docnumbers.key(doc.issuer) in docnumbers.key(number_) else None
+                new = {"document_number": number_, "issuer": issuer_}
+                warnings.append(t(f"số ký hiệu {number_} được lưu như trên giấy (--as-printed), không theo danh sách.",
+                                  f"document number {number_} stored as printed (--as-printed), not per the lists."))
+            elif doc is None or (doc.needs_check and not unknown_only) or not same:
                 raise _refuse_number(typed, doc, typed)
-            new = {"document_number": doc.number, "issuer": doc.issuer}
+            else:
+                new = {"document_number": doc.number, "issuer": doc.issuer}
+                if "unknown_issuer" in doc.notes:
+                    warnings.append(t(
+                        f"cơ quan {doc.issuer or '?'} không có trong config/agencies.toml: số ký hiệu được lưu như "
+                        f"trên giấy; thêm cơ quan vào danh sách để lần sau được nhận ra.",
+                        f"issuer {doc.issuer or '?'} is not in config/agencies.toml: the number is stored as printed; "
+                        f"add the agency to the list so that it is recognised next time."))
         if issuer_typed:
             known, close, _ = docnumbers.match(docnumbers.clean(issuer_typed), [a.abbr for a in ags])
             same = new["issuer"] and docnumbers.key(new["issuer"]) == docnumbers.key(issuer_typed)
@@ -336,7 +368,8 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
         note = f"{what}. {reason}" if reason else what
         dossiers._event(db, d["id"], stamp, officer, cfg.unit, "amend_document", note, None, None, data)
     return {"code": code, "component": component, **new, "changes": changes, "confirmed": not changes,
-            "cleared": row["document_check"], "reason": reason, "officer": officer, "at": stamp}
+            "cleared": row["document_check"], "reason": reason, "officer": officer, "at": stamp,
+            "warnings": warnings}
 
 
 def document_check_list(db) -> list[dict]:

@@ -9,6 +9,14 @@ against a closed list: the document-type abbreviations of NĐ 30/2020 Phụ lụ
 document types and the configured specialised ones) and the configured agency abbreviations valid
 at the document's date (config/agencies.toml). When two entries of a list are equally close the
 number is *not* guessed: ``DocNumber.candidates`` lists them for the officer.
+
+An issuer is corrected only when the reading is impossible as read and one correction is clearly
+meant: an agency's own prefix is never rewritten into another's (``SKHCN``, a provincial department,
+never becomes ``BKHCN``, a ministry). A reading of a local family's shape (``LOCAL_PREFIXES``: S… for
+the departments of provinces, UBND…, HĐND…; configurable, ``[issuers] local``) is a real word: kept as
+read (corrected only for OCR look-alikes towards an entry of its own family) and flagged when the table
+does not know it. Other readings (the ministries, B…: a closed national list) are corrected within
+their first letter, or across it only for a look-alike (``8KHCN`` → ``BKHCN``).
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ _LOOKALIKE = {frozenset(p) for p in ("TI", "IL", "I1", "L1", "O0", "OD", "QO", "
 LOOKALIKE_COST = 0.4
 MAX_COST = 1.0        # a part further than this from every entry is not corrected
 MARGIN = 0.5          # the best entry must be this much closer than the next one, else: ambiguous
+# Families of local agencies, open-ended (every province has its own): Sở (SKHCN, STP, SGDĐT…), UBND, HĐND.
+LOCAL_PREFIXES = ("S", "UBND", "HĐND")
+_ABBR = re.compile(r"[A-ZĐ]+")  # an agency abbreviation as printed: capitals only
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,32 @@ def match(part: str, entries: list[str]) -> tuple[str | None, list[str], float]:
     return None, close, best
 
 
+def _local(part: str, local) -> str | None:
+    """The local family prefix a reading has the shape of (``SKHCN`` → ``S``), else None."""
+    part = _up(part)  # typed in lower case (58/gcn-skhcn): capitals as printed
+    if not _ABBR.fullmatch(part):
+        return None
+    for pre in sorted(local, key=len, reverse=True):
+        if part.startswith(pre) and len(part) >= max(3, len(pre)):
+            return pre
+    return None
+
+
+def match_issuer(part: str, entries: list[str], local=LOCAL_PREFIXES) -> tuple[str | None, list[str], float]:
+    """``match`` for an agency: never into another family (see the module's docstring)."""
+    for e in entries:
+        if e == part:
+            return e, [], 0.0
+    pre = _local(part, local)
+    if pre is not None:
+        # A real word of a local family: only a look-alike misreading of an entry of the same family.
+        e, close, cost = match(part, [x for x in entries if _local(x, local) == pre])
+        return (e, [], cost) if e and cost < 1.0 else (None, [], 99.0)
+    head = _up(part[:1])
+    same = [x for x in entries if _up(x[:1]) == head or frozenset((head, _up(x[:1]))) in _LOOKALIKE]
+    return match(part, same)
+
+
 # ---------------------------------------------------------------- reading the page
 
 _DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "i": "1"})
@@ -184,7 +221,7 @@ def _candidates(lines: list[str]):
     return labelled
 
 
-def read(text: str, agencies: list[Agency], *, extra_types: list[str] = ()) -> DocNumber:
+def read(text: str, agencies: list[Agency], *, extra_types: list[str] = (), local=LOCAL_PREFIXES) -> DocNumber:
     """The document number, date and issuer on a first page's OCR text (empty DocNumber when none)."""
     lines = [clean(l) for l in (text or "").splitlines() if l.strip()][:HEAD_LINES]
     out = DocNumber(date=find_date(lines))
@@ -194,11 +231,12 @@ def read(text: str, agencies: list[Agency], *, extra_types: list[str] = ()) -> D
     m, line = found[0]
     out.raw = m.group(0).strip()
     day = date.fromisoformat(out.date) if out.date else None
-    _correct(out, m, line, agencies, list(extra_types), day)
+    _correct(out, m, line, agencies, list(extra_types), day, local)
     return out
 
 
-def parse(number: str, agencies: list[Agency], *, extra_types: list[str] = (), day: date | None = None) -> DocNumber | None:
+def parse(number: str, agencies: list[Agency], *, extra_types: list[str] = (), day: date | None = None,
+          local=LOCAL_PREFIXES) -> DocNumber | None:
     """A number as the officer typed it (``1205/QD-BKHCN``), corrected against the same lists as an
     OCR reading (``1205/QĐ-BKHCN``); None when it is not number-shaped at all."""
     s = clean(number).strip()
@@ -206,7 +244,7 @@ def parse(number: str, agencies: list[Agency], *, extra_types: list[str] = (), d
     if not m:
         return None
     out = DocNumber(date=day.isoformat() if day else None, raw=s)
-    _correct(out, m, s, agencies, list(extra_types), day)
+    _correct(out, m, s, agencies, list(extra_types), day, local)
     return out
 
 
@@ -220,7 +258,8 @@ def _join_split(parts: list[str], line: str, end: int, known: list[str]) -> list
     return parts
 
 
-def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], extra: list[str], day: date | None):
+def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], extra: list[str], day: date | None,
+             local=LOCAL_PREFIXES):
     n = m["n"].translate(_DIGITS).lstrip("0") or "0"
     year = m["y"].translate(_DIGITS) if m["y"] else None
     parts = [re.sub(r"Đ{2,}", "Đ", p.strip()) for p in m["parts"].split("-")]
@@ -231,7 +270,7 @@ def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], ext
     fixed: list[str] = []
     first, rest = parts[0], parts[1:]
     t, t_close, t_cost = match(first, types) if rest else (None, [], 99.0)
-    a, a_close, a_cost = match(first, valid)
+    a, a_close, a_cost = match_issuer(first, valid, local)
     if t_cost and a_cost:
         known, _, k_cost = match(first, every)
         if known and k_cost == 0:  # printed as is, by an agency that no longer exists at that date
@@ -242,6 +281,10 @@ def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], ext
     elif a and (not t or a_cost < t_cost):
         kind = "letter"  # công văn: ISSUER-UNIT
         fixed.append(a)
+    elif not t_close and rest and _local(first, local):
+        kind = "letter"  # công văn of a local agency the table does not know: kept as read
+        fixed.append(_up(first))
+        out.notes.append("unknown_issuer")
     elif t_close or a_close:
         # Either list has several entries equally close: the officer chooses.
         kind = "ambiguous"
@@ -254,9 +297,9 @@ def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], ext
     issuer = fixed[0] if kind == "letter" else None
     for i, p in enumerate(rest):
         if kind == "typed" and i == 0:
-            a, close, _ = match(p, valid)
+            a, close, _ = match_issuer(p, valid, local)
             if a is None and not close:
-                a_any, close_any, _ = match(p, every)  # a known agency, but not at this date
+                a_any, close_any, _ = match_issuer(p, every, local)  # a known agency, but not at this date
                 if a_any:
                     out.notes.append("invalid_issuer_date")
                     a = a_any
@@ -270,11 +313,13 @@ def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], ext
                 fixed.append(p)
             else:
                 out.notes.append("unknown_issuer")
+                p = _up(p) if _ABBR.fullmatch(_up(p)) else p  # abbreviations are printed in capitals
                 fixed.append(p)
                 issuer = p
         else:
             fixed.append(p)  # a drafting unit (KSTT, VP…): no list to check it against
-    if kind == "letter" and day is not None and not any(x.abbr == issuer and x.valid_on(day) for x in agencies):
+    if kind == "letter" and day is not None and any(x.abbr == issuer for x in agencies) \
+            and not any(x.abbr == issuer and x.valid_on(day) for x in agencies):
         out.notes.append("invalid_issuer_date")
     if kind == "typed" and not rest:
         out.notes.append("unknown_issuer")
@@ -294,6 +339,16 @@ def _compose(n: str, year: str | None, parts: list[str]) -> str:
 
 
 # ---------------------------------------------------------------- configuration
+
+def local_from(data: dict) -> tuple[str, ...]:
+    """``[issuers] local`` of a parsed config/agencies.toml: the local families' prefixes (default LOCAL_PREFIXES)."""
+    got = data.get("issuers", {}).get("local")
+    if got is None:
+        return LOCAL_PREFIXES
+    if not isinstance(got, list) or not all(isinstance(x, str) and x.strip() for x in got):
+        raise ValueError("[issuers] local must be a list of prefixes, e.g. [\"S\", \"UBND\"]")
+    return tuple(_up(clean(x.strip())) for x in got)
+
 
 def agencies_from(data: dict) -> tuple[list[Agency], list[str]]:
     """The agencies and extra document types of a parsed config/agencies.toml (ValueError when invalid)."""

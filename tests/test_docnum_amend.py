@@ -142,7 +142,7 @@ def test_bad_numbers_are_refused_and_nothing_is_stored(run, db, cfg, rows):
 
     refused(["-c", 1, "--document-number", "QĐ 1205"], 4, "không đúng dạng", "1205/QĐ-BKHCN")
     refused(["-c", 1, "--document-number", "7/QĐ-BTX"], 4, "7/QĐ-BTC", "7/QĐ-BTP", "config/agencies.toml")
-    refused(["-c", 1, "--document-number", "1205/QĐ-SKHCN"], 4, "có phải 1205/QĐ-BKHCN?")  # never guessed
+    refused(["-c", 1, "--document-number", "1205/QĐ-BKHCM"], 4, "có phải 1205/QĐ-BKHCN?", "--as-printed")
     refused(["-c", 1, "--document-number", "1205/XX-BKHCN"], 4, "Phụ lục III")
     refused(["-c", 1, "--document-number", "318/BTTTT-KSTT", "--document-date", "2025-06-02"], 4,
             "BTTTT không còn tên này vào ngày 2025-06-02")  # merged into BKHCN on 2025-03-01
@@ -169,3 +169,41 @@ def test_bad_numbers_are_refused_and_nothing_is_stored(run, db, cfg, rows):
     assert json.loads(r.stdout)["document_number"] == "28/2023/NĐ-CP"
     assert rows("SELECT document_number, document_key, document_date, issuer FROM dossier_components WHERE n = 3") == \
         [("28/2023/NĐ-CP", "28/2023/ND-CP", "2023-06-15", "CP")]
+
+
+def test_a_departments_number_is_stored_as_printed(run, db, cfg, rows, tmp_path):
+    """Issue 18: ``57/GCN-SKHCN`` (a provincial department) was stored as the ministry's ``57/GCN-BKHCN``,
+    unflagged, and typing the paper's number was refused. Scanned with the real tesseract."""
+    from onestop import dossiers
+
+    code = new_dossier(db, cfg)
+    doc = scan(run, code, 1, heading("57/GCN-SKHCN"), tmp_path / "p1.png")
+    assert (doc["document_number"], doc["issuer"], doc["needs_check"]) == ("57/GCN-SKHCN", "SKHCN", True)
+    assert listed(run) == [(code, 1)]  # flagged: the issuer is not in config/agencies.toml
+    assert "SKHCN" in run("check").stderr
+    assert component_hits(run, "57/GCN-SKHCN")[0] == [(code, 1)]
+    assert component_hits(run, "57/GCN-BKHCN")[0] == []
+
+    # The officer confirms what is printed; and types it for a component that was not read.
+    r = run("amend", code, "--component", 1, "--document-number", "57/GCN-SKHCN")
+    assert r.exit_code == 0, r.output
+    assert listed(run) == []
+    r = run("amend", code, "--component", 2, "--document-number", "58/gcn-skhcn", "--document-date", "2025-03-12")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip().endswith(": 58/GCN-SKHCN") and "Cảnh báo" in r.stderr and "SKHCN" in r.stderr
+    assert rows("SELECT n, document_number, issuer, document_check FROM dossier_components WHERE n IN (1, 2) "
+                "ORDER BY n") == [(1, "57/GCN-SKHCN", "SKHCN", ""), (2, "58/GCN-SKHCN", "SKHCN", "")]
+    # A misprint the lists would correct is refused first, then stored as printed when the officer says so.
+    r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHCM")
+    assert r.exit_code == 4 and "--as-printed" in r.stderr
+    r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHCM", "--as-printed", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["document_number"] == "59/GCN-BKHCM"
+
+    # The same on the result papers (scan --result).
+    dossiers.move(db, cfg, code, "4", render=False)
+    dossiers.move(db, cfg, code, "9", render=False)
+    r = run("scan", code, "--result", save(heading("60/GCN-SKHCN"), tmp_path / "kq.png"), "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)["document"]
+    assert (doc["document_number"], doc["issuer"]) == ("60/GCN-SKHCN", "SKHCN")

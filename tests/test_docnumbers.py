@@ -74,6 +74,35 @@ def test_unknown_issuer_is_stored_as_read_and_flagged():
     assert d.number == "5/QĐ-SXYZW" and d.needs_check and "unknown_issuer" in d.notes
 
 
+@pytest.mark.parametrize("line, number, issuer", [
+    ("Số: 57/GCN-SKHCN", "57/GCN-SKHCN", "SKHCN"),     # a provincial department: never the ministry BKHCN
+    ("Số: 57/QĐ-STP", "57/QĐ-STP", "STP"),             # never BTP
+    ("Số: 57/SKHCN-VP", "57/SKHCN-VP", "SKHCN"),       # a công văn of the department
+    ("Số: 9/QĐ-SGDĐT", "9/QĐ-SGDĐT", "SGDĐT"),
+])
+def test_a_local_agency_is_kept_as_read_and_flagged_when_unknown(line, number, issuer):
+    d = read(page(line))
+    assert (d.number, d.issuer) == (number, issuer)
+    assert "corrected" not in d.notes and "unknown_issuer" in d.notes and d.needs_check
+    # Once the province lists it, the same reading is known: not flagged, still not rewritten.
+    known = read(page(line), AGENCIES + [dn.Agency(issuer)])
+    assert (known.number, known.issuer, known.needs_check) == (number, issuer, False)
+
+
+def test_corrections_stay_within_the_agencys_family():
+    ags = AGENCIES + [dn.Agency("SKHCN"), dn.Agency("STP")]
+    assert read(page("Số: 57/GCN-5KHCN"), ags).number == "57/GCN-SKHCN"   # 5 for S: a look-alike
+    assert read(page("Số: 57/GCN-8KHCN"), ags).number == "57/GCN-BKHCN"   # 8 for B
+    # A real word of a department's shape is not rewritten into another department either.
+    d = read(page("Số: 57/GCN-SKHCM"), ags)
+    assert d.number == "57/GCN-SKHCM" and "unknown_issuer" in d.notes
+    # The prefixes of the local families come from config/agencies.toml ([issuers] local).
+    assert dn.local_from({}) == dn.LOCAL_PREFIXES
+    assert dn.local_from({"issuers": {"local": ["S", "cat"]}}) == ("S", "CAT")
+    d = dn.read(page("Số: 3/QĐ-CATP"), AGENCIES + [dn.Agency("CA")], extra_types=EXTRA, local=("S", "CA"))
+    assert d.number == "3/QĐ-CATP" and d.needs_check
+
+
 def test_only_the_headings_labelled_number_counts():
     body = ("ĐƠN ĐỀ NGHỊ\nCăn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 03 năm 2020\n"
             "Hà Nội, ngày 22/02/2026\nKính gửi: Sở Khoa học và Công nghệ")

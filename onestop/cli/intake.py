@@ -543,6 +543,8 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
                                                         help="Số ký hiệu đúng trên giấy (vd. 1205/QĐ-BKHCN); số đã đọc được: xác nhận."),
           document_date: Optional[str] = typer.Option(None, "--document-date", help="Ngày văn bản YYYY-MM-DD."),
           issuer: Optional[str] = typer.Option(None, "--issuer", help="Cơ quan ban hành (viết tắt, trong config/agencies.toml)."),
+          as_printed: bool = typer.Option(False, "--as-printed",
+                                          help="Lưu số ký hiệu đúng như trên giấy, kể cả khi không khớp danh sách."),
           reason: Optional[str] = typer.Option(None, "--reason", help="Lý do sửa (ghi vào lịch sử); bắt buộc khi sửa thông tin người nộp."),
           json_: bool = JSON):
     """Sửa họ tên, số giấy tờ, điện thoại hoặc địa chỉ nhập sai; hoặc sửa/xác nhận số ký hiệu của một thành phần.
@@ -586,7 +588,9 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
         from onestop import digitization
 
         res = digitization.amend_document(db, cfg, code, component, document_number, day=document_date,
-                                          issuer=issuer, reason=reason)
+                                          issuer=issuer, reason=reason, as_printed=as_printed)
+        for w in res["warnings"]:
+            info(t("Cảnh báo: ", "Warning: ") + w)
         if json_:
             emit_json(res)
             return
