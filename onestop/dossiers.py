@@ -187,8 +187,8 @@ def form_officer(cfg: Config) -> str:
     return name
 
 
-def _validate_applicant(a: Applicant, today_year: int):
-    from onestop.identifiers import InvalidId, normalize_phone, parse_id
+def _validate_applicant(a: Applicant, today_year: int, *, check_phone: bool = True):
+    from onestop.identifiers import InvalidId, normalize_phone, parse_id, parse_phone
 
     name = clean_field(a.name, "Họ tên người nộp (--name)", "The applicant's name (--name)")
     if not name:
@@ -204,10 +204,13 @@ def _validate_applicant(a: Applicant, today_year: int):
     email = clean_field(a.email, "Email", "The email")
     if email and ("@" not in email or " " in email):
         raise InvalidInput(f"Email '{email}' không hợp lệ.", f"Email '{email}' is invalid.")
-    phone = normalize_phone(a.phone)
-    if a.phone and a.phone.strip() and not (8 <= len(phone.lstrip("+")) <= 15):
-        shown = printable(a.phone)
-        raise InvalidInput(f"Số điện thoại '{shown}' không hợp lệ.", f"Phone number '{shown}' is invalid.")
+    if check_phone:
+        try:
+            phone = parse_phone(a.phone)
+        except InvalidId as e:
+            raise InvalidInput(e.message_vi, e.message_en) from None
+    else:
+        phone = normalize_phone(a.phone)  # as stored before: a correction of another field keeps it
     return name, pid, phone, email
 
 
@@ -889,7 +892,8 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
             name, pid, phone, _email = _validate_applicant(Applicant(
                 name=given.get("name", d["applicant_name"]), id_number=given.get("id", d["id_number"]),
                 id_type=id_type if "id" in given else d["id_type"], phone=given.get("phone", d["phone"]),
-                email=d["email"], address=given.get("address", d["address"])), when.year)
+                email=d["email"], address=given.get("address", d["address"])), when.year,
+                check_phone="phone" in given)
             new = {"applicant_name": name, "id_number": pid.number, "phone": phone,
                    "address": clean_field(given.get("address", d["address"]), "Địa chỉ (--address)", "The address (--address)")}
             if "id" in given:
