@@ -315,24 +315,72 @@ def _score(query_tokens: list[set[str]], text_tokens: list[str], fuzzy: bool) ->
     return total / len(query_tokens)
 
 
-def search(db: Database, query: str, *, limit: int = 20, field: str | None = None) -> list[dict]:
-    """Procedures matching every word of ``query`` (no diacritics needed, typos forgiven), best first."""
+def _ranked(db: Database, query: str, field: str | None = None) -> list[tuple[float, float, dict]]:
+    """(score, match, row) best first: ``match`` is how well the words match (0-1), ``score`` adds the
+    tie-breakers (words in order at the start of the name, shorter names)."""
     # i/y are interchangeable in Vietnamese spelling (ký/kí): compare with y folded to i.
     qt = [{v.replace("y", "i") for v in _variants(t)} for t in tokens(query)]
     rows = store.search_rows(db, field, fold(field) if field else "")
     if not qt:
-        return rows[:limit] if limit else rows
+        return [(0.0, 0.0, r) for r in rows]
     for fuzzy in (False, True):
         scored = []
         phrase = " ".join(tokens(query))
         for r in rows:
-            s = _score(qt, r["search_text"].replace("y", "i").split(), fuzzy)
-            if s > 0:
+            m = _score(qt, r["search_text"].replace("y", "i").split(), fuzzy)
+            if m > 0:
                 # Ties: prefer the words typed in order at the start of the name, then shorter names.
                 name = fold(r["name"])
-                s += 0.02 * name.startswith(phrase.split(" ")[0]) + 0.02 * (phrase in name) - len(name) / 1e5
-                scored.append((s, r))
+                s = m + 0.02 * name.startswith(phrase.split(" ")[0]) + 0.02 * (phrase in name) - len(name) / 1e5
+                scored.append((s, m, r))
         if scored:
-            scored.sort(key=lambda x: (-x[0], x[1]["code"]))
-            return [dict(r, score=round(s, 3)) for s, r in scored[:limit]]
+            scored.sort(key=lambda x: (-x[0], x[2]["code"]))
+            return scored
     return []
+
+
+def search(db: Database, query: str, *, limit: int = 20, field: str | None = None) -> list[dict]:
+    """Procedures matching every word of ``query`` (no diacritics needed, typos forgiven), best first."""
+    ranked = _ranked(db, query, field)
+    if not tokens(query):
+        rows = [r for _s, _m, r in ranked]
+        return rows[:limit] if limit else rows
+    return [dict(r, score=round(s, 3)) for s, _m, r in (ranked[:limit] if limit else ranked)]
+
+
+# How much better the words must match the best procedure than any other for a script to take it
+# (one word of three typed in full rather than as a prefix is 0.033; the tie-breakers never count).
+SINGLE_OUT_MARGIN = 0.1
+
+
+def single_out(db: Database, query: str, *, margin: float = SINGLE_OUT_MARGIN) -> str | None:
+    """The code of the one procedure ``query``'s words single out; None when nothing matches at all.
+
+    Singled out: the only match, a name typed in full (folded), or a match of the words clearly
+    better than every other one (by ``margin``). Otherwise AmbiguousCode listing the close matches:
+    a script never gets one of several close procedures picked for it (the ranking's tie-breakers
+    help a person choosing from a list, not a script).
+    """
+    from onestop.errors import AmbiguousCode
+
+    ranked = _ranked(db, query)
+    if not ranked or not tokens(query):
+        return None
+    if len(ranked) == 1:
+        return ranked[0][2]["code"]
+    phrase = " ".join(tokens(query))
+    named = [r for _s, _m, r in ranked if " ".join(tokens(r["name"])) == phrase]
+    if len(named) == 1:
+        return named[0]["code"]
+    best = max(m for _s, m, _r in ranked)
+    close = [r for _s, m, r in ranked if best - m < margin]
+    if len(close) == 1:
+        return close[0]["code"]
+    shown = close[:9]
+    listing = "; ".join(f"{r['code']} {r['name']}" for r in shown) + ("; …" if len(close) > len(shown) else "")
+    raise AmbiguousCode(
+        f"Từ khóa '{query}' khớp {len(close)} thủ tục gần như nhau: {listing}. Dùng mã thủ tục "
+        f"(vd. -p {shown[0]['code']}), hoặc thêm từ khóa; hoặc chạy lệnh tại terminal để chọn.",
+        f"The words '{query}' match {len(close)} procedures about equally: {listing}. Use the procedure code "
+        f"(e.g. -p {shown[0]['code']}), or more words; or run the command at a terminal to choose.",
+        candidates=[r["code"] for r in close])

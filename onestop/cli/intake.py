@@ -207,9 +207,7 @@ def receive(
             if interactive:
                 procedure = _pick_procedure(db, procedure, prompter)
             else:
-                hits = catalog.search(db, procedure, limit=2)
-                if len(hits) == 1 or (hits and hits[0].get("score", 0) > hits[1].get("score", 0)):
-                    procedure = hits[0]["code"]
+                procedure = catalog.single_out(db, procedure) or procedure  # several close: refused, listed
         if not procedure:
             if not interactive:
                 raise InvalidInput("Thiếu mã thủ tục (--procedure).", "The procedure is missing (--procedure).")
