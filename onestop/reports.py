@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from onestop.db import Database
 
@@ -196,11 +196,33 @@ def parse_period(period: str | None, start: str | None, end: str | None) -> tupl
         "Give --period YYYY-MM (e.g. 2026-11) or both --from and --to as YYYY-MM-DD (from ≤ to).")
 
 
-def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
-    """The period report (national layout) for ``[first, last]`` (local dates, inclusive)."""
+def period_report(db: Database, cfg: Config, first: date, last: date, *, now: datetime | None = None) -> dict:
+    """The period report (national layout) for ``[first, last]`` (local dates, inclusive).
+
+    A period that has not ended is cut at ``now`` (default: the clock): figures up to that moment,
+    ``cut_at`` says so, and a dossier in progress is overdue when its appointment day is before
+    today (as ``backlog`` counts it: one due today is not late yet). A period that has not begun
+    is refused (InvalidInput).
+    """
+    from onestop.dossiers import iso
+    from onestop.dossiers import now as clock
+    from onestop.errors import InvalidInput
     from onestop.store import reports as store
 
+    now = now or clock(cfg)
+    today = now.date()
+    if first > today:
+        raise InvalidInput(
+            f"Kỳ báo cáo từ {first:%d/%m/%Y} chưa bắt đầu (hôm nay {today:%d/%m/%Y}): không có số liệu. Chọn kỳ "
+            f"hiện tại hoặc một kỳ đã qua (vd. --period {today:%Y-%m}).",
+            f"The period from {first:%Y-%m-%d} has not begun (today is {today:%Y-%m-%d}): there are no figures. "
+            f"Pick the current period or a past one (e.g. --period {today:%Y-%m}).")
     lo, hi = first.isoformat(), (last + timedelta(days=1)).isoformat()
+    cut_at = None
+    overdue_before = hi  # ended period: overdue when due on or before its last day
+    if last >= today:
+        cut_at = iso(now)  # times are stored to the second: what happened at this second counts
+        hi, overdue_before = iso(now + timedelta(seconds=1)), today.isoformat()
     names = store.procedure_names(db)
     procs: dict[str, dict] = {}
 
@@ -252,7 +274,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
             f["digitized"] -= r["n"]
     # not ended at the period end (open now, or ended after it): the status it had then, from the
     # event log; 2/4 are in progress (overdue when due on or before the last day), 5/6 wait on the citizen
-    for r in store.not_ended_counts(db, hi):
+    for r in store.not_ended_counts(db, hi, overdue_before=overdue_before):
         p, n = P(r["procedure_code"]), r["n"]
         if r["status"] in WAITING_CITIZEN:
             p["waiting_citizen"] += n
@@ -269,7 +291,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date) -> dict:
         p["avg_working_days"] = round(wd / p["resolved"], 2) if p["resolved"] else None
     rate = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
     return {
-        "from": lo, "to": last.isoformat(),
+        "from": lo, "to": last.isoformat(), "cut_at": cut_at,
         "carried_over": carried,
         "received": received,
         "received_by_channel": by_channel,
@@ -313,6 +335,7 @@ FIGURE_LABELS = {
     "digitization_target": ("Mục tiêu số hóa", "Digitization target"),
     "synced": ("Đã đồng bộ lên Cổng DVCQG", "Synced to the national portal"),
     "sync_rate": ("Tỷ lệ đồng bộ", "Sync rate"),
+    "cut_at": ("Kỳ chưa kết thúc: số liệu tính đến", "Period not ended: figures up to"),
 }
 
 
@@ -320,6 +343,8 @@ def report_figures(r: dict) -> list[dict]:
     """The report as long rows ``figure, key, value`` (the CSV layout)."""
     rows = [{"figure": k, "key": "", "value": "" if r[k] is None else r[k]} for k in REPORT_FIGURES]
     rows[2:2] = [{"figure": "received_by_channel", "key": ch, "value": n} for ch, n in r["received_by_channel"].items()]
+    if r.get("cut_at"):
+        rows.insert(0, {"figure": "cut_at", "key": "", "value": r["cut_at"]})
     for p in r["by_procedure"]:
         rows += [{"figure": f"procedure_{k}", "key": p["procedure_code"], "value": "" if p[k] is None else p[k]}
                  for k in REPORT_PROCEDURE_COLUMNS[2:]]
@@ -438,6 +463,10 @@ def report_lines(r: dict) -> list[tuple[str, str, str]]:
     from onestop.i18n import t
 
     out = []
+    if r.get("cut_at"):  # a period not ended yet says so first, in every format built from these lines
+        from onestop.output import local_time
+
+        out.append(("cut_at", t(*FIGURE_LABELS["cut_at"]), local_time(r["cut_at"])))
     for k in REPORT_FIGURES:
         out.append((k, t(*FIGURE_LABELS[k]), fmt_value(k, r[k])))
         if k == "received":

@@ -97,13 +97,14 @@ def ended_counts(db, lo: str, hi: str) -> list[dict]:
         [lo, hi]))
 
 
-def not_ended_counts(db, end: str) -> list[dict]:
+def not_ended_counts(db, end: str, *, overdue_before: str | None = None) -> list[dict]:
     """Dossiers received before ``end`` and not ended before it (open now, or ended later), by the
-    status they had then: ``procedure_code, status, overdue (due before end), n``."""
+    status they had then: ``procedure_code, status, overdue (due before overdue_before, default end), n``."""
+    due = overdue_before or end
     rows = list(db.query(
         f"SELECT procedure_code, {_STATUS_BEFORE} AS status, {_OVERDUE} AS overdue, count(*) AS n FROM dossiers d "
-        f"WHERE {_OPEN} AND received_at < ? GROUP BY 1, 2, 3", [end, end, end]))
+        f"WHERE {_OPEN} AND received_at < ? GROUP BY 1, 2, 3", [end, due, end]))
     rows += db.query(
         f"SELECT procedure_code, {_STATUS_BEFORE} AS status, {_OVERDUE} AS overdue, count(*) AS n FROM dossiers d "
-        "WHERE finished_at >= ? AND received_at < ? GROUP BY 1, 2, 3", [end, end, end, end])
+        "WHERE finished_at >= ? AND received_at < ? GROUP BY 1, 2, 3", [end, due, end, end])
     return rows
