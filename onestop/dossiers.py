@@ -397,7 +397,26 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         dossier.update(code=code, book_no=book_no)
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
-    return dict(dossier, id=did, fees=proc.fees, components=rows)
+    return dict(dossier, id=did, fees=proc.fees, components=rows,
+                limit_description=_limit_description(proc, req.channel, limit))
+
+
+def _limit_description(proc, channel, value) -> str:
+    """The catalog row's wording of a 0 limit ("Trong ngày làm việc"), for the forms; "" otherwise."""
+    if proc is None or float(value or 0) != 0:
+        return ""
+    lim = proc.limits.get(str(channel or "1")) or proc.limits.get("1") or next(iter(proc.limits.values()), {})
+    return lim.get("description", "")
+
+
+def _with_limit_description(db: Database, d: dict) -> dict:
+    if float(d.get("limit_value") or 0) == 0:
+        try:
+            proc = catalog.get(db, d["procedure_code"])
+        except NotFound:
+            proc = None  # left the catalog: the usual same-day wording
+        d["limit_description"] = _limit_description(proc, d.get("channel"), 0)
+    return d
 
 
 def _result(d: dict) -> dict:
@@ -510,7 +529,7 @@ def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, ver
 def reprint_receipt(db: Database, cfg: Config, code: str) -> Path:
     """Render a dossier's receipt again (``onestop print``), e.g. after ``receive`` could not print it
     (ReceiptNotPrinted): a new file, the dossier keeps the first one it printed."""
-    d = show(db, cfg, code)
+    d = _with_limit_description(db, show(db, cfg, code))
     path = _render_receipt(cfg, d, datetime.fromisoformat(d["received_at"]), stored=True)
     if not d.get("receipt_path"):
         store.update_dossier(db, d["id"], {"receipt_path": str(path)})
@@ -911,7 +930,7 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
             _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
             _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
             if render:
-                full = show(db, cfg, code)
+                full = _with_limit_description(db, show(db, cfg, code))
                 receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]), version=version)
                 store.update_dossier(db, d["id"], {"receipt_path": str(receipt)})
     except BaseException:

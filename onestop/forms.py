@@ -265,6 +265,10 @@ def _fmt_limit(dossier: dict) -> str:
     if value in (None, ""):
         return _DOTS
     unit = str(dossier.get("limit_unit") or "working_days")
+    if float(value or 0) == 0:  # same day: the catalog's words ("Trong ngày làm việc"), never "0 ngày"
+        from onestop.output import zero_limit_text
+
+        return zero_limit_text(unit, _s(dossier, "limit_description"), lang="vi")
     return f"{_fmt_number(value)} {LIMIT_UNITS.get(unit, nfc(unit))}"
 
 

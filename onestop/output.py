@@ -119,11 +119,32 @@ LIMIT_UNITS = {"working_days": ("ngày làm việc", "working days"), "days": ("
                "hours": ("giờ", "hours"), "months": ("tháng", "months")}
 
 
-def limit_text(value, unit: str) -> str:
-    """'15 ngày làm việc' (English with --lang en)."""
+# A 0 limit is a same-day procedure: the catalog says so in words ("Trong ngày làm việc"), never "0 ngày".
+ZERO_LIMIT = {"working_days": ("Trong ngày làm việc", "Within the working day"), "days": ("Trong ngày", "Within the day"),
+              "hours": ("Ngay khi tiếp nhận", "At once"), "months": ("Trong tháng", "Within the month")}
+
+
+def zero_limit_text(unit: str, description: str = "", *, lang: str | None = None) -> str:
+    """The wording of a 0 limit: the catalog row's own (MOTA's first clause, "Trong ngày làm việc")
+    when it is a short phrase without numbers, else the usual wording for the unit."""
+    import re
+
+    from onestop.i18n import t
+
+    vi, en = ZERO_LIMIT.get(unit, ZERO_LIMIT["working_days"])
+    first = re.split(r"[;.\n]", description or "", maxsplit=1)[0].strip()
+    if first and len(first) <= 60 and not re.search(r"\d", first):
+        vi = first[0].upper() + first[1:]
+    return vi if lang == "vi" else t(vi, en)
+
+
+def limit_text(value, unit: str, description: str = "") -> str:
+    """'15 ngày làm việc' (English with --lang en); a 0 limit in the catalog's words (zero_limit_text)."""
     from onestop.i18n import t
 
     v = float(value)
+    if v == 0:
+        return zero_limit_text(unit, description)
     vi, en = LIMIT_UNITS.get(unit, (unit, unit))
     number = f"{int(v)}" if v.is_integer() else f"{v:g}".replace(".", ",")
     return f"{number} {t(vi, en)}"

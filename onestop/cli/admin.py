@@ -31,6 +31,10 @@ def _limit_text(limits_json: str) -> str:
     lim = json.loads(limits_json).get("1") or next(iter(json.loads(limits_json).values()), None)
     if not lim:
         return ""
+    if float(lim["value"]) == 0:
+        from onestop.output import zero_limit_text
+
+        return zero_limit_text(lim["unit"], lim.get("description", ""))
     unit = {"working_days": t("ngày làm việc", "working days"), "days": t("ngày", "days"),
             "hours": t("giờ", "hours"), "months": t("tháng", "months")}[lim["unit"]]
     v = lim["value"]
@@ -89,7 +93,7 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
     from onestop.output import limit_text, money
 
     for ch, lim in sorted(p.limits.items()):
-        c.print(f"{t('Kênh', 'Channel')} {ch}: {limit_text(lim['value'], lim['unit'])}")
+        c.print(f"{t('Kênh', 'Channel')} {ch}: {limit_text(lim['value'], lim['unit'], lim.get('description', ''))}")
     if p.fees:
         c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']}: {money(f['amount'], f['unit'])}" for f in p.fees))
     if p.next_day_after_cutoff:
