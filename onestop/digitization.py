@@ -262,6 +262,16 @@ def _refuse_number(typed: str, doc: docnumbers.DocNumber | None, shown: str):
         f"the paper says so, add the agency to config/agencies.toml and run again.")
 
 
+def _printed_issuer(number: str, extra: list[str]) -> str | None:
+    """The issuer part of a number stored as printed: after a known type (``59/GCN-BKHCM``), else first
+    (a công văn, ``318/SKHCN-VP``); None when the number has no such part."""
+    parts = number.rsplit("/", 1)[-1].split("-")
+    types = {docnumbers.key(x) for x in [*docnumbers.ADMIN_TYPES, *docnumbers.LEGAL_TYPES, *extra]}
+    if docnumbers.key(parts[0]) in types:
+        return parts[1].upper() if len(parts) > 1 and parts[1] else None
+    return parts[0].upper() if len(parts) > 1 and parts[0] else None
+
+
 def amend_document(db, cfg, code: str, component: int, number: str, *, day: str | None = None,
                    issuer: str | None = None, reason: str | None = None, as_printed: bool = False) -> dict:
     """The officer sets, corrects or confirms a component's document number (and date, issuer).
@@ -315,7 +325,8 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
             unknown_only = same and set(doc.notes) <= {"unknown_issuer", "corrected"}
             if doc is not None and as_printed and not unknown_only:
                 number_ = re.sub(r"\s*([/-])\s*", r"\1", docnumbers.clean(typed))
-                issuer_ = doc.issuer if doc.issuer and docnumbers.key(doc.issuer) in docnumbers.key(number_) else None
+                issuer_ = doc.issuer if doc.issuer and docnumbers.key(doc.issuer) in docnumbers.key(number_) else \
+                    _printed_issuer(number_, extra)
                 new = {"document_number": number_, "issuer": issuer_}
                 warnings.append(t(f"số ký hiệu {number_} được lưu như trên giấy (--as-printed), không theo danh sách.",
                                   f"document number {number_} stored as printed (--as-printed), not per the lists."))
@@ -330,14 +341,23 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
                         f"issuer {doc.issuer or '?'} is not in config/agencies.toml: the number is stored as printed; "
                         f"add the agency to the list so that it is recognised next time."))
         if issuer_typed:
-            known, close, _ = docnumbers.match(docnumbers.clean(issuer_typed), [a.abbr for a in ags])
+            local = local_families(cfg)
+            known, close, _ = docnumbers.match_issuer(docnumbers.clean(issuer_typed), [a.abbr for a in ags], local)
             same = new["issuer"] and docnumbers.key(new["issuer"]) == docnumbers.key(issuer_typed)
             if new["issuer"] and not same:
                 raise InvalidInput(
                     f"Cơ quan '{issuer_typed}' khác cơ quan trong số ký hiệu ({new['issuer']}). Bỏ --issuer, hoặc sửa số.",
                     f"Issuer '{issuer_typed}' differs from the one in the number ({new['issuer']}). Drop --issuer, "
                     f"or correct the number.")
-            if not same:
+            as_typed = docnumbers.clean(issuer_typed).upper()
+            if not same and not known and not close and (as_printed or docnumbers.local_family(as_typed, local)):
+                new["issuer"] = as_typed  # a local agency the table does not know: as printed, warned about
+                warnings.append(t(
+                    f"cơ quan {as_typed} không có trong config/agencies.toml: được lưu như trên giấy; thêm cơ quan "
+                    f"vào danh sách để lần sau được nhận ra.",
+                    f"issuer {as_typed} is not in config/agencies.toml: stored as printed; add the agency to the "
+                    f"list so that it is recognised next time."))
+            elif not same:
                 if not known or docnumbers.key(known) != docnumbers.key(issuer_typed):
                     raise InvalidInput(
                         f"Cơ quan '{issuer_typed}' không có trong config/agencies.toml"

@@ -152,7 +152,7 @@ def match(part: str, entries: list[str]) -> tuple[str | None, list[str], float]:
     return None, close, best
 
 
-def _local(part: str, local) -> str | None:
+def local_family(part: str, local=LOCAL_PREFIXES) -> str | None:
     """The local family prefix a reading has the shape of (``SKHCN`` → ``S``), else None."""
     part = _up(part)  # typed in lower case (58/gcn-skhcn): capitals as printed
     if not _ABBR.fullmatch(part):
@@ -168,10 +168,10 @@ def match_issuer(part: str, entries: list[str], local=LOCAL_PREFIXES) -> tuple[s
     for e in entries:
         if e == part:
             return e, [], 0.0
-    pre = _local(part, local)
+    pre = local_family(part, local)
     if pre is not None:
         # A real word of a local family: only a look-alike misreading of an entry of the same family.
-        e, close, cost = match(part, [x for x in entries if _local(x, local) == pre])
+        e, close, cost = match(part, [x for x in entries if local_family(x, local) == pre])
         return (e, [], cost) if e and cost < 1.0 else (None, [], 99.0)
     head = _up(part[:1])
     same = [x for x in entries if _up(x[:1]) == head or frozenset((head, _up(x[:1]))) in _LOOKALIKE]
@@ -281,7 +281,7 @@ def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], ext
     elif a and (not t or a_cost < t_cost):
         kind = "letter"  # công văn: ISSUER-UNIT
         fixed.append(a)
-    elif not t_close and rest and _local(first, local):
+    elif not t_close and rest and local_family(first, local):
         kind = "letter"  # công văn of a local agency the table does not know: kept as read
         fixed.append(_up(first))
         out.notes.append("unknown_issuer")

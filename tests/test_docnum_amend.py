@@ -199,6 +199,13 @@ def test_a_departments_number_is_stored_as_printed(run, db, cfg, rows, tmp_path)
     r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHCM", "--as-printed", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["document_number"] == "59/GCN-BKHCM"
+    # The issuer typed alone: a department is taken as typed, never turned into the ministry.
+    r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHCM", "--issuer", "skhcn", "--json")
+    assert r.exit_code == 4 and "khác cơ quan trong số" in r.stderr  # the number says BKHCN
+    r = run("amend", code, "--component", 3, "--document-number", "59/GCN", "--issuer", "SKHCN", "--as-printed",
+            "--json")
+    assert r.exit_code == 0, r.output
+    assert (json.loads(r.stdout)["document_number"], json.loads(r.stdout)["issuer"]) == ("59/GCN", "SKHCN")
 
     # The same on the result papers (scan --result).
     dossiers.move(db, cfg, code, "4", render=False)
