@@ -13,7 +13,7 @@ number is *not* guessed: ``DocNumber.candidates`` lists them for the officer.
 An issuer is corrected only when the reading is impossible as read and one correction is clearly
 meant: an agency's own prefix is never rewritten into another's (``SKHCN``, a provincial department,
 never becomes ``BKHCN``, a ministry). A reading of a local family's shape (``LOCAL_PREFIXES``: S… for
-the departments of provinces, UBND…, HĐND…; configurable, ``[issuers] local``) is a real word: kept as
+the departments of provinces, UBND…, HĐND…, BQL…, BHXH…; configurable, ``[issuers] local``) is a real word: kept as
 read (corrected only for OCR look-alikes towards an entry of its own family) and flagged when the table
 does not know it. Other readings (the ministries, B…: a closed national list) are corrected within
 their first letter, or across it only for a look-alike (``8KHCN`` → ``BKHCN``).
@@ -47,8 +47,9 @@ _LOOKALIKE = {frozenset(p) for p in ("TI", "IL", "I1", "L1", "O0", "OD", "QO", "
 LOOKALIKE_COST = 0.4
 MAX_COST = 1.0        # a part further than this from every entry is not corrected
 MARGIN = 0.5          # the best entry must be this much closer than the next one, else: ambiguous
-# Families of local agencies, open-ended (every province has its own): Sở (SKHCN, STP, SGDĐT…), UBND, HĐND.
-LOCAL_PREFIXES = ("S", "UBND", "HĐND")
+# Families of agencies, open-ended (every province, zone or project has its own): Sở (SKHCN, STP, SGDĐT…),
+# UBND, HĐND, Ban quản lý (BQL, BQLDA…; never the ministry BQP), Bảo hiểm xã hội (BHXH).
+LOCAL_PREFIXES = ("S", "UBND", "HĐND", "BQL", "BHXH")
 _ABBR = re.compile(r"[A-ZĐ]+")  # an agency abbreviation as printed: capitals only
 
 
