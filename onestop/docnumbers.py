@@ -271,6 +271,8 @@ def _correct(out: DocNumber, m: re.Match, line: str, agencies: list[Agency], ext
     fixed: list[str] = []
     first, rest = parts[0], parts[1:]
     t, t_close, t_cost = match(first, types) if rest else (None, [], 99.0)
+    if t_cost and local_family(first, local):
+        t, t_close, t_cost = None, [], 99.0  # a local agency's công văn (318/STC-VP): never a type (TC)
     a, a_close, a_cost = match_issuer(first, valid, local)
     if t_cost and a_cost:
         known, _, k_cost = match(first, every)

@@ -80,6 +80,8 @@ def test_unknown_issuer_is_stored_as_read_and_flagged():
     ("Số: 57/SKHCN-VP", "57/SKHCN-VP", "SKHCN"),       # a công văn of the department
     ("Số: 9/QĐ-SGDĐT", "9/QĐ-SGDĐT", "SGDĐT"),
     ("Số: 12/QĐ-BQL", "12/QĐ-BQL", "BQL"),              # Ban quản lý: never the ministry BQP
+    ("Số: 318/STC-VP", "318/STC-VP", "STC"),            # Sở Tài chính's công văn: never the type TC
+    ("Số: 318/SCT-VP", "318/SCT-VP", "SCT"),            # nor CT (Chỉ thị)
 ])
 def test_a_local_agency_is_kept_as_read_and_flagged_when_unknown(line, number, issuer):
     d = read(page(line))
