@@ -257,9 +257,9 @@ def _refuse_number(typed: str, doc: docnumbers.DocNumber | None, shown: str):
                             f"If the paper says so, run again with --as-printed.")
     return InvalidInput(
         f"Số ký hiệu '{shown}': cơ quan ban hành không có trong config/agencies.toml. Nhập đúng số trên giấy; nếu "
-        f"giấy ghi đúng như vậy, thêm cơ quan vào config/agencies.toml rồi chạy lại.",
+        f"giấy ghi đúng như vậy, chạy lại với --as-printed (hoặc thêm cơ quan vào config/agencies.toml).",
         f"Document number '{shown}': the issuer is not in config/agencies.toml. Type the number on the paper; if "
-        f"the paper says so, add the agency to config/agencies.toml and run again.")
+        f"the paper says so, run again with --as-printed (or add the agency to config/agencies.toml).")
 
 
 def _printed_issuer(number: str, extra: list[str]) -> str | None:
@@ -320,9 +320,11 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
             doc = docnumbers.parse(typed, ags, extra_types=extra, local=local_families(cfg),
                                    day=date.fromisoformat(the_day) if the_day else None)
             same = doc is not None and docnumbers.key(doc.number or "") == docnumbers.key(typed)
-            # The paper is the authority: an issuer the table does not know, typed as printed, is stored
-            # (with a warning); so is anything number-shaped the officer stores --as-printed.
-            unknown_only = same and set(doc.notes) <= {"unknown_issuer", "corrected"}
+            # The paper is the authority: a local agency the table does not know (S…, UBND…), typed as
+            # printed, is stored (with a warning); so is anything number-shaped stored --as-printed. An
+            # unknown ministry-like word (BKHNC) is more likely a typo: refused, --as-printed named.
+            unknown_only = same and set(doc.notes) <= {"unknown_issuer", "corrected"} and (
+                "unknown_issuer" not in doc.notes or bool(docnumbers.local_family(doc.issuer or "", local_families(cfg))))
             if doc is not None and as_printed and not unknown_only:
                 number_ = re.sub(r"\s*([/-])\s*", r"\1", docnumbers.clean(typed))
                 issuer_ = doc.issuer if doc.issuer and docnumbers.key(doc.issuer) in docnumbers.key(number_) else \

@@ -196,6 +196,8 @@ def test_a_departments_number_is_stored_as_printed(run, db, cfg, rows, tmp_path)
     # A misprint the lists would correct is refused first, then stored as printed when the officer says so.
     r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHCM")
     assert r.exit_code == 4 and "--as-printed" in r.stderr
+    r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHNC")  # no ministry: a typo, likely
+    assert r.exit_code == 4 and "--as-printed" in r.stderr
     r = run("amend", code, "--component", 3, "--document-number", "59/GCN-BKHCM", "--as-printed", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["document_number"] == "59/GCN-BKHCM"
