@@ -75,3 +75,19 @@ def test_the_prompt_asks_again_for_an_impossible_phone(db, rows):
     term.send("Hà Nội")
     assert term.wait() == 0, term.seen
     assert rows("SELECT phone FROM dossiers") == [("0912345678",)]
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.text(max_size=24) | st.from_regex(r"\+?[0-9 .()-]{6,18}", fullmatch=True))
+def test_any_text_is_a_valid_number_or_a_clear_refusal(raw):
+    import re
+
+    try:
+        stored = parse_phone(raw)
+    except InvalidId as e:
+        assert "Số điện thoại" in e.message_vi and "Phone number" in e.message_en
+        return
+    assert stored == "" or re.fullmatch(r"0[35789][0-9]{8}|02[0-9]{9}|\+[1-9][0-9]{7,14}", stored), stored
+    assert parse_phone(stored) == stored  # stored numbers read back unchanged
