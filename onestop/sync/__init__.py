@@ -53,18 +53,19 @@ def _setup_log(cfg) -> logging.Handler | None:
 
 
 def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path | None = None,
-                   office_id: str = ""):
-    """The transport chosen by the options and the config (url, else the spool folder)."""
+                   office_id: str = "", secret: str = ""):
+    """The transport chosen by the options and the config (url, else the spool folder, sealed with
+    the office's ``secret``)."""
     from onestop.sync.spool import SpoolTransport
 
     if dry_run:
         return SpoolTransport(Path(dry_run), agency=cfg.agency_code, dry_run=True)
     if spool:
-        return SpoolTransport(Path(spool), agency=cfg.agency_code, office_id=office_id)
+        return SpoolTransport(Path(spool), agency=cfg.agency_code, office_id=office_id, secret=secret)
     url = os.environ.get("ONESTOP_SYNC_URL") or cfg.get("sync.url", "")
     if not url:
         folder = cfg.get("sync.spool", "") or (cfg.home / "spool")
-        return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id)
+        return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id, secret=secret)
     return http_transport(cfg, url)
 
 
@@ -116,6 +117,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     from onestop.dossiers import iso, now
     from onestop.store import sync_runs
     from onestop.sync.outbox import OutboxSync, Stats, Unreachable
+    from onestop.store.sync_runs import office_secret
     from onestop.sync.spool import office_id, send_spool
     from onestop.sync.transport import LoginFailed
 
@@ -123,7 +125,8 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
         transport = transport or http_transport(cfg)
         kind = "from-spool"
     else:
-        transport = transport or make_transport(cfg, spool=spool, dry_run=dry_run, office_id=office_id(db))
+        transport = transport or make_transport(cfg, spool=spool, dry_run=dry_run, office_id=office_id(db),
+                                                secret=office_secret(db))
         kind = transport.kind
     target = transport.describe()
     dossier_id = None
@@ -140,7 +143,8 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     stats = Stats()
     try:
         if from_spool:
-            send_spool(Path(from_spool), transport, stats)
+            # this machine checks the seals' MAC too when the spool is its own office's
+            send_spool(Path(from_spool), transport, stats, keys={office_id(db): office_secret(db)})
         else:
             OutboxSync(db, cfg, transport, batch_size=int(cfg.get("sync.batch_size", 50)),
                        dry_run=kind == "dry-run", dossier_id=dossier_id, limit=limit, stats=stats).run()
