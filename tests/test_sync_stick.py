@@ -243,3 +243,90 @@ def test_damaged_or_hostile_stick_files_exit_4_naming_the_file(home, run, tmp_pa
         assert r.exit_code == 4 and str(named) in r.stderr, r.output
     assert r.exit_code != 1 and "Traceback" not in r.output
     assert _states(db) == before
+
+
+# ---------------------------------------------------------------- item 5: a lost stick
+
+def _lost_stick_office(home, run, tmp_path, monkeypatch, office_url):
+    """Two dossiers spooled on 1 December; the stick is not back on the 9th (spool_ack_days 7)."""
+    monkeypatch.setenv("ONESTOP_NOW", "2026-12-01 09:00")
+    cfg, db = _home(home, monkeypatch, office_url)
+    codes, spool = _spool(run, db, cfg, tmp_path, n=2)
+    monkeypatch.setenv("ONESTOP_NOW", "2026-12-09 09:30")
+    return cfg, db, codes, spool
+
+
+def test_a_lost_stick_is_reported_and_resent_by_url(home, run, tmp_path, monkeypatch, office_url):
+    """Red team: spool, lose the stick, go on working: every night exited 0 ("2 mục chờ xác nhận"),
+    `sync retry` requeued nothing, the dossier's later steps never left."""
+    from onestop import dossiers
+
+    cfg, db, codes, spool = _lost_stick_office(home, run, tmp_path, monkeypatch, office_url)
+    dossiers.move(db, cfg, codes[0], "4", render=False)  # work goes on
+    n = sum(1 for v in _states(db).values() if v == "spooled")
+    with MinistryServer() as srv:
+        point_at(monkeypatch, srv.url)
+        r = run("sync")
+        assert r.exit_code == 11, r.output
+        assert "resend-spooled" in r.stderr and f"{n} mục đã ghi vào spool" in r.stderr
+        st = json.loads(run("sync", "status", "--json").stdout)
+        assert st["spooled_overdue"] == n and st["spooled_overdue_since"].startswith("2026-12-01")
+        assert st["spool_ack_days"] == 7
+        assert "Quá 7 ngày chưa được xác nhận" in run("sync", "status").stdout
+        assert srv.state.dossiers == {}
+        r = run("sync", "resend-spooled")
+        assert r.exit_code == 0, r.output
+        assert sorted(srv.state.dossiers) == sorted(codes)
+        assert [s["TrangThai"] for s in srv.state.steps[codes[0]]] == ["2", "4"]
+        assert_exactly_once(srv, db)
+        assert set(_states(db).values()) == {"done"}
+        st = json.loads(run("sync", "status", "--json").stdout)
+        assert st["spooled_overdue"] == 0 and st["spooled_unacknowledged"] == 0
+        assert run("sync").exit_code == 0
+        # the lost stick turns up and is delivered after all: nothing twice, its acks change nothing
+        _connected(monkeypatch, tmp_path, srv)
+        assert run("sync", "--from-spool", spool).exit_code in (0, 11)
+        _use(monkeypatch, home, office_url)
+        assert_exactly_once(srv, db)
+        assert srv.state.dossiers[codes[0]]["TrangThaiHoSo"] == "4"
+
+
+def test_a_stick_delivered_whose_acks_were_lost_is_resent_without_duplicates(home, run, tmp_path, monkeypatch,
+                                                                             office_url):
+    """The stick reached the ministry but its acknowledgements never came back: sending again finds
+    the creates and steps on the server (an update for each create, no second step or upload)."""
+    cfg, db, codes, spool = _lost_stick_office(home, run, tmp_path, monkeypatch, office_url)
+    with MinistryServer() as srv:
+        _connected(monkeypatch, tmp_path, srv)
+        assert run("sync", "--from-spool", spool).exit_code == 0
+        before = srv.state.stats()
+        _use(monkeypatch, home, office_url)
+        point_at(monkeypatch, srv.url)
+        r = run("sync", "resend-spooled")
+        assert r.exit_code == 0, r.output  # "đã tồn tại" after a spool is ours, not a collision
+        after = srv.state.stats()
+        assert (after["creates"], after["steps"]) == (before["creates"], before["steps"])
+        assert_exactly_once(srv, db)
+        assert set(_states(db).values()) == {"done"}
+
+
+def test_a_lost_stick_is_resent_to_a_new_stick(home, run, tmp_path, monkeypatch, office_url):
+    """Both sticks end up delivered (the old one turned up): every dossier, step and file once;
+    both sticks' acknowledgements are taken."""
+    cfg, db, codes, spool = _lost_stick_office(home, run, tmp_path, monkeypatch, office_url)
+    new = tmp_path / "usb2" / "spool"
+    r = run("sync", "resend-spooled", "--spool", new)
+    assert r.exit_code == 0, r.output
+    assert set(_states(db).values()) == {"spooled"}
+    assert json.loads(run("sync", "status", "--json").stdout)["spooled_overdue"] == 0
+    assert run("sync", "resend-spooled", "--spool", new).exit_code == 0  # nothing overdue: nothing written
+    with MinistryServer() as srv:
+        _connected(monkeypatch, tmp_path, srv)
+        assert run("sync", "--from-spool", spool).exit_code == 0
+        r = run("sync", "--from-spool", new)
+        assert r.exit_code == 0, r.output
+        _use(monkeypatch, home, office_url)
+        assert run("sync", "acks", new).exit_code == 0
+        assert run("sync", "acks", spool).exit_code == 0
+        assert set(_states(db).values()) == {"done"}
+        assert_exactly_once(srv, db)
