@@ -153,6 +153,29 @@ def test_a_stick_copied_without_its_sent_db_is_not_delivered_twice(home, run, tm
         assert_exactly_once(srv, db)
 
 
+def test_a_delivery_cut_after_a_create_went_out_resumes_without_a_collision(home, run, tmp_path, monkeypatch,
+                                                                           office_url):
+    """The connected machine loses the line after the server applied a create batch: the stick says
+    the batch's delivery had begun, so the next run's "đã tồn tại" is ours (an update, not a
+    collision), and nothing goes twice."""
+    cfg, db = _home(home, monkeypatch, office_url)
+    codes, spool = _spool(run, db, cfg, tmp_path, files=False, moves=True)
+    with MinistryServer() as srv:
+        _connected(monkeypatch, tmp_path, srv)
+        srv.fault("drop", times=10, service="DongBoHoSoMC")
+        assert run("sync", "--from-spool", spool).exit_code == 75
+        batch = _batch(spool, "DongBoHoSoMC")
+        assert json.loads((spool / "acks" / batch.name).read_text())["final"] is False
+        assert srv.state.stats()["creates"] >= 1  # applied, answers lost
+        srv.state.faults.clear()
+        r = run("sync", "--from-spool", spool)
+        assert r.exit_code == 0, r.output
+        _use(monkeypatch, home, office_url)
+        assert run("sync", "acks", spool).exit_code == 0
+        assert set(_states(db).values()) == {"done"}
+        assert_exactly_once(srv, db)
+
+
 @pytest.mark.parametrize("attack", ["absolute", "escape", "symlink"])
 def test_upload_items_reach_only_the_sticks_own_files(home, run, tmp_path, monkeypatch, office_url, attack):
     """Red team: an upload item's ``file`` path or a files/<sha>.pdf symlink made the delivering

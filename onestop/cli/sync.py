@@ -174,6 +174,9 @@ def acks(path: str = typer.Argument(..., metavar="PATH", help="Thư mục spool 
            f"còn {res['spooled_left']} mục trong spool chưa được xác nhận.",
            f"Acknowledgements from {res['folder']}: {res['acknowledged']} entries synced, {res['refused']} refused, "
            f"{res['spooled_left']} spooled entries still unacknowledged."))
+    if res.get("in_progress"):
+        info(t(f"{res['in_progress']} lô đang gửi dở (máy có mạng chưa chạy xong): chạy lại 'onestop sync --from-spool' rồi 'sync acks'.",
+               f"{res['in_progress']} batches were being delivered (not finished): run 'onestop sync --from-spool' again, then 'sync acks'."))
     if not res["batches"]:
         info(t("Thư mục chưa có xác nhận nào (acks/): chạy 'onestop sync --from-spool' trên máy có mạng trước.",
                "The folder has no acknowledgements yet (acks/): run 'onestop sync --from-spool' on a connected machine first."))
