@@ -220,7 +220,7 @@ def test_from_spool_sends_with_the_sticks_agency_code(home, run, tmp_path, monke
         assert sorted(srv.state.dossiers) == sorted(codes)
 
 
-@pytest.mark.parametrize("damage", ["batch", "seal", "office", "ack", "acks-link", "unsealed"])
+@pytest.mark.parametrize("damage", ["batch", "seal", "office", "ack", "acks-link", "unsealed", "nested", "mac"])
 def test_damaged_or_hostile_stick_files_exit_4_naming_the_file(home, run, tmp_path, monkeypatch, office_url,
                                                                  damage):
     cfg, db = _home(home, monkeypatch, office_url)
@@ -242,6 +242,13 @@ def test_damaged_or_hostile_stick_files_exit_4_naming_the_file(home, run, tmp_pa
         elif damage == "ack":
             named = spool / "acks" / batch.name
             named.write_text('{"office_id": 1')
+        elif damage == "nested":  # valid JSON nested beyond Python's recursion limit
+            named = spool / "seals" / batch.name
+            named.write_text("[" * 200000 + "]" * 200000)
+        elif damage == "mac":  # a MAC that is not even hex, checked by the office's own machine
+            named = spool / "seals" / batch.name
+            seal = json.loads(named.read_text())
+            named.write_text(json.dumps(dict(seal, mac="mã-giả"), ensure_ascii=False))
         elif damage == "acks-link":
             elsewhere = tmp_path / "elsewhere"
             elsewhere.mkdir()
@@ -251,7 +258,11 @@ def test_damaged_or_hostile_stick_files_exit_4_naming_the_file(home, run, tmp_pa
             named = spool / "000099-DongBoHoSoMC.json"
             named.write_text(json.dumps({"madonvi": cfg.agency_code, "service": "DongBoHoSoMC",
                                          "isUpdating": "False", "data": []}))
-        _connected(monkeypatch, tmp_path, srv)
+        if damage == "mac":
+            _use(monkeypatch, home, office_url)
+            point_at(monkeypatch, srv.url)
+        else:
+            _connected(monkeypatch, tmp_path, srv)
         n = srv.state.stats()["requests"]
         r = run("sync", "--from-spool", spool)
         assert r.exit_code == 4, r.output

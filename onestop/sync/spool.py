@@ -111,7 +111,7 @@ def _read_json(path: Path) -> dict:
     raw = _read_bytes(path)
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # RecursionError: hostile nesting
         raise _bad(path, f"bị hỏng ({type(e).__name__})", f"is damaged ({type(e).__name__})") from None
     if not isinstance(body, dict):
         raise _bad(path, "bị hỏng (không phải đối tượng JSON)", "is damaged (not a JSON object)")
@@ -165,12 +165,13 @@ def read_sealed(folder: Path, office: dict, path: Path, *, key: str | None) -> S
         raise _bad(path, "đã bị sửa sau khi văn phòng ghi (mã SHA-256 khác dấu niêm phong)",
                    "was changed after the office wrote it (its SHA-256 differs from its seal)")
     if key is not None and not hmac.compare_digest(
-            seal_mac(key, seal["office_id"], seal["agency"], path.name, seal["sha256"], seal["nonce"]), seal["mac"]):
+            seal_mac(key, seal["office_id"], seal["agency"], path.name, seal["sha256"], seal["nonce"]).encode(),
+            seal["mac"].encode("utf-8", "replace")):
         raise _bad(seal_path, "không phải dấu niêm phong của văn phòng này (sai mã xác thực MAC)",
                    "is not this office's seal (wrong MAC)")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad(path, "bị hỏng", "is damaged") from None
     service = BATCH.match(path.name).group(2)
     if (not isinstance(body, dict) or not isinstance(body.get("data"), list)
