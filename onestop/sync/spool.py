@@ -39,8 +39,8 @@ from pathlib import Path
 
 from onestop.errors import InvalidInput
 from onestop.files import copy_atomic
-from onestop.sync.outbox import ALREADY, COLLISION, FAILED, SENT, Stats, Unreachable, send_items, send_steps
-from onestop.sync.payloads import SPOOL_URL, step_key
+from onestop.sync.outbox import ALREADY, SENT, Stats, Unreachable, send_items, send_steps
+from onestop.sync.payloads import SPOOL_URL
 from onestop.sync.transport import Rejected, Temporary
 
 log = logging.getLogger("onestop.sync")
