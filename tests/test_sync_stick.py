@@ -364,3 +364,21 @@ def test_a_lost_stick_is_resent_to_a_new_stick(home, run, tmp_path, monkeypatch,
         assert run("sync", "acks", spool).exit_code == 0
         assert set(_states(db).values()) == {"done"}
         assert_exactly_once(srv, db)
+
+
+def test_the_office_secret_never_reaches_the_stick_or_the_log(home, run, tmp_path, monkeypatch, office_url, rows):
+    cfg, db = _home(home, monkeypatch, office_url)
+    codes, spool = _spool(run, db, cfg, tmp_path)
+    secret = rows("SELECT secret FROM sync_office WHERE id = 1")[0][0]
+    assert len(secret) == 64 and int(secret, 16) >= 0
+    outputs = [run("sync", "status", "--json").stdout, run("sync", "--spool", spool, "--json").stdout]
+    with MinistryServer() as srv:
+        _connected(monkeypatch, tmp_path, srv)
+        outputs.append(run("sync", "--from-spool", spool).stderr)
+    _use(monkeypatch, home, office_url)
+    r = run("sync", "acks", spool, "--json")
+    assert r.exit_code == 0, r.output
+    outputs += [r.stdout, r.stderr]
+    files = [p for p in list(spool.rglob("*")) + list(home.rglob("*.log")) if p.is_file()]
+    assert files and not any(secret.encode() in p.read_bytes() for p in files)
+    assert not any(secret in o for o in outputs)
