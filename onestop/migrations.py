@@ -447,3 +447,19 @@ def m0012_document_confirmed(db: Database) -> None:
         ALTER TABLE dossier_components ADD COLUMN document_confirmed_at TEXT
         """
     )
+
+
+@migrations(name="0013_spool_trust")
+def m0013_spool_trust(db: Database) -> None:
+    # Issue 17. `secret` keys the MAC that seals every spool batch of this database (docs/sync.md,
+    # "Trust"): it stays in the database, never on the stick. `unanswered` is 1 while a create may
+    # have reached the server without its answer reaching us (sent, spooled, killed): only then is
+    # a create answered "đã tồn tại" our own; on a first attempt it is another dossier's code.
+    run_script(db,
+        """
+        ALTER TABLE sync_office ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+        UPDATE sync_office SET secret = lower(hex(randomblob(32)));
+        ALTER TABLE outbox ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0;
+        UPDATE outbox SET unanswered = 1 WHERE kind = 'create' AND (state = 'spooled' OR (state = 'pending' AND attempts > 0))
+        """
+    )

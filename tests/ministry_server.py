@@ -52,6 +52,7 @@ class State:
         self.reject: dict[str, str] = {}
         self.reject_steps: dict[str, str] = {}
         self.headers_seen: list[dict] = []
+        self.madonvi: Counter = Counter()  # the agency code of every service call and upload
         self.logins = 0
         self.requests = Counter()
         self.passwords_seen: list[str] = []
@@ -177,6 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             if body.get("session") not in st.sessions:
                 return {"error_code": -2, "message": "Phiên làm việc không hợp lệ hoặc đã hết hạn"}
             name, data = body.get("service"), body.get("data") or []
+            st.madonvi[body.get("madonvi")] += 1
             if not isinstance(body.get("madonvi"), str) or not body.get("madonvi"):
                 return {"error_code": 2, "message": "Thiếu madonvi"}
             if name == "TraCuuHoSo":
@@ -248,6 +250,7 @@ class Handler(BaseHTTPRequestHandler):
         with st.lock:
             if (form.get("session") or b"").decode() not in st.sessions:
                 return {"error_code": -2, "message": "Phiên làm việc không hợp lệ hoặc đã hết hạn"}
+            st.madonvi[(form.get("madonvi") or b"").decode()] += 1
             data = form.get("file")
             if data is None:
                 return {"error_code": 2, "message": "Thiếu tệp"}

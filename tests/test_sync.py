@@ -176,14 +176,52 @@ def test_rejected_step_holds_the_later_steps(env, srv):
     assert_exactly_once(srv, db)
 
 
-def test_already_exists_is_resent_as_update(env, srv):
+def test_already_exists_after_a_lost_answer_is_resent_as_update(env, srv, rows):
+    """Our create reached the server but its answer was lost (a run killed after sending): the
+    "đã tồn tại" of the next attempt is ours, even when TraCuuHoSo does not say whose."""
     cfg, db = env
     codes = make_dossiers(db, cfg, 3)
-    srv.seed(codes[1])
+    srv.seed(codes[1])  # the contract's TraCuuHoSo: MaHoSo and TrangThaiHoSo only
+    did = rows("SELECT id FROM dossiers WHERE code = ?", [codes[1]])[0][0]
+    db.execute("UPDATE outbox SET unanswered = 1 WHERE kind = 'create' AND dossier_id = ?", [did])
     res = sync(cfg, db)
     assert res.exit_code == 0
     assert res.stats["already_by_kind"] == {"create": 1}
     assert srv.state.updates[codes[1]] == 1 and "ChuHoSo" in srv.state.dossiers[codes[1]]
+
+
+def test_answer_lost_inside_one_run_is_not_a_collision(env, srv):
+    """The first attempt was applied and its connection dropped; the retry of the same run hears
+    "đã tồn tại": our own create, resent as an update."""
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 3)
+    srv.fault("drop", times=1, service="DongBoHoSoMC")
+    res = sync(cfg, db)
+    assert res.exit_code == 0, res.stats
+    assert_exactly_once(srv, db)
+
+
+def test_same_code_first_attempt_is_a_collision_even_when_lookup_cannot_tell(env, srv, run, rows):
+    """Issue 17 item 6: another office with our agency code put a dossier under our code; the
+    server's TraCuuHoSo says only MaHoSo and TrangThaiHoSo (the contract). Our create's first
+    attempt is answered "đã tồn tại": held with the message, never resent as an update."""
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 3)
+    theirs = {"MaHoSo": codes[1], "TrangThaiHoSo": "2"}
+    srv.seed(codes[1], dict(theirs))
+    r = run("sync")
+    assert r.exit_code == 11, r.output
+    assert "mã hồ sơ đã được dùng cho hồ sơ khác: kiểm tra mã cơ quan" in r.stderr
+    assert "đã tồn tại" in r.stderr  # the server's own message is kept
+    assert srv.state.dossiers[codes[1]] == theirs and srv.state.updates[codes[1]] == 0
+    assert codes[1] not in srv.state.steps
+    st = json.loads(run("sync", "status", "--json").stdout)
+    assert [(f["code"], f["kind"]) for f in st["failed"]] == [(codes[1], "create")]
+    assert "kiểm tra mã cơ quan" in st["failed"][0]["error"]
+    # a retry without a fix: still held, still not overwritten
+    assert run("sync", "retry", codes[1]).exit_code == 0
+    assert run("sync").exit_code == 11
+    assert srv.state.dossiers[codes[1]] == theirs and srv.state.updates[codes[1]] == 0
 
 
 def test_unreachable_exits_75_and_keeps_the_queue(env, monkeypatch, run, rows):
@@ -396,7 +434,6 @@ def test_same_code_on_the_server_for_another_dossier_is_held_not_overwritten(env
     assert "mã hồ sơ đã được dùng cho hồ sơ khác: kiểm tra mã cơ quan" in r.stderr
     assert srv.state.dossiers[codes[1]] == other and srv.state.updates[codes[1]] == 0
     assert codes[1] not in srv.state.steps  # no step of ours merged into the other citizen's dossier
-    assert srv.state.requests["TraCuuHoSo"] >= 1
     st = json.loads(run("sync", "status", "--json").stdout)
     assert [(f["code"], f["kind"]) for f in st["failed"]] == [(codes[1], "create")]
     assert "kiểm tra mã cơ quan" in st["failed"][0]["error"]
@@ -416,6 +453,7 @@ def test_same_dossier_already_there_is_still_updated(env, srv, rows):
     did = rows("SELECT id FROM dossiers WHERE code = ?", [codes[0]])[0][0]
     rec = dossier_records(db, cfg, [did])[did]
     srv.seed(codes[0], dict(rec, ChuHoSo=rec["ChuHoSo"].upper(), TrangThaiHoSo="2"))
+    db.execute("UPDATE outbox SET unanswered = 1 WHERE kind = 'create' AND dossier_id = ?", [did])  # a run killed
     res = sync(cfg, db)
     assert res.exit_code == 0 and res.stats["already_by_kind"] == {"create": 1}
     assert srv.state.updates[codes[0]] == 1

@@ -66,6 +66,14 @@ def _raise_held(s: dict) -> None:
     from onestop import errors
 
     n = max(s.get("held_for_fix", 0), s.get("failed", 0))
+    if not n and s.get("spooled_overdue"):  # nothing refused: a stick whose acknowledgements never came back
+        raise errors.SyncPartial(
+            f"{s['spooled_overdue']} mục đã ghi vào spool từ {s.get('spooled_overdue_since')} chưa được xác nhận sau "
+            f"{s.get('spool_ack_days', 7):g} ngày. Mang thư mục về chạy 'onestop sync acks PATH', hoặc nếu mất thẻ nhớ: "
+            "'onestop sync resend-spooled' (qua mạng) / 'onestop sync resend-spooled --spool THƯ_MỤC_MỚI'.",
+            f"{s['spooled_overdue']} entries spooled since {s.get('spooled_overdue_since')} are not acknowledged after "
+            f"{s.get('spool_ack_days', 7):g} days. Bring the folder back and run 'onestop sync acks PATH', or if the "
+            "stick is lost: 'onestop sync resend-spooled' (over the line) / 'onestop sync resend-spooled --spool NEW_FOLDER'.")
     since = s.get("held_oldest_at") or "?"
     raise errors.SyncPartial(
         f"{n} mục bị từ chối đang giữ chờ sửa (cũ nhất từ {since}, hồ sơ {s.get('held_oldest_code') or '?'}). "
@@ -99,6 +107,11 @@ def status(json_: bool = JSON):
                      f"{st['spooled_oldest']} ({age}); chạy 'onestop sync acks PATH' khi mang thư mục về.",
                      f"Spooled, not acknowledged by the ministry: {st['spooled_unacknowledged']} entries, oldest since "
                      f"{st['spooled_oldest']} ({age}); run 'onestop sync acks PATH' when the folder is back."))
+    if st.get("spooled_overdue"):
+        typer.echo(t(f"Quá {st['spool_ack_days']:g} ngày chưa được xác nhận: {st['spooled_overdue']} mục (từ "
+                     f"{st['spooled_overdue_since']}); mất thẻ nhớ thì chạy 'onestop sync resend-spooled'.",
+                     f"Not acknowledged after {st['spool_ack_days']:g} days: {st['spooled_overdue']} entries (since "
+                     f"{st['spooled_overdue_since']}); if the stick is lost, run 'onestop sync resend-spooled'."))
     if st["oldest_held"]:
         oh = st["oldest_held"]
         typer.echo(t(f"Đang giữ chờ sửa: {st['held']} mục (+{st['held_waiting']} chờ sau), cũ nhất từ {oh['since']} "
@@ -161,10 +174,46 @@ def acks(path: str = typer.Argument(..., metavar="PATH", help="Thư mục spool 
            f"còn {res['spooled_left']} mục trong spool chưa được xác nhận.",
            f"Acknowledgements from {res['folder']}: {res['acknowledged']} entries synced, {res['refused']} refused, "
            f"{res['spooled_left']} spooled entries still unacknowledged."))
+    if res.get("in_progress"):
+        info(t(f"{res['in_progress']} lô đang gửi dở (máy có mạng chưa chạy xong): chạy lại 'onestop sync --from-spool' rồi 'sync acks'.",
+               f"{res['in_progress']} batches were being delivered (not finished): run 'onestop sync --from-spool' again, then 'sync acks'."))
     if not res["batches"]:
         info(t("Thư mục chưa có xác nhận nào (acks/): chạy 'onestop sync --from-spool' trên máy có mạng trước.",
                "The folder has no acknowledgements yet (acks/): run 'onestop sync --from-spool' on a connected machine first."))
     if json_:
         emit_json(res)
-    if res.get("held_for_fix"):
+    if res.get("held_for_fix") or res.get("spooled_overdue"):
         _raise_held(res)
+
+
+@sync_app.command("resend-spooled")
+def resend_spooled(
+    spool: Optional[str] = typer.Option(None, "--spool", metavar="PATH",
+                                        help="Ghi vào thư mục spool mới PATH (thẻ nhớ mới) thay vì gửi qua mạng."),
+    all_: bool = typer.Option(False, "--all", help="Mọi mục trong spool chưa được xác nhận, không chỉ mục quá hạn."),
+    json_: bool = JSON,
+):
+    """Gửi lại các mục đã ghi vào spool mà chưa được xác nhận (mất thẻ nhớ), qua mạng hoặc vào thẻ mới.
+
+    Send again the spooled entries not acknowledged after [sync] spool_ack_days (--all: every
+    spooled entry), over the line or to a new spool folder (--spool). Nothing goes twice: the
+    server is asked before a step is resent, a create found there is sent as an update, files are
+    kept by SHA-256. Exit codes as 'onestop sync'.
+
+    Ví dụ / Example:  onestop sync resend-spooled --spool /media/usb2/spool
+    """
+    from onestop import errors, sync as sync_mod
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    res = sync_mod.run_sync(cfg, db, spool=spool, resend_spooled="all" if all_ else "overdue")
+    for line in sync_mod.summary_lines(res):
+        info(line)
+    if json_:
+        emit_json({"target": res.target, "kind": res.kind, "exit_code": res.exit_code, **res.stats})
+    if res.exit_code == errors.SYNC_UNREACHABLE:
+        raise errors.SyncUnreachable(
+            "Không kết nối được hệ thống của Bộ; các mục chưa gửi vẫn nằm trong hàng đợi, hãy chạy lại sau.",
+            "The ministry system is unreachable; unsent entries stay queued, run again later.")
+    if res.exit_code == errors.SYNC_PARTIAL:
+        _raise_held(res.stats)

@@ -54,8 +54,9 @@ def queue_update_if_created(db, dossier_id: int, at: str) -> None:
 # ---------------------------------------------------------------- the sending loop reads
 
 def pending_entries(db, after_id: int, limit: int, dossier_id: int | None = None) -> list[dict]:
-    """Pending entries with an id above ``after_id``, in id order: id, dossier_id, kind, ref_id, attempts."""
-    sql = "SELECT id, dossier_id, kind, ref_id, attempts FROM outbox WHERE state = 'pending' AND id > ?"
+    """Pending entries with an id above ``after_id``, in id order: id, dossier_id, kind, ref_id, attempts,
+    unanswered."""
+    sql = "SELECT id, dossier_id, kind, ref_id, attempts, unanswered FROM outbox WHERE state = 'pending' AND id > ?"
     params: list = [after_id]
     if dossier_id is not None:
         sql += " AND dossier_id = ?"
@@ -110,6 +111,13 @@ def mark_spooled(db, ids: list[int], at: str) -> None:
     for part in _chunks(list(ids)):
         db.execute(f"UPDATE outbox SET state = 'spooled', spooled_at = ?, last_error = '' WHERE id IN ({_ph(part)})",
                    [at, *part])
+
+
+def mark_unanswered(db, ids: list[int], value: int) -> None:
+    """Creates about to go out (1: from now on the server may hold them without our knowing), or
+    answered by the server (0)."""
+    for part in _chunks(list(ids)):
+        db.execute(f"UPDATE outbox SET unanswered = ? WHERE id IN ({_ph(part)})", [int(value), *part])
 
 
 def mark_failed(db, failures: list[tuple[int, str, str]]) -> None:
@@ -249,6 +257,28 @@ def spooled_unacknowledged(db) -> tuple[int, str | None]:
     """Spooled entries and the oldest spooling time."""
     n, oldest = db.execute("SELECT count(*), min(spooled_at) FROM outbox WHERE state = 'spooled'").fetchone()
     return n, oldest
+
+
+def spooled_overdue(db, before: str) -> tuple[int, str | None]:
+    """Spooled entries written to a spool before ``before`` and still unacknowledged, and the oldest time."""
+    n, oldest = db.execute("SELECT count(*), min(spooled_at) FROM outbox WHERE state = 'spooled' "
+                           "AND spooled_at < ?", [before]).fetchone()
+    return n, oldest
+
+
+def requeue_spooled(db, before: str, placeholder: str) -> int:
+    """Put back in the queue every spooled entry of the dossiers with an entry spooled before
+    ``before`` (a lost stick); returns how many. The stick may have been delivered after all, so
+    each entry goes back "in doubt": creates ``unanswered`` (a "đã tồn tại" is then ours), steps
+    with ``attempts`` raised (looked up before being resent); files lose their spool placeholder
+    so they are uploaded (or copied to the new stick) again."""
+    dossiers = ("SELECT DISTINCT dossier_id FROM outbox WHERE state = 'spooled' AND spooled_at < ?")
+    db.execute(f"DELETE FROM sync_files WHERE url LIKE ? AND file_id IN (SELECT ref_id FROM outbox WHERE "
+               f"state = 'spooled' AND kind = 'file' AND dossier_id IN ({dossiers}))", [placeholder + "%", before])
+    return db.execute(
+        f"UPDATE outbox SET state = 'pending', attempts = attempts + 1, "
+        f"unanswered = CASE WHEN kind = 'create' THEN 1 ELSE unanswered END "
+        f"WHERE state = 'spooled' AND dossier_id IN ({dossiers})", [before]).rowcount
 
 
 def requeue_failed(db, dossier_id: int) -> int:

@@ -313,4 +313,12 @@ MIGRATIONS: list[tuple[str, str]] = [
     ALTER TABLE dossier_components ADD COLUMN document_confirmed_by TEXT;
     ALTER TABLE dossier_components ADD COLUMN document_confirmed_at TEXT
     """),
+    ("0010_spool_trust", """
+    -- The SQLite migration 0013_spool_trust: the key of the MAC that seals this office's spool
+    -- batches (never written to a stick), and creates whose answer may have been lost.
+    ALTER TABLE sync_office ADD COLUMN secret TEXT NOT NULL DEFAULT '';
+    UPDATE sync_office SET secret = replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '');
+    ALTER TABLE outbox ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0;
+    UPDATE outbox SET unanswered = 1 WHERE kind = 'create' AND (state = 'spooled' OR (state = 'pending' AND attempts > 0))
+    """),
 ]

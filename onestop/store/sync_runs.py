@@ -45,3 +45,8 @@ def last_success(db) -> dict | None:
 def office_id(db) -> str:
     """The random id of this database, written into every spool folder it fills."""
     return db.execute("SELECT office_id FROM sync_office WHERE id = 1").fetchone()[0]
+
+
+def office_secret(db) -> str:
+    """The key of the MAC that seals this database's spool batches (never written to a stick)."""
+    return db.execute("SELECT secret FROM sync_office WHERE id = 1").fetchone()[0] or ""

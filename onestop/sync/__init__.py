@@ -53,18 +53,19 @@ def _setup_log(cfg) -> logging.Handler | None:
 
 
 def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path | None = None,
-                   office_id: str = ""):
-    """The transport chosen by the options and the config (url, else the spool folder)."""
+                   office_id: str = "", secret: str = ""):
+    """The transport chosen by the options and the config (url, else the spool folder, sealed with
+    the office's ``secret``)."""
     from onestop.sync.spool import SpoolTransport
 
     if dry_run:
         return SpoolTransport(Path(dry_run), agency=cfg.agency_code, dry_run=True)
     if spool:
-        return SpoolTransport(Path(spool), agency=cfg.agency_code, office_id=office_id)
+        return SpoolTransport(Path(spool), agency=cfg.agency_code, office_id=office_id, secret=secret)
     url = os.environ.get("ONESTOP_SYNC_URL") or cfg.get("sync.url", "")
     if not url:
         folder = cfg.get("sync.spool", "") or (cfg.home / "spool")
-        return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id)
+        return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id, secret=secret)
     return http_transport(cfg, url)
 
 
@@ -87,11 +88,13 @@ def http_transport(cfg, url: str | None = None):
 
 
 def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: int | None = None,
-             dossier: str | None = None, transport=None) -> SyncResult:
+             dossier: str | None = None, transport=None, resend_spooled: str | None = None) -> SyncResult:
     """Send the outbox (or deliver ``from_spool``); returns the result with its exit code.
 
-    Exit codes: 0 all sent, 11 some items failed (see ``sync status``), 75 server unreachable
-    (try later). Raises SyncLocked when another run holds the lock."""
+    Exit codes: 0 all sent, 11 some items failed or spooled entries overdue (see ``sync status``),
+    75 server unreachable (try later). Raises SyncLocked when another run holds the lock.
+    ``resend_spooled`` ("overdue" or "all"): first put back in the queue the spooled entries not
+    acknowledged after ``[sync] spool_ack_days`` (or all of them): a lost stick."""
     from onestop.sync.lock import run_lock
 
     handler = _setup_log(cfg)
@@ -103,7 +106,7 @@ def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: 
             db = connect(cfg)  # the configured store: the data home's SQLite file or the office database
         with run_lock(cfg, db):
             return _run_locked(cfg, db, spool=spool, dry_run=dry_run, from_spool=from_spool, limit=limit,
-                               dossier=dossier, transport=transport)
+                               dossier=dossier, transport=transport, resend_spooled=resend_spooled)
     finally:
         if own and db is not None and db.backend == "postgresql":
             db.close()
@@ -112,10 +115,11 @@ def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: 
             handler.close()
 
 
-def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transport) -> SyncResult:
+def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transport, resend_spooled=None) -> SyncResult:
     from onestop.dossiers import iso, now
     from onestop.store import sync_runs
     from onestop.sync.outbox import OutboxSync, Stats, Unreachable
+    from onestop.store.sync_runs import office_secret
     from onestop.sync.spool import office_id, send_spool
     from onestop.sync.transport import LoginFailed
 
@@ -123,7 +127,8 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
         transport = transport or http_transport(cfg)
         kind = "from-spool"
     else:
-        transport = transport or make_transport(cfg, spool=spool, dry_run=dry_run, office_id=office_id(db))
+        transport = transport or make_transport(cfg, spool=spool, dry_run=dry_run, office_id=office_id(db),
+                                                secret=office_secret(db))
         kind = transport.kind
     target = transport.describe()
     dossier_id = None
@@ -138,9 +143,14 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     log.info("sync start (%s → %s)%s%s", kind, _safe_target(target),
              f" dossier {dossier}" if dossier else "", f" limit {limit}" if limit else "")
     stats = Stats()
+    resent = 0
+    if resend_spooled and not from_spool and kind != "dry-run":
+        resent = requeue_spooled(db, cfg, everything=resend_spooled == "all")
+        log.info("resend-spooled: %d spooled entries back in the queue", resent)
     try:
         if from_spool:
-            send_spool(Path(from_spool), transport, stats)
+            # this machine checks the seals' MAC too when the spool is its own office's
+            send_spool(Path(from_spool), transport, stats, keys={office_id(db): office_secret(db)})
         else:
             OutboxSync(db, cfg, transport, batch_size=int(cfg.get("sync.batch_size", 50)),
                        dry_run=kind == "dry-run", dossier_id=dossier_id, limit=limit, stats=stats).run()
@@ -156,10 +166,14 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     finally:
         transport.close()
     summary = stats.as_dict()
+    if resend_spooled:
+        summary["resent_spooled"] = resent
     if kind != "dry-run":
         summary.update(held_summary(db, cfg))
+        summary.update(overdue_summary(db, cfg))
     code = (errors.SYNC_UNREACHABLE if stats.unreachable
-            else errors.SYNC_PARTIAL if summary["failed"] or summary.get("held_for_fix") else 0)
+            else errors.SYNC_PARTIAL if summary["failed"] or summary.get("held_for_fix")
+            or summary.get("spooled_overdue") else 0)
     for reason, n in stats.failed.items():
         log.warning("failed %d: %s", n, reason)
     log.info("sync end: sent %d, already there %d, failed %d, held %d, held for a fix %d (oldest %s), exit %d",
@@ -208,6 +222,48 @@ def held_summary(db, cfg) -> dict:
     return out
 
 
+def spool_ack_days(cfg) -> float:
+    """``[sync] spool_ack_days``: after how long a spooled entry without acknowledgement is overdue."""
+    try:
+        days = float(cfg.get("sync.spool_ack_days", 7))
+    except (TypeError, ValueError):
+        days = -1
+    if days <= 0:
+        raise errors.ConfigError(
+            "[sync] spool_ack_days phải là số ngày lớn hơn 0 (ví dụ 7).",
+            "[sync] spool_ack_days must be a number of days above 0 (e.g. 7).")
+    return days
+
+
+def _overdue_cutoff(cfg) -> str:
+    from datetime import timedelta
+
+    from onestop.dossiers import iso, now
+
+    return iso(now(cfg) - timedelta(days=spool_ack_days(cfg)))
+
+
+def overdue_summary(db, cfg) -> dict:
+    """Spooled entries not acknowledged after ``[sync] spool_ack_days`` (a lost stick?): how many
+    and since when."""
+    from onestop.store import outbox
+
+    n, oldest = outbox.spooled_overdue(db, _overdue_cutoff(cfg))
+    return {"spooled_overdue": n, "spooled_overdue_since": oldest if n else None,
+            "spool_ack_days": spool_ack_days(cfg)}
+
+
+def requeue_spooled(db, cfg, *, everything: bool = False) -> int:
+    """Put the overdue spooled entries (``everything``: all spooled entries) back in the queue, in
+    doubt, so the next send finds on the server what the lost stick may have delivered after all."""
+    from onestop.store import outbox, transaction
+    from onestop.sync.payloads import SPOOL_URL
+
+    cutoff = "9999" if everything else _overdue_cutoff(cfg)  # "9999": after every ISO stamp
+    with transaction(db):
+        return outbox.requeue_spooled(db, cutoff, SPOOL_URL)
+
+
 def _age_text(seconds: int | None) -> str:
     if seconds is None:
         return "?"
@@ -243,6 +299,17 @@ def summary_lines(res: SyncResult) -> list[str]:
                        f"({age}, hồ sơ {code_}). Sửa dữ liệu rồi 'onestop sync retry MÃ_HỒ_SƠ'.",
                        f"  Held for a fix: {n} refused entries (+{w} waiting behind them), oldest since {since} "
                        f"({age}, dossier {code_}). Fix the data, then 'onestop sync retry CODE'."))
+    if s.get("spooled_overdue"):
+        days = s.get("spool_ack_days")
+        lines.append(t(f"  {s['spooled_overdue']} mục đã ghi vào spool từ {s['spooled_overdue_since']}, quá {days:g} ngày "
+                       "chưa được xác nhận (mất thẻ nhớ?). Gửi lại: 'onestop sync resend-spooled' (qua mạng) hoặc "
+                       "'onestop sync resend-spooled --spool THƯ_MỤC_MỚI' (thẻ mới); không gửi trùng.",
+                       f"  {s['spooled_overdue']} entries spooled since {s['spooled_overdue_since']} are not acknowledged "
+                       f"after {days:g} days (a lost stick?). Send them again: 'onestop sync resend-spooled' (over the "
+                       "line) or 'onestop sync resend-spooled --spool NEW_FOLDER' (a new stick); nothing goes twice."))
+    if s.get("resent_spooled"):
+        lines.append(t(f"  Đã đưa lại hàng đợi {s['resent_spooled']} mục của spool chưa được xác nhận.",
+                       f"  {s['resent_spooled']} unacknowledged spooled entries were put back in the queue."))
     if s.get("waiting_spool"):
         lines.append(t(f"  {s['waiting_spool']} mục chờ xác nhận của thư mục spool (onestop sync acks PATH).",
                        f"  {s['waiting_spool']} entries wait for a spool's acknowledgements (onestop sync acks PATH)."))
@@ -277,7 +344,7 @@ def status(db, cfg) -> dict:
                 "code": held["held_oldest_code"], "since": held["held_oldest_at"],
                 "age_seconds": held["held_oldest_age_seconds"]},
             "spooled_unacknowledged": spooled, "spooled_oldest": spooled_oldest,
-            "spooled_age_seconds": _age_seconds(cfg, spooled_oldest),
+            "spooled_age_seconds": _age_seconds(cfg, spooled_oldest), **overdue_summary(db, cfg),
             "failed": failed, "failed_total": held["held_for_fix"], "last_run": last_run,
             "last_success": success}
 
@@ -306,6 +373,7 @@ def acks(db, cfg, folder) -> dict:
         with run_lock(cfg, db):
             res = import_acks(db, cfg, Path(folder))
         res.update(held_summary(db, cfg))
+        res.update(overdue_summary(db, cfg))
         return res
     finally:
         if handler:

@@ -77,27 +77,56 @@ def _exists(item: dict) -> bool:
     return str(item.get("error_code")) in ("3", "-3") or "đã tồn tại" in msg or "already exist" in msg
 
 
-def send_items(transport, service: str, items: list[dict], *, updating: bool) -> list[tuple]:
+def _call(transport, service: str, items: list[dict], *, updating: bool) -> tuple[dict, bool]:
+    """One request with the transport's retries; also says whether an earlier attempt of it went
+    unanswered (a timeout, a dropped connection: the server may have applied it)."""
+    lost = False
+    for attempt in range(transport.retries + 1):
+        try:
+            return transport.service_once(service, items, updating=updating), lost
+        except Rejected as e:
+            return {"error_code": e.code or 1, "message": e.message}, lost
+        except Temporary as e:
+            lost = True
+            if attempt >= transport.retries:
+                raise Unreachable(str(e)) from None
+            log.warning("temporary failure (%s), retry %d", e, attempt + 1)
+            transport.pause(attempt)
+    raise AssertionError("unreachable")
+
+
+def send_items(transport, service: str, items: list[dict], *, updating: bool,
+               in_doubt: list[bool] | None = None) -> list[tuple]:
     """Send ``items`` (idempotent service) and return one outcome per item, in order:
-    (SENT,) / (ALREADY,) / (FAILED, reason). A create answered "already exists" is resent as an update.
-    A whole-request rejection is bisected so one bad item does not hold back the others."""
+    (SENT,) / (ALREADY,) / (FAILED, reason). A whole-request rejection is bisected so one bad item
+    does not hold back the others.
+
+    A create answered "đã tồn tại" is ours only if an earlier attempt of it may have reached the
+    server without its answer: ``in_doubt[i]`` (an earlier run, a spool) or a retry inside this
+    call. Then it is looked up and resent as an update (unless the server shows another dossier).
+    On a first attempt the code belongs to another dossier (two offices with one agency code): the
+    create is held with ``COLLISION``, nothing is overwritten. ``in_doubt`` None: every item."""
     if not items:
         return []
-    try:
-        body = transport.service(service, items, updating=updating)
-    except Rejected as e:
-        body = {"error_code": e.code or 1, "message": e.message}
-    except Temporary as e:
-        raise Unreachable(str(e)) from None
+    doubt = list(in_doubt) if in_doubt is not None else [True] * len(items)
+    body, lost = _call(transport, service, items, updating=updating)
     outs = _outcomes(body, items)
     if outs is None:  # the whole request refused
         if len(items) > 1:
             mid = len(items) // 2
-            return (send_items(transport, service, items[:mid], updating=updating)
-                    + send_items(transport, service, items[mid:], updating=updating))
+            return (send_items(transport, service, items[:mid], updating=updating,
+                               in_doubt=[d or lost for d in doubt[:mid]])
+                    + send_items(transport, service, items[mid:], updating=updating,
+                                 in_doubt=[d or lost for d in doubt[mid:]]))
         return [(FAILED, _reason(body))]
     if service == "DongBoHoSoMC" and not updating:
         again = [i for i, o in enumerate(outs) if o[0] == "exists"]
+        first = [i for i in again if not (doubt[i] or lost)]
+        for i in first:  # no attempt of ours can have put it there
+            outs[i] = (FAILED, f"{COLLISION} ({outs[i][1]})")
+            log.warning("create %s: answered 'already exists' on its first attempt; another dossier holds "
+                        "this code on the server; held", items[i].get("MaHoSo"))
+        again = [i for i in again if i not in first]
         if again:
             verdict = same_on_server(transport, [items[i] for i in again])
             resend = []
@@ -107,8 +136,8 @@ def send_items(transport, service: str, items: list[dict], *, updating: bool) ->
                     log.warning("create %s: the server holds another dossier under this code; held", items[i].get("MaHoSo"))
                 else:
                     if same is None:
-                        log.warning("create %s: already on the server and TraCuuHoSo does not say whose; "
-                                    "resent as an update", items[i].get("MaHoSo"))
+                        log.warning("create %s: already on the server after an unanswered attempt of ours, and "
+                                    "TraCuuHoSo does not say whose; resent as an update", items[i].get("MaHoSo"))
                     resend.append(i)
             res = send_items(transport, service, [items[i] for i in resend], updating=True)
             for i, o in zip(resend, res):
@@ -171,7 +200,7 @@ def _outcomes(body: dict, items: list[dict]) -> list[tuple] | None:
         if _ok(r.get("error_code")):
             out.append((SENT,))
         elif _exists(r):
-            out.append(("exists",))
+            out.append(("exists", _reason(r)))
         else:
             out.append((FAILED, _reason(r)))
     return out
@@ -303,12 +332,12 @@ class OutboxSync:
         self.ok_states = ("done", "spooled") if self.spooling else ("done",)
         self._mark_ok = store.mark_spooled if self.spooling else store.mark_done
 
-    def _carry(self, pairs) -> None:
+    def _carry(self, pairs, doubt: list[bool] | None = None) -> None:
         """Tell a spool which outbox entries each item of the next batch carries (its acknowledgement
-        names them); a server needs no such thing."""
+        names them) and which creates may already be on the server; a server needs no such thing."""
         carry = getattr(self.t, "carry", None)
         if carry is not None:
-            carry(pairs)
+            carry(pairs, doubt)
 
     # -- writes (none in a dry run)
 
@@ -561,8 +590,13 @@ class OutboxSync:
             part = dids[i:i + self.batch]
             recs = dossier_records(self.db, self.cfg, part)
             part = [d for d in part if d in recs]
-            self._carry([(recs[d], [r["id"] for r in by_dossier[d]] + (carried or {}).get(d, [])) for d in part])
-            outs = send_items(self.t, "DongBoHoSoMC", [recs[d] for d in part], updating=updating)
+            doubt = [any(r.get("unanswered") for r in by_dossier[d]) for d in part]
+            self._carry([(recs[d], [r["id"] for r in by_dossier[d]] + (carried or {}).get(d, [])) for d in part],
+                        doubt)
+            ids = [r["id"] for d in part for r in by_dossier[d]]
+            if not updating:  # from now on the server may hold these creates without our knowing
+                self._write([lambda ids=ids: store.mark_unanswered(self.db, ids, 1)])
+            outs = send_items(self.t, "DongBoHoSoMC", [recs[d] for d in part], updating=updating, in_doubt=doubt)
             flat_rows, flat_outs = [], []
             for d, o in zip(part, outs):
                 for r in by_dossier[d]:
@@ -570,7 +604,9 @@ class OutboxSync:
                     flat_outs.append(o)
                 if o[0] == FAILED:
                     failed.add(d)
-            self._mark(flat_rows, flat_outs, kind, codes)
+            # a server answered them (a spool did not: what it carries may yet reach the server)
+            answered = [] if updating or self.spooling else [lambda ids=ids: store.mark_unanswered(self.db, ids, 0)]
+            self._mark(flat_rows, flat_outs, kind, codes, answered)
         return failed
 
     # -- steps
