@@ -69,7 +69,7 @@ def review(results, cfg, *, first_part: bool, confirm: Callable[[str], bool] | N
            yes: bool = False) -> Review:
     """Judge each OCRed page and read the document number on the first page; at a terminal ask
     whether to rescan hard-to-read pages (yes: Interrupted, nothing stored)."""
-    from onestop.errors import Interrupted
+    from onestop.errors import Cancelled
 
     rv = Review()
     for r in results:
@@ -83,7 +83,7 @@ def review(results, cfg, *, first_part: bool, confirm: Callable[[str], bool] | N
             q = t(f"Trang {_pages(bad)} khó đọc ({detail}): quét lại?",
                   f"Page{'s' if many else ''} {_pages(bad)} {'are' if many else 'is'} hard to read ({detail}): scan again?")
             if confirm(q):
-                raise Interrupted(
+                raise Cancelled(
                     f"Chưa lưu gì. Quét lại trang {_pages(bad)} (giấy phẳng, bản rõ hơn hoặc bản gốc, độ phân giải "
                     f"≥ 300 dpi) rồi chạy lại lệnh scan với đủ các trang.",
                     f"Nothing was stored. Scan page{'s' if many else ''} {_pages(bad)} again (flat, a clearer copy or "
@@ -195,17 +195,15 @@ DOCUMENT_FIELDS = ("document_number", "document_date", "issuer")
 
 
 def _date(text: str, today) -> str:
-    from datetime import date
-
+    from onestop.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
     from onestop.errors import InvalidInput
 
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"Ngày văn bản '{text}' không hợp lệ: dùng dạng YYYY-MM-DD (vd. 2025-03-12).",
-                           f"Document date '{text}' is invalid: use YYYY-MM-DD (e.g. 2025-03-12).") from None
+    day = parse_day(text)
+    if day is None:
+        raise InvalidInput(f"Ngày văn bản '{text}' không hợp lệ: dùng {DAY_FORMATS_VI}.",
+                           f"Document date '{text}' is invalid: use {DAY_FORMATS_EN}.")
     if day > today:
-        raise InvalidInput(f"Ngày văn bản {day.isoformat()} ở sau hôm nay: kiểm tra ngày trên giấy (--document-date).",
+        raise InvalidInput(f"Ngày văn bản {day:%d/%m/%Y} ở sau hôm nay: kiểm tra ngày trên giấy (--document-date).",
                            f"Document date {day.isoformat()} is after today: check the date on the paper (--document-date).")
     return day.isoformat()
 

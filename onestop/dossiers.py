@@ -53,24 +53,25 @@ def iso(dt: datetime) -> str:
 
 
 def parse_when(text: str, cfg: Config) -> datetime:
-    """Parse "YYYY-MM-DD HH:MM" (or ISO, or a bare date at 08:00) as local time; InvalidInput otherwise."""
-    s = (text or "").strip().replace("T", " ")
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
-        try:
-            dt = datetime.strptime(s, fmt)
-            if fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-                dt = dt.replace(hour=8)
-            return dt.replace(tzinfo=tz(cfg))
-        except ValueError:
-            continue
+    """Parse a day with an optional time as local time (onestop/dates.py: "YYYY-MM-DD HH:MM",
+    "dd/mm/yyyy HH:MM", a bare day at 08:00, or ISO with an offset); InvalidInput otherwise."""
+    from datetime import time as time_
+
+    from onestop.dates import parse_day_time
+
+    got = parse_day_time(text)
+    if got is not None:
+        day, at = got
+        return datetime.combine(day, at or time_(8, 0)).replace(tzinfo=tz(cfg))
     try:
-        dt = datetime.fromisoformat(text.strip())
+        dt = datetime.fromisoformat((text or "").strip())
         return dt.astimezone(tz(cfg)) if dt.tzinfo else dt.replace(tzinfo=tz(cfg))
     except ValueError:
         pass
     raise InvalidInput(
-        f"Thời điểm '{text}' không hợp lệ. Nhập dạng \"YYYY-MM-DD HH:MM\", ví dụ \"2026-11-23 09:30\".",
-        f"Time '{text}' is invalid. Use \"YYYY-MM-DD HH:MM\", e.g. \"2026-11-23 09:30\".",
+        f"Thời điểm '{text}' không hợp lệ. Nhập dạng \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\", "
+        f"ví dụ \"2026-11-23 09:30\" hoặc \"23/11/2026 09:30\".",
+        f"Time '{text}' is invalid. Use \"YYYY-MM-DD HH:MM\" or \"dd/mm/yyyy HH:MM\", e.g. \"2026-11-23 09:30\".",
     )
 
 
@@ -664,9 +665,38 @@ def _check_event_time(db: Database, cfg: Config, d: dict, at: datetime) -> datet
     last = max(filter(None, [last, d["received_at"]]), key=lambda v: datetime.fromisoformat(v))
     if at < datetime.fromisoformat(last):
         raise InvalidInput(
-            f"Thời điểm {iso(at)} trước sự kiện gần nhất của hồ sơ {d['code']} ({last}). Xem 'onestop show {d['code']}'.",
+            f"Thời điểm {at:%d/%m/%Y %H:%M} trước sự kiện gần nhất của hồ sơ {d['code']} "
+            f"({datetime.fromisoformat(last):%d/%m/%Y %H:%M}). Xem 'onestop show {d['code']}'.",
             f"Time {iso(at)} is before the last event of dossier {d['code']} ({last}). See 'onestop show {d['code']}'.")
     return at.replace(microsecond=0)
+
+
+def _allowed_move(d: dict, target: str) -> states.Move:
+    """The move of dossier row ``d`` to ``target``; TransitionRefused naming the moves that are allowed."""
+    try:
+        return states.check_move(d["status"], target)
+    except ValueError:
+        allowed_vi, allowed_en = states.allowed_moves(d["status"], "vi"), states.allowed_moves(d["status"], "en")
+        raise TransitionRefused(
+            f"Hồ sơ {d['code']} đang ở trạng thái {d['status']} ({states.status_name(d['status'])}), "
+            f"không chuyển sang {target} ({states.status_name(target)}) được. "
+            + (f"Từ trạng thái này chỉ chuyển được sang: {allowed_vi}." if allowed_vi
+               else "Trạng thái này đã kết thúc, không chuyển tiếp được."),
+            f"Dossier {d['code']} is in status {d['status']} ({states.status_name(d['status'], 'en')}) "
+            f"and cannot move to {target} ({states.status_name(target, 'en')}). "
+            + (f"From this status it can move to: {allowed_en}." if allowed_en
+               else "This status is final: no move leads out of it."),
+        ) from None
+
+
+def check_move(db: Database, cfg: Config, code: str, target: str, at: datetime | None = None) -> dict:
+    """The dossier row ``move`` would change, after the checks it would refuse on (the move itself,
+    the time typed), so the CLI says "not allowed" before asking the officer to confirm."""
+    d = resolve_for_change(db, cfg, code)
+    _allowed_move(d, target)
+    if at is not None:
+        _check_event_time(db, cfg, d, at)
+    return d
 
 
 def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", at: datetime | None = None,
@@ -701,15 +731,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
     form = ""
     with transaction(db):
         d = resolve_code(db, cfg, d["code"])  # re-read under the write lock
-        try:
-            mv = states.check_move(d["status"], target)
-        except ValueError:
-            raise TransitionRefused(
-                f"Hồ sơ {d['code']} đang ở trạng thái {d['status']} ({states.status_name(d['status'])}), "
-                f"không chuyển sang {target} ({states.status_name(target)}) được.",
-                f"Dossier {d['code']} is in status {d['status']} ({states.status_name(d['status'], 'en')}) "
-                f"and cannot move to {target} ({states.status_name(target, 'en')}).",
-            ) from None
+        mv = _allowed_move(d, target)
         stamp = iso(now(cfg))
         sets = {"status": target, "updated_at": stamp}
         data: dict = {}
@@ -780,7 +802,7 @@ def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when
     check_working_time(db, cfg, new_due)
     if new_due <= datetime.fromisoformat(d["due_at"]):
         raise InvalidInput(
-            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
+            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({datetime.fromisoformat(d['due_at']):%d/%m/%Y %H:%M}).",
             f"The new date must be after the current due date ({d['due_at']}).",
         )
 

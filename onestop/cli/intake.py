@@ -247,9 +247,9 @@ def receive(
                 say(t(f"Cảnh báo: người nộp này vừa được tiếp nhận thủ tục {proc.code}: {', '.join(dups)}. Có thể là nhập trùng.",
                       f"Warning: this applicant was just received for {proc.code}: {', '.join(dups)}. Possibly a double entry."))
                 if not prompter.yes_no(t("Vẫn tiếp nhận hồ sơ mới?", "Receive a new dossier anyway?"), default=False):
-                    from onestop.errors import Interrupted
+                    from onestop.errors import Cancelled
 
-                    raise Interrupted("Đã hủy: không tiếp nhận hồ sơ trùng.", "Cancelled: the double entry was not received.")
+                    raise Cancelled("đã hủy, không tiếp nhận hồ sơ trùng.", "cancelled, the double entry was not received.")
             if not a.components and not all_components:
                 _ask_components(proc, a, prompter)
         req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=a.components,
@@ -285,11 +285,13 @@ def receive(
             info(t(f"Phiếu hướng dẫn (Mẫu 02): {res['form']}", f"Guidance form (Mẫu 02): {res['form']}"))
             return
         typer.echo(res["code"])
+        from onestop.output import local_time
+
         if not_printed:
-            info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')}", f"Due: {res['due_at'][:16].replace('T', ' ')}"))
+            info(t(f"Hẹn trả: {local_time(res['due_at'])}", f"Due: {local_time(res['due_at'])}"))
             raise not_printed
-        info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
-               f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
+        info(t(f"Hẹn trả: {local_time(res['due_at'])} — Giấy tiếp nhận: {res['receipt']}",
+               f"Due: {local_time(res['due_at'])} — Receipt: {res['receipt']}"))
 
 
 def _page_map(pages: list[str]) -> dict[int, int]:
@@ -469,8 +471,9 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
     interactive = _interactive() and not json_
     code = code_for_change(db, cfg, code, interactive)
     target = states.resolve_status(status)
+    when = dossiers.parse_when(at, cfg) if at else None
     if target in states.IRREVERSIBLE and interactive and not yes:
-        d = dossiers.resolve_code(db, cfg, code)
+        d = dossiers.check_move(db, cfg, code, target, when)  # "not allowed" is said before the question
         confirm_or_stop(t(
             f"Chuyển hồ sơ {d['code']} ({d['applicant_name']}) từ '{states.label(d['status'])}' sang "
             f"'{states.label(target)}'? Không quay lại được.",
@@ -480,8 +483,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
     for m in missing:
         n, _, r = m.partition(":")
         items.append({"name": n.strip(), "reason": r.strip()})
-    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items,
-                        at=dossiers.parse_when(at, cfg) if at else None)
+    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items, at=when)
     if json_:
         emit_json(res)
     else:
@@ -492,8 +494,10 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
         elif res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
-            info(t(f"Hẹn trả mới: {res['due_at']} (ban đầu {res['original_due_at']})",
-                   f"New due date: {res['due_at']} (originally {res['original_due_at']})"))
+            from onestop.output import local_time
+
+            info(t(f"Hẹn trả mới: {local_time(res['due_at'])} (ban đầu {local_time(res['original_due_at'])})",
+                   f"New due date: {local_time(res['due_at'])} (originally {local_time(res['original_due_at'])})"))
 
 
 @app.command()
@@ -525,7 +529,9 @@ def reschedule(code: str = typer.Argument(...),
     if json_:
         emit_json(res)
     else:
-        typer.echo(f"{res['code']}: {res['previous_due_at']} → {res['due_at']}")
+        from onestop.output import local_time
+
+        typer.echo(f"{res['code']}: {local_time(res['previous_due_at'])} → {local_time(res['due_at'])}")
         info(t(f"Hẹn trả mới: {in_words(new_due)}.", f"New appointment: {in_words(new_due, 'en')}."))
         info(t(f"Phiếu xin lỗi và hẹn lại (Mẫu 04): {res['form']}", f"Apology form (Mẫu 04): {res['form']}"))
 

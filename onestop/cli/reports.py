@@ -16,19 +16,19 @@ SHOW_PERSONAL = typer.Option(False, "--show-personal",
 
 
 def _day(text: str | None, cfg, opt: str):
-    from datetime import date
-
     from onestop.errors import InvalidInput
 
     if not text:
         from onestop.dossiers import now
 
         return now(cfg).date()
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{opt} '{text}' không hợp lệ: dùng YYYY-MM-DD, vd. 2026-11-30.",
-                           f"{opt} '{text}' is invalid: use YYYY-MM-DD, e.g. 2026-11-30.") from None
+    from onestop.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
+
+    day = parse_day(text)
+    if day is None:
+        raise InvalidInput(f"{opt} '{text}' không hợp lệ: dùng {DAY_FORMATS_VI}.",
+                           f"{opt} '{text}' is invalid: use {DAY_FORMATS_EN}.")
+    return day
 
 
 XLSX = typer.Option(None, "--xlsx", help="Ghi ra tệp Excel (.xlsx) này: tiêu đề tiếng Việt, ngày giờ và số thật.")
@@ -46,7 +46,7 @@ def _tsv(cells) -> None:
 
 @app.command()
 def backlog(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Ngày tính (YYYY-MM-DD); mặc định hôm nay."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Ngày tính (YYYY-MM-DD hoặc dd/mm/yyyy); mặc định hôm nay."),
     procedure: Optional[str] = typer.Option(None, "--procedure", "-p", help="Chỉ một thủ tục (mã N.NNNNNN)."),
     field: Optional[str] = typer.Option(None, "--field", help="Chỉ một lĩnh vực (mã, vd. G13-KH01)."),
     officer: Optional[str] = typer.Option(None, "--officer", help="Chỉ hồ sơ do cán bộ này tiếp nhận."),
@@ -135,7 +135,9 @@ def report(
     from onestop.output import console, emit_csv, emit_json, info
 
     cfg, db = context()
-    first, last = reports.parse_period(period, from_, to)
+    # --from/--to in any of the day forms (onestop/dates.py), handed on as ISO
+    first, last = reports.parse_period(period, _day(from_, cfg, "--from").isoformat() if from_ else from_,
+                                       _day(to, cfg, "--to").isoformat() if to else to)
     r = reports.period_report(db, cfg, first, last)
     if html:
         from pathlib import Path
