@@ -292,19 +292,38 @@ def _form_context(cfg: Config):
     )
 
 
-def _form_path(cfg: Config, when: datetime, name: str) -> Path:
-    """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
-    a code issued again from a restored database) gets a suffix instead of replacing the paper
-    a citizen holds. A receipt's name carries its unique code, so two desks never pick the same."""
+def _form_path(cfg: Config, when: datetime, name: str, since: datetime | str | None = None) -> Path:
+    """A new file for a form, in the month folder of ``when``. Printed forms are write-once: the
+    first print of a form for a dossier is ``<code>_MauNN.pdf``; every later one (a corrected or
+    reprinted receipt, a second request for papers, the slip after the next hand-over, a code issued
+    again from a restored database) is the next free version ``<code>_MauNN_v2.pdf``, ``_v3``, …,
+    looked for in every month folder from ``since`` (the dossier's receipt) to ``when``, so versions
+    never repeat across months. A receipt's name carries its unique code, so two desks never pick
+    the same (docs/output.md, "Form files")."""
     from onestop.files import ensure_private_dir
 
     folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
-    path = folder / name
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
-    return path
+    folders = [folder]
+    if since is not None:
+        start = datetime.fromisoformat(since) if isinstance(since, str) else since
+        y, m = start.year, start.month
+        while (y, m) < (when.year, when.month):
+            folders.append(cfg.forms_dir / f"{y:04d}{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    version, candidate = 1, name
+    while any((f / candidate).exists() for f in folders):
+        version += 1
+        candidate = f"{stem}_v{version}{suffix}"
+    return folder / candidate
+
+
+def form_version(path: str | Path) -> int:
+    """The version of a form file named by ``_form_path`` (``…_Mau01.pdf`` 1, ``…_Mau01_v3.pdf`` 3)."""
+    import re
+
+    m = re.search(r"_v(\d+)$", Path(path).stem)
+    return int(m[1]) if m else 1
 
 
 def _check_time(at: datetime, cfg: Config) -> datetime:
@@ -480,12 +499,12 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     return out
 
 
-def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, version: int = 1, *,
-                    stored: bool = False) -> Path:
+def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, *, stored: bool = False) -> Path:
     """Write the receipt PDF; ``stored``: the dossier is already committed (the message must not say
     "nothing was stored")."""
-    # A corrected receipt is a new file (…_Mau01_v2.pdf): the one handed to the citizen stays as printed.
-    name = f"{dossier['code']}_Mau01{'' if version == 1 else f'_v{version}'}.pdf"
+    # A corrected or reprinted receipt is a new version (…_Mau01_v2.pdf): the one handed to the
+    # citizen stays as printed.
+    name = f"{dossier['code']}_Mau01.pdf"
     path = cfg.forms_dir / f"{at:%Y%m}" / name
     try:
         path = _form_path(cfg, at, name)  # inside: a forms folder that cannot be made is a storage error too
@@ -756,12 +775,12 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             from onestop.forms import render_request_papers
 
             full = show(db, cfg, d["code"])
-            p = _form_path(cfg, when, f"{d['code']}_Mau02_{ev}.pdf")
+            p = _form_path(cfg, when, f"{d['code']}_Mau02.pdf", d["received_at"])
             form = str(render_request_papers(full, missing or [{"name": note, "reason": ""}],
                                              _form_context(cfg), p, note=note, officer=officer,
                                              issued_at=iso(when)))
         if target == "4" and render:
-            form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05_{ev}.pdf"))
+            form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05.pdf"))
     out = {"code": d["code"], "status": target, "previous_status": d["status"], "at": iso(when),
            "status_name": states.status_name(target), "previous_status_name": states.status_name(d["status"]),
            "due_at": sets.get("due_at", d["due_at"]), "original_due_at": d["original_due_at"]}
@@ -830,7 +849,7 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
             from onestop.forms import render_reschedule
 
             full = show(db, cfg, d["code"])
-            p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf")
+            p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf", d["received_at"])
             form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer,
                                          previous_due_at=d["due_at"], issued_at=iso(when)))
     return {"code": d["code"], "due_at": iso(new_due), "previous_due_at": d["due_at"], "form": form}
@@ -871,7 +890,7 @@ def render_control_slip(db: Database, cfg: Config, code: str, when: datetime, na
     from onestop.forms import render_control_slip as draw
 
     full = show(db, cfg, code)
-    p = _form_path(cfg, when, name)
+    p = _form_path(cfg, when, name, full["received_at"])
     return draw(full, control_slip_rows(db, cfg, full), _form_context(cfg), p, issued_at=iso(when),
                 processing_unit=cfg.get("agency.processing_unit", ""))
 
@@ -924,14 +943,13 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
             sets = {k: v for k, v in new.items() if k not in AMENDABLE.values() or k in diff}
             sets["updated_at"] = stamp
             store.update_dossier(db, d["id"], sets)
-            version = 1 + store.amendment_count(db, d["id"]) + 1
-            data = {"changes": diff, "receipt_version": version if render else None}
-            _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
-            _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
             if render:
                 full = show(db, cfg, code)
-                receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]), version=version)
+                receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]))
                 store.update_dossier(db, d["id"], {"receipt_path": str(receipt)})
+            data = {"changes": diff, "receipt_version": form_version(receipt) if render else None}
+            _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
+            _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
     except BaseException:
         if receipt is not None:
             Path(receipt).unlink(missing_ok=True)

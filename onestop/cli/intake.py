@@ -59,9 +59,10 @@ def _ask_applicant(a: _Answers, ask, year: int) -> None:
     from onestop.dossiers import check_applicant_field
     from onestop.errors import OnestopError
     from onestop.names import name_warning, warning_text
+    from onestop.text import clean_field
 
     # Values given as options are checked too: a wrong one is asked for instead of failing at the end.
-    for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone")):
+    for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone"), ("email", "email")):
         value = getattr(a, attr)
         if value:
             try:
@@ -98,6 +99,14 @@ def _ask_applicant(a: _Answers, ask, year: int) -> None:
     if not a.address:
         a.address = ask.text(t("Địa chỉ", "Address"), default="",
                              check=lambda v: check_applicant_field("address", v, today_year=year))
+    # Optional, as on Mẫu 01: Enter skips (and the receipt then prints no empty line for them).
+    if not a.email:
+        a.email = ask.text(t("Email (Enter để bỏ qua)", "Email (Enter to skip)"), default="",
+                           check=lambda v: check_applicant_field("email", v, today_year=year) if v.strip() else "")
+    if not a.authorised:
+        a.authorised = ask.text(t("Người được ủy quyền nộp (Enter nếu người nộp tự đến)",
+                                  "Authorised person submitting (Enter if the applicant came in person)"), default="",
+                                check=lambda v: clean_field(v, "Người được ủy quyền", "The authorised person"))
 
 
 def _ask_components(proc, a: _Answers, ask) -> None:
@@ -200,9 +209,12 @@ def receive(
             id_type = id_type or "cccd"
             address = address or card.address
         page_map = _page_map(pages)
-        a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, address=address, case=case,
+        a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, email=email, authorised=authorised,
+                     address=address, case=case,
                      components=None if all_components else list(component), applies=list(applies), pages=page_map)
         prompter = Prompter(on_qr=a.take_qr)
+        if interactive:
+            dossiers.form_officer(cfg)  # check first, ask after: no questions for a form that cannot be signed
         if procedure and not catalog.PROCEDURE_CODE.match(procedure.strip()):
             if interactive:
                 procedure = _pick_procedure(db, procedure, prompter)
@@ -216,7 +228,9 @@ def receive(
             procedure = _pick_procedure(db, None, prompter)
         when = dossiers.parse_when(at, cfg) if at else None
         year = (when or dossiers.now(cfg)).year
+        proc = None
         if interactive:
+            proc = catalog.get(db, procedure)  # an unknown procedure is said before the applicant is asked
             _ask_applicant(a, prompter, year)
         elif not a.name:
             raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
@@ -229,8 +243,8 @@ def receive(
             kind = name_warning(a.name) if not interactive else None  # interactive: confirmed at the prompt
             if kind:
                 warnings.append(t(*warning_text(kind, a.name)))
-        applicant = dossiers.Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=email,
-                                       address=a.address, authorised_name=authorised)
+        applicant = dossiers.Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=a.email,
+                                       address=a.address, authorised_name=a.authorised)
         if refuse is not None:
             res = dossiers.refuse(db, cfg, procedure, applicant, refuse, when)
             if json_:
@@ -239,7 +253,6 @@ def receive(
                 info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
             return
         if interactive:
-            proc = catalog.get(db, procedure)
             dups = dossiers.recent_duplicates(db, cfg, dossiers.check_applicant_field("id", a.id_, id_type=a.id_type,
                                                                                         today_year=year),
                                               proc.code, when or dossiers.now(cfg))

@@ -122,12 +122,6 @@ def status_events(db, dossier_id: int, statuses) -> list[dict]:
         f"({', '.join('?' * len(statuses))}) AND action LIKE 'status_%' ORDER BY id", [dossier_id, *statuses])]
 
 
-def amendment_count(db, dossier_id: int) -> int:
-    """How many corrections (``amend`` events) a dossier has."""
-    return db.execute("SELECT count(*) FROM events WHERE dossier_id = ? AND action = 'amend'",
-                      [dossier_id]).fetchone()[0]
-
-
 def list_dossiers(db, columns: list[str], *, start: str | None = None, end: str | None = None,
                   status: str | None = None, limit: int = 0) -> list[dict]:
     """Dossier rows (``columns``), received in [start, end) and in ``status`` when given, newest first
