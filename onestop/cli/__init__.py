@@ -30,7 +30,7 @@ class OnestopGroup(TyperGroup):
         except click.UsageError as e:  # the root's own options: `onestop --lang`
             from onestop.cli.usage import translate
 
-            raise translate(e, info_name or "onestop") from None
+            raise translate(e) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -42,8 +42,7 @@ class OnestopGroup(TyperGroup):
 
             if ctx.parent is None:
                 set_lang(ctx.params.get("lang"))  # the root callback has not run when the command is unknown
-            sub = ctx.invoked_subcommand
-            raise translate(e, f"{ctx.command_path} {sub}" if sub else ctx.command_path) from None
+            raise translate(e, ctx, ctx.invoked_subcommand) from None
         except (click.exceptions.Exit, click.exceptions.ClickException):
             raise  # typer/click's own exits keep their codes
         except errors.Cancelled as e:  # a "no" at a confirmation: said calmly, not as an error

@@ -65,11 +65,20 @@ def _closest(word: str, choices) -> str | None:
     return found[0] if found else None
 
 
-def translate(e: click.UsageError, where: str = "onestop") -> UsageProblem:
-    """The officer's wording of one of click's usage errors, with where to look next (``where``: the
-    command being parsed when click did not say)."""
+def _path(ctx: click.Context | None, sub: str | None = None) -> str:
+    """'onestop db backup' as the officer types it (not 'python -m onestop …', nor a script's path)."""
+    names = [sub] if sub else []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(["onestop", *reversed(names)])
+
+
+def translate(e: click.UsageError, ctx: click.Context | None = None, sub: str | None = None) -> UsageProblem:
+    """The officer's wording of one of click's usage errors, with where to look next (``ctx`` and
+    ``sub``: the command being parsed, when click did not attach it to the error)."""
+    path = _path(e.ctx) if e.ctx is not None else _path(ctx, sub)
     ctx = e.ctx
-    path = ctx.command_path if ctx is not None else where
     see_vi, see_en = f" Xem: {path} --help", f" See: {path} --help"
     if isinstance(e, click.exceptions.NoSuchCommand):
         name = e.command_name
