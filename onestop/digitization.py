@@ -160,10 +160,14 @@ def rescan_list(db, **kw) -> list[dict]:
     out = []
     for r in store.pages_to_rescan(db, **kw):
         why = [t(*REASONS[x]) for x in r["quality"].split(",") if x in REASONS]
-        msg = t(f"Hồ sơ {r['code']}, thành phần {r['component']}, trang {r['page']} khó đọc ({', '.join(why)}): "
-                f"quét lại khi có giấy tờ: onestop scan {r['code']} --component {r['component']} --replace …",
-                f"Dossier {r['code']}, component {r['component']}, page {r['page']} is hard to read ({', '.join(why)}): "
-                f"rescan it when the paper is at hand: onestop scan {r['code']} --component {r['component']} --replace …")
+        n = r["component"]
+        # A result paper is stored as component -n: said and rescanned as "kết quả n" (scan --result).
+        part_vi, part_en, opt = ((f"kết quả {-n}", f"result {-n}", f"--result --component {-n}") if n < 0
+                                 else (f"thành phần {n}", f"component {n}", f"--component {n}"))
+        msg = t(f"Hồ sơ {r['code']}, {part_vi}, trang {r['page']} khó đọc ({', '.join(why)}): "
+                f"quét lại khi có giấy tờ: onestop scan {r['code']} {opt} --replace …",
+                f"Dossier {r['code']}, {part_en}, page {r['page']} is hard to read ({', '.join(why)}): "
+                f"rescan it when the paper is at hand: onestop scan {r['code']} {opt} --replace …")
         out.append({"code": r["code"], "status": r["status"], "component": r["component"], "part": r["part"],
                     "page": r["page"], "file_id": r["file_id"], "pdf": r["path"], "confidence": r["confidence"],
                     "dictionary": r["dictionary"], "reasons": [x for x in r["quality"].split(",") if x],

@@ -131,3 +131,54 @@ def test_reschedule_and_the_next_move_show_dates_as_dd_mm_yyyy(run, code):
     r = run("move", code, "4")
     assert r.exit_code == 0, r.stderr
     assert "Hẹn trả mới: 28/12/2026 16:00 (ban đầu" in r.stderr and "T" not in r.stderr.split("Hẹn trả mới:")[1]
+
+
+# ------------------------------------------------------------------ scans and results
+
+
+def test_a_blank_page_is_said_blank_not_confidence_none(run, db, cfg, tmp_path):
+    from pages import new_dossier, render, save
+
+    code = new_dossier(db, cfg, pages={1: 1})
+    page = save(render([], dpi=200, size_mm=(105, 74)), tmp_path / "trang-trang.png")
+    r = run("scan", code, "-c", "1", page, "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "trang 1:" in r.stderr and "trang trắng, không có chữ" in r.stderr
+    assert "None" not in r.stderr
+
+
+def test_result_hits_are_named_result_n_not_component_minus_n(run, db, cfg, tmp_path):
+    from onestop import dossiers
+    from pages import new_dossier, render, save
+
+    code = new_dossier(db, cfg, pages={1: 1})
+    dossiers.move(db, cfg, code, "4", render=False)
+    dossiers.move(db, cfg, code, "9", render=False)
+    page = save(render(["GIẤY CHỨNG NHẬN", "đăng ký hoạt động khoa học và công nghệ"], dpi=200), tmp_path / "kq.png")
+    r = run("scan", code, "--result", page, "--yes")
+    assert r.exit_code == 0, r.stderr
+    r = run("search", "chung nhan", "--json")
+    hit = [h for h in json.loads(r.stdout) if h["kind"] == "page"][0]
+    assert (hit["code"], hit["result"], hit["component"]) == (code, 1, None)
+    r = run("search", "chung nhan")                         # a pipe: KQ1 in the component column
+    assert f"{code}\tKQ1\t1\t" in r.stdout and "-1" not in r.stdout
+    shown = run("show", code)
+    assert "Kết quả 1: " in shown.stdout and "TP -1" not in shown.stdout
+
+
+def test_show_has_applies_the_case_name_and_digitized_as_a_mark(run, db, tmp_path):
+    from pages import numbered, save
+
+    r = run("receive", "-p", "1.005082", "--name", "Công ty TNHH Ánh Dương", "--id", "0100233488",
+            "-c", "1", "-c", "2", "-c", "3", "-c", "4", "--pages", "1=1", "--json")
+    assert r.exit_code == 0, r.stderr
+    code = json.loads(r.stdout)["code"]
+    comps = {c["n"]: c for c in json.loads(run("show", code, "--json").stdout)["components"]}
+    assert comps[5]["applies"] == 0 and comps[1]["applies"] is None   # docs/output.md: 1/0 conditional, else null
+    assert run("scan", code, "-c", "1", save(numbered(1), tmp_path / "p.png"), "--yes").exit_code == 0
+    out = run("show", code).stdout
+    assert "Trường hợp: Trường hợp đăng ký lần đầu" in out
+    row1 = next(line for line in out.splitlines() if "Văn bản đề nghị đăng ký" in line)
+    assert row1.count("✓") == 2 and not row1.rstrip(" │|").endswith("1")
+    row5 = next(line for line in out.splitlines() if "Văn bản ủy quyền" in line)
+    assert "không áp dụng" in row5 and "0" not in row5.split("│")[-2:][0]

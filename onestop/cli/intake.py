@@ -369,6 +369,8 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     s = lambda v: escape(cell(v))  # noqa: E731 - stored text is never markup, nor escape codes
     c.print(f"[bold]{s(d['code'])}[/bold]  {s(d['procedure_code'])} {s(d['procedure_name'])}")
     c.print(f"{t('Người nộp', 'Applicant')}: {s(d['applicant_name'])} ({s(d['id_number'])})  {s(d['phone'])}  {s(d['address'])}")
+    if d.get("case_name"):
+        c.print(f"{t('Trường hợp', 'Case')}: {s(d['case_name'])}")
     c.print(f"{t('Trạng thái', 'Status')}: {status_label(d['status'])}")
     c.print(f"{t('Tiếp nhận', 'Received')}: {local_time(d['received_at'])}   {t('Hẹn trả', 'Due')}: {local_time(d['due_at'])}"
             + (f"  ({t('hẹn ban đầu', 'originally')} {local_time(d['original_due_at'])})"
@@ -379,9 +381,15 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     for h in ("#", t("Tên giấy tờ", "Name"), t("Chính", "Orig."), t("Sao", "Copies"), t("Trang", "Pages"), t("Đã nhận", "Received"), t("Số hóa", "Digitized")):
         tb.add_column(h)
     for r in d["components"]:
+        # A conditional paper that does not apply is not missing: say so rather than ✗.
+        got = "✓" if r["received"] else t("không áp dụng", "n/a") if r.get("applies") == 0 else "✗"
         tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
-                   "✓" if r["received"] else "✗", str(r["digitized"]))
+                   got, "✓" if r["digitized"] else "")
     c.print(tb)
+    for r in d.get("results") or []:
+        gone = "" if r["state"] == "current" else t(" (đã thay)", " (replaced)")
+        c.print(t(f"Kết quả {r['n']}: {s(r['result_name'])} — {r['pages']} trang — {s(r['path'])}{gone}",
+                  f"Result {r['n']}: {s(r['result_name'])} — {r['pages']} page(s) — {s(r['path'])}{gone}"))
     for r in d["components"]:
         if r.get("document_number"):
             c.print(t(f"  TP {r['n']}: số ký hiệu {s(r['document_number'])}, ngày {s(r['document_date'] or '?')}, "

@@ -98,7 +98,7 @@ def duplicate_codes(db, id_number: str, procedure_code: str, start: str, end: st
 def components_of(db, dossier_id: int) -> list[dict]:
     """A dossier's components in number order."""
     return list(db.query(
-        "SELECT n, code, name, originals, copies, pages, received, submission, digitized "
+        "SELECT n, code, name, originals, copies, pages, received, applies, submission, digitized "
         "FROM dossier_components WHERE dossier_id = ? ORDER BY n", [dossier_id]))
 
 
