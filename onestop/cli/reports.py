@@ -158,17 +158,23 @@ def report(
             return
     if xlsx:
         from onestop import xlsx as xlsx_
+        from onestop.dates import show_day
 
         def raw(k):  # the number behind a formatted line ("received_by_channel.1" → its count)
             return r["received_by_channel"][k.split(".", 1)[1]] if k.startswith("received_by_channel.") else r[k]
 
-        summary = [{"figure": k, "label": label.strip(), "value": raw(k),
-                    "_percent": k.endswith("_rate") or k.endswith("_target")} for k, label, _ in reports.report_lines(r)]
+        # The period first (a workbook passed on by mail must say what it covers), then the figures;
+        # sub-rows indented in their cell so the two "Quá hạn" read as parts of different figures.
+        summary = [{"figure": "from", "label": t("Từ ngày", "From"), "value": r["from"]},
+                   {"figure": "to", "label": t("Đến ngày", "To"), "value": r["to"]}]
+        summary += [{"figure": k, "label": label.strip(), "value": raw(k), "_indent": len(label) - len(label.lstrip()),
+                     "_percent": k.endswith("_rate") or k.endswith("_target")} for k, label, _ in reports.report_lines(r)]
         path = xlsx_.write(xlsx, [
             (t("Tổng hợp", "Summary"), [("label", "Chỉ tiêu", "Figure"), ("value", "Giá trị", "Value"),
                                         ("figure", "Mã chỉ tiêu", "Key")], summary),
             (t("Theo thủ tục", "By procedure"), xlsx_.REPORT_PROCEDURE, r["by_procedure"]),
-        ])
+        ], caption=t(f"Báo cáo tình hình giải quyết TTHC từ {show_day(r['from'])} đến {show_day(r['to'])}",
+                     f"Processing report {show_day(r['from'])} – {show_day(r['to'])}"))
         _written(path)
         if not (json_ or csv_):
             return
