@@ -375,9 +375,11 @@ def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:
     from rich.table import Table
 
     from onestop.charts import rich_bars
+    from onestop.dates import show_day
     from onestop.i18n import t
+    from onestop.output import local_time
 
-    tb = Table(title=t(f"Hồ sơ chưa kết thúc đến ngày {b['as_of']}", f"Open dossiers as of {b['as_of']}"))
+    tb = Table(title=t(f"Hồ sơ chưa kết thúc đến ngày {show_day(b['as_of'])}", f"Open dossiers as of {show_day(b['as_of'])}"))
     for h in (t("TT", "St."), t("Trạng thái", "Status"), t("Số hồ sơ", "Count"), t("Quá hạn", "Overdue"),
               t("Đến hạn hôm nay", "Due today"), t(f"Đến hạn trong {DUE_SOON_DAYS} ngày LV", f"Due within {DUE_SOON_DAYS} wd")):
         tb.add_column(h)
@@ -394,7 +396,7 @@ def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:
                   t("Hẹn trả", "Due"), t("Trễ (ngày LV)", "Late (wd)"), t("TT", "St.")):
             to.add_column(h)
         for r in b["overdue_list"][:list_rows]:
-            to.add_row(r["code"], r["procedure_code"], r["applicant_name"], r["id_number"], r["due_at"][:16].replace("T", " "),
+            to.add_row(r["code"], r["procedure_code"], r["applicant_name"], r["id_number"], local_time(r["due_at"]),
                        str(r["days_late"]), r["status"])
         c.print(to)
         if len(b["overdue_list"]) > list_rows:
@@ -410,10 +412,11 @@ def render_report(r: dict, c) -> None:
     from rich.table import Table
 
     from onestop.charts import rich_bars
+    from onestop.dates import show_day
     from onestop.i18n import t
 
-    tb = Table(title=t(f"Báo cáo tình hình giải quyết TTHC từ {r['from']} đến {r['to']}",
-                       f"Processing report {r['from']} – {r['to']}"))
+    tb = Table(title=t(f"Báo cáo tình hình giải quyết TTHC từ {show_day(r['from'])} đến {show_day(r['to'])}",
+                       f"Processing report {show_day(r['from'])} – {show_day(r['to'])}"))
     tb.add_column(t("Chỉ tiêu", "Figure"))
     tb.add_column(t("Giá trị", "Value"), justify="right")
     for key, label, value in report_lines(r):

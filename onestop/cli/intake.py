@@ -156,7 +156,7 @@ def receive(
     case: Optional[int] = typer.Option(None, "--case", help="Trường hợp của thủ tục (số thứ tự như 'procedures show' in); mặc định: trường hợp chứa các thành phần đã chọn, hoặc trường hợp 1."),
     applies: List[int] = typer.Option([], "--applies", help="Giấy tờ có điều kiện ('nếu có', 'trường hợp…') áp dụng cho hồ sơ này: thiếu thì hồ sơ chưa đủ (lặp lại được)."),
     pages: List[str] = typer.Option([], "--pages", help="Số trang của thành phần, dạng N=TRANG (vd. 1=3)."),
-    at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
+    at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
     channel: str = typer.Option("1", "--channel", help="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính."),
     post: bool = typer.Option(False, "--post", help="Trả kết quả qua bưu chính (mặc định: tại quầy)."),
     sets: int = typer.Option(1, "--sets", help="Số lượng hồ sơ (bộ)."),
@@ -467,7 +467,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
          status: str = typer.Argument(..., help=_move_help()),
          note: str = typer.Option("", "--note", help="Nội dung / lý do."),
          missing: List[str] = typer.Option([], "--missing", help="Giấy tờ cần bổ sung (với trạng thái 5), lặp lại được; 'TÊN: LÝ DO'."),
-         at: Optional[str] = typer.Option(None, "--at", help="Thời điểm \"YYYY-MM-DD HH:MM\"; mặc định: bây giờ."),
+         at: Optional[str] = typer.Option(None, "--at", help="Thời điểm \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\"; mặc định: bây giờ."),
          yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận (cho script) khi chuyển sang trạng thái không quay lại được (3, 7, 8, 9, 10)."),
          json_: bool = JSON):
     """Chuyển trạng thái hồ sơ (ghi nhật ký, không sửa lịch sử).
@@ -523,7 +523,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
 
 @app.command()
 def reschedule(code: str = typer.Argument(...),
-               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\", trong giờ làm việc của một ngày làm việc."),
+               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\", trong giờ làm việc của một ngày làm việc."),
                reason: str = typer.Option(..., "--reason", help="Lý do chậm trả."),
                yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận ngày mới (cho script)."),
                json_: bool = JSON):
@@ -568,7 +568,7 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
                                                   help="Thành phần có số ký hiệu cần sửa hoặc xác nhận (với --document-number)."),
           document_number: Optional[str] = typer.Option(None, "--document-number",
                                                         help="Số ký hiệu đúng trên giấy (vd. 1205/QĐ-BKHCN); số đã đọc được: xác nhận."),
-          document_date: Optional[str] = typer.Option(None, "--document-date", help="Ngày văn bản YYYY-MM-DD."),
+          document_date: Optional[str] = typer.Option(None, "--document-date", help="Ngày văn bản YYYY-MM-DD hoặc dd/mm/yyyy."),
           issuer: Optional[str] = typer.Option(None, "--issuer", help="Cơ quan ban hành (viết tắt, trong config/agencies.toml)."),
           reason: Optional[str] = typer.Option(None, "--reason", help="Lý do sửa (ghi vào lịch sử); bắt buộc khi sửa thông tin người nộp."),
           json_: bool = JSON):

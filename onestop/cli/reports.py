@@ -118,8 +118,8 @@ def backlog(
 @app.command()
 def report(
     period: Optional[str] = typer.Option(None, "--period", help="Kỳ báo cáo: YYYY-MM (tháng) hoặc YYYY (năm)."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD), dùng cùng --to."),
-    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD), tính cả ngày này."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD hoặc dd/mm/yyyy), dùng cùng --to."),
+    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD hoặc dd/mm/yyyy), tính cả ngày này."),
     html: Optional[str] = typer.Option(None, "--html", help="Ghi trang HTML tự chứa (bảng + biểu đồ SVG, in khổ A4) vào tệp này."),
     xlsx: Optional[str] = XLSX,
     json_: bool = JSON, csv_: bool = CSV,
@@ -197,8 +197,8 @@ def report(
 @app.command()
 def book(
     year: Optional[int] = typer.Option(None, "--year", help="Năm của sổ (mặc định năm nay)."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày nhận (YYYY-MM-DD)."),
-    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày nhận (YYYY-MM-DD)."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày nhận (YYYY-MM-DD hoặc dd/mm/yyyy)."),
+    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày nhận (YYYY-MM-DD hoặc dd/mm/yyyy)."),
     pdf: Optional[str] = typer.Option(None, "--pdf", help="Ghi sổ ra tệp PDF khổ A4 này."),
     show_personal: bool = SHOW_PERSONAL,
     json_: bool = JSON, csv_: bool = CSV,
