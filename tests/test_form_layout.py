@@ -134,3 +134,24 @@ def test_receipt_prints_no_empty_email_line(run):
     assert "Số điện thoại: 0912345678" in text and "Email" not in text
     pdf = Path(receive(run, "-p", "1.003584", "--all-components", "--email", "an@example.vn")["receipt"])
     assert "Email: an@example.vn" in " ".join(b.text for b in words(pdf))
+
+
+def test_notices_have_no_overlapping_words_and_stay_on_the_page(run):
+    code = receive(run, "-p", "1.003584", "--all-components", "--authorised", "Lê Văn Nam",
+                   "--email", "an@example.vn")["code"]
+    forms = []
+    for args in (["move", code, "5", "--missing", "Bản sao điều lệ: chưa chứng thực"], ["move", code, "4"],
+                 ["reschedule", code, "--to", "28/12/2026 16:00", "--reason", "Cần xác minh thực tế", "--yes"]):
+        r = run(*args, "--json")
+        assert r.exit_code == 0, r.stderr
+        forms.append(Path(json.loads(r.stdout)["form"]))
+    assert [f.name[-10:] for f in forms] == ["_Mau02.pdf", "_Mau05.pdf", "_Mau04.pdf"]
+    for pdf in forms:
+        boxes = words(pdf)
+        assert boxes, pdf
+        for phrase in ("SỞ KHOA HỌC VÀ CÔNG NGHỆ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"):
+            line_of(boxes, phrase)
+        for i, a in enumerate(boxes):
+            assert 0 <= a.x0 and a.x1 <= 419.6 and 0 <= a.y0 and a.y1 <= 595.3, (pdf.name, a)
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b), (pdf.name, a, b)
