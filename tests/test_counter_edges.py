@@ -58,6 +58,12 @@ def test_receive_finds_an_unknown_procedure_before_asking_for_the_applicant(db, 
     assert rows("SELECT count(*) FROM dossiers") == [(0,)]
 
 
+def test_receive_finds_a_case_the_procedure_lacks_before_asking_for_the_applicant(db, rows):
+    term = Terminal("receive", "-p", "1.005082", "--case", "9")
+    assert term.wait() == 4, term.seen
+    assert "không có trường hợp '9'" in term.seen and "Họ tên" not in term.seen
+
+
 def test_receive_finds_the_officer_unset_before_asking_anything(db, rows):
     term = Terminal("receive", "-p", PROC, env={"ONESTOP_OFFICER": "", "USER": "root"})
     assert term.wait() == 8, term.seen

@@ -231,6 +231,8 @@ def receive(
         proc = None
         if interactive:
             proc = catalog.get(db, procedure)  # an unknown procedure is said before the applicant is asked
+            if a.case is not None:
+                dossiers.select_case(proc, a.case)  # and so is a --case the procedure does not have
             _ask_applicant(a, prompter, year)
         elif not a.name:
             raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
