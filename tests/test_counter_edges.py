@@ -170,6 +170,9 @@ def test_result_hits_are_named_result_n_not_component_minus_n(run, db, cfg, tmp_
     assert f"{code}\tKQ1\t1\t" in r.stdout and "-1" not in r.stdout
     shown = run("show", code)
     assert "Kết quả 1: " in shown.stdout and "TP -1" not in shown.stdout
+    term = Terminal("search", "chung", "nhan")               # the table an officer reads
+    assert term.wait() == 0, term.seen
+    assert f"{code} (Kết quả 1 tr. 1)" in term.seen and "TP -1" not in term.seen
 
 
 def test_show_has_applies_the_case_name_and_digitized_as_a_mark(run, db, tmp_path):
