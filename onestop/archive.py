@@ -709,6 +709,8 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     if declared and declared != len(sources) and not (add and before):
         q_vi = (f"Thành phần {comp['n']} ({comp['name']}) khai {declared} trang nhưng có {len(sources)} trang quét "
                 f"({', '.join(sorted({s.path.name for s in sources}))}).")
+        if not yes and confirm is not None:
+            imaging.check_decodes(sources)  # check first, ask after: a broken file is said before the question
         ok = (not yes) and confirm is not None and confirm(q_vi + " Vẫn lưu và cập nhật số trang?")
         if not ok:
             raise ScanRejected(

@@ -58,7 +58,9 @@ def pie_svg(items: list[tuple[str, float]], *, title: str = "", size: int = 220,
     for i, (label, v) in enumerate(items):
         color = colors[i % len(colors)]
         ly = (24 if title else 0) + 20 + i * 22
-        pct = f"{v / total * 100:.1f}%" if total else "0%"
+        share = round(v / total * 100, 1) if total else 0
+        # Written as on Vietnamese paper: "42,9%", "100%".
+        pct = (f"{share:.0f}" if share == int(share) else f"{share:.1f}".replace(".", ",")) + "%"
         parts.append(f'<rect x="{legend_x}" y="{ly - 11}" width="14" height="14" fill="{color}"/>'
                      f'<text x="{legend_x + 20}" y="{ly}" font-size="12">{escape(str(label))}: {_num(v)} ({pct})</text>')
         if not v or not total:

@@ -161,7 +161,43 @@ def complete(cword: int, words: list[str]) -> list[str]:
             return procedure_codes()
         if arg.name == "code":
             return todays_codes()
+        if arg.name == "status" and path == ["move"]:
+            return move_targets(_typed_code(cmd, words[len(path):cword]))
     return []
+
+
+def _typed_code(cmd, words: list[str]) -> str | None:
+    """The dossier code typed before the status in ``move CODE STATUS`` (options skipped)."""
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+        elif w.startswith("-"):
+            opt = _find_option(cmd, w)
+            skip = opt is not None and not opt.is_flag and not opt.count and "=" not in w
+        else:
+            return w
+    return None
+
+
+def move_targets(code: str | None) -> list[str]:
+    """What ``move CODE <Tab>`` offers: the status numbers and words `move` takes ("4", "dang-xu-ly",
+    …), only the moves allowed from the dossier's status when its code is known (else every target)."""
+    from onestop import states
+
+    allowed = list(states.MOVE_WORDS)
+    if code:
+        try:
+            from onestop.store.dossiers import dossier_by_code, dossiers_ending_with
+
+            with _db() as db:
+                if db is not None:
+                    rows = [r for r in [dossier_by_code(db, code)] if r] or dossiers_ending_with(db, code, 2)
+                    if len(rows) == 1:
+                        allowed = [k for k in states.MOVE_WORDS if k in states.TRANSITIONS.get(rows[0]["status"], ())]
+        except Exception:  # noqa: BLE001 - an unreadable store: offer every target
+            pass
+    return allowed + ["-".join(states.MOVE_WORDS[k][0].split()) for k in allowed]
 
 
 def _find_option(cmd, word: str):

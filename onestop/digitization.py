@@ -79,7 +79,7 @@ def review(results, cfg, *, first_part: bool, confirm: Callable[[str], bool] | N
            yes: bool = False) -> Review:
     """Judge each OCRed page and read the document number on the first page; at a terminal ask
     whether to rescan hard-to-read pages (yes: Interrupted, nothing stored)."""
-    from onestop.errors import Interrupted
+    from onestop.errors import Cancelled
 
     rv = Review()
     for r in results:
@@ -93,7 +93,7 @@ def review(results, cfg, *, first_part: bool, confirm: Callable[[str], bool] | N
             q = t(f"Trang {_pages(bad)} khó đọc ({detail}): quét lại?",
                   f"Page{'s' if many else ''} {_pages(bad)} {'are' if many else 'is'} hard to read ({detail}): scan again?")
             if confirm(q):
-                raise Interrupted(
+                raise Cancelled(
                     f"Chưa lưu gì. Quét lại trang {_pages(bad)} (giấy phẳng, bản rõ hơn hoặc bản gốc, độ phân giải "
                     f"≥ 300 dpi) rồi chạy lại lệnh scan với đủ các trang.",
                     f"Nothing was stored. Scan page{'s' if many else ''} {_pages(bad)} again (flat, a clearer copy or "
@@ -170,10 +170,14 @@ def rescan_list(db, **kw) -> list[dict]:
     out = []
     for r in store.pages_to_rescan(db, **kw):
         why = [t(*REASONS[x]) for x in r["quality"].split(",") if x in REASONS]
-        msg = t(f"Hồ sơ {r['code']}, thành phần {r['component']}, trang {r['page']} khó đọc ({', '.join(why)}): "
-                f"quét lại khi có giấy tờ: onestop scan {r['code']} --component {r['component']} --replace …",
-                f"Dossier {r['code']}, component {r['component']}, page {r['page']} is hard to read ({', '.join(why)}): "
-                f"rescan it when the paper is at hand: onestop scan {r['code']} --component {r['component']} --replace …")
+        n = r["component"]
+        # A result paper is stored as component -n: said and rescanned as "kết quả n" (scan --result).
+        part_vi, part_en, opt = ((f"kết quả {-n}", f"result {-n}", f"--result --component {-n}") if n < 0
+                                 else (f"thành phần {n}", f"component {n}", f"--component {n}"))
+        msg = t(f"Hồ sơ {r['code']}, {part_vi}, trang {r['page']} khó đọc ({', '.join(why)}): "
+                f"quét lại khi có giấy tờ: onestop scan {r['code']} {opt} --replace …",
+                f"Dossier {r['code']}, {part_en}, page {r['page']} is hard to read ({', '.join(why)}): "
+                f"rescan it when the paper is at hand: onestop scan {r['code']} {opt} --replace …")
         out.append({"code": r["code"], "status": r["status"], "component": r["component"], "part": r["part"],
                     "page": r["page"], "file_id": r["file_id"], "pdf": r["path"], "confidence": r["confidence"],
                     "dictionary": r["dictionary"], "reasons": [x for x in r["quality"].split(",") if x],
@@ -205,17 +209,15 @@ DOCUMENT_FIELDS = ("document_number", "document_date", "issuer")
 
 
 def _date(text: str, today) -> str:
-    from datetime import date
-
+    from onestop.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
     from onestop.errors import InvalidInput
 
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"Ngày văn bản '{text}' không hợp lệ: dùng dạng YYYY-MM-DD (vd. 2025-03-12).",
-                           f"Document date '{text}' is invalid: use YYYY-MM-DD (e.g. 2025-03-12).") from None
+    day = parse_day(text)
+    if day is None:
+        raise InvalidInput(f"Ngày văn bản '{text}' không hợp lệ: dùng {DAY_FORMATS_VI}.",
+                           f"Document date '{text}' is invalid: use {DAY_FORMATS_EN}.")
     if day > today:
-        raise InvalidInput(f"Ngày văn bản {day.isoformat()} ở sau hôm nay: kiểm tra ngày trên giấy (--document-date).",
+        raise InvalidInput(f"Ngày văn bản {day:%d/%m/%Y} ở sau hôm nay: kiểm tra ngày trên giấy (--document-date).",
                            f"Document date {day.isoformat()} is after today: check the date on the paper (--document-date).")
     return day.isoformat()
 

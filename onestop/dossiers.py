@@ -53,24 +53,25 @@ def iso(dt: datetime) -> str:
 
 
 def parse_when(text: str, cfg: Config) -> datetime:
-    """Parse "YYYY-MM-DD HH:MM" (or ISO, or a bare date at 08:00) as local time; InvalidInput otherwise."""
-    s = (text or "").strip().replace("T", " ")
-    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y"):
-        try:
-            dt = datetime.strptime(s, fmt)
-            if fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-                dt = dt.replace(hour=8)
-            return dt.replace(tzinfo=tz(cfg))
-        except ValueError:
-            continue
+    """Parse a day with an optional time as local time (onestop/dates.py: "YYYY-MM-DD HH:MM",
+    "dd/mm/yyyy HH:MM", a bare day at 08:00, or ISO with an offset); InvalidInput otherwise."""
+    from datetime import time as time_
+
+    from onestop.dates import parse_day_time
+
+    got = parse_day_time(text)
+    if got is not None:
+        day, at = got
+        return datetime.combine(day, at or time_(8, 0)).replace(tzinfo=tz(cfg))
     try:
-        dt = datetime.fromisoformat(text.strip())
+        dt = datetime.fromisoformat((text or "").strip())
         return dt.astimezone(tz(cfg)) if dt.tzinfo else dt.replace(tzinfo=tz(cfg))
     except ValueError:
         pass
     raise InvalidInput(
-        f"Thời điểm '{text}' không hợp lệ. Nhập dạng \"YYYY-MM-DD HH:MM\", ví dụ \"2026-11-23 09:30\".",
-        f"Time '{text}' is invalid. Use \"YYYY-MM-DD HH:MM\", e.g. \"2026-11-23 09:30\".",
+        f"Thời điểm '{text}' không hợp lệ. Nhập dạng \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\", "
+        f"ví dụ \"2026-11-23 09:30\" hoặc \"23/11/2026 09:30\".",
+        f"Time '{text}' is invalid. Use \"YYYY-MM-DD HH:MM\" or \"dd/mm/yyyy HH:MM\", e.g. \"2026-11-23 09:30\".",
     )
 
 
@@ -294,19 +295,38 @@ def _form_context(cfg: Config):
     )
 
 
-def _form_path(cfg: Config, when: datetime, name: str) -> Path:
-    """A new file for a form: printed forms are write-once, so a name already taken (a reprint, or
-    a code issued again from a restored database) gets a suffix instead of replacing the paper
-    a citizen holds. A receipt's name carries its unique code, so two desks never pick the same."""
+def _form_path(cfg: Config, when: datetime, name: str, since: datetime | str | None = None) -> Path:
+    """A new file for a form, in the month folder of ``when``. Printed forms are write-once: the
+    first print of a form for a dossier is ``<code>_MauNN.pdf``; every later one (a corrected or
+    reprinted receipt, a second request for papers, the slip after the next hand-over, a code issued
+    again from a restored database) is the next free version ``<code>_MauNN_v2.pdf``, ``_v3``, …,
+    looked for in every month folder from ``since`` (the dossier's receipt) to ``when``, so versions
+    never repeat across months. A receipt's name carries its unique code, so two desks never pick
+    the same (docs/output.md, "Form files")."""
     from onestop.files import ensure_private_dir
 
     folder = ensure_private_dir(cfg.forms_dir / f"{when:%Y%m}")
-    path = folder / name
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{Path(name).stem}_{n}{Path(name).suffix}"
-    return path
+    folders = [folder]
+    if since is not None:
+        start = datetime.fromisoformat(since) if isinstance(since, str) else since
+        y, m = start.year, start.month
+        while (y, m) < (when.year, when.month):
+            folders.append(cfg.forms_dir / f"{y:04d}{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    version, candidate = 1, name
+    while any((f / candidate).exists() for f in folders):
+        version += 1
+        candidate = f"{stem}_v{version}{suffix}"
+    return folder / candidate
+
+
+def form_version(path: str | Path) -> int:
+    """The version of a form file named by ``_form_path`` (``…_Mau01.pdf`` 1, ``…_Mau01_v3.pdf`` 3)."""
+    import re
+
+    m = re.search(r"_v(\d+)$", Path(path).stem)
+    return int(m[1]) if m else 1
 
 
 def _check_time(at: datetime, cfg: Config) -> datetime:
@@ -501,12 +521,12 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     return out
 
 
-def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, version: int = 1, *,
-                    stored: bool = False) -> Path:
+def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, *, stored: bool = False) -> Path:
     """Write the receipt PDF; ``stored``: the dossier is already committed (the message must not say
     "nothing was stored")."""
-    # A corrected receipt is a new file (…_Mau01_v2.pdf): the one handed to the citizen stays as printed.
-    name = f"{dossier['code']}_Mau01{'' if version == 1 else f'_v{version}'}.pdf"
+    # A corrected or reprinted receipt is a new version (…_Mau01_v2.pdf): the one handed to the
+    # citizen stays as printed.
+    name = f"{dossier['code']}_Mau01.pdf"
     path = cfg.forms_dir / f"{at:%Y%m}" / name
     try:
         path = _form_path(cfg, at, name)  # inside: a forms folder that cannot be made is a storage error too
@@ -686,9 +706,38 @@ def _check_event_time(db: Database, cfg: Config, d: dict, at: datetime) -> datet
     last = max(filter(None, [last, d["received_at"]]), key=lambda v: datetime.fromisoformat(v))
     if at < datetime.fromisoformat(last):
         raise InvalidInput(
-            f"Thời điểm {iso(at)} trước sự kiện gần nhất của hồ sơ {d['code']} ({last}). Xem 'onestop show {d['code']}'.",
+            f"Thời điểm {at:%d/%m/%Y %H:%M} trước sự kiện gần nhất của hồ sơ {d['code']} "
+            f"({datetime.fromisoformat(last):%d/%m/%Y %H:%M}). Xem 'onestop show {d['code']}'.",
             f"Time {iso(at)} is before the last event of dossier {d['code']} ({last}). See 'onestop show {d['code']}'.")
     return at.replace(microsecond=0)
+
+
+def _allowed_move(d: dict, target: str) -> states.Move:
+    """The move of dossier row ``d`` to ``target``; TransitionRefused naming the moves that are allowed."""
+    try:
+        return states.check_move(d["status"], target)
+    except ValueError:
+        allowed_vi, allowed_en = states.allowed_moves(d["status"], "vi"), states.allowed_moves(d["status"], "en")
+        raise TransitionRefused(
+            f"Hồ sơ {d['code']} đang ở trạng thái {d['status']} ({states.status_name(d['status'])}), "
+            f"không chuyển sang {target} ({states.status_name(target)}) được. "
+            + (f"Từ trạng thái này chỉ chuyển được sang: {allowed_vi}." if allowed_vi
+               else "Trạng thái này đã kết thúc, không chuyển tiếp được."),
+            f"Dossier {d['code']} is in status {d['status']} ({states.status_name(d['status'], 'en')}) "
+            f"and cannot move to {target} ({states.status_name(target, 'en')}). "
+            + (f"From this status it can move to: {allowed_en}." if allowed_en
+               else "This status is final: no move leads out of it."),
+        ) from None
+
+
+def check_move(db: Database, cfg: Config, code: str, target: str, at: datetime | None = None) -> dict:
+    """The dossier row ``move`` would change, after the checks it would refuse on (the move itself,
+    the time typed), so the CLI says "not allowed" before asking the officer to confirm."""
+    d = resolve_for_change(db, cfg, code)
+    _allowed_move(d, target)
+    if at is not None:
+        _check_event_time(db, cfg, d, at)
+    return d
 
 
 def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", at: datetime | None = None,
@@ -723,15 +772,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
     form = ""
     with transaction(db):
         d = resolve_code(db, cfg, d["code"])  # re-read under the write lock
-        try:
-            mv = states.check_move(d["status"], target)
-        except ValueError:
-            raise TransitionRefused(
-                f"Hồ sơ {d['code']} đang ở trạng thái {d['status']} ({states.status_name(d['status'])}), "
-                f"không chuyển sang {target} ({states.status_name(target)}) được.",
-                f"Dossier {d['code']} is in status {d['status']} ({states.status_name(d['status'], 'en')}) "
-                f"and cannot move to {target} ({states.status_name(target, 'en')}).",
-            ) from None
+        mv = _allowed_move(d, target)
         stamp = iso(now(cfg))
         sets = {"status": target, "updated_at": stamp}
         data: dict = {}
@@ -756,12 +797,12 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             from onestop.forms import render_request_papers
 
             full = show(db, cfg, d["code"])
-            p = _form_path(cfg, when, f"{d['code']}_Mau02_{ev}.pdf")
+            p = _form_path(cfg, when, f"{d['code']}_Mau02.pdf", d["received_at"])
             form = str(render_request_papers(full, missing or [{"name": note, "reason": ""}],
                                              _form_context(cfg), p, note=note, officer=officer,
                                              issued_at=iso(when)))
         if target == "4" and render:
-            form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05_{ev}.pdf"))
+            form = str(render_control_slip(db, cfg, d["code"], when, f"{d['code']}_Mau05.pdf"))
     out = {"code": d["code"], "status": target, "previous_status": d["status"], "at": iso(when),
            "status_name": states.status_name(target), "previous_status_name": states.status_name(d["status"]),
            "due_at": sets.get("due_at", d["due_at"]), "original_due_at": d["original_due_at"]}
@@ -802,7 +843,7 @@ def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when
     check_working_time(db, cfg, new_due)
     if new_due <= datetime.fromisoformat(d["due_at"]):
         raise InvalidInput(
-            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({d['due_at']}).",
+            f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({datetime.fromisoformat(d['due_at']):%d/%m/%Y %H:%M}).",
             f"The new date must be after the current due date ({d['due_at']}).",
         )
 
@@ -830,7 +871,7 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
             from onestop.forms import render_reschedule
 
             full = show(db, cfg, d["code"])
-            p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf")
+            p = _form_path(cfg, when, f"{d['code']}_Mau04.pdf", d["received_at"])
             form = str(render_reschedule(full, iso(new_due), reason, _form_context(cfg), p, officer=officer,
                                          previous_due_at=d["due_at"], issued_at=iso(when)))
     return {"code": d["code"], "due_at": iso(new_due), "previous_due_at": d["due_at"], "form": form}
@@ -871,7 +912,7 @@ def render_control_slip(db: Database, cfg: Config, code: str, when: datetime, na
     from onestop.forms import render_control_slip as draw
 
     full = show(db, cfg, code)
-    p = _form_path(cfg, when, name)
+    p = _form_path(cfg, when, name, full["received_at"])
     return draw(full, control_slip_rows(db, cfg, full), _form_context(cfg), p, issued_at=iso(when),
                 processing_unit=cfg.get("agency.processing_unit", ""))
 
@@ -925,14 +966,13 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
             sets = {k: v for k, v in new.items() if k not in AMENDABLE.values() or k in diff}
             sets["updated_at"] = stamp
             store.update_dossier(db, d["id"], sets)
-            version = 1 + store.amendment_count(db, d["id"]) + 1
-            data = {"changes": diff, "receipt_version": version if render else None}
-            _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
-            _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
             if render:
                 full = _with_limit_description(db, show(db, cfg, code))
-                receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]), version=version)
+                receipt = _render_receipt(cfg, full, datetime.fromisoformat(full["received_at"]))
                 store.update_dossier(db, d["id"], {"receipt_path": str(receipt)})
+            data = {"changes": diff, "receipt_version": form_version(receipt) if render else None}
+            _event(db, d["id"], iso(when), officer, cfg.unit, "amend", reason, d["status"], d["status"], data)
+            _outbox(db, d["id"], "update", None, stamp)  # the full record again; not a processing step
     except BaseException:
         if receipt is not None:
             Path(receipt).unlink(missing_ok=True)

@@ -159,3 +159,8 @@ class SchemaMismatch(OnestopError):
 
 class Interrupted(OnestopError):
     exit_code = INTERRUPTED
+
+
+class Cancelled(Interrupted):
+    """The officer answered "no" to a confirmation: not a failure, so the CLI prints the message
+    as a plain line (``onestop: đã hủy …``), without "lỗi"; the exit code is still 130."""

@@ -579,7 +579,7 @@ def _signatures(flow: _Flow, blocks: list[tuple[str, str, str]]) -> None:
 def _table(flow: _Flow, components: list[dict]) -> None:
     """Components received: STT | Tên giấy tờ | Bản chính | Bản sao; flows across pages."""
     size, lead, pad = flow.d.table_size, flow.d.table_lead, flow.d.table_pad
-    cols = [20.0, 0.0, 34.0, 30.0]
+    cols = [max(24.0, _width("STT", BOLD, size) + 2 * pad + 2), 0.0, 34.0, 30.0]  # "STT" on one line
     cols[1] = CONTENT_W - sum(cols)
     xs = [MARGIN_L]
     for w in cols:
@@ -619,7 +619,9 @@ def _table(flow: _Flow, components: list[dict]) -> None:
         components = [{"n": "", "name": "(Không có giấy tờ)", "originals": "", "copies": ""}]
     for idx, comp in enumerate(components, start=1):
         texts = [
-            str(comp.get("n") if comp.get("n") not in (None, "") else idx),
+            # Rows numbered 1, 2, 3 as printed: a paper that does not apply (or another case's
+            # papers) must not leave a gap; the catalog's number is not the citizen's.
+            str(idx) if comp.get("n") not in (None, "") else "",
             nfc(str(comp.get("name") or "")),
             _fmt_number(comp.get("originals", 0)),
             _fmt_number(comp.get("copies", 0)),
@@ -752,8 +754,9 @@ def _applicant_lines(flow: _Flow, dossier: dict, name_label: str) -> None:
     flow.field("Số định danh cá nhân/Mã số doanh nghiệp:", _s(dossier, "id_number"), indent=12)
     flow.field("Địa chỉ:", _s(dossier, "address"), indent=12)
     phone = _s(dossier, "phone") or _DOTS
-    email = _s(dossier, "email") or _DOTS
-    flow.para(f"Số điện thoại: {phone}    Email: {email}", indent=12)
+    email = _s(dossier, "email")
+    # No email given: no empty "Email: ......" to fill in (few citizens have one to give at the counter).
+    flow.para(f"Số điện thoại: {phone}" + (f"    Email: {email}" if email else ""), indent=12)
 
 
 def _simple_header(ctx: FormContext, code: str, date_value: Any) -> Callable[[_Flow, bool], None]:
@@ -797,16 +800,19 @@ def render_receipt(dossier: dict, ctx: FormContext, path: Path) -> Path:
                     space_after=4,
                 )
                 return
-            flow.ops.append(("qr", MARGIN_L, MARGIN_T, module, matrix))
-            below_header = _draw_header(flow, ctx, left_x=MARGIN_L + qr_side + 8, right_label=label)
-            flow.y = max(below_header, MARGIN_T + qr_side)
-            flow.gap(2)
+            # The agency block and the national motto take the full width, as on every official
+            # paper; the QR sits below them on the left, the code and the date beside it.
+            flow.y = _draw_header(flow, ctx, left_x=MARGIN_L, right_label=label)
+            flow.gap(4)
             top = flow.y
-            flow.field("Mã hồ sơ:", code, bold=True, width=CONTENT_W * 0.55)
-            bottom = flow.y
-            flow.y = top
-            flow.para([(_fmt_place_date(ctx.place, received), SERIF)], align="right")
-            flow.y = max(flow.y, bottom)
+            flow.ops.append(("qr", MARGIN_L, top, module, matrix))
+            beside_x = MARGIN_L + qr_side + 10
+            beside_w = PAGE_W - MARGIN_R - beside_x
+            flow.y = top + max(0.0, (qr_side - 3 * flow.d.lead) / 2)
+            flow.para([(_fmt_place_date(ctx.place, received), SERIF)], align="right", x=beside_x, width=beside_w,
+                      space_after=4)
+            flow.field("Mã hồ sơ:", code, bold=True, x=beside_x, width=beside_w)
+            flow.y = max(flow.y, top + qr_side)
 
         flow = _Flow(on_new_page, density)
         _title(flow, RECEIPT_TITLE)

@@ -21,6 +21,7 @@ from onestop.errors import ScanRejected
 FILE_REJECTED = 9
 LOW_DPI = errors.SCAN_LOW_DPI
 PAGE_COUNT = errors.SCAN_PAGE_COUNT
+NOT_FOUND = errors.NOT_FOUND
 
 ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG", "TIFF")
 ALLOWED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".pdf")
@@ -115,7 +116,8 @@ def _probe_file(path: Path, *, force_ocr: bool, max_pixels: int) -> list[PageSou
 
     name = path.name
     if not path.is_file():
-        raise _reject(f"Không tìm thấy tệp {path}. Kiểm tra lại đường dẫn.", f"File {path} not found. Check the path.", 4)
+        raise _reject(f"Không tìm thấy tệp {path}. Kiểm tra lại đường dẫn.", f"File {path} not found. Check the path.",
+                      NOT_FOUND)  # docs/exit-codes.md: an unknown file is 3, like an unknown dossier
     size = path.stat().st_size
     if size == 0:
         raise _reject(f"Tệp {name} rỗng (0 byte): máy quét chưa ghi xong hoặc lỗi. Quét lại trang này.",
@@ -307,6 +309,28 @@ def decode(src: PageSource, workdir: Path):
         else:
             im = im.convert("RGB")
     return im
+
+
+def check_decodes(sources: list[PageSource]) -> None:
+    """Decode every image page once, cheaply (JPEG at 1/8 scale), so a damaged or half-written file
+    is refused (ScanRejected) before the officer is asked a question about the scan. PDF pages
+    were read by ``probe`` already."""
+    from PIL import Image
+
+    for src in sources:
+        if src.fmt == "PDF":
+            continue
+        try:
+            with Image.open(src.path, formats=ALLOWED_IMAGE_FORMATS) as im:
+                if src.index:
+                    im.seek(src.index)
+                if im.format == "JPEG":
+                    im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))
+                im.load()
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+            raise _reject(f"Tệp {src.label} bị hỏng hoặc chưa ghi xong ({e}). Quét lại trang này. Chưa có gì được lưu.",
+                          f"File {src.label} is damaged or incomplete ({e}). Scan this page again. "
+                          "Nothing was stored.") from None
 
 
 def preview(src: PageSource):

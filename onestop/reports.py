@@ -400,9 +400,11 @@ def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:
     from rich.table import Table
 
     from onestop.charts import rich_bars
+    from onestop.dates import show_day
     from onestop.i18n import t
+    from onestop.output import local_time
 
-    tb = Table(title=t(f"Hồ sơ chưa kết thúc đến ngày {b['as_of']}", f"Open dossiers as of {b['as_of']}"))
+    tb = Table(title=t(f"Hồ sơ chưa kết thúc đến ngày {show_day(b['as_of'])}", f"Open dossiers as of {show_day(b['as_of'])}"))
     for h in (t("TT", "St."), t("Trạng thái", "Status"), t("Số hồ sơ", "Count"), t("Quá hạn", "Overdue"),
               t("Đến hạn hôm nay", "Due today"), t(f"Đến hạn trong {DUE_SOON_DAYS} ngày LV", f"Due within {DUE_SOON_DAYS} wd")):
         tb.add_column(h)
@@ -419,7 +421,7 @@ def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:
                   t("Hẹn trả", "Due"), t("Trễ (ngày LV)", "Late (wd)"), t("TT", "St.")):
             to.add_column(h)
         for r in b["overdue_list"][:list_rows]:
-            to.add_row(r["code"], r["procedure_code"], r["applicant_name"], r["id_number"], r["due_at"][:16].replace("T", " "),
+            to.add_row(r["code"], r["procedure_code"], r["applicant_name"], r["id_number"], local_time(r["due_at"]),
                        str(r["days_late"]), r["status"])
         c.print(to)
         if len(b["overdue_list"]) > list_rows:
@@ -435,10 +437,11 @@ def render_report(r: dict, c) -> None:
     from rich.table import Table
 
     from onestop.charts import rich_bars
+    from onestop.dates import show_day
     from onestop.i18n import t
 
-    tb = Table(title=t(f"Báo cáo tình hình giải quyết TTHC từ {r['from']} đến {r['to']}",
-                       f"Processing report {r['from']} – {r['to']}"))
+    tb = Table(title=t(f"Báo cáo tình hình giải quyết TTHC từ {show_day(r['from'])} đến {show_day(r['to'])}",
+                       f"Processing report {show_day(r['from'])} – {show_day(r['to'])}"))
     tb.add_column(t("Chỉ tiêu", "Figure"))
     tb.add_column(t("Giá trị", "Value"), justify="right")
     for key, label, value in report_lines(r):
@@ -488,6 +491,16 @@ def procedure_headers() -> list[str]:
 
 # ---------------------------------------------------------------- HTML page
 
+def html_value(key: str, row: dict, shown: str) -> str:
+    """A figure as a Vietnamese reader writes it on paper: a decimal comma, no ".0" ("42,9%", "100%");
+    counts and "—" unchanged."""
+    v = row.get(key)
+    if v is None or not (key.endswith("_rate") or key.endswith("_target")):
+        return shown
+    pct = round(v * 100, 1)
+    return (f"{pct:.0f}" if pct == int(pct) else f"{pct:.1f}".replace(".", ",")) + "%"
+
+
 def report_html(r: dict, cfg: Config, *, generated_at: str = "") -> str:
     """One self-contained page (inline CSS and SVG, no network) that prints on A4."""
     from html import escape
@@ -495,15 +508,24 @@ def report_html(r: dict, cfg: Config, *, generated_at: str = "") -> str:
     from onestop.charts import bar_svg, pie_svg
     from onestop.i18n import t
 
+    from datetime import datetime
+
+    from onestop import __version__
+    from onestop.dates import show_day
+
     agency = escape(cfg.get("agency.name", ""))
     parent = escape(cfg.get("agency.parent", ""))
+    # Sub-rows (the resolved ones early / on time / late, the ones in progress within time / overdue)
+    # are indented, so the two "Quá hạn" rows read as parts of different figures.
+    sub = ' class="sub"'
     rows = "".join(
-        f'<tr data-figure="{escape(k)}"><td>{escape(label)}</td><td class="num">{escape(v)}</td></tr>'
+        f'<tr data-figure="{escape(k)}"{sub if label.startswith(" ") else ""}>'
+        f'<td>{escape(label.strip())}</td><td class="num">{escape(html_value(k, r, v))}</td></tr>'
         for k, label, v in report_lines(r))
     head = "".join(f"<th>{escape(h)}</th>" for h in procedure_headers())
     prow = "".join(
         f'<tr data-procedure="{escape(p["procedure_code"])}">'
-        + "".join(f'<td class="{"num" if i >= 2 else ""}">{escape(fmt_value(k, p[k]))}</td>'
+        + "".join(f'<td class="{"num" if i >= 2 else ""}">{escape(html_value(k, p, fmt_value(k, p[k])))}</td>'
                   for i, k in enumerate(REPORT_PROCEDURE_COLUMNS)) + "</tr>"
         for p in r["by_procedure"])
     pie = pie_svg([(t("Trước hạn", "Early"), r["early"]), (t("Đúng hạn", "On time"), r["on_time"]),
@@ -515,8 +537,13 @@ def report_html(r: dict, cfg: Config, *, generated_at: str = "") -> str:
                    title=t("Đang giải quyết cuối kỳ (đỏ: quá hạn)", "In progress at the end (red: overdue)"),
                    color="#f9a825", css_class="chart bar in-progress",
                    highlight={p["procedure_code"]: p["in_progress_overdue"] for p in r["by_procedure"]})
-    title = t(f"Báo cáo tình hình giải quyết thủ tục hành chính từ {r['from']} đến {r['to']}",
-              f"Administrative procedure report {r['from']} – {r['to']}")
+    title = t(f"Báo cáo tình hình giải quyết thủ tục hành chính từ {show_day(r['from'])} đến {show_day(r['to'])}",
+              f"Administrative procedure report {show_day(r['from'])} – {show_day(r['to'])}")
+    made = (datetime.fromisoformat(generated_at).strftime("%H:%M %d/%m/%Y") if generated_at else "")
+    footer = t(f"Các chỉ tiêu theo Quyết định 766/QĐ-TTg. Lập bởi onestop {__version__}"
+               + (f" lúc {made}." if made else "."),
+               f"Figures as defined by Decision 766/QĐ-TTg. Made by onestop {__version__}"
+               + (f" at {made}." if made else "."))
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>
@@ -530,6 +557,7 @@ th, td {{ border: 1px solid #444; padding: 1.5mm 2mm; font-size: 9.5pt; }}
 th {{ background: #eee; }}
 tr {{ page-break-inside: avoid; }}
 td.num {{ text-align: right; white-space: nowrap; }}
+tr.sub td:first-child {{ padding-left: 8mm; }}
 .charts svg {{ display: block; margin: 4mm auto; max-width: 100%; height: auto; page-break-inside: avoid; }}
 footer {{ font-size: 8pt; color: #555; margin-top: 5mm; }}
 </style></head>
@@ -542,6 +570,6 @@ footer {{ font-size: 8pt; color: #555; margin-top: 5mm; }}
 <div class="charts">{pie}{bars}{prog}</div>
 <h2 style="font-size:12pt">{escape(t("Theo thủ tục hành chính", "By procedure"))}</h2>
 <table id="procedures"><thead><tr>{head}</tr></thead><tbody>{prow}</tbody></table>
-<footer>{escape(t("Định nghĩa các chỉ tiêu: docs/reports.md (QĐ 766/QĐ-TTg). Lập bởi onestop", "Definitions: docs/reports.md. Made by onestop"))} {escape(generated_at)}</footer>
+<footer>{escape(footer)}</footer>
 </body></html>
 """

@@ -80,6 +80,7 @@ def find_by_personal_number(db: Database, number: str, *, show_personal: bool = 
     Exact matches on the stored fields, not the full-text index: ID and phone numbers are never
     indexed. The numbers are masked in the hits unless ``show_personal``.
     """
+    from onestop.dates import show_day
     from onestop.identifiers import mask_id, mask_phone
 
     phones = {number}
@@ -97,8 +98,8 @@ def find_by_personal_number(db: Database, number: str, *, show_personal: bool = 
         shown_phone = phone if show_personal else mask_phone(phone or "")
         matched = f"«{shown_id}»" if by_id else f"«{shown_phone}»"
         other = shown_phone if by_id else shown_id
-        snippet = " — ".join(x for x in (matched, other, proc, received[:10]) if x)
-        hits.append({"kind": "dossier", "code": code, "component": None, "page": None, "pdf": None,
+        snippet = " — ".join(x for x in (matched, other, proc, show_day(received)) if x)
+        hits.append({"kind": "dossier", "code": code, "component": None, "result": None, "page": None, "pdf": None,
                      "applicant_name": name, "score": 1.0, "matched": "id_number" if by_id else "phone",
                      "snippet": snippet})
     return hits
@@ -139,4 +140,13 @@ def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = F
             hits.append({"kind": "dossier", "code": d["code"], "component": None, "page": None, "pdf": None,
                          "applicant_name": d["applicant_name"], "score": score,
                          "snippet": snippet(keep(text), terms, width=20)})
-    return (exact + hits)[:limit]
+    return [_part(h) for h in (exact + hits)[:limit]]
+
+
+def _part(hit: dict) -> dict:
+    """A hit's paper as the officer names it: ``component`` n, or ``result`` n for a result paper
+    (stored as component -n, docs/output.md); the other field is null."""
+    n = hit.get("component")
+    if n is not None and n < 0:
+        return dict(hit, component=None, result=-n)
+    return dict(hit, result=None)

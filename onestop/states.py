@@ -114,6 +114,14 @@ def move_words(lang: str = "vi") -> str:
     return ", ".join(f"{k} {v[i]}" for k, v in MOVE_WORDS.items())
 
 
+def allowed_moves(current: str, lang: str = "vi") -> str:
+    """The moves allowed from ``current`` as `move` takes them ("4 dang xu ly, 5 bo sung, …");
+    '' for a final status."""
+    i = 1 if lang == "en" else 0
+    targets = sorted(TRANSITIONS.get(current, frozenset()), key=int)
+    return ", ".join(f"{k} {MOVE_WORDS[k][i]}" if k in MOVE_WORDS else f"{k} {status_name(k, lang)}" for k in targets)
+
+
 def label(code: str, lang: str = "vi") -> str:
     """A status as the officer reads it: "Đang xử lý (4)"."""
     return f"{status_name(code, lang)} ({code})"

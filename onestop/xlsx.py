@@ -78,8 +78,11 @@ def value(key: str, v):
     return v
 
 
-def write(path: str | Path, sheets: list[tuple[str, list[Column], list[dict]]]) -> Path:
-    """Write one sheet per (title, columns, rows) to ``path`` atomically (0600); returns the path."""
+def write(path: str | Path, sheets: list[tuple[str, list[Column], list[dict]]], *, caption: str = "") -> Path:
+    """Write one sheet per (title, columns, rows) to ``path`` atomically (0600); returns the path.
+
+    ``caption`` (what the workbook covers, e.g. the report's period) is the workbook's title and the
+    printed page header of every sheet. A row's ``_indent`` indents its ``label`` cell (sub-rows)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -88,8 +91,12 @@ def write(path: str | Path, sheets: list[tuple[str, list[Column], list[dict]]]) 
 
     wb = Workbook()
     wb.remove(wb.active)
+    if caption:
+        wb.properties.title = caption
     for title, columns, rows in sheets:
         ws = wb.create_sheet(title[:31])  # Excel's limit on sheet names
+        if caption:
+            ws.oddHeader.center.text = caption
         ws.append([t(vi, en) for _, vi, en in columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -110,6 +117,8 @@ def write(path: str | Path, sheets: list[tuple[str, list[Column], list[dict]]]) 
                     cell.number_format = "0.0%"
                 elif isinstance(cell.value, str):
                     widths[i] = max(widths[i], min(60, len(cell.value) + 2))
+                if k == "label" and r.get("_indent"):
+                    cell.alignment = Alignment(indent=2)
         for i, w in enumerate(widths):
             ws.column_dimensions[ws.cell(row=1, column=i + 1).column_letter].width = w
     buf = io.BytesIO()

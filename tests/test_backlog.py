@@ -184,9 +184,9 @@ def test_show_personal_is_recorded(run, db, month, rows):
 
 
 def test_backlog_bad_date(run):
-    r = run("backlog", "--as-of", "30/10/2026")
+    r = run("backlog", "--as-of", "30/13/2026")  # dd/mm/yyyy is taken (issue 18); a 13th month is not
     assert r.exit_code == 4  # InvalidInput
-    assert "YYYY-MM-DD" in r.stderr
+    assert "YYYY-MM-DD" in r.stderr and "dd/mm/yyyy" in r.stderr
 
 
 def test_days_late_match_calendar(db, cfg, month):

@@ -96,3 +96,19 @@ def test_zsh_script_completes_in_a_real_zsh(run, env):
     p = subprocess.run(["zsh", "-f", "-c", probe], capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines() == [code, code[-4:], "report"]
+
+
+def test_move_code_tab_offers_the_status_words_allowed_not_file_names(run, env):
+    from onestop import states
+
+    r = run("receive", "-p", "1.003584", "--name", "Lê Văn Tám", "--id", "001085012345", "--all-components",
+            "--at", "2026-11-30 09:00", "--json")
+    code = json.loads(r.stdout)["code"]
+    got = complete(env, "move", code, "")
+    assert got == ["4", "5", "6", "7", "8", "9", "dang-xu-ly", "bo-sung", "nghia-vu-tai-chinh", "rut-ho-so",
+                   "dung-xu-ly", "da-xu-ly"]                     # from 2: not 10 (tra ket qua)
+    assert all(states.resolve_status(w) for w in got)            # each one is taken by `move`
+    assert complete(env, "move", code[-4:], "--note", "x", "d") == ["dang-xu-ly", "dung-xu-ly", "da-xu-ly"]
+    assert run("move", code, "da-xu-ly", "--yes").exit_code == 0
+    assert complete(env, "move", code, "") == ["10", "tra-ket-qua"]
+    assert "10" in complete(env, "move", "9999", "")             # unknown code: every target

@@ -53,6 +53,13 @@ def test_wrong_answers_are_asked_again_and_nothing_typed_is_lost(db, rows):
     term.send("0912345678")
     term.expect("Địa chỉ")
     term.send("Số 3 phố Huế, Hà Nội")
+    term.expect("Email (Enter để bỏ qua)")
+    term.send("mai hoang")                           # not an address: asked again
+    term.expect("không hợp lệ")
+    term.expect("Email")
+    term.send("")                                    # optional: Enter skips
+    term.expect("Người được ủy quyền nộp")
+    term.send("")
     term.expect("[C/k]")
     term.send("x")                                   # neither yes nor no
     term.expect("Trả lời c (có) hoặc k (không)")
@@ -80,6 +87,10 @@ def test_chip_card_qr_scanned_at_the_name_prompt_fills_the_applicant(db, rows):
     term.expect("Đã đọc QR CCCD: Nguyễn Văn An")
     term.expect("Điện thoại")                        # ID and address came from the card
     term.send("")
+    term.expect("Email")
+    term.send("")
+    term.expect("Người được ủy quyền nộp")
+    term.send("")
     assert term.wait() == 0, term.seen
     name, id_number, address, receipt = rows(
         "SELECT applicant_name, id_number, address, receipt_path FROM dossiers")[0]
@@ -97,13 +108,18 @@ def test_qr_at_the_procedure_prompt_is_not_taken_for_keywords(db, rows):
     term.send("1.003584")
     term.expect("Điện thoại")
     term.send("0912345678")
+    term.expect("Email")
+    term.send("")
+    term.expect("Người được ủy quyền nộp")
+    term.send("")
     assert term.wait() == 0, term.seen
     assert rows("SELECT applicant_name, id_number FROM dossiers")[0] == ("Nguyễn Văn An", "001085012345")
 
 
 def test_case_and_conditional_papers_asked_at_the_prompt(db, rows):
     term = Terminal("receive", "-p", "1.005082", "--name", "Công ty TNHH Ánh Dương", "--id", "0100233488",
-                    "--phone", "0912345678", "--address", "Hà Nội")
+                    "--phone", "0912345678", "--address", "Hà Nội", "--email", "anhduong@example.vn",
+                    "--authorised", "Lê Văn Nam")
     term.expect("có 2 trường hợp")
     term.expect("Trường hợp số")
     term.send("3")

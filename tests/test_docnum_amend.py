@@ -146,7 +146,7 @@ def test_bad_numbers_are_refused_and_nothing_is_stored(run, db, cfg, rows):
     refused(["-c", 1, "--document-number", "1205/XX-BKHCN"], 4, "Phụ lục III")
     refused(["-c", 1, "--document-number", "318/BTTTT-KSTT", "--document-date", "2025-06-02"], 4,
             "BTTTT không còn tên này vào ngày 2025-06-02")  # merged into BKHCN on 2025-03-01
-    refused(["-c", 1, "--document-number", "1205/QĐ-BKHCN", "--document-date", "12/03/2025"], 4, "YYYY-MM-DD")
+    refused(["-c", 1, "--document-number", "1205/QĐ-BKHCN", "--document-date", "31/02/2025"], 4, "YYYY-MM-DD")
     refused(["-c", 1, "--document-number", "1205/QĐ-BKHCN", "--document-date", "2099-01-01"], 4, "sau hôm nay")
     refused(["-c", 1, "--document-number", "1205/QĐ-BKHCN", "--issuer", "BTC"], 4, "khác cơ quan trong số")
     refused(["-c", 1, "--document-number", "1205/QĐ-BKHCN", "--name", "Lê Văn Bình"], 4, "hai lệnh amend")

@@ -83,3 +83,31 @@ def test_hand_over_to_processing_prints_mau_05_with_one_row_per_hand_over(run):
     text = pdf_text(json.loads(r.stdout)["form"])
     assert "1. Giao:" in text and "2. Giao:" in text and "3. Giao:" in text
     assert "09 giờ 00 phút, ngày 04/11/2026" in text
+
+
+def test_form_files_follow_one_naming_of_versions_and_are_never_overwritten(run):
+    """<code>_MauNN.pdf the first time, then <code>_MauNN_v2.pdf, _v3 … whatever made the new print
+    (a reprint, a correction, a second request for papers, the next hand-over), across months."""
+    from pathlib import Path
+
+    first = receive(run)
+    code, receipt = first["code"], Path(first["receipt"])
+    assert receipt.name == f"{code}_Mau01.pdf"
+    forms = []
+    for status, at in (("4", "2026-11-02 10:00"), ("5", "2026-11-03 09:00"), ("4", "2026-11-04 09:00"),
+                       ("5", "2026-12-01 09:00")):
+        r = run("move", code, status, "--missing", "Điều lệ", "--at", at, "--json") if status == "5" else \
+            run("move", code, status, "--at", at, "--json")
+        assert r.exit_code == 0, r.stderr
+        forms.append(Path(json.loads(r.stdout)["form"]))
+    assert [(f.parent.name, f.name) for f in forms] == [
+        ("202611", f"{code}_Mau05.pdf"), ("202611", f"{code}_Mau02.pdf"), ("202611", f"{code}_Mau05_v2.pdf"),
+        ("202612", f"{code}_Mau02_v2.pdf")]                       # December: still the second request
+    printed = receipt.read_bytes()
+    r = run("print", code)
+    assert r.exit_code == 0, r.stderr
+    assert Path(r.stdout.strip()).name == f"{code}_Mau01_v2.pdf"
+    r = run("amend", code, "--name", "Phạm Minh Chân", "--reason", "Nhập sai", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert Path(json.loads(r.stdout)["receipt"]).name == f"{code}_Mau01_v3.pdf"
+    assert receipt.read_bytes() == printed                       # the citizen's paper stays as printed

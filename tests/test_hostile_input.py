@@ -81,7 +81,7 @@ def test_move_in_the_future_or_before_the_last_event_is_refused(run, db, rows):
     assert r.exit_code == 4 and "tương lai" in r.stderr, r.stderr
     assert run("move", code, "4", "--at", "2026-11-25 10:00").exit_code == 0
     r = run("move", code, "9", "--at", "2026-11-24 10:00")  # after receipt, before the handover
-    assert r.exit_code == 4 and "2026-11-25T10:00" in r.stderr, r.stderr
+    assert r.exit_code == 4 and "25/11/2026 10:00" in r.stderr, r.stderr
     assert run("move", code, "9", "--at", "2026-11-26 10:00").exit_code == 0
     assert [e[0] for e in rows("SELECT at FROM events ORDER BY id")] == [
         "2026-11-23T09:00:00+07:00", "2026-11-25T10:00:00+07:00", "2026-11-26T10:00:00+07:00"]

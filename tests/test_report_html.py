@@ -29,7 +29,15 @@ def test_self_contained(page):
     assert "<script" not in html and "@page" in html and "A4" in html
     assert html.count("<svg") == 3
     assert 'data-figure="received"' in html and "BÁO CÁO" not in html  # the title keeps its case
-    assert "Báo cáo tình hình giải quyết thủ tục hành chính từ 2026-10-01 đến 2026-10-31" in html
+    assert "Báo cáo tình hình giải quyết thủ tục hành chính từ 01/10/2026 đến 31/10/2026" in html
+    # Vietnamese figures, sub-rows indented, no path of the source repository in the footer.
+    assert re.search(r'<tr data-figure="on_time_rate"><td>[^<]*</td><td class="num">\d+(,\d)?%</td>', html)
+    assert 'data-figure="digitization_target"><td>Mục tiêu số hóa</td><td class="num">80%</td>' in html
+    assert '<tr data-figure="late" class="sub"><td>Quá hạn</td>' in html
+    assert '<tr data-figure="in_progress_overdue" class="sub"><td>Quá hạn</td>' in html
+    assert "tr.sub td:first-child" in html
+    footer = html[html.index("<footer>"):]
+    assert "docs/" not in footer and ".md" not in footer and "766/QĐ-TTg" in footer
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs the Debian package chromium")
@@ -45,10 +53,10 @@ def test_chromium_renders_tables_and_charts(page, tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     dom = p.stdout
     # the figures as the browser parsed them
-    cells = dict(re.findall(r'<tr data-figure="([a-z_.0-9]+)"><td>[^<]*</td><td class="num">([^<]*)</td></tr>', dom))
+    cells = dict(re.findall(r'<tr data-figure="([a-z_.0-9]+)"[^>]*><td>[^<]*</td><td class="num">([^<]*)</td></tr>', dom))
     assert cells["received"] == "14" and cells["carried_over"] == "2" and cells["resolved"] == "7"
     assert (cells["early"], cells["on_time"], cells["late"]) == ("2", "2", "3")
-    assert cells["digitization_rate"] == "42.9%" and cells["sync_rate"] == "28.6%"
+    assert cells["digitization_rate"] == "42,9%" and cells["sync_rate"] == "28,6%"
     assert f'data-procedure="{P5}"' in dom and f'data-procedure="{P5B}"' in dom
     # charts: the pie's three slices and one bar per procedure received
     slices = re.findall(r'class="slice" data-label="([^"]+)" data-value="(\d+)"', dom)

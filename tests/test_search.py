@@ -83,7 +83,7 @@ def test_cli_json(run, corpus):
     assert r.exit_code == 0, r.output
     hits = json.loads(r.stdout)
     assert hits[0]["page"] == 2 and "«Điều» «lệ»" in hits[0]["snippet"]
-    assert set(hits[0]) == {"kind", "code", "component", "page", "pdf", "applicant_name", "score", "snippet"}
+    assert set(hits[0]) == {"kind", "code", "component", "result", "page", "pdf", "applicant_name", "score", "snippet"}
 
 
 def test_cli_plain_lines_when_piped(run, corpus):

@@ -72,6 +72,13 @@ def test_report_xlsx_figures_are_numbers_and_rates_percentages(run, month, tmp_p
     ws = wb["Tổng hợp"]
     rate_row = next(i for i, row in enumerate(ws.iter_rows(values_only=True), 1) if row[2] == "on_time_rate")
     assert ws.cell(row=rate_row, column=2).number_format == "0.0%"
+    # The period the figures cover, as dates; sub-rows indented (two "Quá hạn" of two figures).
+    assert rows["from"] == ("Từ ngày", datetime(2026, 10, 1)) and rows["to"] == ("Đến ngày", datetime(2026, 10, 31))
+    assert ws.cell(row=2, column=2).number_format == "dd/mm/yyyy"
+    assert "01/10/2026" in wb.properties.title and "31/10/2026" in ws.oddHeader.center.text
+    indent = {row[2].value: row[0].alignment.indent for row in ws.iter_rows(min_row=2)}
+    assert indent["late"] == indent["in_progress_overdue"] == indent["early"] == 2
+    assert indent["resolved"] == indent["in_progress"] == 0
     procs = sheet_rows(wb["Theo thủ tục"])
     assert procs[0][:3] == ["Mã TTHC", "Tên thủ tục", "Tiếp nhận"]
     assert sum(row[2] for row in procs[1:]) == sum(p["received"] for p in rep["by_procedure"])

@@ -22,11 +22,32 @@ state = {"debug": False, "officer": None}
 class OnestopGroup(TyperGroup):
     """The top-level group: one place turns errors into messages and exit codes."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as e:  # the root's own options: `onestop --lang`
+            from onestop.cli.usage import translate
+
+            raise translate(e) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `onestop db`: the group's help, as asked
+        except click.UsageError as e:  # unknown command, missing option, extra argument, bad value
+            from onestop.cli.usage import translate
+
+            if ctx.parent is None:
+                set_lang(ctx.params.get("lang"))  # the root callback has not run when the command is unknown
+            raise translate(e, ctx, ctx.invoked_subcommand) from None
         except (click.exceptions.Exit, click.exceptions.ClickException):
-            raise  # typer/click's own exits and usage errors keep their codes
+            raise  # typer/click's own exits keep their codes
+        except errors.Cancelled as e:  # a "no" at a confirmation: said calmly, not as an error
+            click.echo(f"onestop: {e.message}", err=True)
+            ctx.exit(e.exit_code)
         except errors.OnestopError as e:
             if state["debug"]:
                 raise

@@ -100,9 +100,15 @@ def scan(
         info(t(f"  số ký hiệu {doc['document_number']}, ngày {doc['document_date'] or '?'}, cơ quan {doc['issuer']}",
                f"  document number {doc['document_number']}, dated {doc['document_date'] or '?'}, issuer {doc['issuer']}"))
     for p in res["pages"]:
-        info(t(f"  trang {p['n']}: {p['dpi']} dpi, xoay {p['rotated']}°, chỉnh nghiêng {p['deskew']}°, "
-               f"độ tin cậy {p['confidence']}", f"  page {p['n']}: {p['dpi']} dpi, turned {p['rotated']}°, "
-               f"deskewed {p['deskew']}°, confidence {p['confidence']}"))
+        # A blank page has no words, so no confidence to show: say it is blank instead of "None".
+        if p.get("confidence") is not None:
+            read_vi, read_en = f"độ tin cậy {p['confidence']}", f"confidence {p['confidence']}"
+        elif (p.get("text") or "").strip():  # a PDF page whose own text layer was kept
+            read_vi, read_en = "giữ lớp chữ có sẵn của PDF", "the PDF's own text layer kept"
+        else:
+            read_vi, read_en = "trang trắng, không có chữ", "blank page, no text"
+        info(t(f"  trang {p['n']}: {p['dpi']} dpi, xoay {p['rotated']}°, chỉnh nghiêng {p['deskew']}°, {read_vi}",
+               f"  page {p['n']}: {p['dpi']} dpi, turned {p['rotated']}°, deskewed {p['deskew']}°, {read_en}"))
     if res["moved"]:
         info(t(f"Đã chuyển {len(res['moved'])} tệp sang {Path(res['moved'][0]).parent}",
                f"Moved {len(res['moved'])} files to {Path(res['moved'][0]).parent}"))
@@ -167,8 +173,9 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
         emit_json(hits)
         return
     if not sys.stdout.isatty():
-        for h in hits:
-            typer.echo(f"{h['code']}\t{h['component'] or ''}\t{h['page'] or ''}\t{h['snippet']}")
+        for h in hits:  # a result paper: "KQ1" in the component column
+            part = f"KQ{h['result']}" if h.get("result") else (h["component"] or "")
+            typer.echo(f"{h['code']}\t{part}\t{h['page'] or ''}\t{h['snippet']}")
         return
     c = console()
     if not hits:
@@ -176,8 +183,10 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
     from rich.markup import escape
 
     for h in hits:
-        where = (f"TP {h['component']} tr. {h['page']}" if h["kind"] == "page" else
-                 f"TP {h['component']}, {t('số ký hiệu', 'document number')}" if h["kind"] == "component"
+        part = (t(f"Kết quả {h['result']}", f"Result {h['result']}") if h.get("result")
+                else f"TP {h['component']}")
+        where = (f"{part} tr. {h['page']}" if h["kind"] == "page" else
+                 f"{part}, {t('số ký hiệu', 'document number')}" if h["kind"] == "component"
                  else t("hồ sơ", "dossier"))
         snip = escape(h["snippet"]).replace("«", "[bold yellow]").replace("»", "[/bold yellow]")
         c.print(f"[bold]{h['code']}[/bold] ({where}) {escape(h['applicant_name'] or '')}\n    {snip}")

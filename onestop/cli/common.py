@@ -55,7 +55,7 @@ def code_for_change(db, cfg, code: str, interactive: bool) -> str:
 def confirm_or_stop(question: str) -> None:
     """Ask a yes/no question at the terminal; "no" stops the command (exit 130) with nothing changed."""
     from onestop.cli.prompts import Prompter
-    from onestop.errors import Interrupted
+    from onestop.errors import Cancelled
 
     if not Prompter().yes_no(question, default=False):
-        raise Interrupted("Đã hủy theo yêu cầu: hồ sơ không thay đổi.", "Cancelled on request: the dossier is unchanged.")
+        raise Cancelled("đã hủy theo yêu cầu, hồ sơ không thay đổi.", "cancelled on request, the dossier is unchanged.")

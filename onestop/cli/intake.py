@@ -59,9 +59,10 @@ def _ask_applicant(a: _Answers, ask, year: int) -> None:
     from onestop.dossiers import check_applicant_field
     from onestop.errors import OnestopError
     from onestop.names import name_warning, warning_text
+    from onestop.text import clean_field
 
     # Values given as options are checked too: a wrong one is asked for instead of failing at the end.
-    for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone")):
+    for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone"), ("email", "email")):
         value = getattr(a, attr)
         if value:
             try:
@@ -98,6 +99,14 @@ def _ask_applicant(a: _Answers, ask, year: int) -> None:
     if not a.address:
         a.address = ask.text(t("Địa chỉ", "Address"), default="",
                              check=lambda v: check_applicant_field("address", v, today_year=year))
+    # Optional, as on Mẫu 01: Enter skips (and the receipt then prints no empty line for them).
+    if not a.email:
+        a.email = ask.text(t("Email (Enter để bỏ qua)", "Email (Enter to skip)"), default="",
+                           check=lambda v: check_applicant_field("email", v, today_year=year) if v.strip() else "")
+    if not a.authorised:
+        a.authorised = ask.text(t("Người được ủy quyền nộp (Enter nếu người nộp tự đến)",
+                                  "Authorised person submitting (Enter if the applicant came in person)"), default="",
+                                check=lambda v: clean_field(v, "Người được ủy quyền", "The authorised person"))
 
 
 def _ask_components(proc, a: _Answers, ask) -> None:
@@ -147,7 +156,7 @@ def receive(
     case: Optional[int] = typer.Option(None, "--case", help="Trường hợp của thủ tục (số thứ tự như 'procedures show' in); mặc định: trường hợp chứa các thành phần đã chọn, hoặc trường hợp 1."),
     applies: List[int] = typer.Option([], "--applies", help="Giấy tờ có điều kiện ('nếu có', 'trường hợp…') áp dụng cho hồ sơ này: thiếu thì hồ sơ chưa đủ (lặp lại được)."),
     pages: List[str] = typer.Option([], "--pages", help="Số trang của thành phần, dạng N=TRANG (vd. 1=3)."),
-    at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
+    at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
     channel: str = typer.Option("1", "--channel", help="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính."),
     post: bool = typer.Option(False, "--post", help="Trả kết quả qua bưu chính (mặc định: tại quầy)."),
     sets: int = typer.Option(1, "--sets", help="Số lượng hồ sơ (bộ)."),
@@ -200,9 +209,12 @@ def receive(
             id_type = id_type or "cccd"
             address = address or card.address
         page_map = _page_map(pages)
-        a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, address=address, case=case,
+        a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, email=email, authorised=authorised,
+                     address=address, case=case,
                      components=None if all_components else list(component), applies=list(applies), pages=page_map)
         prompter = Prompter(on_qr=a.take_qr)
+        if interactive:
+            dossiers.form_officer(cfg)  # check first, ask after: no questions for a form that cannot be signed
         if procedure and not catalog.PROCEDURE_CODE.match(procedure.strip()):
             if interactive:
                 procedure = _pick_procedure(db, procedure, prompter)
@@ -214,7 +226,11 @@ def receive(
             procedure = _pick_procedure(db, None, prompter)
         when = dossiers.parse_when(at, cfg) if at else None
         year = (when or dossiers.now(cfg)).year
+        proc = None
         if interactive:
+            proc = catalog.get(db, procedure)  # an unknown procedure is said before the applicant is asked
+            if a.case is not None:
+                dossiers.select_case(proc, a.case)  # and so is a --case the procedure does not have
             _ask_applicant(a, prompter, year)
         elif not a.name:
             raise InvalidInput("Thiếu họ tên người nộp (--name).", "The applicant's name is missing (--name).")
@@ -227,8 +243,8 @@ def receive(
             kind = name_warning(a.name) if not interactive else None  # interactive: confirmed at the prompt
             if kind:
                 warnings.append(t(*warning_text(kind, a.name)))
-        applicant = dossiers.Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=email,
-                                       address=a.address, authorised_name=authorised)
+        applicant = dossiers.Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=a.email,
+                                       address=a.address, authorised_name=a.authorised)
         if refuse is not None:
             res = dossiers.refuse(db, cfg, procedure, applicant, refuse, when)
             if json_:
@@ -237,7 +253,6 @@ def receive(
                 info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
             return
         if interactive:
-            proc = catalog.get(db, procedure)
             dups = dossiers.recent_duplicates(db, cfg, dossiers.check_applicant_field("id", a.id_, id_type=a.id_type,
                                                                                         today_year=year),
                                               proc.code, when or dossiers.now(cfg))
@@ -245,9 +260,9 @@ def receive(
                 say(t(f"Cảnh báo: người nộp này vừa được tiếp nhận thủ tục {proc.code}: {', '.join(dups)}. Có thể là nhập trùng.",
                       f"Warning: this applicant was just received for {proc.code}: {', '.join(dups)}. Possibly a double entry."))
                 if not prompter.yes_no(t("Vẫn tiếp nhận hồ sơ mới?", "Receive a new dossier anyway?"), default=False):
-                    from onestop.errors import Interrupted
+                    from onestop.errors import Cancelled
 
-                    raise Interrupted("Đã hủy: không tiếp nhận hồ sơ trùng.", "Cancelled: the double entry was not received.")
+                    raise Cancelled("đã hủy, không tiếp nhận hồ sơ trùng.", "cancelled, the double entry was not received.")
             if not a.components and not all_components:
                 _ask_components(proc, a, prompter)
         req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=a.components,
@@ -283,11 +298,13 @@ def receive(
             info(t(f"Phiếu hướng dẫn (Mẫu 02): {res['form']}", f"Guidance form (Mẫu 02): {res['form']}"))
             return
         typer.echo(res["code"])
+        from onestop.output import local_time
+
         if not_printed:
-            info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')}", f"Due: {res['due_at'][:16].replace('T', ' ')}"))
+            info(t(f"Hẹn trả: {local_time(res['due_at'])}", f"Due: {local_time(res['due_at'])}"))
             raise not_printed
-        info(t(f"Hẹn trả: {res['due_at'][:16].replace('T', ' ')} — Giấy tiếp nhận: {res['receipt']}",
-               f"Due: {res['due_at'][:16].replace('T', ' ')} — Receipt: {res['receipt']}"))
+        info(t(f"Hẹn trả: {local_time(res['due_at'])} — Giấy tiếp nhận: {res['receipt']}",
+               f"Due: {local_time(res['due_at'])} — Receipt: {res['receipt']}"))
 
 
 def _page_map(pages: list[str]) -> dict[int, int]:
@@ -352,6 +369,8 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     s = lambda v: escape(cell(v))  # noqa: E731 - stored text is never markup, nor escape codes
     c.print(f"[bold]{s(d['code'])}[/bold]  {s(d['procedure_code'])} {s(d['procedure_name'])}")
     c.print(f"{t('Người nộp', 'Applicant')}: {s(d['applicant_name'])} ({s(d['id_number'])})  {s(d['phone'])}  {s(d['address'])}")
+    if d.get("case_name"):
+        c.print(f"{t('Trường hợp', 'Case')}: {s(d['case_name'])}")
     c.print(f"{t('Trạng thái', 'Status')}: {status_label(d['status'])}")
     c.print(f"{t('Tiếp nhận', 'Received')}: {local_time(d['received_at'])}   {t('Hẹn trả', 'Due')}: {local_time(d['due_at'])}"
             + (f"  ({t('hẹn ban đầu', 'originally')} {local_time(d['original_due_at'])})"
@@ -362,9 +381,15 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     for h in ("#", t("Tên giấy tờ", "Name"), t("Chính", "Orig."), t("Sao", "Copies"), t("Trang", "Pages"), t("Đã nhận", "Received"), t("Số hóa", "Digitized")):
         tb.add_column(h)
     for r in d["components"]:
+        # A conditional paper that does not apply is not missing: say so rather than ✗.
+        got = "✓" if r["received"] else t("không áp dụng", "n/a") if r.get("applies") == 0 else "✗"
         tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
-                   "✓" if r["received"] else "✗", str(r["digitized"]))
+                   got, "✓" if r["digitized"] else "")
     c.print(tb)
+    for r in d.get("results") or []:
+        gone = "" if r["state"] == "current" else t(" (đã thay)", " (replaced)")
+        c.print(t(f"Kết quả {r['n']}: {s(r['result_name'])} — {r['pages']} trang — {s(r['path'])}{gone}",
+                  f"Result {r['n']}: {s(r['result_name'])} — {r['pages']} page(s) — {s(r['path'])}{gone}"))
     for r in d["components"]:
         if r.get("document_number"):
             c.print(t(f"  TP {r['n']}: số ký hiệu {s(r['document_number'])}, ngày {s(r['document_date'] or '?')}, "
@@ -442,7 +467,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
          status: str = typer.Argument(..., help=_move_help()),
          note: str = typer.Option("", "--note", help="Nội dung / lý do."),
          missing: List[str] = typer.Option([], "--missing", help="Giấy tờ cần bổ sung (với trạng thái 5), lặp lại được; 'TÊN: LÝ DO'."),
-         at: Optional[str] = typer.Option(None, "--at", help="Thời điểm \"YYYY-MM-DD HH:MM\"; mặc định: bây giờ."),
+         at: Optional[str] = typer.Option(None, "--at", help="Thời điểm \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\"; mặc định: bây giờ."),
          yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận (cho script) khi chuyển sang trạng thái không quay lại được (3, 7, 8, 9, 10)."),
          json_: bool = JSON):
     """Chuyển trạng thái hồ sơ (ghi nhật ký, không sửa lịch sử).
@@ -467,8 +492,9 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
     interactive = _interactive() and not json_
     code = code_for_change(db, cfg, code, interactive)
     target = states.resolve_status(status)
+    when = dossiers.parse_when(at, cfg) if at else None
     if target in states.IRREVERSIBLE and interactive and not yes:
-        d = dossiers.resolve_code(db, cfg, code)
+        d = dossiers.check_move(db, cfg, code, target, when)  # "not allowed" is said before the question
         confirm_or_stop(t(
             f"Chuyển hồ sơ {d['code']} ({d['applicant_name']}) từ '{states.label(d['status'])}' sang "
             f"'{states.label(target)}'? Không quay lại được.",
@@ -478,8 +504,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
     for m in missing:
         n, _, r = m.partition(":")
         items.append({"name": n.strip(), "reason": r.strip()})
-    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items,
-                        at=dossiers.parse_when(at, cfg) if at else None)
+    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items, at=when)
     if json_:
         emit_json(res)
     else:
@@ -490,13 +515,15 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
         elif res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
-            info(t(f"Hẹn trả mới: {res['due_at']} (ban đầu {res['original_due_at']})",
-                   f"New due date: {res['due_at']} (originally {res['original_due_at']})"))
+            from onestop.output import local_time
+
+            info(t(f"Hẹn trả mới: {local_time(res['due_at'])} (ban đầu {local_time(res['original_due_at'])})",
+                   f"New due date: {local_time(res['due_at'])} (originally {local_time(res['original_due_at'])})"))
 
 
 @app.command()
 def reschedule(code: str = typer.Argument(...),
-               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\", trong giờ làm việc của một ngày làm việc."),
+               to: str = typer.Option(..., "--to", help="Ngày giờ hẹn mới \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\", trong giờ làm việc của một ngày làm việc."),
                reason: str = typer.Option(..., "--reason", help="Lý do chậm trả."),
                yes: bool = typer.Option(False, "--yes", "-y", help="Không hỏi xác nhận ngày mới (cho script)."),
                json_: bool = JSON):
@@ -523,7 +550,9 @@ def reschedule(code: str = typer.Argument(...),
     if json_:
         emit_json(res)
     else:
-        typer.echo(f"{res['code']}: {res['previous_due_at']} → {res['due_at']}")
+        from onestop.output import local_time
+
+        typer.echo(f"{res['code']}: {local_time(res['previous_due_at'])} → {local_time(res['due_at'])}")
         info(t(f"Hẹn trả mới: {in_words(new_due)}.", f"New appointment: {in_words(new_due, 'en')}."))
         info(t(f"Phiếu xin lỗi và hẹn lại (Mẫu 04): {res['form']}", f"Apology form (Mẫu 04): {res['form']}"))
 
@@ -539,7 +568,7 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
                                                   help="Thành phần có số ký hiệu cần sửa hoặc xác nhận (với --document-number)."),
           document_number: Optional[str] = typer.Option(None, "--document-number",
                                                         help="Số ký hiệu đúng trên giấy (vd. 1205/QĐ-BKHCN); số đã đọc được: xác nhận."),
-          document_date: Optional[str] = typer.Option(None, "--document-date", help="Ngày văn bản YYYY-MM-DD."),
+          document_date: Optional[str] = typer.Option(None, "--document-date", help="Ngày văn bản YYYY-MM-DD hoặc dd/mm/yyyy."),
           issuer: Optional[str] = typer.Option(None, "--issuer", help="Cơ quan ban hành (viết tắt, trong config/agencies.toml)."),
           as_printed: bool = typer.Option(False, "--as-printed",
                                           help="Lưu số ký hiệu đúng như trên giấy, kể cả khi không khớp danh sách."),

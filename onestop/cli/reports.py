@@ -16,19 +16,19 @@ SHOW_PERSONAL = typer.Option(False, "--show-personal",
 
 
 def _day(text: str | None, cfg, opt: str):
-    from datetime import date
-
     from onestop.errors import InvalidInput
 
     if not text:
         from onestop.dossiers import now
 
         return now(cfg).date()
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{opt} '{text}' không hợp lệ: dùng YYYY-MM-DD, vd. 2026-11-30.",
-                           f"{opt} '{text}' is invalid: use YYYY-MM-DD, e.g. 2026-11-30.") from None
+    from onestop.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
+
+    day = parse_day(text)
+    if day is None:
+        raise InvalidInput(f"{opt} '{text}' không hợp lệ: dùng {DAY_FORMATS_VI}.",
+                           f"{opt} '{text}' is invalid: use {DAY_FORMATS_EN}.")
+    return day
 
 
 XLSX = typer.Option(None, "--xlsx", help="Ghi ra tệp Excel (.xlsx) này: tiêu đề tiếng Việt, ngày giờ và số thật.")
@@ -46,7 +46,7 @@ def _tsv(cells) -> None:
 
 @app.command()
 def backlog(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Ngày tính (YYYY-MM-DD); mặc định hôm nay."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Ngày tính (YYYY-MM-DD hoặc dd/mm/yyyy); mặc định hôm nay."),
     procedure: Optional[str] = typer.Option(None, "--procedure", "-p", help="Chỉ một thủ tục (mã N.NNNNNN)."),
     field: Optional[str] = typer.Option(None, "--field", help="Chỉ một lĩnh vực (mã, vd. G13-KH01)."),
     officer: Optional[str] = typer.Option(None, "--officer", help="Chỉ hồ sơ do cán bộ này tiếp nhận."),
@@ -118,8 +118,8 @@ def backlog(
 @app.command()
 def report(
     period: Optional[str] = typer.Option(None, "--period", help="Kỳ báo cáo: YYYY-MM (tháng) hoặc YYYY (năm)."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD), dùng cùng --to."),
-    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD), tính cả ngày này."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD hoặc dd/mm/yyyy), dùng cùng --to."),
+    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD hoặc dd/mm/yyyy), tính cả ngày này."),
     html: Optional[str] = typer.Option(None, "--html", help="Ghi trang HTML tự chứa (bảng + biểu đồ SVG, in khổ A4) vào tệp này."),
     xlsx: Optional[str] = XLSX,
     json_: bool = JSON, csv_: bool = CSV,
@@ -135,7 +135,9 @@ def report(
     from onestop.output import console, emit_csv, emit_json, info
 
     cfg, db = context()
-    first, last = reports.parse_period(period, from_, to)
+    # --from/--to in any of the day forms (onestop/dates.py), handed on as ISO
+    first, last = reports.parse_period(period, _day(from_, cfg, "--from").isoformat() if from_ else from_,
+                                       _day(to, cfg, "--to").isoformat() if to else to)
     r = reports.period_report(db, cfg, first, last)
     if html:
         from pathlib import Path
@@ -156,17 +158,23 @@ def report(
             return
     if xlsx:
         from onestop import xlsx as xlsx_
+        from onestop.dates import show_day
 
         def raw(k):  # the number behind a formatted line ("received_by_channel.1" → its count)
             return r["received_by_channel"][k.split(".", 1)[1]] if k.startswith("received_by_channel.") else r[k]
 
-        summary = [{"figure": k, "label": label.strip(), "value": raw(k),
-                    "_percent": k.endswith("_rate") or k.endswith("_target")} for k, label, _ in reports.report_lines(r)]
+        # The period first (a workbook passed on by mail must say what it covers), then the figures;
+        # sub-rows indented in their cell so the two "Quá hạn" read as parts of different figures.
+        summary = [{"figure": "from", "label": t("Từ ngày", "From"), "value": r["from"]},
+                   {"figure": "to", "label": t("Đến ngày", "To"), "value": r["to"]}]
+        summary += [{"figure": k, "label": label.strip(), "value": raw(k), "_indent": len(label) - len(label.lstrip()),
+                     "_percent": k.endswith("_rate") or k.endswith("_target")} for k, label, _ in reports.report_lines(r)]
         path = xlsx_.write(xlsx, [
             (t("Tổng hợp", "Summary"), [("label", "Chỉ tiêu", "Figure"), ("value", "Giá trị", "Value"),
                                         ("figure", "Mã chỉ tiêu", "Key")], summary),
             (t("Theo thủ tục", "By procedure"), xlsx_.REPORT_PROCEDURE, r["by_procedure"]),
-        ])
+        ], caption=t(f"Báo cáo tình hình giải quyết TTHC từ {show_day(r['from'])} đến {show_day(r['to'])}",
+                     f"Processing report {show_day(r['from'])} – {show_day(r['to'])}"))
         _written(path)
         if not (json_ or csv_):
             return
@@ -189,8 +197,8 @@ def report(
 @app.command()
 def book(
     year: Optional[int] = typer.Option(None, "--year", help="Năm của sổ (mặc định năm nay)."),
-    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày nhận (YYYY-MM-DD)."),
-    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày nhận (YYYY-MM-DD)."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày nhận (YYYY-MM-DD hoặc dd/mm/yyyy)."),
+    to: Optional[str] = typer.Option(None, "--to", help="Đến ngày nhận (YYYY-MM-DD hoặc dd/mm/yyyy)."),
     pdf: Optional[str] = typer.Option(None, "--pdf", help="Ghi sổ ra tệp PDF khổ A4 này."),
     show_personal: bool = SHOW_PERSONAL,
     json_: bool = JSON, csv_: bool = CSV,

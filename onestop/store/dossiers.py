@@ -98,7 +98,7 @@ def duplicate_codes(db, id_number: str, procedure_code: str, start: str, end: st
 def components_of(db, dossier_id: int) -> list[dict]:
     """A dossier's components in number order."""
     return list(db.query(
-        "SELECT n, code, name, originals, copies, pages, received, submission, digitized "
+        "SELECT n, code, name, originals, copies, pages, received, applies, submission, digitized "
         "FROM dossier_components WHERE dossier_id = ? ORDER BY n", [dossier_id]))
 
 
@@ -120,12 +120,6 @@ def status_events(db, dossier_id: int, statuses) -> list[dict]:
     return [dict(r, data=json.loads(r["data"] or "{}")) for r in db.query(
         "SELECT at, officer, note, status_to, data FROM events WHERE dossier_id = ? AND status_to IN "
         f"({', '.join('?' * len(statuses))}) AND action LIKE 'status_%' ORDER BY id", [dossier_id, *statuses])]
-
-
-def amendment_count(db, dossier_id: int) -> int:
-    """How many corrections (``amend`` events) a dossier has."""
-    return db.execute("SELECT count(*) FROM events WHERE dossier_id = ? AND action = 'amend'",
-                      [dossier_id]).fetchone()[0]
 
 
 def list_dossiers(db, columns: list[str], *, start: str | None = None, end: str | None = None,
