@@ -420,9 +420,7 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     # allocation to COMMIT, and every other desk of an office waits on it: nothing that can wait
     # for the commit runs inside it (P11). The order after it matters: the high-water mark is on
     # disk before any paper carries the code.
-    with transaction(db):
-        hw = home.check(db, cfg)
-        d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
+    hw, d = home.issuing(db, cfg, lambda hw: _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw))
     out = dict(_result(d), possible_duplicates=duplicates)
     try:
         hw.save()
@@ -462,9 +460,9 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     officer = officer_name(cfg)
     stamp = iso(now(cfg))
     procs: dict = {}
-    out = []
-    with transaction(db):
-        hw = home.check(db, cfg)
+
+    def insert_all(hw) -> list[dict]:
+        out = []
         for i, req in enumerate(reqs, 1):
             try:
                 prepared = _prepare(db, cfg, req, procs)
@@ -475,8 +473,10 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
                     f"Hồ sơ thứ {i} thiếu thành phần bắt buộc: {', '.join(m['name'] for m in prepared[4])}.",
                     f"Dossier #{i} lacks required components: {', '.join(m['name'] for m in prepared[4])}.")
             out.append(_result(_insert(db, cfg, req, prepared, officer, stamp, hw)))
-        hw.save()
-    return out
+        hw.save()  # inside the transaction, as before: the marks are on disk before it commits
+        return out
+
+    return home.issuing(db, cfg, insert_all)[1]
 
 
 def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, version: int = 1, *,

@@ -383,6 +383,49 @@ def office_set(key: str = typer.Argument(..., help="agency.code, agency.name, co
                  f"→ {_setting_text(key, res['new'])}."), err=True)
 
 
+@office_app.command("after-restore")
+def office_after_restore(
+        desk: Optional[list[str]] = typer.Option(None, "--desk", help="Một quầy nữa phải báo mã đã in (lặp lại được): "
+                                                                     "quầy lắp sau bản sao lưu."),
+        forget: Optional[list[str]] = typer.Option(None, "--forget", help="Thôi chờ một quầy không còn dùng (lặp lại được)."),
+        scan: Optional[list[Path]] = typer.Option(None, "--scan", help="Thư mục nữa để tìm mã đã in (spool trên USB…)."),
+        json_: bool = JSON):
+    """Sau khi khôi phục CSDL văn phòng (pg_restore): nâng bộ đếm mã và số sổ lên trên mọi mã đã in.
+
+    After the office database was restored: lift the code and book counters above every code found in
+    the shared archive, this machine's forms, sync log and spool (and --scan folders), and hold new codes
+    until every desk has reported its own high-water mark (codes-issued.json) by connecting once.
+    Prints what was lifted and the desks still waited for. docs/office.md section 6.
+
+    Ví dụ / Example:  onestop office after-restore --scan /media/usb/spool
+    """
+    from onestop import home
+    from onestop.output import emit, info
+
+    cfg, db = _office_context()
+    if forget:
+        res = home.forget(db, forget)
+        res["lifted"] = []
+    else:
+        res = home.start_restore(cfg, db, desks=desk or (), scan=scan or ())
+        res["lifted"] += home.report(cfg, db)
+        res["waiting"] = home.waiting(db)  # this machine reported: it is no longer waited for
+    rows = [dict(r, key=str(r["key"])) for r in res["lifted"]]
+    emit(rows, ["table", "agency", "key", "from", "to", "source"], fmt="json" if json_ else "table", json_data=res,
+         headers={"table": t("Bộ đếm", "Counter"), "agency": t("Cơ quan", "Agency"), "key": t("Ngày/năm", "Day/year"),
+                  "from": t("Từ", "From"), "to": t("Lên", "To"), "source": t("Nguồn", "Source")})
+    if not forget:
+        info(t(f"Đã nâng {len(rows)} bộ đếm lên trên các mã đã in." if rows else "Không bộ đếm nào cần nâng.",
+               f"Lifted {len(rows)} counters above the codes printed." if rows else "No counter needed lifting."))
+    if res["waiting"]:
+        info(t(f"Chưa cấp mã mới cho đến khi các quầy này kết nối một lần (lệnh bất kỳ): {', '.join(res['waiting'])}. "
+               "Quầy không còn dùng: onestop office after-restore --forget \"TÊN QUẦY\".",
+               f"No new code is issued until these desks connect once (any command): {', '.join(res['waiting'])}. "
+               "A desk no longer in use: onestop office after-restore --forget \"DESK NAME\"."))
+    else:
+        info(t("Mọi quầy đã báo mã đã in: cấp mã tiếp được.", "Every desk has reported: codes are issued again."))
+
+
 @app.command()
 def demo(home: Optional[Path] = typer.Option(None, "--home", help="Thư mục dữ liệu demo (mặc định: ./.onestop-demo, làm mới)."),
          keep: bool = typer.Option(False, "--keep", help="Không xóa thư mục demo cũ.")):
