@@ -776,6 +776,11 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                             f"The archive file {p} was just removed by another scan running at the same time. This "
                             f"scan stored nothing; its inbox files (if any) were returned. Scan component "
                             f"{comp['n']} of dossier {code} again.")
+            locked = dossiers.lock_for_change(db, d, ())  # two desks changing one dossier take turns
+            if comp.get("result"):
+                from onestop import results as result_rules
+
+                result_rules.part(db, cfg, locked, comp["result"])  # still a result status (exit 5 otherwise)
             # Checked again under the lock: another scan of this component may have committed
             # while this one was reading its pages. Then this one stores nothing.
             now = _current(db, d["id"], comp["n"])
