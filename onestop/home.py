@@ -241,19 +241,40 @@ def _numbering_allowed(db, cfg, office: dict, hw: "HighWater | None") -> None:
 
 def issuing(db, cfg, body):
     """``body(hw)`` in a write transaction after ``check``: what numbers dossiers (receive) runs here.
-    A desk that has not reported to the office's latest restore reports first, then tries again."""
+
+    A desk that has not reported to the office's latest restore reports first, then tries again. On an
+    office database, a counter another desk holds past the lock timeout (a desk that dropped off the
+    network mid-receive) is said on stderr, naming that desk, and the whole transaction is tried again
+    (nothing of the failed try is stored) until ``lock_wait`` seconds have passed: by then the server has
+    ended the dead desk's session (its idle timeout) and rolled its half-done receive back."""
+    import sys
+    import time
+
+    from onestop.errors import DatabaseBusy
+    from onestop.i18n import t
     from onestop.store import transaction
 
-    for attempt in (1, 2):
+    start, reported = time.monotonic(), False
+    while True:
         try:
             with transaction(db):
                 hw = check(db, cfg)
                 return hw, body(hw)
         except NotReported:
-            if attempt == 2:
+            if reported:
                 raise RuntimeError("the desk's report to the office restore was not recorded") from None
+            reported = True
             report(cfg, db)
-    raise AssertionError("unreachable")
+        except DatabaseBusy as e:
+            waited = time.monotonic() - start
+            limit = float(getattr(db, "limits", {}).get("lock_wait", 0))
+            if getattr(db, "dialect", "sqlite") != "postgresql" or waited >= limit:
+                raise
+            sys.stderr.write("onestop: " + t(
+                f"đang chờ {getattr(e, 'who', '?')} nhả bộ đếm mã hồ sơ (đã chờ {waited:.0f} s, tối đa {limit:g} s)…",
+                f"waiting for {getattr(e, 'who', '?')} to release the dossier code counter (waited {waited:.0f} s, "
+                f"at most {limit:g} s)…") + "\n")
+            sys.stderr.flush()
 
 
 def lift(db, agency: str, marks: HighWater, source: str) -> list[dict]:

@@ -321,7 +321,8 @@ def _office_context():
     from onestop.store import postgres
 
     # Not store.connect: a desk whose [agency] code disagrees is refused there, and this is how it is put right.
-    pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer)
+    pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer,
+                          limits=store.session_limits(cfg))
     try:
         office.apply(cfg, pg, strict=False)
     except BaseException:

@@ -66,7 +66,7 @@ def connect(cfg, *, migrate: bool = True):
     # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
     # onestop.db.connect sets for a SQLite home.
     os.umask(0o077)
-    pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
+    pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer, limits=session_limits(cfg))
     try:
         office.apply(cfg, pg)  # the office-wide settings (agency, code rule, calendar, archive) replace the desk's
         _after_restore(cfg, pg)
@@ -75,6 +75,15 @@ def connect(cfg, *, migrate: bool = True):
         raise
     _OFFICE_STORES.add(pg)
     return pg
+
+
+def session_limits(cfg) -> dict:
+    """The office session's idle and lock timeouts and how long ``receive`` waits for a held counter
+    (seconds): ``[database] idle_timeout / lock_timeout / lock_wait``, the environment over them
+    (onestop/store/postgres.py ``LIMITS``)."""
+    from onestop.store import postgres
+
+    return postgres.env_limits({k: cfg.get(f"database.{k}") for k in postgres.LIMITS})
 
 
 def _after_restore(cfg, pg) -> None:
