@@ -246,6 +246,10 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
     res = store.restore(cfg, backup)
     for p in res["kept_aside"]:
         typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)
+    for r in res["lifted"]:  # the backup is behind codes already printed: numbering continues above them
+        typer.echo(t(f"Đã nâng {r['table']} {r['agency']} {r['key']}: {r['from']} → {r['to']} (mã đã in).",
+                     f"Lifted {r['table']} {r['agency']} {r['key']}: {r['from']} → {r['to']} (codes already printed)."),
+                   err=True)
     typer.echo(t(f"Đã khôi phục {res['database']} từ {backup} ({res['dossiers']} hồ sơ). Chạy 'onestop check' để đối chiếu kho lưu trữ.",
                  f"Restored {res['database']} from {backup} ({res['dossiers']} dossiers). Run 'onestop check' to compare with the archive."),
                err=True)
