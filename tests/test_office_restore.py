@@ -147,6 +147,20 @@ def test_a_restore_nobody_announced_is_noticed_by_the_first_desk(office):
     assert office.printed[-1]["code"] == f"{AGENCY}-261123-0012"
     office.assert_nothing_printed_twice()
 
+    # `check` then finds the archive files of dossiers the restored database lacks: its advice never
+    # sends them into another dossier. Here 0011 (not in the database) and a file of an earlier
+    # dossier 0001 scanned before today's 0001 was received (a code given again before this fix).
+    old = f"{AGENCY}-261123-0001"
+    (office.archive / old).mkdir()
+    (office.archive / old / f"{old}_TP01_20261120.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    r = office.onestop(d1, "check", "--json")
+    assert r.returncode == errors.CheckFailed.exit_code, r.stderr
+    orphans = {p["code"]: p for p in json.loads(r.stdout)["problems"] if p["kind"] == "orphan"}
+    assert orphans[code]["dossier"] is None and "không có trong cơ sở dữ liệu" in orphans[code]["message"]
+    assert "đừng quét nó vào hồ sơ khác" in orphans[code]["message"]
+    assert f"Đừng quét nó vào hồ sơ {old}" in orphans[old]["message"]
+    assert all("Chạy lại đúng lệnh" not in o["message"] for o in orphans.values())
+
 
 def test_a_desk_gone_for_good_is_forgotten_by_name(office):
     d1, d2, server = office.desk("Quầy 1"), office.desk("Quầy 2"), office.desk("Máy chủ")
