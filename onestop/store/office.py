@@ -144,11 +144,13 @@ def lock_restore(db) -> None:
 
 # dialect: postgresql-only (desks exists only in the office database)
 def recent_desks(db, days: int = 30) -> dict:
-    """The desks seen within ``days`` of the newest ``last_seen`` the database holds (name -> last_seen
-    as ISO text): in a restored database, the desks that were working when the backup was taken."""
+    """The desks seen at most ``days`` before the newest dossier was received (name -> last_seen as ISO
+    text): in a restored database, the desks that were working when the backup was taken (and any that
+    connected since). Anchored on the dossiers, not on ``last_seen``: the desk that connects to a
+    restored database updates its own row first, and the dump may be months old."""
     return {r["name"]: r["last_seen"].isoformat(timespec="seconds") for r in db.query(
-        "SELECT name, last_seen FROM desks WHERE last_seen >= (SELECT max(last_seen) FROM desks) "
-        "- make_interval(days => ?) ORDER BY name", [days])}
+        "SELECT name, last_seen FROM desks WHERE last_seen >= coalesce((SELECT max(created_at)::timestamptz "
+        "FROM dossiers), now()) - make_interval(days => ?) ORDER BY name", [days])}
 
 
 def start_restore(db, epoch: str, identity: str, at: str, waiting: dict) -> None:
