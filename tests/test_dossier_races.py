@@ -109,3 +109,16 @@ def test_two_desks_reschedule_one_dossier_at_once(dossier, cfg, rows, home):
     assert len(list(home.rglob("*_Mau04*.pdf"))) == 1  # the apology form is printed once
     [(did,)] = rows("SELECT id FROM dossiers WHERE code = ?", [code])
     assert rows("SELECT count(*) FROM events WHERE dossier_id = ? AND action = 'reschedule'", [did])[0][0] == 1
+
+
+def test_two_desks_amend_one_dossier_at_once(dossier, cfg, rows):
+    """Two corrections of the same applicant at once: the second was decided on the name it read, which
+    the first has changed: it stops (exit 5) instead of writing over it with a history that hides it."""
+    code = dossier["code"]
+    results = _race(cfg, code, ("amend", code, "--name", "Lê Văn Tâm", "--reason", "Sai dấu"),
+                    ("amend", code, "--name", "Lê Văn Thắm", "--reason", "Sai tên"))
+    _loser, message = _one_won(results)
+    assert "it is now in status 2" in message
+    [(did, name)] = rows("SELECT id, applicant_name FROM dossiers WHERE code = ?", [code])
+    assert name in ("Lê Văn Tâm", "Lê Văn Thắm")
+    assert rows("SELECT count(*) FROM events WHERE dossier_id = ? AND action = 'amend'", [did])[0][0] == 1

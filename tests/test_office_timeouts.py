@@ -100,3 +100,25 @@ def test_a_desk_waiting_too_long_stops_naming_the_desk_it_waits_for(office, rows
     assert "The office database is held by: onestop Quầy 1 pid" in r.stderr and "Nothing was stored" in r.stderr
     assert "Traceback" not in r.stderr
     assert rows("SELECT count(*) FROM dossiers")[0][0] == 1
+
+
+def test_every_office_session_carries_the_limits_and_its_desk_name(pg_url, home, monkeypatch):
+    """The limits come from [database] (the environment over them), keepalives are on, the session is
+    named after the desk; a limit that is not a number of seconds is a config error (exit 8)."""
+    from onestop import config, store
+
+    (home / "onestop.toml").write_text('[counter]\ndesk = "Quầy 3"\n\n[database]\nidle_timeout = 7\nlock_timeout = 2\n',
+                                       encoding="utf-8")
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    monkeypatch.setenv("ONESTOP_DB_LOCK_TIMEOUT", "3")
+    db = store.connect(config.load())
+    show = lambda name: db.execute(f"SHOW {name}").fetchone()[0]  # noqa: E731
+    assert (show("idle_in_transaction_session_timeout"), show("lock_timeout")) == ("7s", "3s")
+    assert (show("tcp_keepalives_idle"), show("tcp_keepalives_count")) == ("10", "3")
+    assert db.conn.info.get_parameters()["keepalives"] == "1"
+    assert show("application_name").startswith("onestop Quay 3 pid ")
+    db.close()
+    (home / "onestop.toml").write_text('[database]\nidle_timeout = "soon"\n', encoding="utf-8")
+    with pytest.raises(errors.ConfigError) as e:
+        store.connect(config.load())
+    assert e.value.exit_code == 8 and "[database] idle_timeout" in e.value.en
