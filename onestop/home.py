@@ -11,6 +11,9 @@ Each code-issuing transaction reads the file (a few kB), takes the higher of it 
 database's counters, and writes the new high-water mark before committing. When the file is
 missing it is rebuilt once from the codes found on disk: receipt and archive file names, the sync
 log and the spool folder.
+
+An office database (several desks, several such files) restored from a dump waits for every desk's
+file before it numbers again: see "after a restore" below.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class HighWater:
         self.home_id = home_id
         self.seq: dict[str, int] = dict(seq or {})
         self.book: dict[str, int] = dict(book or {})
-        self.epoch = epoch  # the office restore this home last reported its marks to (office_restored)
+        self.epoch = epoch  # the office restore epoch this home last reported its marks to (``report``)
 
     @classmethod
     def load(cls, home: Path) -> "HighWater | None":
@@ -186,11 +189,11 @@ def check(db, cfg) -> HighWater:
 # One desk's codes-issued.json lifts the counters above the codes THAT desk printed; after the office
 # database is restored from a dump, the codes the other desks printed since the dump are known only to
 # their own files. So a restore starts an epoch (``restore_epoch`` in the ``office`` table) that lists
-# the desks to wait for (those seen in the 30 days before the newest ``last_seen`` of the restored
-# ``desks`` table, plus any named); each desk, as it next connects, lifts the counters to its own marks
-# and leaves the list (``report``), and no desk numbers a dossier while the list is not empty
-# (RestorePending, exit 14) or before it has reported itself (``NotReported``: ``issuing`` reports and
-# tries again). ``start_restore`` also lifts the counters above every code found in the shared archive's
+# the desks to wait for (those of the restored ``desks`` table seen at most 30 days before its newest
+# dossier, or since, plus any named); each desk, as it next connects, lifts the counters to its own
+# marks and leaves the list (``report``), and no desk numbers a dossier while the list is not empty
+# (``restore_pending``, exit 14) or before it has reported itself (``NotReported``: ``issuing`` reports
+# and tries again). ``start_restore`` also lifts the counters above every code found in the shared archive's
 # folders and this machine's forms, sync log and spool (and ``--scan`` folders: a USB stick's spool).
 # It runs from ``onestop office after-restore``, or by itself at the first connection to a database
 # whose identity (server system identifier and database oid) is not the one recorded at its first

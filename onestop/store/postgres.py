@@ -78,7 +78,8 @@ _LOCK_MIGRATE = 1
 _LOCK_SYNC = 2
 _LOCK_CATALOG = 3  # a catalog import: desks started together on an empty office database
 
-_CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)  # after LockNotAvailable, one of them
+# LockNotAvailable (a lock timeout) is an OperationalError too: the handlers catch it before these.
+_CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 _INT64 = range(-2**63, 2**63)
