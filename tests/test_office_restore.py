@@ -137,14 +137,16 @@ def test_a_restore_nobody_announced_is_noticed_by_the_first_desk(office):
     (folder / f"{code}_1_20261123.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     office.restore(dump)
 
-    r = office.receive(d2)
-    assert r.returncode == errors.HomeMismatch.exit_code, r.stderr
+    # The red-team order: desk 1 first (before: it printed 0006, desk 2's code). It notices the restore.
+    r = office.receive(d1)
+    assert r.returncode == errors.HomeMismatch.exit_code, (r.stderr, office.printed)
     assert "is a restored one" in r.stderr and "code_sequences 261123: 2 → 11" in r.stderr
-    assert "Waiting for: Quầy 1" in r.stderr
-    assert office.onestop(d1, "db", "status").returncode == 0
-    r = office.receive(d2)
-    assert r.returncode == 0, r.stderr
-    assert office.printed[-1]["code"] == f"{AGENCY}-261123-0012"
+    assert "Waiting for: Quầy 2" in r.stderr
+    assert office.onestop(d2, "db", "status").returncode == 0
+    for h in (d1, d2):
+        r = office.receive(h)
+        assert r.returncode == 0, r.stderr
+    assert [p["code"][-4:] for p in office.printed[-2:]] == ["0012", "0013"]
     office.assert_nothing_printed_twice()
 
     # `check` then finds the archive files of dossiers the restored database lacks: its advice never
