@@ -911,7 +911,7 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
     receipt = None
     try:
         with transaction(db):
-            d = lock_for_change(db, seen, ("status", *AMENDABLE.values()))
+            d = lock_for_change(db, seen, tuple(AMENDABLE.values()))  # the applicant as the officer read it
             # Validate the corrected applicant as a whole, with the very rules of receive.
             name, pid, phone, _email = _validate_applicant(Applicant(
                 name=given.get("name", d["applicant_name"]), id_number=given.get("id", d["id_number"]),

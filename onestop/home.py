@@ -381,7 +381,10 @@ def after_connect(cfg, db) -> dict | None:
             if hw is None or hw.epoch != epoch:
                 lifted = report(cfg, db)
                 if started is not None:
+                    from onestop.store import desk_name
+
                     started["lifted"] += lifted
+                    started["waiting"] = [d for d in started["waiting"] if d != desk_name(cfg)]
         return started
     except db.Error:
         return None

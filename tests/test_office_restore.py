@@ -141,7 +141,7 @@ def test_a_restore_nobody_announced_is_noticed_by_the_first_desk(office):
     r = office.receive(d1)
     assert r.returncode == errors.HomeMismatch.exit_code, (r.stderr, office.printed)
     assert "is a restored one" in r.stderr and "code_sequences 261123: 2 → 11" in r.stderr
-    assert "Waiting for: Quầy 2" in r.stderr
+    assert "report the codes they printed: Quầy 2 (docs" in r.stderr and "Waiting for: Quầy 2" in r.stderr
     assert office.onestop(d2, "db", "status").returncode == 0
     for h in (d1, d2):
         r = office.receive(h)
