@@ -169,10 +169,15 @@ def test_a_desk_gone_for_good_is_forgotten_by_name(office):
     for h in (d1, d2, server):
         assert office.receive(h).returncode == 0
     office.restore(office.dump())
-    assert office.onestop(server, "office", "after-restore").returncode == 0
+    # A desk set up after the dump is not in the restored desks table: named, it is waited for too.
+    r = office.onestop(server, "office", "after-restore", "--desk", "Quầy 5", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["waiting"] == ["Quầy 1", "Quầy 2", "Quầy 5"]
     r = office.onestop(server, "--lang", "en", "office", "after-restore", "--forget", "Quầy 9")
-    assert r.returncode == errors.InvalidInput.exit_code and "Desks waited for: Quầy 1, Quầy 2." in r.stderr
-    r = office.onestop(server, "--lang", "en", "office", "after-restore", "--forget", "Quầy 2", "--json")
+    assert r.returncode == errors.InvalidInput.exit_code, r.stderr
+    assert "Desks waited for: Quầy 1, Quầy 2, Quầy 5." in r.stderr
+    r = office.onestop(server, "--lang", "en", "office", "after-restore", "--forget", "Quầy 2", "--forget", "Quầy 5",
+                       "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["waiting"] == ["Quầy 1"]
     assert office.receive(d1).returncode == 0

@@ -241,8 +241,10 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
     """
     from onestop import db as store
 
-    cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, mục 6.",
-                            "Restore it on the server with pg_restore from a pg_dump file, section 6.")
+    cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, rồi chạy "
+                            "'onestop office after-restore', mục 6.",
+                            "Restore it on the server with pg_restore from a pg_dump file, then run "
+                            "'onestop office after-restore', section 6.")
     res = store.restore(cfg, backup)
     for p in res["kept_aside"]:
         typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)
