@@ -39,6 +39,21 @@ def _start(*args) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has the file ``path`` open (Linux /proc)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path.resolve()):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def _race(cfg, code: str, *commands) -> list[tuple[int, str, str]]:
     """Run ``commands`` at once while the dossier is held, release it once all of them wait."""
     from onestop import store
@@ -62,7 +77,12 @@ def _race(cfg, code: str, *commands) -> list[tuple[int, str, str]]:
                 time.sleep(0.05)
             watch.close()
         else:
-            time.sleep(6)  # both started and read the dossier; they wait on the write lock (busy timeout 30 s)
+            # Each has the database open (it read the dossier a moment later: WAL readers never wait),
+            # then waits for the write lock (busy timeout 30 s).
+            while not all(_has_open(p.pid, cfg.db_path) for p in procs):
+                assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+                time.sleep(0.05)
+            time.sleep(1.5)
             assert all(p.poll() is None for p in procs)
     finally:
         if backend == "postgresql":
