@@ -778,6 +778,11 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
                             f"The archive file {p} was just removed by another scan running at the same time. This "
                             f"scan stored nothing; its inbox files (if any) were returned. Scan component "
                             f"{comp['n']} of dossier {code} again.")
+            locked = dossiers.lock_for_change(db, d, ())  # two desks changing one dossier take turns
+            if comp.get("result"):
+                from onestop import results as result_rules
+
+                result_rules.part(db, cfg, locked, comp["result"])  # still a result status (exit 5 otherwise)
             # Checked again under the lock: another scan of this component may have committed
             # while this one was reading its pages. Then this one stores nothing.
             now = _current(db, d["id"], comp["n"])
@@ -989,11 +994,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                 problems.append({"kind": "temp", "path": str(p),
                                  "message": f"Tệp tạm {p} còn lại sau một lần quét bị ngắt. Có thể xóa; quét lại thành phần đó."})
             elif str(p.resolve()) not in known:
-                problems.append({"kind": "orphan", "path": str(p),
-                                 "message": f"Tệp {p} không thuộc hồ sơ nào trong cơ sở dữ liệu (lần quét bị ngắt trước khi "
-                                            f"ghi nhận, hoặc cơ sở dữ liệu đã mất dữ liệu). Đừng xóa nó. Chạy lại đúng lệnh "
-                                            f"'onestop scan' cho thành phần đó (tệp trùng nội dung sẽ được ghi nhận; tệp "
-                                            f"lưu trữ không bao giờ bị ghi đè), hoặc khôi phục cơ sở dữ liệu từ bản sao lưu."})
+                problems.append(_orphan(db, cfg, p))
     for r in store.digitized_without_file(db):
         problems.append({"kind": "no_file", "code": r["code"], "component": r["n"],
                          "message": f"Thành phần {r['n']} của hồ sơ {r['code']} được đánh dấu đã số hóa nhưng không có tệp. "
@@ -1016,6 +1017,40 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
     # (pages to rescan, document numbers for the officer to correct or confirm).
     return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db),
             "documents": digitization.document_check_list(db)}
+
+
+def _orphan(db: Database, cfg: Config, p: Path) -> dict:
+    """An archive file no row points to, with advice that fits whose it is (its name carries the dossier
+    code and the day it was scanned): a scan cut short before its commit (run the same scan again: it
+    takes the file over), or, after a restore, a dossier the database does not hold, or an earlier dossier
+    whose code the database now gives another dossier. Never advise scanning a file into a dossier it
+    cannot belong to."""
+    from onestop import home
+    from onestop.store import dossiers as dossier_store
+
+    out = {"kind": "orphan", "path": str(p)}
+    m = home._code_pattern(cfg.agency_code).search(p.name)
+    day = re.search(r"_(\d{8})(?:_\d+)?\.pdf$", p.name)
+    code = m.group(0) if m else None
+    d = dossier_store.dossier_by_code(db, code) if code else None
+    if code and d is None:
+        out.update(code=code, dossier=None, message=(
+            f"Tệp {p} là của hồ sơ {code}, hồ sơ này không có trong cơ sở dữ liệu (tiếp nhận sau bản sao lưu đã khôi "
+            f"phục, hoặc cơ sở dữ liệu đã mất nó). Đừng xóa tệp và đừng quét nó vào hồ sơ khác. Nhập lại hồ sơ từ giấy "
+            f"tiếp nhận của công dân ('onestop receive --at …': hồ sơ được mã mới), rồi quét lại giấy tờ vào mã mới; "
+            f"giữ tệp này làm chứng cứ."))
+    elif d is not None and day and day.group(1) < d["received_at"][:10].replace("-", ""):
+        out.update(code=code, dossier=code, message=(
+            f"Tệp {p} được quét ngày {day.group(1)}, trước khi hồ sơ {code} hiện có được tiếp nhận "
+            f"({d['received_at'][:10]}): nó là của một hồ sơ trước đó mang cùng mã (cấp lại sau khi khôi phục cơ sở "
+            f"dữ liệu). Đừng quét nó vào hồ sơ {code} và đừng xóa nó; đối chiếu với giấy tiếp nhận của công dân đó."))
+    else:
+        out.update(code=code, dossier=code if d is not None else None, message=(
+            f"Tệp {p} không thuộc hồ sơ nào trong cơ sở dữ liệu (lần quét bị ngắt trước khi ghi nhận, hoặc cơ sở dữ "
+            f"liệu đã mất dữ liệu). Đừng xóa nó. Chạy lại đúng lệnh 'onestop scan"
+            + (f" {code}" if d is not None else "") + "' cho thành phần đó (tệp trùng nội dung sẽ được ghi nhận; tệp "
+            "lưu trữ không bao giờ bị ghi đè), hoặc khôi phục cơ sở dữ liệu từ bản sao lưu."))
+    return out
 
 
 def _check_ocr_copies(db: Database, known: set, *, verify: bool) -> list[dict]:

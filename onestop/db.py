@@ -388,11 +388,21 @@ def restore(cfg, backup_path: Path) -> dict:
         tmp.unlink(missing_ok=True)
         raise StorageError(f"Không khôi phục được {target} từ {backup_path}: {e}.",
                            f"Cannot restore {target} from {backup_path}: {e}.") from e
-    # Counters: whatever the backup says, stay above the codes this home has already issued.
+    # Counters: whatever the backup says, stay above the codes this home has already issued. The
+    # restored file's counter rows are lifted now (and said), the marks kept for every later receive.
     home_id = office.get("home_id") or (hw.home_id if hw else None)
+    lifted = []
     if home_id:
         disk = home.scan_disk(cfg, home_id)
         if hw is not None and hw.home_id == home_id:
             disk.merge(hw)
         disk.save()
-    return {"database": str(target), "backup": str(backup_path), "dossiers": n, "kept_aside": kept}
+        restored = connect(target)
+        try:
+            with transaction(restored):
+                lifted = home.lift(restored, office.get("agency") or cfg.agency_code, disk,
+                                   "codes-issued.json, forms, archive, logs, spool")
+        finally:
+            restored.conn.close()
+    return {"database": str(target), "backup": str(backup_path), "dossiers": n, "kept_aside": kept,
+            "lifted": lifted}

@@ -305,10 +305,11 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
     when = dossiers.now(cfg)
     new_day = _date(day, when.date()) if day else None
     officer = dossiers.officer_name(cfg)
-    code = dossiers.resolve_for_change(db, cfg, code)["code"]
+    seen = dossiers.resolve_for_change(db, cfg, code)
+    code = seen["code"]
     ags, extra = agencies(cfg)
     with transaction(db):
-        d = dossiers.resolve_code(db, cfg, code)
+        d = dossiers.lock_for_change(db, seen, ())
         row = store.component_document(db, d["id"], component)
         if row is None:
             raise NotFound(f"Hồ sơ {code} không có thành phần {component}. Xem các thành phần: onestop show {code}",

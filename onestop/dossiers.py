@@ -462,9 +462,7 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     # allocation to COMMIT, and every other desk of an office waits on it: nothing that can wait
     # for the commit runs inside it (P11). The order after it matters: the high-water mark is on
     # disk before any paper carries the code.
-    with transaction(db):
-        hw = home.check(db, cfg)
-        d = _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw)
+    hw, d = home.issuing(db, cfg, lambda hw: _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw))
     out = dict(_result(d), possible_duplicates=duplicates)
     try:
         hw.save()
@@ -504,9 +502,9 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
     officer = officer_name(cfg)
     stamp = iso(now(cfg))
     procs: dict = {}
-    out = []
-    with transaction(db):
-        hw = home.check(db, cfg)
+
+    def insert_all(hw) -> list[dict]:
+        out = []
         for i, req in enumerate(reqs, 1):
             try:
                 prepared = _prepare(db, cfg, req, procs)
@@ -517,8 +515,10 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
                     f"Hồ sơ thứ {i} thiếu thành phần bắt buộc: {', '.join(m['name'] for m in prepared[4])}.",
                     f"Dossier #{i} lacks required components: {', '.join(m['name'] for m in prepared[4])}.")
             out.append(_result(_insert(db, cfg, req, prepared, officer, stamp, hw)))
-        hw.save()
-    return out
+        hw.save()  # inside the transaction, as before: the marks are on disk before it commits
+        return out
+
+    return home.issuing(db, cfg, insert_all)[1]
 
 
 def _render_receipt(cfg: Config, dossier: dict, at: datetime, renderer=None, *, stored: bool = False) -> Path:
@@ -661,6 +661,28 @@ def resolve_for_change(db: Database, cfg: Config, code: str) -> dict:
     )
 
 
+def lock_for_change(db: Database, seen: dict, fields: tuple = ("status",)) -> dict:
+    """Inside a change's transaction: the dossier row ``seen`` (read before it) as committed now, locked
+    until the transaction ends (onestop/store/dossiers.py ``dossier_for_update``). Another desk that
+    changed one of ``fields`` meanwhile (both desks acted on the state they had read) makes this change
+    stop with TransitionRefused (exit 5) naming the dossier's current status: on either backend the
+    second of two changes at once never lands on a state its officer did not see."""
+    d = store.dossier_for_update(db, seen["id"])
+    if d is None:
+        raise NotFound(f"Hồ sơ {seen['code']} không còn trong cơ sở dữ liệu.",
+                       f"Dossier {seen['code']} is no longer in the database.")
+    if any(d[f] != seen[f] for f in fields):
+        due = d["due_at"][:16].replace("T", " ")
+        raise TransitionRefused(
+            f"Hồ sơ {d['code']} vừa được thay đổi ở nơi khác trong lúc lệnh này chạy: nay ở trạng thái {d['status']} "
+            f"({states.status_name(d['status'])}), hẹn trả {due}. Lệnh này không lưu gì; xem 'onestop show "
+            f"{d['code']}' rồi làm lại nếu vẫn cần.",
+            f"Dossier {d['code']} was changed elsewhere while this command ran: it is now in status {d['status']} "
+            f"({states.status_name(d['status'], 'en')}), due {due}. This command stored nothing; see 'onestop show "
+            f"{d['code']}' and do it again if still needed.")
+    return d
+
+
 def show(db: Database, cfg: Config, code: str) -> dict:
     """The dossier with its components and its full history."""
     d = resolve_code(db, cfg, code)
@@ -771,7 +793,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
         )
     form = ""
     with transaction(db):
-        d = resolve_code(db, cfg, d["code"])  # re-read under the write lock
+        d = lock_for_change(db, d)  # the status the officer acted on, or exit 5 naming the current one
         mv = _allowed_move(d, target)
         stamp = iso(now(cfg))
         sets = {"status": target, "updated_at": stamp}
@@ -838,8 +860,12 @@ def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when
               "too_late": "còn chưa đến 1 ngày trước hạn trả"}[why]
         en = {"finished": "the dossier is no longer open", "already": "the dossier was already rescheduled once",
               "too_late": "it is less than one day before the due date"}[why]
-        raise TransitionRefused(f"Không hẹn lại được hồ sơ {d['code']}: {vi}.",
-                                f"Cannot reschedule dossier {d['code']}: {en}.")
+        due = d["due_at"][:16].replace("T", " ")
+        raise TransitionRefused(
+            f"Không hẹn lại được hồ sơ {d['code']}: {vi} (nay ở trạng thái {d['status']} "
+            f"({states.status_name(d['status'])}), hẹn trả {due}).",
+            f"Cannot reschedule dossier {d['code']}: {en} (it is now in status {d['status']} "
+            f"({states.status_name(d['status'], 'en')}), due {due}).")
     check_working_time(db, cfg, new_due)
     if new_due <= datetime.fromisoformat(d["due_at"]):
         raise InvalidInput(
@@ -857,9 +883,9 @@ def reschedule(db: Database, cfg: Config, code: str, new_due: datetime, reason: 
     officer = form_officer(cfg) if render else officer_name(cfg)
     when = at or now(cfg)
     form = ""
-    code = resolve_for_change(db, cfg, code)["code"]
+    seen = resolve_for_change(db, cfg, code)
     with transaction(db):
-        d = resolve_code(db, cfg, code)
+        d = lock_for_change(db, seen, ("status", "due_at", "rescheduled"))  # Mẫu 04 once, on the date seen
         check_reschedule(db, cfg, d, new_due, when)
         stamp = iso(now(cfg))
         store.update_dossier(db, d["id"], {"due_at": iso(new_due), "rescheduled": 1, "updated_at": stamp})
@@ -943,11 +969,12 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
                            "Nothing to amend: use --name, --id, --phone or --address.")
     officer = form_officer(cfg) if render else officer_name(cfg)
     when = at or now(cfg)
-    code = resolve_for_change(db, cfg, code)["code"]
+    seen = resolve_for_change(db, cfg, code)
+    code = seen["code"]
     receipt = None
     try:
         with transaction(db):
-            d = resolve_code(db, cfg, code)
+            d = lock_for_change(db, seen, tuple(AMENDABLE.values()))  # the applicant as the officer read it
             # Validate the corrected applicant as a whole, with the very rules of receive.
             name, pid, phone, _email = _validate_applicant(Applicant(
                 name=given.get("name", d["applicant_name"]), id_number=given.get("id", d["id_number"]),

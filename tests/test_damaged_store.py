@@ -55,6 +55,10 @@ def test_restored_backup_does_not_reissue_codes_printed_after_it(home, tmp_path)
     printed = {x["receipt"]: open(x["receipt"], "rb").read() for x in later}
     r = onestop(home, "db", "restore", backup)
     assert r.returncode == 0, r.stderr
+    # It says what it lifted: the backup's counters stand below the codes printed since (issue 17).
+    day = later[0]["code"].split("-")[1]
+    assert f"code_sequences 000.00.12.H26 {day}: 1 → 3" in r.stderr
+    assert f"book_sequences 000.00.12.H26 20{day[:2]}: 1 → 3" in r.stderr
     nxt = receive(home, "Người Sau")
     assert nxt["code"].endswith("-0004") and nxt["book_no"] == 4
     for p, data in printed.items():

@@ -245,11 +245,17 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
     """
     from onestop import db as store
 
-    cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, mục 6.",
-                            "Restore it on the server with pg_restore from a pg_dump file, section 6.")
+    cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, rồi chạy "
+                            "'onestop office after-restore', mục 6.",
+                            "Restore it on the server with pg_restore from a pg_dump file, then run "
+                            "'onestop office after-restore', section 6.")
     res = store.restore(cfg, backup)
     for p in res["kept_aside"]:
         typer.echo(t(f"Đã giữ tệp cũ: {p}", f"Kept the old file: {p}"), err=True)
+    for r in res["lifted"]:  # the backup is behind codes already printed: numbering continues above them
+        typer.echo(t(f"Đã nâng {r['table']} {r['agency']} {r['key']}: {r['from']} → {r['to']} (mã đã in).",
+                     f"Lifted {r['table']} {r['agency']} {r['key']}: {r['from']} → {r['to']} (codes already printed)."),
+                   err=True)
     typer.echo(t(f"Đã khôi phục {res['database']} từ {backup} ({res['dossiers']} hồ sơ). Chạy 'onestop check' để đối chiếu kho lưu trữ.",
                  f"Restored {res['database']} from {backup} ({res['dossiers']} dossiers). Run 'onestop check' to compare with the archive."),
                err=True)
@@ -325,7 +331,8 @@ def _office_context():
     from onestop.store import postgres
 
     # Not store.connect: a desk whose [agency] code disagrees is refused there, and this is how it is put right.
-    pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer)
+    pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer,
+                          limits=store.session_limits(cfg))
     try:
         office.apply(cfg, pg, strict=False)
     except BaseException:
@@ -385,6 +392,49 @@ def office_set(key: str = typer.Argument(..., help="agency.code, agency.name, co
                  f"→ {_setting_text(key, res['new'])}.",
                  f"Set {key} for the whole office: {_setting_text(key, res['old']) if res['old'] is not None else '-'} "
                  f"→ {_setting_text(key, res['new'])}."), err=True)
+
+
+@office_app.command("after-restore")
+def office_after_restore(
+        desk: Optional[list[str]] = typer.Option(None, "--desk", help="Một quầy nữa phải báo mã đã in (lặp lại được): "
+                                                                     "quầy lắp sau bản sao lưu."),
+        forget: Optional[list[str]] = typer.Option(None, "--forget", help="Thôi chờ một quầy không còn dùng (lặp lại được)."),
+        scan: Optional[list[Path]] = typer.Option(None, "--scan", help="Thư mục nữa để tìm mã đã in (spool trên USB…)."),
+        json_: bool = JSON):
+    """Sau khi khôi phục CSDL văn phòng (pg_restore): nâng bộ đếm mã và số sổ lên trên mọi mã đã in.
+
+    After the office database was restored: lift the code and book counters above every code found in
+    the shared archive, this machine's forms, sync log and spool (and --scan folders), and hold new codes
+    until every desk has reported its own high-water mark (codes-issued.json) by connecting once.
+    Prints what was lifted and the desks still waited for. docs/office.md section 6.
+
+    Ví dụ / Example:  onestop office after-restore --scan /media/usb/spool
+    """
+    from onestop import home
+    from onestop.output import emit, info
+
+    cfg, db = _office_context()
+    if forget:
+        res = home.forget(db, forget)
+        res["lifted"] = []
+    else:
+        res = home.start_restore(cfg, db, desks=desk or (), scan=scan or ())
+        res["lifted"] += home.report(cfg, db)
+        res["waiting"] = home.waiting(db)  # this machine reported: it is no longer waited for
+    rows = [dict(r, key=str(r["key"])) for r in res["lifted"]]
+    emit(rows, ["table", "agency", "key", "from", "to", "source"], fmt="json" if json_ else "table", json_data=res,
+         headers={"table": t("Bộ đếm", "Counter"), "agency": t("Cơ quan", "Agency"), "key": t("Ngày/năm", "Day/year"),
+                  "from": t("Từ", "From"), "to": t("Lên", "To"), "source": t("Nguồn", "Source")})
+    if not forget:
+        info(t(f"Đã nâng {len(rows)} bộ đếm lên trên các mã đã in." if rows else "Không bộ đếm nào cần nâng.",
+               f"Lifted {len(rows)} counters above the codes printed." if rows else "No counter needed lifting."))
+    if res["waiting"]:
+        info(t(f"Chưa cấp mã mới cho đến khi các quầy này kết nối một lần (lệnh bất kỳ): {', '.join(res['waiting'])}. "
+               "Quầy không còn dùng: onestop office after-restore --forget \"TÊN QUẦY\".",
+               f"No new code is issued until these desks connect once (any command): {', '.join(res['waiting'])}. "
+               "A desk no longer in use: onestop office after-restore --forget \"DESK NAME\"."))
+    else:
+        info(t("Mọi quầy đã báo mã đã in: cấp mã tiếp được.", "Every desk has reported: codes are issued again."))
 
 
 @app.command()

@@ -66,14 +66,45 @@ def connect(cfg, *, migrate: bool = True):
     # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
     # onestop.db.connect sets for a SQLite home.
     os.umask(0o077)
-    pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer)
+    pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer, limits=session_limits(cfg))
     try:
         office.apply(cfg, pg)  # the office-wide settings (agency, code rule, calendar, archive) replace the desk's
+        _after_restore(cfg, pg)
     except BaseException:
         pg.close()
         raise
     _OFFICE_STORES.add(pg)
     return pg
+
+
+def session_limits(cfg) -> dict:
+    """The office session's idle and lock timeouts and how long ``receive`` waits for a held counter
+    (seconds): ``[database] idle_timeout / lock_timeout / lock_wait``, the environment over them
+    (onestop/store/postgres.py ``LIMITS``)."""
+    from onestop.store import postgres
+
+    return postgres.env_limits({k: cfg.get(f"database.{k}") for k in postgres.LIMITS})
+
+
+def _after_restore(cfg, pg) -> None:
+    """Report this desk's codes to a restore of the office database (onestop/home.py), and say so when
+    this desk is the one that noticed the restore."""
+    import sys
+
+    from onestop import home
+    from onestop.i18n import t
+
+    started = home.after_connect(cfg, pg)
+    if started is None:
+        return
+    lifted = "; ".join(f"{r['table']} {r['key']}: {r['from']} → {r['to']}" for r in started["lifted"]) or "-"
+    waiting = ", ".join(started["waiting"]) or "-"
+    sys.stderr.write("onestop: " + t(
+        f"cảnh báo: cơ sở dữ liệu văn phòng {pg.url} là một bản khôi phục (khác CSDL đã cấp mã trước đây). Đã nâng "
+        f"bộ đếm: {lifted}. Chưa cấp mã mới cho đến khi các quầy báo mã đã in: {waiting} (docs/office.md mục 6).",
+        f"warning: the office database {pg.url} is a restored one (not the database that issued the codes "
+        f"so far). Counters lifted: {lifted}. No new code is issued until these desks report the codes they "
+        f"printed: {waiting} (docs/office.md section 6).") + "\n")
 
 
 # The office connections this process opened, for ``close_office_stores`` (weak: a closed, dropped

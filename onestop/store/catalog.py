@@ -15,8 +15,9 @@ def lock_for_import(db) -> None:
     two desks loading the catalog into a new office database at once would both insert the same
     components (a unique violation); a transaction advisory lock makes the second wait, then replace."""
     if db.dialect == "postgresql":
-        from onestop.store.postgres import _LOCK_CATALOG, _NS
+        from onestop.store.postgres import _LOCK_CATALOG, _NS, wait_without_timeout
 
+        wait_without_timeout(db)  # another desk's import may take longer than a lock timeout
         db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_NS, _LOCK_CATALOG])
 
 

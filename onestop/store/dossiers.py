@@ -82,6 +82,15 @@ def dossier_by_code(db, code: str) -> dict | None:
     return next(db.query("SELECT * FROM dossiers WHERE code = ?", [code]), None)
 
 
+def dossier_for_update(db, dossier_id: int) -> dict | None:
+    """The dossier row as committed now, locked until the transaction ends: a change of a dossier reads
+    it here, inside its transaction, so two desks changing one dossier at once take turns and the second
+    sees the first's change. PostgreSQL: ``FOR UPDATE`` (READ COMMITTED waits for the holder, then reads
+    its committed row); SQLite: the IMMEDIATE transaction already holds the database's write lock."""
+    lock = " FOR UPDATE" if db.dialect == "postgresql" else ""
+    return next(db.query(f"SELECT * FROM dossiers WHERE id = ?{lock}", [dossier_id]), None)
+
+
 def dossiers_ending_with(db, tail: str, limit: int) -> list[dict]:
     """Dossier rows whose code ends with ``-<tail>``, newest first, at most ``limit``."""
     return list(db.query("SELECT * FROM dossiers WHERE code LIKE ? ORDER BY received_at DESC, id DESC LIMIT ?",

@@ -247,7 +247,8 @@ def migrate_to(db_path: Path, url: str, *, cfg=None, desk: str | None = None, of
                    else "Update onestop on this machine, then move."))
         before = src.execute("PRAGMA data_version").fetchone()[0]
         hw = _high_water(src, cfg, db_path) if cfg is not None else None
-        pg = postgres.connect(url, desk=desk, officer=officer)
+        # One long transaction that reads the desk's file between statements: no idle limit for it.
+        pg = postgres.connect(url, desk=desk, officer=officer, limits=dict(postgres.env_limits(), idle_timeout=0))
         try:
             return _move(src, pg, db_path, before, progress, hw, cfg)
         finally:
@@ -301,6 +302,7 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> d
 
     with pg.transaction():
         # Two moves into the same database at once: the second waits here, then finds it not empty.
+        postgres.wait_without_timeout(pg)
         pg.execute("SELECT pg_advisory_xact_lock(?, ?)", [postgres._NS, postgres._LOCK_MIGRATE])
         full = _nonempty(pg)
         if full:

@@ -108,3 +108,78 @@ def setting_times(db) -> dict:
 # Advisory-lock keys of the office settings (same namespace as onestop.store.postgres).
 _PG_NS = 0x0E5709
 _PG_LOCK_SETTINGS = 3
+
+
+# ---------------------------------------------------------------- after a restore (PostgreSQL)
+# Kept in the ``office`` table (no migration): ``db_identity`` (the server's system identifier and the
+# database's oid when the office first numbered a dossier: a database made by ``createdb`` +
+# ``pg_restore``, or on another server, has another one), ``restore_epoch`` (the restore the desks
+# report to), ``restore_at``, and one row ``restore_wait:<desk>`` (value: the desk's last_seen) per desk
+# whose high-water mark the office still waits for. onestop/home.py explains the mechanism.
+
+RESTORE_WAIT = "restore_wait:"
+_IDENTITY_SQL = ("SELECT c.system_identifier::text || ':' || d.oid::text FROM pg_control_system() c, "
+                 "pg_database d WHERE d.datname = current_database()")
+
+
+# dialect: postgresql-only (pg_control_system, pg_database)
+def restore_facts(db) -> dict:
+    """The restore rows of the ``office`` table plus ``~identity``, this database's identity, in one query."""
+    return {r["key"]: r["value"] for r in db.query(
+        "SELECT key, value FROM office WHERE key = 'db_identity' OR key LIKE 'restore%' "
+        f"UNION ALL SELECT '~identity', ({_IDENTITY_SQL})")}
+
+
+# dialect: postgresql-only
+def record_identity(db) -> None:
+    """Record this database's identity unless one is recorded (the first dossier numbered in it)."""
+    db.execute(f"INSERT INTO office (key, value) VALUES ('db_identity', ({_IDENTITY_SQL})) "
+               "ON CONFLICT (key) DO NOTHING")
+
+
+# dialect: postgresql-only (a transaction advisory lock: two desks noticing a restore at once start one)
+def lock_restore(db) -> None:
+    db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_PG_NS, _PG_LOCK_RESTORE])
+
+
+# dialect: postgresql-only (desks exists only in the office database)
+def recent_desks(db, days: int = 30) -> dict:
+    """The desks seen at most ``days`` before the newest dossier was received (name -> last_seen as ISO
+    text): in a restored database, the desks that were working when the backup was taken (and any that
+    connected since). Anchored on the dossiers, not on ``last_seen``: the desk that connects to a
+    restored database updates its own row first, and the dump may be months old."""
+    return {r["name"]: r["last_seen"].isoformat(timespec="seconds") for r in db.query(
+        "SELECT name, last_seen FROM desks WHERE last_seen >= coalesce((SELECT max(created_at)::timestamptz "
+        "FROM dossiers), now()) - make_interval(days => ?) ORDER BY name", [days])}
+
+
+def start_restore(db, epoch: str, identity: str, at: str, waiting: dict) -> None:
+    """A new restore epoch: the database's identity as it is now, and the desks to wait for (name ->
+    last_seen); the waiting rows of an earlier restore are replaced. The caller holds the transaction."""
+    db.execute("DELETE FROM office WHERE key LIKE ?", [RESTORE_WAIT + "%"])
+    record_office(db, {"restore_epoch": epoch, "restore_at": at, "db_identity": identity})
+    for name, seen in waiting.items():
+        db.execute("INSERT INTO office (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                   [RESTORE_WAIT + name, seen or ""])
+
+
+def stop_waiting(db, desk: str) -> bool:
+    """The office no longer waits for ``desk`` (it reported, or it was forgotten); whether it did."""
+    return db.execute("DELETE FROM office WHERE key = ?", [RESTORE_WAIT + desk]).rowcount > 0
+
+
+def counters(db, table: str, agency: str) -> dict:
+    """The counter rows of one agency: day (code_sequences) or year (book_sequences) -> last."""
+    period = {"code_sequences": "day", "book_sequences": "year"}[table]
+    return {r[period]: r["last"] for r in db.query(f"SELECT {period}, last FROM {table} WHERE agency = ?", [agency])}
+
+
+def raise_counter(db, table: str, agency: str, key, value: int) -> None:
+    """Lift one counter row to at least ``value`` (never lowers it; made when missing)."""
+    period = {"code_sequences": "day", "book_sequences": "year"}[table]
+    larger = "greatest" if db.dialect == "postgresql" else "max"  # SQLite's two-argument max()
+    db.execute(f"INSERT INTO {table} (agency, {period}, last) VALUES (?, ?, ?) ON CONFLICT (agency, {period}) "
+               f"DO UPDATE SET last = {larger}(excluded.last, {table}.last)", [agency, key, value])
+
+
+_PG_LOCK_RESTORE = 4

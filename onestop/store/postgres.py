@@ -12,7 +12,7 @@ import os
 import socket
 from contextlib import contextmanager
 
-from onestop.errors import DatabaseAuth, DatabaseUnreachable, SchemaMismatch, SyncLocked
+from onestop.errors import DatabaseAuth, DatabaseBusy, DatabaseUnreachable, SchemaMismatch, SyncLocked
 from onestop.store import pgdriver
 from onestop.store.paramstyle import qmark_to_format
 from onestop.store.pg_schema import MIGRATIONS
@@ -24,12 +24,61 @@ from psycopg.rows import dict_row  # noqa: E402 - after the cheaper import above
 __all__ = ["PgStore", "connect", "redact_url", "sync_lock", "schema_version"]
 
 CONNECT_TIMEOUT_S = int(os.environ.get("ONESTOP_DB_CONNECT_TIMEOUT", "5"))
+# A desk that drops off the network (cable pulled, power cut, process frozen) must not hold the office's
+# counter row for hours (issue 17). Per session, sent as connection options (no extra round trip):
+# - idle_in_transaction_session_timeout: the server ends a session idle inside a transaction this long
+#   (its transaction rolls back: nothing half-stored), which is what a frozen or cut-off desk looks like;
+# - lock_timeout: a statement waits this long for a lock, then fails; the waiting desk says which desk
+#   holds it (``busy``) and ``receive`` waits again, up to ``wait`` in all (onestop/home.py ``issuing``);
+# - TCP keepalives on both ends and a TCP user timeout: a peer that vanished is noticed in ~30 s,
+#   not the kernel's two hours.
+# Seconds; 0 turns one off. ``[database] idle_timeout / lock_timeout / lock_wait`` or the environment
+# (ONESTOP_DB_IDLE_TIMEOUT, ONESTOP_DB_LOCK_TIMEOUT, ONESTOP_DB_LOCK_WAIT); see onestop.store.session_limits.
+LIMITS = {"idle_timeout": 30.0, "lock_timeout": 5.0, "lock_wait": 60.0}
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+             "tcp_user_timeout": 30000}
+
+
+def session_options(limits: dict) -> str:
+    """The ``-c`` options every office session starts with (``LIMITS``)."""
+    ms = lambda key: int(float(limits.get(key, LIMITS[key])) * 1000)  # noqa: E731
+    return (f"-c idle_in_transaction_session_timeout={ms('idle_timeout')} -c lock_timeout={ms('lock_timeout')} "
+            f"-c tcp_keepalives_idle={KEEPALIVE['keepalives_idle']} "
+            f"-c tcp_keepalives_interval={KEEPALIVE['keepalives_interval']} "
+            f"-c tcp_keepalives_count={KEEPALIVE['keepalives_count']} -c tcp_user_timeout={KEEPALIVE['tcp_user_timeout']}")
+
+
+def env_limits(config: dict | None = None) -> dict:
+    """``LIMITS``, then ``config``'s values (``[database]`` keys), then the environment's
+    (ONESTOP_DB_IDLE_TIMEOUT…); ConfigError naming the setting when one is not a number of seconds."""
+    out = dict(LIMITS)
+    for key in LIMITS:
+        if config and config.get(key) is not None:
+            out[key] = _seconds(config[key], f"[database] {key}")
+        raw = os.environ.get("ONESTOP_DB_" + key.upper())
+        if raw is not None and raw.strip():
+            out[key] = _seconds(raw, "ONESTOP_DB_" + key.upper())
+    return out
+
+
+def _seconds(raw, where: str) -> float:
+    from onestop.errors import ConfigError
+
+    try:
+        value = float(raw) if not isinstance(raw, bool) else -1.0
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise ConfigError(f"{where} = '{raw}' không hợp lệ: cần số giây từ 0 đến 86400 (0: tắt).",
+                          f"{where} = '{raw}' is invalid: give seconds from 0 to 86400 (0: off).")
+    return value
 # Advisory-lock keys (two int4s): a namespace for onestop, then what is locked.
 _NS = 0x0E5709
 _LOCK_MIGRATE = 1
 _LOCK_SYNC = 2
 _LOCK_CATALOG = 3  # a catalog import: desks started together on an empty office database
 
+# LockNotAvailable (a lock timeout) is an OperationalError too: the handlers catch it before these.
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
@@ -84,17 +133,20 @@ class PgStore:
     IntegrityError = psycopg.IntegrityError
     OperationalError = psycopg.OperationalError
 
-    def __init__(self, conn: psycopg.Connection, url: str):
+    def __init__(self, conn: psycopg.Connection, url: str, limits: dict | None = None):
         conn.cursor_factory = PgCursor
         self.conn = conn
         self.url = redact_url(url)
         self._password = _password_of(url)
+        self.limits = dict(limits or LIMITS)
 
     def execute(self, sql: str, params=()) -> PgCursor:
         """Run one statement; the cursor (fetchone/fetchall/rowcount/description/lastrowid)."""
         try:
             # Parameters always go along (even none), so psycopg reads '%%' back as '%'.
             return self.conn.execute(qmark_to_format(sql), _params(params))
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy_now() from None
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None
 
@@ -103,6 +155,8 @@ class PgStore:
         try:
             with self.conn.cursor() as cur:
                 cur.executemany(qmark_to_format(sql), [_params(p) for p in seq_of_params])
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy_now() from None
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None
 
@@ -112,6 +166,8 @@ class PgStore:
             with self.conn.cursor(row_factory=dict_row) as cur:
                 cur.execute(qmark_to_format(sql), _params(params))
                 rows = cur.fetchall() if cur.description is not None else []
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy_now() from None
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None
         return iter(rows)
@@ -124,8 +180,53 @@ class PgStore:
         try:
             with self.conn.transaction():
                 yield self
+        except psycopg.errors.LockNotAvailable:
+            raise self.busy() from None  # rolled back (to the savepoint): the session can ask who holds it
         except _CONNECTION_ERRORS as e:
             raise self.lost(e) from None
+
+    def _busy_now(self):
+        """A lock timeout of a statement: outside a transaction, say who holds the lock now; inside one, let
+        ``transaction()`` say it once the transaction is rolled back."""
+        if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            return self.busy()
+        return psycopg.errors.LockNotAvailable("lock timeout")
+
+    def holders(self) -> list[dict]:
+        """The other sessions of the office database inside a transaction for longer than the lock
+        timeout (those a desk waits for), oldest first: desk (application name), address, state, seconds."""
+        try:
+            rows = list(self.query(
+                "SELECT application_name AS desk, coalesce(client_addr::text, '') AS address, state, "
+                "extract(epoch FROM now() - xact_start)::int AS seconds FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+                "AND xact_start < now() - make_interval(secs => ?) ORDER BY xact_start LIMIT 3",
+                [max(0.0, float(self.limits.get("lock_timeout", 0)) - 0.5)]))
+            names = {_ascii(r["name"]): r["name"] for r in self.query("SELECT name FROM desks")} if rows else {}
+        except (psycopg.Error, DatabaseUnreachable):
+            return []
+        for r in rows:  # "onestop Quay 2 pid 41" -> "onestop Quầy 2 pid 41"
+            head, sep, pid = (r["desk"] or "").rpartition(" pid ")
+            if sep and head.startswith("onestop ") and head[8:] in names:
+                r["desk"] = f"onestop {names[head[8:]]} pid {pid}"
+        return rows
+
+    def busy(self) -> DatabaseBusy:
+        """DatabaseBusy (exit 6) naming the desks this one waited for (``holders``), with ``holders`` set."""
+        held = self.holders()
+        who = "; ".join(f"{h['desk'] or '?'}{' ' + h['address'] if h['address'] else ''} ({h['state']}, "
+                        f"{h['seconds']} s)" for h in held) or "?"
+        idle = float(self.limits.get("idle_timeout", 0))
+        then_vi = (f" Máy đó mất mạng hay bị treo thì máy chủ tự đóng phiên của nó sau {idle:g} s (không lưu gì của nó)."
+                   if idle else "")
+        then_en = (f" If that desk dropped off the network or hangs, the server ends its session after {idle:g} s "
+                   "(nothing of it is stored)." if idle else "")
+        err = DatabaseBusy(
+            f"Cơ sở dữ liệu văn phòng đang bị giữ bởi: {who}. Chưa lưu gì.{then_vi} Thử lại sau ít giây.",
+            f"The office database is held by: {who}. Nothing was stored.{then_en} Try again in a few seconds.")
+        err.holders = held
+        err.who = who
+        return err
 
     def lost(self, e: Exception) -> DatabaseUnreachable:
         msg = scrub(str(e), self._password)
@@ -179,24 +280,46 @@ def _translate(e: Exception, url: str) -> Exception:
     )
 
 
-def _open(url: str, application_name: str = "onestop") -> psycopg.Connection:
+def _open(url: str, application_name: str = "onestop", limits: dict | None = None) -> psycopg.Connection:
     kw = {"autocommit": True}
     params = psycopg.conninfo.conninfo_to_dict(url)
     if "connect_timeout" not in params:
         kw["connect_timeout"] = CONNECT_TIMEOUT_S
     if "application_name" not in params:
         kw["application_name"] = application_name
+    for key, value in KEEPALIVE.items():  # libpq's own TCP keepalives (ignored on a unix socket)
+        if key not in params:
+            kw[key] = value
+    # The URL's own options first: a later -c of ours wins, so the office's limits always apply.
+    kw["options"] = " ".join(filter(None, [params.get("options", ""), session_options(limits or env_limits())]))
     try:
         return psycopg.connect(url, **kw)
     except _CONNECTION_ERRORS as e:
         raise _translate(e, url) from None
 
 
+def session_name(desk: str, pid: int | None = None) -> str:
+    """The session's application name, ``onestop <desk> pid <pid>``: the server keeps only ASCII there
+    (``Quầy 2`` would read ``Qu???y 2``), so the desk is written without diacritics; ``holders`` maps it
+    back to the desk's own name."""
+    return f"onestop {_ascii(desk)} pid {os.getpid() if pid is None else pid}"[:63]
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    s = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in s if not unicodedata.combining(c)).encode("ascii", "replace").decode()
+
+
 def connect(url: str, *, migrate: bool = True, desk: str | None = None, officer: str = "",
-            register: bool = True) -> PgStore:
+            register: bool = True, limits: dict | None = None) -> PgStore:
     """Open the office database; apply pending migrations (``migrate``) or check the schema version;
-    record this desk as seen (``register``; ``onestop db status`` lists the desks)."""
-    store = PgStore(_open(url), url)
+    record this desk as seen (``register``; ``onestop db status`` lists the desks). The session is
+    named after the desk and process (another desk waiting on it names it) and carries ``limits``."""
+    limits = limits or env_limits()
+    name = session_name(desk or socket.gethostname())
+    store = PgStore(_open(url, application_name=name, limits=limits), url, limits)
     ensure_current(store, migrate=migrate)
     if register:
         register_desk(store, desk, officer)
@@ -266,6 +389,7 @@ def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
         return v  # the common case: one query
     _check_version(store, v, target, migrate)
     with store.transaction():
+        wait_without_timeout(store)  # another desk's migration may take longer than a lock timeout
         store.execute("SELECT pg_advisory_xact_lock(?, ?)", [_NS, _LOCK_MIGRATE])
         v = schema_version(store)
         if v is None:
@@ -279,6 +403,13 @@ def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
             store.conn.execute(sql)  # PostgreSQL's own DDL, sent as written (no placeholders)
             store.execute("INSERT INTO onestop_schema (version, name) VALUES (?, ?)", [n, name])
     return target
+
+
+def wait_without_timeout(store) -> None:
+    """Inside a transaction: its lock waits have no lock timeout (work that may legitimately hold a lock
+    longer: a migration, a catalog import, the first search index; a dead holder's session still ends
+    at its idle timeout)."""
+    store.execute("SET LOCAL lock_timeout = 0")
 
 
 def _check_version(store: PgStore, v: int | None, target: int, migrate: bool) -> None:

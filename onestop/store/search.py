@@ -83,6 +83,9 @@ def refresh_dossiers(db) -> int:
         if _pg(db):
             # Desks refresh one at a time (the SQLite write lock does the same), so two searches at
             # once do not index the same dossiers twice; the second finds the work done.
+            from onestop.store.postgres import wait_without_timeout
+
+            wait_without_timeout(db)  # the first refresh after a bulk import indexes every dossier
             db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_LOCK_NS, _LOCK_REFRESH])
             rows = _changed_dossiers(db)
             if not rows:
