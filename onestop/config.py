@@ -44,15 +44,47 @@ def _read_toml(path: Path) -> dict:
         ) from e
 
 
-def _parse_hhmm(s: str) -> time:
+def _parse_hhmm(s: str, where: str = "") -> time:
     try:
         h, m = s.strip().split(":")
         return time(int(h), int(m))
     except (ValueError, AttributeError) as e:
+        at = f" ({where})" if where else ""
         raise ConfigError(
-            f"Giờ '{s}' trong cấu hình không hợp lệ (cần dạng HH:MM).",
-            f"Time '{s}' in the config is invalid (expected HH:MM).",
+            f"Giờ '{s}'{at} trong cấu hình không hợp lệ (cần dạng HH:MM).",
+            f"Time '{s}'{at} in the config is invalid (expected HH:MM).",
         ) from e
+
+
+def parse_sessions(raw) -> tuple[tuple[time, time], ...]:
+    """``[counter] sessions`` (a list of "HH:MM-HH:MM") as (start, end) pairs: each session starts before
+    it ends, and they come in order without overlap (ConfigError naming the wrong one otherwise)."""
+    example = '["07:00-11:30", "13:30-17:00"]'
+    if isinstance(raw, str) or not isinstance(raw, (list, tuple)) or not raw:
+        raise ConfigError(
+            f"[counter] sessions phải là danh sách các buổi làm việc, ví dụ sessions = {example} (đang là {raw!r}).",
+            f"[counter] sessions must be a list of working sessions, e.g. sessions = {example} (it is {raw!r}).")
+    out: list[tuple[time, time]] = []
+    for s in raw:
+        a, sep, b = str(s).partition("-")
+        if not sep:
+            raise ConfigError(f"Buổi làm việc '{s}' ([counter] sessions) cần dạng HH:MM-HH:MM.",
+                              f"The session '{s}' ([counter] sessions) must read HH:MM-HH:MM.")
+        start, end = _parse_hhmm(a, "[counter] sessions"), _parse_hhmm(b, "[counter] sessions")
+        if start >= end:
+            raise ConfigError(
+                f"Buổi làm việc '{s}' ([counter] sessions) kết thúc trước khi bắt đầu: mỗi buổi nằm trong một ngày, "
+                "giờ bắt đầu trước giờ kết thúc (ví dụ 07:00-11:30).",
+                f"The session '{s}' ([counter] sessions) ends before it starts: each session lies within one day, "
+                "its start before its end (e.g. 07:00-11:30).")
+        if out and start < out[-1][1]:
+            raise ConfigError(
+                f"Buổi làm việc '{s}' ([counter] sessions) bắt đầu trước khi buổi trước kết thúc: liệt kê các buổi theo "
+                "thứ tự, không chồng nhau.",
+                f"The session '{s}' ([counter] sessions) starts before the previous one ends: list the sessions in "
+                "order, without overlap.")
+        out.append((start, end))
+    return tuple(out)
 
 
 @dataclass
@@ -129,16 +161,11 @@ class Config:
 
     @cached_property
     def sessions(self) -> tuple[tuple[time, time], ...]:
-        raw = self.get("counter.sessions", ["07:00-11:30", "13:30-17:00"])
-        out = []
-        for s in raw:
-            a, _, b = s.partition("-")
-            out.append((_parse_hhmm(a), _parse_hhmm(b)))
-        return tuple(out)
+        return parse_sessions(self.get("counter.sessions", ["07:00-11:30", "13:30-17:00"]))
 
     @cached_property
     def cutoff(self) -> time:
-        return _parse_hhmm(self.get("counter.cutoff", "15:00"))
+        return _parse_hhmm(self.get("counter.cutoff", "15:00"), "[counter] cutoff")
 
     @property
     def code_rule(self) -> str:

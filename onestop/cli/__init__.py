@@ -67,6 +67,9 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
         except Exception:  # noqa: BLE001 - the message can do without the path
             path = None
         return translate_error(e, path)
+    pg = _office_failure(e)
+    if pg is not None:
+        return pg
     if isinstance(e, OverflowError):
         # A typed number beyond what SQLite stores (--limit, --year 99999999999999999999…); the
         # transaction it was in has rolled back.
@@ -81,6 +84,23 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
             f"The disk is full or a file exceeds the size limit{where}: {e.strerror}. "
             "Free some space and run again; stored data is safe.")
     return None
+
+
+def _office_failure(e: BaseException) -> errors.OnestopError | None:
+    """A PostgreSQL refusal that is the office's set-up, not a bug: the role lacks a privilege
+    (a desk role running an owner's or supervisor's command, a read-only role) -> exit 18, saying
+    which role may. psycopg is looked at only when it is loaded (office mode)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None or not isinstance(e, psycopg.errors.InsufficientPrivilege):
+        return None
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return errors.DatabaseAuth(
+        f"Người dùng CSDL văn phòng này không có quyền làm việc này ({msg}). Lệnh này dành cho người sở hữu CSDL "
+        "(nâng cấp, sao lưu, db migrate-to) hoặc vai trò giám sát (office set, procedures import); quầy dùng "
+        "vai trò onestop_desk với các quyền ở docs/office.md mục 1.3. Hỏi quản trị văn phòng; chưa có gì được lưu.",
+        f"This office database user may not do this ({msg}). The command is for the database owner (upgrades, "
+        "backups, db migrate-to) or the supervisor role (office set, procedures import); desks use the "
+        "onestop_desk role with the grants of docs/office.md section 1.3. Ask the office admin; nothing was stored.")
 
 
 _APP_SETTINGS = dict(

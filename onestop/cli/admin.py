@@ -198,7 +198,11 @@ def _pg_status(cfg) -> dict:
     from onestop import store
     from onestop.store import office, postgres
 
+    from onestop import catalog
+
     pg = store.connect(cfg)  # registers this desk: it is one of those seen
+    # The owner's first run (docs/office.md section 1.2) also loads the catalog, which desks may only read.
+    catalog.ensure_loaded(pg, cfg.catalog_file)
     tz = ZoneInfo(cfg.timezone)
     return {
         "backend": "postgresql", "home": str(cfg.home), "database": pg.url,

@@ -265,6 +265,33 @@ def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
     if v == target:
         return v  # the common case: one query
     _check_version(store, v, target, migrate)
+    try:
+        _migrate(store, target, migrate)
+    except psycopg.errors.InsufficientPrivilege:
+        # A desk role (docs/office.md section 1.3) may not create or change tables: only the owner migrates.
+        raise _owner_must_run(store, schema_version(store), target) from None
+    return target
+
+
+def _owner_must_run(store: PgStore, v: int | None, target: int) -> SchemaMismatch:
+    if not v:
+        return SchemaMismatch(
+            f"Cơ sở dữ liệu {store.url} chưa có lược đồ của onestop và người dùng này không có quyền tạo. Chạy onestop "
+            "một lần với người sở hữu CSDL (onestop_owner, docs/office.md mục 1.2), cấp quyền (mục 1.3), rồi chạy lại "
+            "trên quầy này.",
+            f"The database {store.url} has no onestop schema yet and this user may not create it. Run onestop once as "
+            "the database owner (onestop_owner, docs/office.md section 1.2), run the grants (section 1.3), then run "
+            "this desk again.")
+    return SchemaMismatch(
+        f"Cơ sở dữ liệu {store.url} có lược đồ phiên bản {v}, cũ hơn phiên bản {target} mà bản onestop này cần, và người "
+        "dùng này không có quyền nâng cấp. Người sở hữu CSDL chạy bản onestop mới một lần (docs/office.md, nâng cấp "
+        "từng quầy); đến lúc đó dùng bản onestop cũ trên máy này.",
+        f"The database {store.url} has schema version {v}, older than the {target} this onestop needs, and this user "
+        "may not upgrade it. The database owner runs the new onestop once (docs/office.md, upgrading desk by desk); "
+        "until then use the previous onestop on this machine.")
+
+
+def _migrate(store: PgStore, target: int, migrate: bool) -> None:
     with store.transaction():
         store.execute("SELECT pg_advisory_xact_lock(?, ?)", [_NS, _LOCK_MIGRATE])
         v = schema_version(store)
@@ -278,7 +305,6 @@ def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
         for n, (name, sql) in enumerate(MIGRATIONS[v:], v + 1):
             store.conn.execute(sql)  # PostgreSQL's own DDL, sent as written (no placeholders)
             store.execute("INSERT INTO onestop_schema (version, name) VALUES (?, ?)", [n, name])
-    return target
 
 
 def _check_version(store: PgStore, v: int | None, target: int, migrate: bool) -> None:
