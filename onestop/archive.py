@@ -335,6 +335,12 @@ def shared_root(cfg: Config) -> Path:
             f"đúng đường dẫn đó (docs/office.md, mục 3) rồi làm lại; chưa có gì được lưu.",
             f"The office's shared archive folder {root} is not there on this desk. Mount the shared folder "
             f"at that path (docs/office.md, section 3) and do it again; nothing was stored.")
+    if root.exists() and not root.is_dir():
+        raise StorageError(
+            f"Thư mục lưu trữ {root} ([archive] root) là một tệp, không phải thư mục. Sửa [archive] root (hoặc "
+            "'onestop office set archive.root' trong văn phòng) hoặc dời tệp đó đi; chưa có gì được lưu.",
+            f"The archive folder {root} ([archive] root) is a file, not a folder. Fix [archive] root (or "
+            "'onestop office set archive.root' in an office) or move that file away; nothing was stored.")
     return root
 
 

@@ -83,7 +83,26 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
             "Giải phóng dung lượng rồi chạy lại; dữ liệu đã lưu không bị mất.",
             f"The disk is full or a file exceeds the size limit{where}: {e.strerror}. "
             "Free some space and run again; stored data is safe.")
+    if isinstance(e, OSError) and e.filename and e.errno in _FILE_ERRNOS:
+        # A folder given as a file (or the reverse), a read-only or forbidden folder: the machine's
+        # files, named, with what to do: exit 7 (docs/exit-codes.md).
+        vi, en = _FILE_ERRNOS[e.errno]
+        return errors.StorageError(
+            f"Không ghi/đọc được {e.filename}: {vi}. Chưa có gì được lưu từ thao tác này; sửa rồi chạy lại.",
+            f"Cannot write/read {e.filename}: {en}. Nothing of this operation was stored; fix it and run again.")
     return None
+
+
+_FILE_ERRNOS = {
+    20: ("một phần của đường dẫn là tệp, không phải thư mục (cần một thư mục)",  # ENOTDIR
+         "a part of the path is a file, not a folder (a folder is needed)"),
+    21: ("đó là một thư mục, cần một tệp", "it is a folder, a file is needed"),  # EISDIR
+    13: ("không có quyền (sửa quyền của thư mục hoặc chạy với đúng người dùng)",  # EACCES
+         "permission denied (fix the folder's permissions or run as the right user)"),
+    1: ("không được phép (sửa quyền hoặc chạy với đúng người dùng)", "operation not permitted (fix the permissions "
+        "or run as the right user)"),  # EPERM
+    30: ("ổ đĩa hoặc thư mục chỉ đọc", "the disk or folder is read-only"),  # EROFS
+}
 
 
 def _office_failure(e: BaseException) -> errors.OnestopError | None:
