@@ -213,3 +213,20 @@ def test_office_inputs_end_in_their_documented_code(name, run, office, tmp_path,
     assert r.exit_code == code, r.output
     assert "không mong đợi" not in r.stderr and text in r.stderr, r.stderr
     assert "s3cret" not in r.output
+
+
+@pytest.mark.parametrize("url, code", [
+    ("postgresql://desk:pa%25ss-w0rd@127.0.0.1:9/onestop", 17),      # '%' written right: unreachable
+    ("postgresql://desk:pa%ss-w0rd@127.0.0.1:9/onestop", 8),         # '%' not encoded
+    ("postgresql://desk:pa@ss-w0rd@127.0.0.1:9/onestop", 8),         # '@' not encoded
+    ("postgresql://desk:pa/ss-w0rd@127.0.0.1:9/onestop", 8),         # '/' not encoded
+    ("postgresql://desk:pass-w0rd@[::1:9/onestop", 8),                # broken IPv6 bracket
+    ("postgresql://desk:pass-w0rd@[::1]:port/onestop", 8),            # a port that is not a number
+])
+def test_the_database_password_is_never_printed(run, monkeypatch, url, code):
+    """Issue 17 item 9: whatever the URL holds, no part of the password reaches the screen."""
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", url)
+    monkeypatch.setenv("ONESTOP_DB_CONNECT_TIMEOUT", "2")
+    r = run("db", "status")
+    assert r.exit_code == code, r.output
+    assert "w0rd" not in r.output and "ss-w" not in r.output and "***" in r.stderr
