@@ -31,7 +31,8 @@ def sync(
 ):
     """Gửi hàng đợi đồng bộ (hồ sơ mới, cập nhật, tiến độ, tệp quét) lên hệ thống của Bộ.
 
-    Send the outbox to the ministry system, or to a spool folder when no URL is configured
+    Send the outbox to the ministry system (ONESTOP_SYNC_URL / [sync] url), or to a spool folder
+    (--spool PATH, or [sync] spool when no URL is set; neither: exit 8)
     (spooled entries count as synced only after 'onestop sync acks').
     Exit codes: 0 all sent, 11 some entries are refused and held for a fix (every run, until
     'onestop sync retry CODE' and a successful send), 12 another sync is running, 75 the server
