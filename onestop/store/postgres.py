@@ -333,6 +333,32 @@ def _check_version(store: PgStore, v: int | None, target: int, migrate: bool) ->
 
 # ---------------------------------------------------------------- one nightly sync per office
 
+_HOLDER = "onestop sync pid "
+
+
+def _holder_name(desk: str) -> str:
+    """The sync session's application name: pid and desk name. PostgreSQL keeps only printable ASCII
+    there (every other byte becomes '?': "Máy đồng bộ" was shown "M??y ?????ng b???") and at most 63
+    bytes, so the desk name is percent-encoded, shortened a whole character at a time to fit."""
+    from urllib.parse import quote
+
+    head = f"{_HOLDER}{os.getpid()} "
+    for end in range(len(desk), -1, -1):
+        name = head + quote(desk[:end], safe=" -_.,()")
+        if len(name) <= 63:
+            return name
+    return head.rstrip()
+
+
+def _holder_shown(app: str) -> str:
+    """The lock holder as people read it: the desk's name decoded, and its pid."""
+    from urllib.parse import unquote
+
+    if not app.startswith(_HOLDER):
+        return app  # an older onestop's session name, as it is
+    pid, _, desk = app[len(_HOLDER):].partition(" ")
+    return f"{unquote(desk)} (pid {pid})" if desk else f"pid {pid}"
+
 @contextmanager
 def sync_lock(target, desk: str | None = None):
     """Hold the office-wide sync lock for the duration (a session advisory lock).
@@ -345,7 +371,7 @@ def sync_lock(target, desk: str | None = None):
     session's application name).
     """
     desk = desk or socket.gethostname()
-    name = f"onestop sync {desk} pid {os.getpid()}"[:63]
+    name = _holder_name(desk)
     store = target if isinstance(target, PgStore) else None
     if store is None:
         conn = _open(target, application_name=name)
@@ -367,7 +393,7 @@ def sync_lock(target, desk: str | None = None):
         except _CONNECTION_ERRORS as e:
             raise (store.lost(e) if store is not None else _translate(e, target)) from None
         if not got:
-            holder = " ".join(x for x in (row or ()) if x) or "?"
+            holder = " ".join(x for x in (_holder_shown(row[0]) if row else None, row[1] if row else None) if x) or "?"
             raise SyncLocked(
                 f"Một phiên đồng bộ khác đang chạy trong văn phòng ({holder}). Chờ phiên đó xong rồi chạy lại.",
                 f"Another sync is running in the office ({holder}). Wait for it to finish, then run again.",
