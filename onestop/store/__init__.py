@@ -4,9 +4,9 @@
 office server; nothing set keeps the one-desk SQLite file. The PostgreSQL driver is imported only
 when a URL is set, so counter commands on SQLite pay nothing for it (PERFORMANCE.md P1).
 
-Issue 9: the commands open their store here (``onestop.cli.common.context``); until every command
-module runs on PostgreSQL, ``COMMANDS_ON_POSTGRESQL`` is off and ``refuse_office_mode`` stops them
-with a clear message instead of silently writing a local file; see docs/office.md.
+Issue 9: the commands open their store here (``onestop.cli.common.context``). Every command runs on
+PostgreSQL (``COMMANDS_ON_POSTGRESQL`` is on); the switch and ``refuse_office_mode`` stay as the way
+to stop a command that is not wired there, rather than silently write a local file.
 """
 
 from __future__ import annotations
