@@ -159,3 +159,31 @@ def test_a_desk_of_another_agency_cannot_change_the_office_settings(run, office)
     office("onestop_owner", "server")
     shown = {row["key"]: row["value"] for row in json.loads(run("office", "show", "--json").stdout)}
     assert shown["counter.cutoff"] == "15:00" and shown["archive.root"] != "/tmp/elsewhere"
+
+
+def test_the_desk_role_can_do_a_whole_day_at_the_counter(run, office, monkeypatch, tmp_path):
+    """Least rights are still enough: every desk command of a day runs as the documented desk role."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pages import make_samples
+
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    office("onestop_owner", "server", f'[archive]\nroot = "{tmp_path / "share"}"\n')
+    (tmp_path / "share").mkdir()
+    assert run("db", "status").exit_code == 0
+    office.grant()
+    office("onestop_desk", "desk")
+    code = json.loads(receive(run).stdout)["code"]
+    page = make_samples(tmp_path / "scans")[2]
+    for args in (("scan", code, "--component", 1, page, "--yes"),
+                 ("search", "Nguyễn"),
+                 ("move", code, "4", "--yes"),
+                 ("amend", code, "--phone", "0966555444", "--reason", "Sai số điện thoại"),
+                 ("backlog", "--show-personal"),
+                 ("sync", "--spool", tmp_path / "stick"),
+                 ("check",),
+                 ("office", "show"),
+                 ("db", "status")):
+        r = run(*args)
+        assert r.exit_code == 0, (args, r.output)
