@@ -91,35 +91,35 @@ def check_settings(data: dict, sources: list[tuple[Path, dict]]) -> list[tuple[s
 
     warnings = []
     for section, values in data.items():
-        where = file_of(section)
         known = SETTINGS.get(section)
         if known is None:
-            near = _closest(section, SETTINGS)
+            where, near = file_of(section), _closest(section, SETTINGS)
             warnings.append((f"mục [{section}] trong {where} không được dùng" + (f" (có phải [{near}]?)" if near else ""),
                              f"section [{section}] in {where} is not used" + (f" (did you mean [{near}]?)" if near else "")))
             continue
         if not isinstance(values, dict):
+            where = file_of(section)
             raise ConfigError(f"'{section}' trong {where} phải là một mục [{section}].",
                               f"'{section}' in {where} must be a section [{section}].")
         for key, value in values.items():
-            where = file_of(section, key)
             kind = known.get(key)
             if kind is None:
-                near = _closest(key, known)
+                where, near = file_of(section, key), _closest(key, known)
                 warnings.append(
                     (f"[{section}] {key} trong {where} không được dùng" + (f" (có phải '{near}'?)" if near else ""),
                      f"[{section}] {key} in {where} is not used" + (f" (did you mean '{near}'?)" if near else "")))
                 continue
-            _check_value(section, key, kind, value, where)
+            _check_value(section, key, kind, value, lambda s=section, k=key: file_of(s, k))
     return warnings
 
 
-def _check_value(section: str, key: str, kind: str, value, where: str) -> None:
+def _check_value(section: str, key: str, kind: str, value, where) -> None:
+    """``where()``: the file that set it, looked up only for a message."""
     name = f"[{section}] {key}"
 
     def bad(vi: str, en: str):
-        raise ConfigError(f"{name} = {value!r} trong {where} không hợp lệ: {vi}.",
-                          f"{name} = {value!r} in {where} is invalid: {en}.")
+        raise ConfigError(f"{name} = {value!r} trong {where()} không hợp lệ: {vi}.",
+                          f"{name} = {value!r} in {where()} is invalid: {en}.")
 
     if kind in (_TEXT, "timezone", "hhmm", "code_rule", "sync_url") and not isinstance(value, str):
         bad("cần một chuỗi trong ngoặc kép", "expected a string in double quotes")

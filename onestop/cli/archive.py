@@ -215,4 +215,3 @@ def check(json_: bool = JSON,
     if not rep["ok"]:
         raise CheckFailed(f"Kho lưu trữ có {len(rep['problems'])} vấn đề (xem ở trên).",
                           f"The archive has {len(rep['problems'])} problems (see above).")
-
