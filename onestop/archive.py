@@ -46,7 +46,7 @@ from onestop import imaging, ocr, pdfa, prepare
 from onestop.config import Config
 from onestop.db import ensure_private_dir, transaction
 from onestop import errors
-from onestop.errors import InvalidInput, NotFound, ScanConflict, ScanRejected, StorageError
+from onestop.errors import CheckFailed, InvalidInput, NotFound, ScanConflict, ScanRejected, StorageError
 from onestop.store import archive as store
 
 REPO_SCANS = Path(__file__).resolve().parent.parent / "scans"
@@ -335,6 +335,12 @@ def shared_root(cfg: Config) -> Path:
             f"đúng đường dẫn đó (docs/office.md, mục 3) rồi làm lại; chưa có gì được lưu.",
             f"The office's shared archive folder {root} is not there on this desk. Mount the shared folder "
             f"at that path (docs/office.md, section 3) and do it again; nothing was stored.")
+    if root.exists() and not root.is_dir():
+        raise StorageError(
+            f"Thư mục lưu trữ {root} ([archive] root) là một tệp, không phải thư mục. Sửa [archive] root (hoặc "
+            "'onestop office set archive.root' trong văn phòng) hoặc dời tệp đó đi; chưa có gì được lưu.",
+            f"The archive folder {root} ([archive] root) is a file, not a folder. Fix [archive] root (or "
+            "'onestop office set archive.root' in an office) or move that file away; nothing was stored.")
     return root
 
 
@@ -1117,3 +1123,52 @@ def demo_step(db: Database, cfg: Config, result: dict) -> None:
     _say(t(f"\n  Tìm kiếm '{query}' (không dấu): {len(hits)} kết quả", f"\n  Search '{query}': {len(hits)} hits"))
     for h in hits:
         _say(f"    {h['code']}  TP{h.get('component') or '-'} tr.{h.get('page') or '-'}: {h['snippet']}")
+
+
+def relocate(db, cfg: Config, new_root: Path, old_root: Path | None = None) -> dict:
+    """The archive folder was moved (copied to the office's share, a new disk): point every archive row
+    from ``old_root`` (default: the archive folder in use) to the same file under ``new_root``.
+
+    Every file must already be at its new place with its size (nothing is copied or deleted here: the
+    move is ``rsync``'s, the rows are onestop's); one missing file and nothing changes (exit 10,
+    listed). In an office the shared ``archive.root`` setting changes with the rows, in the same
+    transaction (owner or supervisor role); on one desk the config's ``[archive] root`` is the
+    officer's to change, and the result says so. Returns old, new, files, setting."""
+    from onestop.store import archive as store
+    from onestop.store import transaction
+
+    old = (old_root or cfg.archive_dir).expanduser().resolve()
+    new = new_root.expanduser().resolve()
+    if not new.is_dir():
+        raise StorageError(f"Thư mục mới {new} không tồn tại (hoặc không phải thư mục): chép kho lưu trữ sang đó trước "
+                           "(rsync -a CŨ/ MỚI/), rồi chạy lại.",
+                           f"The new folder {new} does not exist (or is not a folder): copy the archive there first "
+                           "(rsync -a OLD/ NEW/), then run again.")
+    if new == old:
+        raise InvalidInput(f"Kho lưu trữ đã ở {new}.", f"The archive is already at {new}.")
+    prefix, target = str(old) + os.sep, str(new) + os.sep
+    rows = store.files_under(db, prefix)
+    missing = []
+    for r in rows:
+        for p in filter(None, (r["path"], r["ocr_copy"])):
+            if not p.startswith(prefix):
+                continue
+            moved = Path(target + p[len(prefix):])
+            if not moved.is_file() or (p == r["path"] and moved.stat().st_size != r["size"]):
+                missing.append(str(moved))
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" (+{len(missing) - 5})" if len(missing) > 5 else "")
+        raise CheckFailed(
+            f"{len(missing)} tệp chưa có (hoặc khác kích thước) ở thư mục mới: {shown}. Chép đủ (rsync -a {old}/ "
+            f"{new}/) rồi chạy lại; chưa đổi gì.",
+            f"{len(missing)} files are not (or not whole) in the new folder: {shown}. Copy them all (rsync -a "
+            f"{old}/ {new}/) and run again; nothing was changed.")
+    setting = None
+    with transaction(db):
+        n = store.relocate(db, prefix, target)
+        if cfg.in_office:
+            from onestop import office
+
+            setting = office.set_value(cfg, db, "archive.root", str(new))
+    return {"old": str(old), "new": str(new), "files": n, "office_setting": setting,
+            "config_to_change": None if cfg.in_office else "[archive] root"}

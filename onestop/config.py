@@ -13,6 +13,7 @@ Resolution order:
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -37,6 +38,13 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         return {}
+    except IsADirectoryError as e:
+        raise ConfigError(f"{path} là một thư mục, không phải tệp cấu hình. Đổi tên hoặc xóa thư mục đó.",
+                          f"{path} is a folder, not a config file. Rename or remove that folder.") from e
+    except UnicodeDecodeError as e:  # tomllib reads UTF-8 only (a file saved as UTF-16 by a Windows editor)
+        raise ConfigError(
+            f"Tệp cấu hình {path} không phải UTF-8 ({e.reason}). Lưu lại tệp với bảng mã UTF-8 rồi chạy lại.",
+            f"Config file {path} is not UTF-8 ({e.reason}). Save it again as UTF-8 and run again.") from e
     except (tomllib.TOMLDecodeError, OSError) as e:
         raise ConfigError(
             f"Tệp cấu hình {path} không đọc được ({e}). Hãy sửa tệp rồi chạy lại.",
@@ -44,15 +52,169 @@ def _read_toml(path: Path) -> dict:
         ) from e
 
 
-def _parse_hhmm(s: str) -> time:
+# Every setting onestop reads, by section, with its kind (checked at load, so a wrong value stops
+# the command with exit 8 naming the setting instead of failing somewhere later).
+_TEXT, _INT, _NUM, _LIST = "text", "int", "number", "list"
+SETTINGS: dict[str, dict[str, str]] = {
+    "agency": {k: _TEXT for k in ("code", "name", "parent", "unit_title", "place", "system_name", "head_title",
+                                  "head_name", "processing_unit")},
+    "counter": {"officer": _TEXT, "unit": _TEXT, "timezone": "timezone", "sessions": "sessions", "cutoff": "hhmm",
+                "code_rule": "code_rule", "owner_code": _TEXT, "duplicate_window": _NUM, "desk": _TEXT},
+    "paths": {"data_dir": _TEXT, "catalog": _TEXT, "calendar": _TEXT},
+    "scan": {"min_dpi": _INT, "inbox": _TEXT, "dpi": _INT, "max_pixels": _INT, "ocr_timeout": _NUM,
+             "rotate_threshold": _NUM, "settle_seconds": _NUM, "device": _TEXT, "mode": _TEXT, "source": _TEXT},
+    "results": {"electronic": _LIST},
+    "sync": {"url": "sync_url", "spool": _TEXT, "batch_size": _INT, "dstcode": _TEXT, "username": _TEXT,
+             "timeout": _NUM, "retries": _INT, "backoff": _NUM, "ca_file": _TEXT, "session_error_codes": _LIST,
+             "upload_workers": _INT},
+    "database": {"url": _TEXT},
+    "archive": {"root": _TEXT},
+}
+CODE_RULES = ("tt01-2018", "tt04-2025")
+
+
+def _closest(word: str, known) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return found[0] if found else ""
+
+
+def check_settings(data: dict, sources: list[tuple[Path, dict]]) -> list[tuple[str, str]]:
+    """Check every known setting's type and value (ConfigError naming it and its file); the unknown
+    ones are returned as warnings, with the closest known name (``cuttoff`` -> ``cutoff``)."""
+    def file_of(section: str, key: str | None = None) -> str:
+        for path, d in reversed(sources):  # the later file wins the merge
+            if section in d and (key is None or (isinstance(d[section], dict) and key in d[section])):
+                return str(path)
+        return "onestop.toml"
+
+    warnings = []
+    for section, values in data.items():
+        known = SETTINGS.get(section)
+        if known is None:
+            where, near = file_of(section), _closest(section, SETTINGS)
+            warnings.append((f"mục [{section}] trong {where} không được dùng" + (f" (có phải [{near}]?)" if near else ""),
+                             f"section [{section}] in {where} is not used" + (f" (did you mean [{near}]?)" if near else "")))
+            continue
+        if not isinstance(values, dict):
+            where = file_of(section)
+            raise ConfigError(f"'{section}' trong {where} phải là một mục [{section}].",
+                              f"'{section}' in {where} must be a section [{section}].")
+        for key, value in values.items():
+            kind = known.get(key)
+            if kind is None:
+                where, near = file_of(section, key), _closest(key, known)
+                warnings.append(
+                    (f"[{section}] {key} trong {where} không được dùng" + (f" (có phải '{near}'?)" if near else ""),
+                     f"[{section}] {key} in {where} is not used" + (f" (did you mean '{near}'?)" if near else "")))
+                continue
+            _check_value(section, key, kind, value, lambda s=section, k=key: file_of(s, k))
+    return warnings
+
+
+def _check_value(section: str, key: str, kind: str, value, where) -> None:
+    """``where()``: the file that set it, looked up only for a message."""
+    name = f"[{section}] {key}"
+
+    def bad(vi: str, en: str):
+        raise ConfigError(f"{name} = {value!r} trong {where()} không hợp lệ: {vi}.",
+                          f"{name} = {value!r} in {where()} is invalid: {en}.")
+
+    if kind in (_TEXT, "timezone", "hhmm", "code_rule", "sync_url") and not isinstance(value, str):
+        bad("cần một chuỗi trong ngoặc kép", "expected a string in double quotes")
+    if kind == _INT and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        bad("cần một số nguyên không âm, không có ngoặc kép", "expected a whole number >= 0, without quotes")
+    if kind == _NUM and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+        bad("cần một số không âm, không có ngoặc kép", "expected a number >= 0, without quotes")
+    if kind == _LIST and not isinstance(value, list):
+        bad("cần một danh sách [ ... ]", "expected a list [ ... ]")
+    if kind == "sessions":
+        parse_sessions(value)
+    elif kind == "hhmm":
+        _parse_hhmm(value, name)
+    elif kind == "code_rule" and value not in CODE_RULES:
+        bad(f"quy tắc mã là {' hoặc '.join(CODE_RULES)}", f"the code rule is {' or '.join(CODE_RULES)}")
+    elif kind == "timezone":
+        check_timezone(value, name)
+    elif kind == "sync_url" and value:
+        check_sync_url(value, name)
+
+
+def check_timezone(value: str, name: str = "[counter] timezone") -> None:
+    """ConfigError unless ``value`` is an IANA time zone this machine knows (Asia/Ho_Chi_Minh)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(value)
+    except Exception as e:  # noqa: BLE001 - ValueError, ZoneInfoNotFoundError, IsADirectoryError…
+        raise ConfigError(
+            f"Múi giờ '{value}' ({name}) không hợp lệ: dùng tên IANA, ví dụ Asia/Ho_Chi_Minh "
+            "(gói tzdata phải được cài).",
+            f"The time zone '{value}' ({name}) is invalid: use an IANA name, e.g. Asia/Ho_Chi_Minh "
+            "(the tzdata package must be installed).") from e
+
+
+def check_sync_url(url: str, name: str = "[sync] url") -> str:
+    """``url`` if it is an http(s) address with a host; ConfigError otherwise (not exit 75 forever)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        ok = parts.scheme in ("https", "http") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"Địa chỉ hệ thống của Bộ '{url}' ({name} / ONESTOP_SYNC_URL) không hợp lệ: cần dạng "
+            "https://máy/đường-dẫn (IPv6 trong [ ]).",
+            f"The ministry system address '{url}' ({name} / ONESTOP_SYNC_URL) is invalid: expected "
+            "https://host/path (IPv6 in [ ]).")
+    return url
+
+
+def _parse_hhmm(s: str, where: str = "") -> time:
     try:
         h, m = s.strip().split(":")
         return time(int(h), int(m))
     except (ValueError, AttributeError) as e:
+        at = f" ({where})" if where else ""
         raise ConfigError(
-            f"Giờ '{s}' trong cấu hình không hợp lệ (cần dạng HH:MM).",
-            f"Time '{s}' in the config is invalid (expected HH:MM).",
+            f"Giờ '{s}'{at} trong cấu hình không hợp lệ (cần dạng HH:MM).",
+            f"Time '{s}'{at} in the config is invalid (expected HH:MM).",
         ) from e
+
+
+def parse_sessions(raw) -> tuple[tuple[time, time], ...]:
+    """``[counter] sessions`` (a list of "HH:MM-HH:MM") as (start, end) pairs: each session starts before
+    it ends, and they come in order without overlap (ConfigError naming the wrong one otherwise)."""
+    example = '["07:00-11:30", "13:30-17:00"]'
+    if isinstance(raw, str) or not isinstance(raw, (list, tuple)) or not raw:
+        raise ConfigError(
+            f"[counter] sessions phải là danh sách các buổi làm việc, ví dụ sessions = {example} (đang là {raw!r}).",
+            f"[counter] sessions must be a list of working sessions, e.g. sessions = {example} (it is {raw!r}).")
+    out: list[tuple[time, time]] = []
+    for s in raw:
+        a, sep, b = str(s).partition("-")
+        if not sep:
+            raise ConfigError(f"Buổi làm việc '{s}' ([counter] sessions) cần dạng HH:MM-HH:MM.",
+                              f"The session '{s}' ([counter] sessions) must read HH:MM-HH:MM.")
+        start, end = _parse_hhmm(a, "[counter] sessions"), _parse_hhmm(b, "[counter] sessions")
+        if start >= end:
+            raise ConfigError(
+                f"Buổi làm việc '{s}' ([counter] sessions) kết thúc trước khi bắt đầu: mỗi buổi nằm trong một ngày, "
+                "giờ bắt đầu trước giờ kết thúc (ví dụ 07:00-11:30).",
+                f"The session '{s}' ([counter] sessions) ends before it starts: each session lies within one day, "
+                "its start before its end (e.g. 07:00-11:30).")
+        if out and start < out[-1][1]:
+            raise ConfigError(
+                f"Buổi làm việc '{s}' ([counter] sessions) bắt đầu trước khi buổi trước kết thúc: liệt kê các buổi theo "
+                "thứ tự, không chồng nhau.",
+                f"The session '{s}' ([counter] sessions) starts before the previous one ends: list the sessions in "
+                "order, without overlap.")
+        out.append((start, end))
+    return tuple(out)
 
 
 @dataclass
@@ -129,16 +291,11 @@ class Config:
 
     @cached_property
     def sessions(self) -> tuple[tuple[time, time], ...]:
-        raw = self.get("counter.sessions", ["07:00-11:30", "13:30-17:00"])
-        out = []
-        for s in raw:
-            a, _, b = s.partition("-")
-            out.append((_parse_hhmm(a), _parse_hhmm(b)))
-        return tuple(out)
+        return parse_sessions(self.get("counter.sessions", ["07:00-11:30", "13:30-17:00"]))
 
     @cached_property
     def cutoff(self) -> time:
-        return _parse_hhmm(self.get("counter.cutoff", "15:00"))
+        return _parse_hhmm(self.get("counter.cutoff", "15:00"), "[counter] cutoff")
 
     @property
     def code_rule(self) -> str:
@@ -194,7 +351,7 @@ def config_dir() -> Path:
 def load(**overrides) -> Config:
     """Load the merged configuration and resolve the data home (no files are created)."""
     cdir = config_dir()
-    data = _read_toml(cdir / "onestop.toml")
+    data = shared = _read_toml(cdir / "onestop.toml")
     env_home = os.environ.get("ONESTOP_HOME")
     if env_home:
         home = Path(env_home)
@@ -206,4 +363,9 @@ def load(**overrides) -> Config:
     local = _read_toml(home / "onestop.toml")
     if local:
         data = _merge(data, local)
+    sources = [(cdir / "onestop.toml", shared), (home / "onestop.toml", local)]
+    for vi, en in check_settings(data, sources):
+        from onestop.i18n import t
+
+        sys.stderr.write(f"onestop: {t('cảnh báo', 'warning')}: {t(vi, en)}\n")
     return Config(data=data, config_dir=cdir, home=home, overrides={k: v for k, v in overrides.items() if v})

@@ -474,10 +474,11 @@ def mask_phone(phone: str) -> str:
 
 
 # An ID or phone number inside free text (OCR pages, the ministry's messages, logs): 9 to 12 digits,
-# optionally "+84", optionally grouped by single spaces or dots ("0966 555 444"). Not inside a longer
-# run of letters/digits (sha256, dossier codes, yyyyMMddHHmmss dates stay), nor a host in a URL
-# ("//192.168.100.200:8443/"): a log must still say where it sent.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+/@])(\+?\d(?:[ .]?\d){8,11})(?![\w]|\.\d|:\d)")
+# optionally "+84", optionally grouped by single spaces, dots or dashes ("0966 555 444", "0966-555-444",
+# "001-085-066-666"). Not inside a longer run of letters/digits (sha256, yyyyMMddHHmmss dates stay), nor
+# after a dash (a dossier code's "-261122-0007" tail), nor a host in a URL ("//192.168.100.200:8443/"):
+# a log must still say where it sent.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+/@-])(\+?\d(?:[ .-]?\d){8,11})(?![\w]|[.-]\d|:\d)")
 
 
 def _mask_found(m: re.Match) -> str:

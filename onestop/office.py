@@ -296,18 +296,16 @@ def parse_value(cfg, key: str, text: str):
         except Exception as e:  # noqa: BLE001
             raise InvalidInput(f"Múi giờ '{text}' không hợp lệ.", f"The time zone '{text}' is invalid.") from e
     if key in ("counter.sessions", "counter.cutoff"):
-        from onestop.config import _parse_hhmm
+        from onestop.config import _parse_hhmm, parse_sessions
 
         parts = [s.strip() for s in text.split(",") if s.strip()] if key == "counter.sessions" else [text]
-        for part in parts:
-            for hhmm in (part.split("-") if key == "counter.sessions" else [part]):
-                try:
-                    _parse_hhmm(hhmm)
-                except ConfigError as e:
-                    raise InvalidInput(e.vi, e.en) from None
         if key == "counter.sessions" and not parts:
             raise InvalidInput("Cần ít nhất một buổi làm việc, ví dụ 07:00-11:30,13:30-17:00.",
                                "Give at least one session, e.g. 07:00-11:30,13:30-17:00.")
+        try:
+            parse_sessions(parts) if key == "counter.sessions" else _parse_hhmm(text, "counter.cutoff")
+        except ConfigError as e:  # the value typed here, not a config file: exit 4
+            raise InvalidInput(e.vi, e.en) from None
         return parts if key == "counter.sessions" else text
     if key == "calendar":
         from onestop.calendar_source import read_decisions
@@ -333,6 +331,20 @@ def set_value(cfg, db, key: str, text: str) -> dict:
 
     value = parse_value(cfg, key, text)
     old = settings(db)
+    if not store.may_change_settings(db):
+        from onestop.errors import DatabaseAuth
+
+        raise DatabaseAuth(
+            f"Người dùng CSDL của quầy này ({getattr(db, 'url', '')}) không được đổi thiết lập chung của văn phòng: "
+            "chỉ người sở hữu CSDL hoặc vai trò giám sát (onestop_supervisor) được chạy 'onestop office set' "
+            "(docs/office.md mục 1.3). Không có gì thay đổi.",
+            f"This desk's database user ({getattr(db, 'url', '')}) may not change the office settings: only the "
+            "database owner or the supervisor role (onestop_supervisor) runs 'onestop office set' (docs/office.md "
+            "section 1.3). Nothing was changed.")
+    mine = desk_value(cfg, "agency.code", explicit=True)
+    if key != "agency.code" and mine and old.get("agency.code") and mine != old["agency.code"]:
+        # ``office show`` stays open to such a desk (how it is put right), changing the office does not.
+        _refuse_agency(cfg, db, {"key": "agency.code", "office": old["agency.code"], "desk": mine})
     if key == "agency.code" and old.get("agency.code") != value and store.latest_agency(db) is not None:
         raise InvalidInput(
             f"CSDL văn phòng đã có hồ sơ của cơ quan '{old.get('agency.code')}': không đổi mã cơ quan (mã hồ sơ "

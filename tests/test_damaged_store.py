@@ -194,7 +194,7 @@ def test_codes_only_in_the_sync_spool_are_not_reissued(home, cfg, db, tmp_path, 
     dossiers.receive_many(db, cfg, [dossiers.ReceiveRequest(PROC, dossiers.Applicant(n, "001085012345"), at=at)
                                     for n in ("Hai", "Ba")])
     db.conn.close()
-    r = onestop(home, "sync")
+    r = onestop(home, "sync", "--spool", home / "spool")
     assert r.returncode == 0, r.stderr
     assert not (home / "forms").exists()
     for suffix in ("", "-wal", "-shm"):

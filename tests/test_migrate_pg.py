@@ -213,6 +213,22 @@ def test_an_empty_schema_made_by_a_desk_is_still_empty(run, desk, pg_url):
     assert run("db", "migrate-to", pg_url).exit_code == 0
 
 
+def test_the_owners_first_run_leaves_the_database_a_valid_target(run, desk, pg_url, tmp_path, monkeypatch, rows):
+    """docs/office.md section 1: the owner's first run (schema, catalog, settings) comes before the move;
+    the moved desk's catalog and settings replace those, row for row."""
+    server = tmp_path / "server-home"
+    server.mkdir()
+    monkeypatch.setenv("ONESTOP_HOME", str(server))
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    assert run("db", "status").exit_code == 0
+    monkeypatch.setenv("ONESTOP_HOME", str(desk))
+    monkeypatch.delenv("ONESTOP_DATABASE_URL")
+    r = run("db", "migrate-to", pg_url, "--json")
+    assert r.exit_code == 0, r.output
+    report = {t["table"]: t for t in json.loads(r.stdout)["tables"]}
+    assert report["procedures"]["copied"] == report["procedures"]["source"] > 0
+
+
 def _pg_empty(pg_url) -> bool:
     from onestop.store import postgres
     from onestop.store.migrate import _nonempty

@@ -510,3 +510,18 @@ def test_office_fast_exit_runs_the_exit_handlers(pg_url, home, tmp_path):
                        text=True)
     assert p.returncode == 3, p.stderr
     assert mark.read_text() == "ran"
+
+
+@pytest.mark.parametrize("desk", ["Máy đồng bộ", "Quầy số 2 — Bộ phận Một cửa Sở Khoa học và Công nghệ tỉnh Hưng Yên"])
+def test_the_sync_lock_names_a_vietnamese_desk_as_written(pg_url, desk):
+    """Issue 17: the holder was shown "M??y ?????ng b???" (PostgreSQL keeps only ASCII in application_name)."""
+    from onestop.errors import SyncLocked
+    from onestop.store import postgres
+
+    with postgres.sync_lock(pg_url, desk=desk):
+        with pytest.raises(SyncLocked) as refused:
+            with postgres.sync_lock(pg_url, desk="Quầy 3"):
+                pass
+    shown = refused.value.vi
+    assert "?" not in shown.split("(", 1)[1].split("Chờ")[0]
+    assert desk[:10] in shown and f"pid {os.getpid()}" in shown

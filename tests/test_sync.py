@@ -475,6 +475,29 @@ def test_server_message_quoting_the_citizen_is_masked_everywhere(env, srv, run, 
     assert "*********666" in json.loads(st)["failed"][0]["error"]
 
 
+@pytest.mark.parametrize("quoted, id_no, phone", [
+    ("CCCD 001-085-066-666, ĐT 0966-555-444", "001-085-066-666", "0966-555-444"),
+    ("CCCD 001 085 066 666, ĐT 0966 555 444", "001 085 066 666", "0966 555 444"),
+    ("CCCD 001.085.066.666, SĐT: 0966.555.444", "001.085.066.666", "0966.555.444"),
+])
+def test_numbers_written_with_dashes_or_spaces_are_masked_everywhere(env, srv, run, rows, quoted, id_no, phone):
+    # Issue 17 item 9: the ministry quotes the citizen's numbers grouped as people write them.
+    cfg, db = env
+    codes = make_dossiers(db, cfg, 2)
+    srv.reject[codes[0]] = f"Chủ hồ sơ {quoted} không khớp CSDLQG về dân cư"
+    r = run("sync", "--json")
+    assert r.exit_code == 11
+    log_text = (cfg.logs_dir / "sync.log").read_text("utf-8")
+    st_json = run("sync", "status", "--json").stdout
+    st_text = run("sync", "status").stdout
+    digits = {id_no.replace(id_no[3], ""), phone.replace(phone[4], "")}
+    for where in (log_text, r.stdout, r.stderr, st_json, st_text):
+        assert id_no not in where and phone not in where
+        assert not any(d in where.replace(" ", "").replace("-", "").replace(".", "") for d in digits)
+    assert "*********666" in log_text and "096*****44" in log_text
+    assert codes[0] in st_text  # the dossier code itself (with its dashes) is kept
+
+
 def test_redact_keeps_codes_dates_and_hashes():
     from onestop.sync.redact import redact
 

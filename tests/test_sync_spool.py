@@ -124,10 +124,18 @@ def test_spool_written_again_after_a_crash_has_no_duplicate(home, run, tmp_path,
         assert_exactly_once(srv, db)
 
 
-def test_default_target_without_url_is_the_spool_in_the_data_home(home, run, db, cfg):
+def test_no_url_and_no_spool_is_a_config_error_not_a_silent_local_spool(home, run, db, cfg, rows):
+    # Issue 17 item 10: a cron line that did not export ONESTOP_SYNC_URL spooled every night, exit 0.
     make_dossiers(db, cfg, 2)
     r = run("sync")
-    assert r.exit_code == 0
+    assert r.exit_code == 8, r.output
+    assert "ONESTOP_SYNC_URL" in r.stderr and "--spool" in r.stderr
+    assert not (home / "spool").exists()
+    assert rows("SELECT count(*) FROM outbox WHERE state <> 'pending'")[0][0] == 0  # nothing marked
+    # An office without a line says so: [sync] spool (or --spool) is its chosen target.
+    (home / "onestop.toml").write_text(f'[sync]\nspool = "{home / "spool"}"\n', encoding="utf-8")
+    r = run("sync")
+    assert r.exit_code == 0, r.output
     assert str(home / "spool") in r.stderr
     assert len(list((home / "spool").glob("0*.json"))) == 2  # two batch files (+ office.json)
 

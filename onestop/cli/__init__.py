@@ -88,6 +88,9 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
         except Exception:  # noqa: BLE001 - the message can do without the path
             path = None
         return translate_error(e, path)
+    pg = _office_failure(e)
+    if pg is not None:
+        return pg
     if isinstance(e, OverflowError):
         # A typed number beyond what SQLite stores (--limit, --year 99999999999999999999…); the
         # transaction it was in has rolled back.
@@ -101,7 +104,43 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
             "Giải phóng dung lượng rồi chạy lại; dữ liệu đã lưu không bị mất.",
             f"The disk is full or a file exceeds the size limit{where}: {e.strerror}. "
             "Free some space and run again; stored data is safe.")
+    if isinstance(e, OSError) and e.filename and e.errno in _FILE_ERRNOS:
+        # A folder given as a file (or the reverse), a read-only or forbidden folder: the machine's
+        # files, named, with what to do: exit 7 (docs/exit-codes.md).
+        vi, en = _FILE_ERRNOS[e.errno]
+        return errors.StorageError(
+            f"Không ghi/đọc được {e.filename}: {vi}. Chưa có gì được lưu từ thao tác này; sửa rồi chạy lại.",
+            f"Cannot write/read {e.filename}: {en}. Nothing of this operation was stored; fix it and run again.")
     return None
+
+
+_FILE_ERRNOS = {
+    20: ("một phần của đường dẫn là tệp, không phải thư mục (cần một thư mục)",  # ENOTDIR
+         "a part of the path is a file, not a folder (a folder is needed)"),
+    21: ("đó là một thư mục, cần một tệp", "it is a folder, a file is needed"),  # EISDIR
+    13: ("không có quyền (sửa quyền của thư mục hoặc chạy với đúng người dùng)",  # EACCES
+         "permission denied (fix the folder's permissions or run as the right user)"),
+    1: ("không được phép (sửa quyền hoặc chạy với đúng người dùng)", "operation not permitted (fix the permissions "
+        "or run as the right user)"),  # EPERM
+    30: ("ổ đĩa hoặc thư mục chỉ đọc", "the disk or folder is read-only"),  # EROFS
+}
+
+
+def _office_failure(e: BaseException) -> errors.OnestopError | None:
+    """A PostgreSQL refusal that is the office's set-up, not a bug: the role lacks a privilege
+    (a desk role running an owner's or supervisor's command, a read-only role) -> exit 18, saying
+    which role may. psycopg is looked at only when it is loaded (office mode)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None or not isinstance(e, psycopg.errors.InsufficientPrivilege):
+        return None
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return errors.DatabaseAuth(
+        f"Người dùng CSDL văn phòng này không có quyền làm việc này ({msg}). Lệnh này dành cho người sở hữu CSDL "
+        "(nâng cấp, sao lưu, db migrate-to) hoặc vai trò giám sát (office set, procedures import); quầy dùng "
+        "vai trò onestop_desk với các quyền ở docs/office.md mục 1.3. Hỏi quản trị văn phòng; chưa có gì được lưu.",
+        f"This office database user may not do this ({msg}). The command is for the database owner (upgrades, "
+        "backups, db migrate-to) or the supervisor role (office set, procedures import); desks use the "
+        "onestop_desk role with the grants of docs/office.md section 1.3. Ask the office admin; nothing was stored.")
 
 
 _APP_SETTINGS = dict(

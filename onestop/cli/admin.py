@@ -202,7 +202,11 @@ def _pg_status(cfg) -> dict:
     from onestop import store
     from onestop.store import office, postgres
 
+    from onestop import catalog
+
     pg = store.connect(cfg)  # registers this desk: it is one of those seen
+    # The owner's first run (docs/office.md section 1.2) also loads the catalog, which desks may only read.
+    catalog.ensure_loaded(pg, cfg.catalog_file)
     tz = ZoneInfo(cfg.timezone)
     return {
         "backend": "postgresql", "home": str(cfg.home), "database": pg.url,
@@ -449,3 +453,35 @@ def demo(home: Optional[Path] = typer.Option(None, "--home", help="Thư mục d�
     from onestop.demo import run
 
     run(home or Path(".onestop-demo"), fresh=not keep)
+
+
+@db_app.command("relocate-archive")
+def db_relocate_archive(
+    new: Path = typer.Argument(..., help="Thư mục mới của kho (đã chép đủ tệp vào đó)."),
+    old: Optional[Path] = typer.Option(None, "--from", help="Thư mục cũ (mặc định: thư mục kho đang dùng)."),
+    json_: bool = JSON,
+):
+    """Trỏ các bản số hóa sang thư mục kho mới sau khi đã chép kho sang đó (ví dụ thư mục chung của văn phòng).
+
+    Point every archive row at the archive's new folder, after the files were copied there
+    (rsync -a OLD/ NEW/). Every file must be there with its size, else nothing changes (exit 10).
+    In an office the shared archive.root changes too (owner or supervisor); on one desk set
+    [archive] root in onestop.toml afterwards. Then run 'onestop check'.
+
+    Ví dụ / Example:  onestop db relocate-archive /srv/onestop-archive --from /home/canbo/.local/share/onestop/archive
+    """
+    from onestop import archive
+    from onestop.output import emit_json, info
+
+    cfg, db = context()
+    res = archive.relocate(db, cfg, new, old)
+    if json_:
+        emit_json(res)
+    info(t(f"Đã trỏ {res['files']} bản số hóa từ {res['old']} sang {res['new']}.",
+           f"Pointed {res['files']} archive files from {res['old']} to {res['new']}."))
+    if res["config_to_change"]:
+        info(t(f"Tiếp theo: đặt [archive] root = \"{res['new']}\" trong onestop.toml của quầy, rồi chạy 'onestop check'.",
+               f"Next: set [archive] root = \"{res['new']}\" in the desk's onestop.toml, then run 'onestop check'."))
+    else:
+        info(t("Thiết lập chung archive.root của văn phòng đã đổi theo; chạy 'onestop check'.",
+               "The office's archive.root setting changed with it; run 'onestop check'."))

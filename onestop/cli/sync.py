@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -29,7 +31,8 @@ def sync(
 ):
     """Gửi hàng đợi đồng bộ (hồ sơ mới, cập nhật, tiến độ, tệp quét) lên hệ thống của Bộ.
 
-    Send the outbox to the ministry system, or to a spool folder when no URL is configured
+    Send the outbox to the ministry system (ONESTOP_SYNC_URL / [sync] url), or to a spool folder
+    (--spool PATH, or [sync] spool when no URL is set; neither: exit 8)
     (spooled entries count as synced only after 'onestop sync acks').
     Exit codes: 0 all sent, 11 some entries are refused and held for a fix (every run, until
     'onestop sync retry CODE' and a successful send), 12 another sync is running, 75 the server
@@ -49,7 +52,9 @@ def sync(
     from onestop.output import emit_json, info
 
     cfg, db = context()
-    res = sync_mod.run_sync(cfg, db, spool=spool, dry_run=dry_run, from_spool=from_spool, limit=limit, dossier=dossier)
+    with stick_files(from_spool or spool):
+        res = sync_mod.run_sync(cfg, db, spool=spool, dry_run=dry_run, from_spool=from_spool, limit=limit,
+                                dossier=dossier)
     for line in sync_mod.summary_lines(res):
         info(line)
     if json_:
@@ -60,6 +65,45 @@ def sync(
             "The ministry system is unreachable; unsent entries stay queued, run again later.")
     if res.exit_code == errors.SYNC_PARTIAL:
         _raise_held(res.stats)
+
+
+@contextmanager
+def stick_files(folder):
+    """A spool folder's file that does not read as onestop wrote it (damaged, truncated, edited, not
+    UTF-8) ends the command with exit 4 naming the file, whichever part of the sync read it; never
+    "unexpected error". ``folder``: the spool folder the command reads (None: nothing to map)."""
+    if not folder:
+        yield
+        return
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+        from onestop.errors import InvalidInput
+
+        bad = damaged_files(Path(folder))
+        named = ", ".join(str(p) for p in bad) or str(folder)
+        raise InvalidInput(
+            f"Tệp trong thư mục spool bị hỏng hoặc bị sửa, không đọc được: {named} ({type(e).__name__}: {e}). "
+            "Chưa nhận/gửi gì từ tệp đó. Chép lại thư mục từ máy đã ghi nó (onestop sync --spool), hoặc chuyển "
+            "tệp hỏng ra ngoài rồi chạy lại; 'onestop sync status' cho biết các mục còn chờ.",
+            f"A file in the spool folder is damaged or edited and cannot be read: {named} ({type(e).__name__}: {e}). "
+            "Nothing was taken or sent from it. Copy the folder again from the machine that wrote it (onestop "
+            "sync --spool), or move the damaged file out and run again; 'onestop sync status' shows what waits.",
+        ) from None
+
+
+def damaged_files(folder: Path) -> list[Path]:
+    """The JSON files of a spool folder (batches, office.json, acks/) that are not a JSON object in UTF-8."""
+    import json
+
+    out = []
+    for p in sorted([*folder.glob("*.json"), *folder.glob("acks/*.json")]):
+        try:
+            if not isinstance(json.loads(p.read_bytes().decode("utf-8")), dict):
+                out.append(p)
+        except (OSError, ValueError):
+            out.append(p)
+    return out
 
 
 def _raise_held(s: dict) -> None:
@@ -169,7 +213,8 @@ def acks(path: str = typer.Argument(..., metavar="PATH", help="Thư mục spool 
     from onestop.output import emit_json, info
 
     cfg, db = context()
-    res = sync_mod.acks(db, cfg, path)
+    with stick_files(path):
+        res = sync_mod.acks(db, cfg, path)
     info(t(f"Xác nhận từ {res['folder']}: {res['acknowledged']} mục đã đồng bộ, {res['refused']} mục bị từ chối, "
            f"còn {res['spooled_left']} mục trong spool chưa được xác nhận.",
            f"Acknowledgements from {res['folder']}: {res['acknowledged']} entries synced, {res['refused']} refused, "

@@ -4,9 +4,9 @@
 office server; nothing set keeps the one-desk SQLite file. The PostgreSQL driver is imported only
 when a URL is set, so counter commands on SQLite pay nothing for it (PERFORMANCE.md P1).
 
-Issue 9: the commands open their store here (``onestop.cli.common.context``); until every command
-module runs on PostgreSQL, ``COMMANDS_ON_POSTGRESQL`` is off and ``refuse_office_mode`` stops them
-with a clear message instead of silently writing a local file; see docs/office.md.
+Issue 9: the commands open their store here (``onestop.cli.common.context``). Every command runs on
+PostgreSQL (``COMMANDS_ON_POSTGRESQL`` is on); the switch and ``refuse_office_mode`` stay as the way
+to stop a command that is not wired there, rather than silently write a local file.
 """
 
 from __future__ import annotations
@@ -34,17 +34,51 @@ def database_url(cfg) -> str | None:
 
 
 def check_url(url: str) -> str:
-    """``url`` if it is a PostgreSQL URL; ConfigError (without the password) otherwise."""
-    if not url.lower().startswith(_SCHEMES):
-        from onestop.store.redact import redact_url
+    """``url`` if it is a PostgreSQL URL that can be read; ConfigError (without the password) otherwise.
 
+    Checked before any driver sees it: libpq's own messages about a malformed URL quote the URL or
+    the password (an unencoded ``@`` or ``%`` in it, an unclosed ``[`` of an IPv6 address)."""
+    from urllib.parse import unquote_to_bytes, urlsplit
+
+    from onestop.store.redact import redact_url
+
+    if url.lower().startswith(_SCHEMES):
+        authority = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
+        userinfo = authority.rpartition("@")[0]
+        problem = None
+        if authority.count("@") > 1:
+            problem = ("mật khẩu hoặc tên người dùng chứa '@' chưa mã hóa (viết %40)",
+                       "the password or user name holds an unencoded '@' (write it as %40)")
+        elif "%" in userinfo and any(not _is_pct(userinfo, i) for i, c in enumerate(userinfo) if c == "%"):
+            problem = ("mật khẩu hoặc tên người dùng chứa '%' chưa mã hóa (viết %25)",
+                       "the password or user name holds an unencoded '%' (write it as %25)")
+        else:
+            try:
+                parts = urlsplit(url)
+                if "," not in authority:  # libpq's several hosts (h1:5432,h2:5432) are not one port
+                    parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+                unquote_to_bytes(userinfo).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                problem = ("địa chỉ máy hoặc cổng không đọc được (địa chỉ IPv6 phải nằm trong [ ], cổng là số)",
+                           "the host or port cannot be read (an IPv6 address goes in [ ], the port is a number)")
+        if problem is None:
+            return url
         raise ConfigError(
-            f"Địa chỉ cơ sở dữ liệu '{redact_url(url)}' không hợp lệ: cần dạng postgresql://người_dùng@máy:5432/tên_csdl "
-            f"(biến {ENV} hoặc [database] url). Xem docs/office.md.",
-            f"The database URL '{redact_url(url)}' is invalid: expected postgresql://user@host:5432/dbname "
-            f"({ENV} or [database] url). See docs/office.md.",
-        )
-    return url
+            f"Địa chỉ cơ sở dữ liệu '{redact_url(url)}' không hợp lệ: {problem[0]}. Tốt nhất để mật khẩu trong "
+            f"~/.pgpass (quyền 0600), không để trong địa chỉ ({ENV} hoặc [database] url). Xem docs/office.md.",
+            f"The database URL '{redact_url(url)}' is invalid: {problem[1]}. Best keep the password in ~/.pgpass "
+            f"(mode 0600), not in the URL ({ENV} or [database] url). See docs/office.md.")
+    raise ConfigError(
+        f"Địa chỉ cơ sở dữ liệu '{redact_url(url)}' không hợp lệ: cần dạng postgresql://người_dùng@máy:5432/tên_csdl "
+        f"(biến {ENV} hoặc [database] url). Xem docs/office.md.",
+        f"The database URL '{redact_url(url)}' is invalid: expected postgresql://user@host:5432/dbname "
+        f"({ENV} or [database] url). See docs/office.md.",
+    )
+
+
+def _is_pct(text: str, i: int) -> bool:
+    """Whether the ``%`` at ``text[i]`` starts a percent-encoded byte (%XX)."""
+    return len(text) >= i + 3 and all(c in "0123456789abcdefABCDEF" for c in text[i + 1:i + 3])
 
 
 def backend(cfg) -> str:

@@ -96,3 +96,22 @@ def digitized_without_file(db) -> list[dict]:
         "SELECT d.code, c.n FROM dossier_components c JOIN dossiers d ON d.id = c.dossier_id "
         "WHERE c.digitized = 1 AND NOT EXISTS (SELECT 1 FROM archive_files f WHERE f.dossier_id = c.dossier_id "
         "AND f.component_n = c.n AND f.state = 'current')"))
+
+
+def files_under(db, prefix: str) -> list[dict]:
+    """The archive rows whose file (or signed PDF's OCR copy) lies under ``prefix`` (a folder path
+    ending in '/'): id, path, size, ocr_copy."""
+    n = len(prefix)
+    return list(db.query("SELECT id, path, size, ocr_copy FROM archive_files WHERE substr(path, 1, ?) = ? "
+                         "OR substr(coalesce(ocr_copy, ''), 1, ?) = ? ORDER BY id", [n, prefix, n, prefix]))
+
+
+def relocate(db, old: str, new: str) -> int:
+    """Point every archive row under the folder ``old`` to the same file under ``new`` (both ending in
+    '/'); the caller holds the transaction. Returns the rows changed."""
+    n = len(old)
+    changed = db.execute("UPDATE archive_files SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
+                         [new, n + 1, n, old]).rowcount
+    db.execute("UPDATE archive_files SET ocr_copy = ? || substr(ocr_copy, ?) WHERE substr(ocr_copy, 1, ?) = ?",
+               [new, n + 1, n, old])
+    return changed

@@ -41,7 +41,8 @@ SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has on
 PG_OWN = {"onestop_schema", "desks", "office_settings"}
 # Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the spool identity
 # (the acknowledgements of the desk's spool folders must still match after the move).
-REPLACED = {"sync_office"}
+# The catalog the owner's first run loaded (docs/office.md section 1.2) is replaced by the desk's own.
+REPLACED = {"sync_office", "procedures", "procedure_components"}
 # Tables whose every row is compared, not only counted: the next code and book number come from them.
 COMPARED = ("code_sequences", "book_sequences")
 BATCH = 5000
@@ -300,6 +301,15 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> d
 
     from onestop.store import postgres
 
+    if not pg.execute("SELECT pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), "
+                      "'MEMBER')").fetchone()[0]:
+        from onestop.errors import DatabaseAuth
+
+        raise DatabaseAuth(
+            f"`db migrate-to` ghi toàn bộ dữ liệu và bộ đếm của văn phòng: chạy với người sở hữu CSDL (onestop_owner, "
+            f"docs/office.md mục 1), không phải với vai trò của quầy ({pg.url}). Không có gì được ghi.",
+            f"`db migrate-to` writes the whole office, its counters included: run it as the database owner "
+            f"(onestop_owner, docs/office.md section 1), not as a desk role ({pg.url}). Nothing was written.")
     with pg.transaction():
         # Two moves into the same database at once: the second waits here, then finds it not empty.
         postgres.wait_without_timeout(pg)

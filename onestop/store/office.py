@@ -100,6 +100,13 @@ def replace_settings(db, values: dict, at: str) -> None:
                    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at", [key, value, at])
 
 
+def may_change_settings(db) -> bool:
+    """Whether this login may write the office settings (docs/office.md section 1.3: the owner and the
+    supervisor role; a desk role may only read them)."""
+    return bool(db.execute("SELECT has_table_privilege('office_settings', 'INSERT') "
+                           "AND has_table_privilege('office_settings', 'UPDATE')").fetchone()[0])
+
+
 def setting_times(db) -> dict:
     """When each office setting was last written (key -> ISO text)."""
     return {r["key"]: r["updated_at"] for r in db.query("SELECT key, updated_at FROM office_settings")}

@@ -321,4 +321,44 @@ MIGRATIONS: list[tuple[str, str]] = [
     ALTER TABLE outbox ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0;
     UPDATE outbox SET unanswered = 1 WHERE kind = 'create' AND (state = 'spooled' OR (state = 'pending' AND attempts > 0))
     """),
+    ("0011_least_rights", """
+    -- What grants alone cannot say, for the desk role of docs/office.md section 1 (which grants desks
+    -- INSERT and UPDATE on the counters, INSERT only on events and personal_access, nothing on
+    -- office_settings). Applies to every role, the owner's too: onestop itself never does otherwise.
+    -- 1. A counter only goes up, on its own row: a code or book number once issued is never issued
+    --    again (a desk that lowers or moves a counter row is refused; DELETE is not granted). A SECURITY
+    --    DEFINER numbering function would add nothing: the caller would still choose the floor (its
+    --    high-water mark), and the numbering statement (store/codes.py) stays one statement.
+    CREATE FUNCTION onestop_counter_up() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN  -- called only for an update the WHEN of its trigger refuses
+        RAISE EXCEPTION 'onestop: counter % may only go up on its own row (% -> %)', TG_TABLE_NAME,
+            OLD.last, NEW.last USING ERRCODE = 'insufficient_privilege';
+    END $$;
+    CREATE TRIGGER code_sequences_up BEFORE UPDATE ON code_sequences
+        FOR EACH ROW WHEN (NEW.last < OLD.last OR NEW.agency IS DISTINCT FROM OLD.agency
+                           OR NEW.day IS DISTINCT FROM OLD.day)
+        EXECUTE FUNCTION onestop_counter_up();
+    CREATE TRIGGER book_sequences_up BEFORE UPDATE ON book_sequences
+        FOR EACH ROW WHEN (NEW.last < OLD.last OR NEW.agency IS DISTINCT FROM OLD.agency
+                           OR NEW.year IS DISTINCT FROM OLD.year)
+        EXECUTE FUNCTION onestop_counter_up();
+    -- 2. A due date changes only with its history line: at COMMIT, the dossier's latest event that
+    --    carries a new due date ("new_due_at": reschedule, papers arrived) must name the date the row
+    --    now holds. Events are append-only for desks, so every change of due_at stays in the history.
+    CREATE FUNCTION onestop_due_at_in_history() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        told TEXT;
+    BEGIN
+        SELECT e.data::jsonb ->> 'new_due_at' INTO told FROM events e
+            WHERE e.dossier_id = NEW.id AND e.data LIKE '%"new_due_at"%' ORDER BY e.id DESC LIMIT 1;
+        IF told IS DISTINCT FROM (SELECT d.due_at FROM dossiers d WHERE d.id = NEW.id) THEN
+            RAISE EXCEPTION 'onestop: dossier % due date changed without its history event', NEW.code
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE CONSTRAINT TRIGGER dossiers_due_at_in_history AFTER UPDATE OF due_at ON dossiers
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (OLD.due_at IS DISTINCT FROM NEW.due_at)
+        EXECUTE FUNCTION onestop_due_at_in_history()
+    """),
 ]

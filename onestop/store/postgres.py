@@ -388,6 +388,33 @@ def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
     if v == target:
         return v  # the common case: one query
     _check_version(store, v, target, migrate)
+    try:
+        _migrate(store, target, migrate)
+    except psycopg.errors.InsufficientPrivilege:
+        # A desk role (docs/office.md section 1.3) may not create or change tables: only the owner migrates.
+        raise _owner_must_run(store, schema_version(store), target) from None
+    return target
+
+
+def _owner_must_run(store: PgStore, v: int | None, target: int) -> SchemaMismatch:
+    if not v:
+        return SchemaMismatch(
+            f"Cơ sở dữ liệu {store.url} chưa có lược đồ của onestop và người dùng này không có quyền tạo. Chạy onestop "
+            "một lần với người sở hữu CSDL (onestop_owner, docs/office.md mục 1.2), cấp quyền (mục 1.3), rồi chạy lại "
+            "trên quầy này.",
+            f"The database {store.url} has no onestop schema yet and this user may not create it. Run onestop once as "
+            "the database owner (onestop_owner, docs/office.md section 1.2), run the grants (section 1.3), then run "
+            "this desk again.")
+    return SchemaMismatch(
+        f"Cơ sở dữ liệu {store.url} có lược đồ phiên bản {v}, cũ hơn phiên bản {target} mà bản onestop này cần, và người "
+        "dùng này không có quyền nâng cấp. Người sở hữu CSDL chạy bản onestop mới một lần (docs/office.md, nâng cấp "
+        "từng quầy); đến lúc đó dùng bản onestop cũ trên máy này.",
+        f"The database {store.url} has schema version {v}, older than the {target} this onestop needs, and this user "
+        "may not upgrade it. The database owner runs the new onestop once (docs/office.md, upgrading desk by desk); "
+        "until then use the previous onestop on this machine.")
+
+
+def _migrate(store: PgStore, target: int, migrate: bool) -> None:
     with store.transaction():
         wait_without_timeout(store)  # another desk's migration may take longer than a lock timeout
         store.execute("SELECT pg_advisory_xact_lock(?, ?)", [_NS, _LOCK_MIGRATE])
@@ -402,7 +429,6 @@ def ensure_current(store: PgStore, *, migrate: bool = True) -> int:
         for n, (name, sql) in enumerate(MIGRATIONS[v:], v + 1):
             store.conn.execute(sql)  # PostgreSQL's own DDL, sent as written (no placeholders)
             store.execute("INSERT INTO onestop_schema (version, name) VALUES (?, ?)", [n, name])
-    return target
 
 
 def wait_without_timeout(store) -> None:
@@ -438,6 +464,32 @@ def _check_version(store: PgStore, v: int | None, target: int, migrate: bool) ->
 
 # ---------------------------------------------------------------- one nightly sync per office
 
+_HOLDER = "onestop sync pid "
+
+
+def _holder_name(desk: str) -> str:
+    """The sync session's application name: pid and desk name. PostgreSQL keeps only printable ASCII
+    there (every other byte becomes '?': "Máy đồng bộ" was shown "M??y ?????ng b???") and at most 63
+    bytes, so the desk name is percent-encoded, shortened a whole character at a time to fit."""
+    from urllib.parse import quote
+
+    head = f"{_HOLDER}{os.getpid()} "
+    for end in range(len(desk), -1, -1):
+        name = head + quote(desk[:end], safe=" -_.,()")
+        if len(name) <= 63:
+            return name
+    return head.rstrip()
+
+
+def _holder_shown(app: str) -> str:
+    """The lock holder as people read it: the desk's name decoded, and its pid."""
+    from urllib.parse import unquote
+
+    if not app.startswith(_HOLDER):
+        return app  # an older onestop's session name, as it is
+    pid, _, desk = app[len(_HOLDER):].partition(" ")
+    return f"{unquote(desk)} (pid {pid})" if desk else f"pid {pid}"
+
 @contextmanager
 def sync_lock(target, desk: str | None = None):
     """Hold the office-wide sync lock for the duration (a session advisory lock).
@@ -450,7 +502,7 @@ def sync_lock(target, desk: str | None = None):
     session's application name).
     """
     desk = desk or socket.gethostname()
-    name = f"onestop sync {desk} pid {os.getpid()}"[:63]
+    name = _holder_name(desk)
     store = target if isinstance(target, PgStore) else None
     if store is None:
         conn = _open(target, application_name=name)
@@ -472,7 +524,7 @@ def sync_lock(target, desk: str | None = None):
         except _CONNECTION_ERRORS as e:
             raise (store.lost(e) if store is not None else _translate(e, target)) from None
         if not got:
-            holder = " ".join(x for x in (row or ()) if x) or "?"
+            holder = " ".join(x for x in (_holder_shown(row[0]) if row else None, row[1] if row else None) if x) or "?"
             raise SyncLocked(
                 f"Một phiên đồng bộ khác đang chạy trong văn phòng ({holder}). Chờ phiên đó xong rồi chạy lại.",
                 f"Another sync is running in the office ({holder}). Wait for it to finish, then run again.",

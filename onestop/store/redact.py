@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
 # password=… in a URL query or in a libpq "key=value" connection string (quoted or not).
@@ -17,15 +16,15 @@ def redact_url(url: str) -> str:
     out = _KV.sub(lambda m: m.group(1) + MASK, url)
     if "://" not in out:
         return out
-    try:
-        parts = urlsplit(out)
-    except ValueError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1" + MASK + "@", out)
-    if parts.password is None:
+    # Not urlsplit: a password holding an unencoded '@' or '/', or a broken IPv6 bracket, would be
+    # split wrongly or refused, and printed. The user info ends at the last '@' before the query.
+    scheme, _, rest = out.partition("://")
+    q = rest.find("?")
+    at = (rest if q < 0 else rest[:q]).rfind("@")
+    if at <= 0 or ":" not in rest[:at]:
         return out
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{hostinfo}"))
+    user = rest[:at].split(":", 1)[0]
+    return f"{scheme}://{user}:{MASK}{rest[at:]}"
 
 
 def scrub(text: str, *secrets: str | None) -> str:

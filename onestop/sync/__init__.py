@@ -64,7 +64,17 @@ def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path 
         return SpoolTransport(Path(spool), agency=cfg.agency_code, office_id=office_id, secret=secret)
     url = os.environ.get("ONESTOP_SYNC_URL") or cfg.get("sync.url", "")
     if not url:
-        folder = cfg.get("sync.spool", "") or (cfg.home / "spool")
+        folder = cfg.get("sync.spool", "")
+        if not folder:
+            # Spooling by default would let a whole office's nightly sync "succeed" for months
+            # without a byte leaving (e.g. a cron line that does not export ONESTOP_SYNC_URL).
+            raise errors.ConfigError(
+                "Chưa có địa chỉ hệ thống của Bộ (ONESTOP_SYNC_URL hoặc [sync] url) và không chọn thư mục spool: "
+                "không gửi gì. Đặt ONESTOP_SYNC_URL (với cron/systemd: biến phải được export, xem docs/sync.md), "
+                "hoặc với văn phòng không có mạng: onestop sync --spool THƯ_MỤC (hoặc [sync] spool).",
+                "No ministry system address (ONESTOP_SYNC_URL or [sync] url) and no spool folder chosen: nothing "
+                "is sent. Set ONESTOP_SYNC_URL (under cron/systemd it must be exported, see docs/sync.md), or for "
+                "an office without a line: onestop sync --spool FOLDER (or [sync] spool).")
         return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id, secret=secret)
     return http_transport(cfg, url)
 
@@ -77,6 +87,9 @@ def http_transport(cfg, url: str | None = None):
         raise errors.ConfigError(
             "Chưa cấu hình địa chỉ hệ thống của Bộ ([sync] url hoặc ONESTOP_SYNC_URL).",
             "No ministry system address configured ([sync] url or ONESTOP_SYNC_URL).")
+    from onestop.config import check_sync_url
+
+    check_sync_url(url)
     if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
         log.warning("sync url is not HTTPS")
     return HttpTransport(
