@@ -66,8 +66,8 @@ SETTINGS: dict[str, dict[str, str]] = {
     "results": {"electronic": _LIST},
     "sync": {"url": "sync_url", "spool": _TEXT, "batch_size": _INT, "dstcode": _TEXT, "username": _TEXT,
              "timeout": _NUM, "retries": _INT, "backoff": _NUM, "ca_file": _TEXT, "session_error_codes": _LIST,
-             "upload_workers": _INT},
-    "database": {"url": _TEXT},
+             "upload_workers": _INT, "spool_ack_days": _NUM},
+    "database": {"url": _TEXT, "idle_timeout": _NUM, "lock_timeout": _NUM, "lock_wait": _NUM},
     "archive": {"root": _TEXT},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")
