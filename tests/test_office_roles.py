@@ -187,3 +187,38 @@ def test_the_desk_role_can_do_a_whole_day_at_the_counter(run, office, monkeypatc
                  ("db", "status")):
         r = run(*args)
         assert r.exit_code == 0, (args, r.output)
+
+
+DESK1, DESK2 = '[counter]\ndesk = "Quầy 1"\n', '[counter]\ndesk = "Quầy 2"\n'
+
+
+def test_the_desk_role_reports_its_codes_after_a_restore_and_touches_no_other_office_row(run, office, monkeypatch):
+    """A restore waits for each desk to report the codes it printed (docs/office.md section 6): the
+    documented desk role must be able to do its part (remove its own waiting row, or start the epoch
+    of a restore nobody announced) and nothing else of the office's identity."""
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    office("onestop_owner", "server")
+    assert run("db", "status").exit_code == 0
+    office.grant()
+    office("onestop_desk", "Quầy 1", DESK1)
+    r = receive(run)
+    assert r.exit_code == 0, r.output
+    office("onestop_desk", "Quầy 2", DESK2)
+    assert receive(run, "Lê Thị Cúc").exit_code == 0
+    office("onestop_owner", "server")
+    r = run("office", "after-restore", "--json")
+    assert r.exit_code == 0, r.output
+    # Desk 1 reports as the desk role, but desk 2 has not yet: no code (exit 14, desk 2 named).
+    desk1 = office("onestop_desk", "Quầy 1", DESK1)
+    r = receive(run, "Phạm Văn Dũng")
+    assert r.exit_code == 14, r.output
+    assert "Quầy 2" in r.stderr
+    office("onestop_desk", "Quầy 2", DESK2)
+    assert run("db", "status").exit_code == 0  # any command reports
+    office("onestop_desk", "Quầy 1", DESK1)
+    r = receive(run, "Phạm Văn Dũng")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["code"].endswith("0003")
+    for sql in ("DELETE FROM office WHERE key = 'agency'", "UPDATE office SET value = 'x' WHERE key = 'agency'",
+                "DELETE FROM office WHERE key NOT LIKE 'restore%' AND key <> 'db_identity'"):
+        assert refused(desk1, sql)

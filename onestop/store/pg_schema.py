@@ -361,4 +361,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (OLD.due_at IS DISTINCT FROM NEW.due_at)
         EXECUTE FUNCTION onestop_due_at_in_history()
     """),
+    ("0012_office_restore_rows", """
+    -- A desk's part in a restore (docs/office.md section 6): it reports the codes it printed by
+    -- deleting its own 'restore_wait:<desk>' row, and the first desk to notice an unannounced restore
+    -- starts the epoch (restore_epoch, restore_at, db_identity). The grants give desks UPDATE and
+    -- DELETE on office for that; this trigger keeps every other row of office (home_id, agency…)
+    -- out of a desk's reach (the agency: the supervisor's, with the office settings). The table's owner (upgrades, db migrate-to) is not limited.
+    CREATE FUNCTION onestop_office_restore_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF (OLD.key IN ('db_identity', 'restore_epoch', 'restore_at') OR OLD.key LIKE 'restore_wait:%')
+           -- the agency follows `office set agency.code`: whoever may change the office settings
+           OR (OLD.key = 'agency' AND has_table_privilege('office_settings', 'UPDATE'))
+           OR pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID), 'MEMBER') THEN
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END IF;
+        RAISE EXCEPTION 'onestop: office row % is changed only by the database owner', OLD.key
+            USING ERRCODE = 'insufficient_privilege';
+    END $$;
+    CREATE TRIGGER office_restore_rows BEFORE UPDATE OR DELETE ON office
+        FOR EACH ROW EXECUTE FUNCTION onestop_office_restore_rows()
+    """),
 ]
