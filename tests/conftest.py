@@ -5,11 +5,26 @@ database per test on the session's throwaway PostgreSQL server (tests/pg.py), se
 ONESTOP_DATABASE_URL, so the same tests run against the office database. Tests about the SQLite
 file itself are marked ``sqlite_only`` and skipped on that run. Read stored rows with the ``rows``
 fixture (either backend), not through ``db.conn``.
+
+`make test` runs the tests in parallel (pytest-xdist: one worker process per core, each with its own
+temporary folders and PostgreSQL server, in any order). A test stays safe in parallel when it:
+- writes only under ``tmp_path`` or its ``home``: no fixed path in /tmp, the repository or ~;
+- listens on port 0 (the OS picks a free one, as tests/ministry_server.py and tests/pg.py do), never a
+  fixed port, and gets its databases from ``pg_url`` / ``new_database``, never by a fixed name;
+- finds its own processes by pid or by its own home (``ONESTOP_HOME`` in /proc/PID/environ), never by
+  name alone: another worker runs the same commands at the same time;
+- waits for a condition with a generous deadline, never for a fixed time, and asserts no duration: the
+  other workers load the machine;
+- parametrizes in a fixed order (a list, or a sorted set: every worker must collect the same tests)
+  and leaves no module-level state that another test depends on.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +32,7 @@ import pytest
 from pg import new_database, pg_server, pg_url  # noqa: F401  (fixtures, for every module; see tests/pg.py)
 
 REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CATALOG = REPO / "config" / "procedures.sample.json"
 
 BACKEND = (os.environ.get("ONESTOP_TEST_BACKEND") or "sqlite").strip().lower()
 if BACKEND not in ("sqlite", "postgresql"):
@@ -74,14 +90,62 @@ def cfg(home):
     return config.load()
 
 
+@pytest.fixture(scope="session")
+def loaded_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database migrated and with the sample catalog loaded, built once per session (once per
+    pytest-xdist worker): the ``db`` fixture copies it instead of migrating and importing again."""
+    from onestop import catalog
+    from onestop.db import connect
+
+    path = tmp_path_factory.mktemp("loaded") / "onestop.db"
+    d = connect(path)
+    catalog.ensure_loaded(d, SAMPLE_CATALOG)
+    d.conn.close()  # the last connection: the WAL is checkpointed into the file and removed
+    return path
+
+
 @pytest.fixture
-def db(cfg):
-    """The test's store (SQLite ``Database`` or ``PgStore``) with the catalog loaded."""
+def db(cfg, request):
+    """The test's store (SQLite ``Database`` or ``PgStore``) with the catalog loaded.
+
+    A new store with the sample catalog starts as a copy of one built once per session (SQLite:
+    ``loaded_sqlite``; PostgreSQL: the loaded template of tests/pg.py): the same schema and catalog
+    rows, without running every migration and the catalog import again for each test. Then the
+    usual connect (the desk's registration and office settings) and ``ensure_loaded``.
+    """
     from onestop import catalog, store
 
+    copied = _copy_loaded(cfg, request)
     d = store.connect(cfg)
+    if copied:
+        # The one random value a migration writes (migration 0006): each database still has its own,
+        # as when it was migrated for this test.
+        d.execute("UPDATE sync_office SET office_id = ?, created_at = ?",
+                  [secrets.token_hex(16), datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")])
     catalog.ensure_loaded(d, cfg.catalog_file)
     return d
+
+
+def _copy_loaded(cfg, request) -> bool:
+    """Put a copy of the loaded database where the test's store will be, if that store is new (no
+    SQLite file yet, or this test's own empty PostgreSQL database) and uses the sample catalog."""
+    from onestop import store
+
+    if cfg.catalog_file.resolve() != SAMPLE_CATALOG:
+        return False
+    try:
+        url = store.database_url(cfg)
+    except Exception:  # noqa: BLE001 - a bad URL is the test's subject: store.connect reports it
+        return False
+    if url is None:
+        if cfg.db_path.exists():
+            return False
+        shutil.copyfile(request.getfixturevalue("loaded_sqlite"), cfg.db_path)
+        cfg.db_path.chmod(0o600)
+        return True
+    if BACKEND == "postgresql" and url == request.getfixturevalue("pg_url"):
+        return request.getfixturevalue("pg_server").load(url, SAMPLE_CATALOG)
+    return False
 
 
 @pytest.fixture

@@ -92,6 +92,9 @@ class PgServer:
         self.bin = pg_bin()
         self.password = secrets.token_urlsafe(16)
         self.port = 0
+        self._loaded: dict[Path, str] = {}  # catalog file -> its loaded template database (load())
+        self._spare: list[str] = []  # empty databases no test changed (empty_database())
+        self._new_look = None
         self._user = self._group = None
         uid, gids = os.geteuid(), set(os.getgroups()) | {os.getegid()}
         if uid == 0:
@@ -163,7 +166,34 @@ class PgServer:
         except OSError:
             return ""
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (the postmaster, its ended backends and its live
+        processes): `time make test` does not count it, the postmaster being a daemon."""
+        def times(pid, fields):
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            return sum(int(st[i]) for i in fields), int(st[1])
+
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        total = times(pid, (11, 12, 13, 14))[0]  # utime, stime, cutime, cstime
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    t, ppid = times(d, (11, 12))
+                except (OSError, IndexError):
+                    continue
+                if ppid == pid:
+                    total += t
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
+        log = os.environ.get("ONESTOP_TEST_PG_CPU_LOG")  # measuring `make test`: append the server's CPU
+        if log and self.data.exists():
+            try:
+                with open(log, "a") as f:
+                    f.write(f"{self.cpu_seconds():.2f}\n")
+            except OSError:
+                pass
         if self.data.exists():
             self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -178,6 +208,79 @@ class PgServer:
 
         with psycopg.connect(self.url(dbname), autocommit=True) as c:
             c.execute(statement)
+
+    # What an empty database looks like to the next test: its objects (tables, sequences, functions,
+    # types, schemas and their grants, extensions, triggers, large objects), the database's own grants
+    # and settings, and whether a session is still connected to it.
+    _LOOK = ("SELECT (SELECT count(*) FROM pg_class), (SELECT count(*) FROM pg_proc), (SELECT count(*) FROM pg_type), "
+             "(SELECT string_agg(nspname || coalesce(nspacl::text, ''), ',' ORDER BY nspname) FROM pg_namespace), "
+             "(SELECT count(*) FROM pg_extension), (SELECT count(*) FROM pg_trigger), "
+             "(SELECT count(*) FROM pg_largeobject_metadata), "
+             "(SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+             " WHERE d.datname = current_database()), "
+             "(SELECT concat_ws(' ', datacl::text, datallowconn, datconnlimit, datdba) FROM pg_database "
+             " WHERE datname = current_database()), "
+             "EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid())")
+
+    def _look(self, name: str) -> tuple:
+        import psycopg
+
+        with psycopg.connect(self.url(name), autocommit=True) as c:
+            return c.execute(self._LOOK).fetchone()
+
+    def empty_database(self) -> str:
+        """The name of an empty database (a copy of onestop_template) for one test: one that an earlier
+        test was given and left exactly as it was made, or a new one. Most tests never open theirs:
+        keeping it saves a DROP and a CREATE DATABASE per test."""
+        if self._spare:
+            return self._spare.pop()
+        name = f"t{os.getpid()}_{next(_counter)}"
+        self.sql(f"CREATE DATABASE {name} TEMPLATE onestop_template")
+        if self._new_look is None:
+            self._new_look = self._look(name)
+        return name
+
+    def release(self, name: str) -> None:
+        """The test that was given ``name`` has ended: kept for the next test if it is still as made,
+        else dropped."""
+        import psycopg
+
+        try:
+            if self._look(name) == self._new_look:
+                self._spare.append(name)
+                return
+        except psycopg.Error:
+            pass  # e.g. the test dropped it
+        self.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def load(self, url: str, catalog_file: Path) -> bool:
+        """Make the database at ``url``, if still empty, a copy of one migrated and holding the catalog
+        of ``catalog_file``: the ``onestop_loaded`` template, built at the first call (migrations and
+        catalog import once per server instead of once per test). Only the schema and the catalog are
+        in it: no desk and no office settings (the test's first connect records its own). Whether it was
+        copied."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1].split("?", 1)[0]
+        with psycopg.connect(self.url(name), autocommit=True) as c:
+            if c.execute("SELECT to_regclass('onestop_schema') IS NOT NULL OR EXISTS (SELECT FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid())").fetchone()[0]:
+                return False  # already used (or open) in the test: left as it is
+        if self._loaded.get(catalog_file) is None:
+            from onestop import catalog
+            from onestop.store import postgres
+
+            loaded = f"onestop_loaded_{len(self._loaded)}"
+            self.sql(f"CREATE DATABASE {loaded} TEMPLATE onestop_template")
+            store = postgres.connect(self.url(loaded), register=False)
+            try:
+                catalog.ensure_loaded(store, catalog_file)
+            finally:
+                store.close()  # a template is copied only while no session is connected to it
+            self._loaded[catalog_file] = loaded
+        self.sql(f"DROP DATABASE {name} WITH (FORCE)")
+        self.sql(f"CREATE DATABASE {name} TEMPLATE {self._loaded[catalog_file]}")
+        return True
 
 
 @pytest.fixture(scope="session")
@@ -203,10 +306,9 @@ _counter = iter(range(1, 1 << 30))
 @pytest.fixture
 def pg_url(pg_server, monkeypatch):
     """A fresh empty database for this test; its URL (with the password) is returned."""
-    name = f"t{os.getpid()}_{next(_counter)}"
-    pg_server.sql(f"CREATE DATABASE {name} TEMPLATE onestop_template")
+    name = pg_server.empty_database()
     yield pg_server.url(name)
-    pg_server.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_server.release(name)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from PIL import ImageFilter
@@ -25,19 +27,33 @@ def code(db, cfg):
     return new_dossier(db, cfg)
 
 
-@pytest.fixture
-def good(tmp_path):
+# The pages are drawn and written once per session (per xdist worker: ~2 s of CPU a test), then each
+# test gets its own copy of the file under the same name.
+@pytest.fixture(scope="session")
+def good_page(tmp_path_factory):
     d = small("photocopy", 1001)  # 2375/QĐ-UBND
-    return d, degraded.save(d, tmp_path / "good")
+    return d, degraded.save(d, tmp_path_factory.mktemp("digitization") / "good")
 
 
-@pytest.fixture
-def poor(tmp_path):
+@pytest.fixture(scope="session")
+def poor_page(tmp_path_factory):
     """The same kind of page out of focus: tesseract still reads something, mostly wrong."""
     d = small("photocopy", 1002)
     im = d.image.filter(ImageFilter.GaussianBlur(6))
     im.info["dpi"] = (300, 300)
-    return d, save(im, tmp_path / "poor.png")
+    return d, save(im, tmp_path_factory.mktemp("digitization") / "poor.png")
+
+
+@pytest.fixture
+def good(tmp_path, good_page):
+    d, made = good_page
+    return d, Path(shutil.copyfile(made, tmp_path / made.name))
+
+
+@pytest.fixture
+def poor(tmp_path, poor_page):
+    d, made = poor_page
+    return d, Path(shutil.copyfile(made, tmp_path / made.name))
 
 
 def rows(cfg, sql):

@@ -116,7 +116,11 @@ def test_ctrl_c_leaves_the_database_consistent(home, db, rows):
     p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=_env(home))
     assert p.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
+    # Ctrl-C once receives are being stored: waiting for rows, not a fixed second (a loaded machine,
+    # or a parallel test run, may not have stored one by then)
+    deadline = time.monotonic() + 60
+    while rows("SELECT count(*) FROM dossiers")[0][0] < 5 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     p.send_signal(signal.SIGINT)
     p.wait(timeout=30)
     (n,), = rows("SELECT count(*) FROM dossiers")
