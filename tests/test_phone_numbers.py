@@ -73,6 +73,10 @@ def test_the_prompt_asks_again_for_an_impossible_phone(db, rows):
     term.send("+84 912 345 678")
     term.expect("Địa chỉ")
     term.send("Hà Nội")
+    term.expect("Email")
+    term.send("")
+    term.expect("Người được ủy quyền nộp")
+    term.send("")
     assert term.wait() == 0, term.seen
     assert rows("SELECT phone FROM dossiers") == [("0912345678",)]
 
