@@ -1,8 +1,8 @@
 """Console entry point, kept import-light.
 
-``onestop receive`` starts warming the PDF engine in a helper process (onestop/prerender.py)
+``onestop receive`` starts warming the PDF engine in a helper process (onestop/intake/prerender.py)
 before the CLI framework is even imported, so the receipt is ready as soon as the code is;
-``onestop scan`` starts loading its OCR engines (onestop/ocr.py) the same way.
+``onestop scan`` starts loading its OCR engines (onestop/archive/ocr.py) the same way.
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ def command_name(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    if argv[:1] == ["__complete"]:  # asked by the shell at each Tab (onestop/completion.py)
-        from onestop.completion import main as complete
+    if argv[:1] == ["__complete"]:  # asked by the shell at each Tab (onestop/cli/completer.py)
+        from onestop.cli.completer import main as complete
 
         sys.exit(complete(argv[1:]))
     command = command_name(argv) if "--help" not in argv and "-h" not in argv else None
     if command == "receive":
-        from onestop import prerender
+        from onestop.intake import prerender
 
         prerender.start_early()
     elif command == "scan":
-        from onestop import ocr  # the OCR engines load while the CLI does (onestop/ocr_worker.py)
+        from onestop.archive import ocr  # the OCR engines load while the CLI does (onestop/archive/ocr_worker.py)
 
         ocr.start_early()
     from onestop.cli import main as cli_main

@@ -77,7 +77,7 @@ def home(tmp_path, monkeypatch, request) -> Path:
         from onestop import store
 
         monkeypatch.setattr(store, "COMMANDS_ON_POSTGRESQL", True)
-    from onestop import i18n
+    from onestop.common import i18n
 
     i18n.set_lang(None)
     return h
@@ -85,7 +85,7 @@ def home(tmp_path, monkeypatch, request) -> Path:
 
 @pytest.fixture
 def cfg(home):
-    from onestop import config
+    from onestop.common import config
 
     return config.load()
 
@@ -94,8 +94,8 @@ def cfg(home):
 def loaded_sqlite(tmp_path_factory) -> Path:
     """A SQLite database migrated and with the sample catalog loaded, built once per session (once per
     pytest-xdist worker): the ``db`` fixture copies it instead of migrating and importing again."""
-    from onestop import catalog
-    from onestop.db import connect
+    from onestop.intake import catalog
+    from onestop.store.sqlite import connect
 
     path = tmp_path_factory.mktemp("loaded") / "onestop.db"
     d = connect(path)
@@ -113,7 +113,8 @@ def db(cfg, request):
     rows, without running every migration and the catalog import again for each test. Then the
     usual connect (the desk's registration and office settings) and ``ensure_loaded``.
     """
-    from onestop import catalog, store
+    from onestop.intake import catalog
+    from onestop import store
 
     copied = _copy_loaded(cfg, request)
     d = store.connect(cfg)

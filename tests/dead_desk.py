@@ -15,8 +15,9 @@ import os
 import signal
 import sys
 
-from onestop import catalog, config, dossiers
-from onestop.errors import OnestopError
+from onestop.intake import catalog, dossiers
+from onestop.common import config
+from onestop.common.errors import OnestopError
 from onestop.store import codes as code_store
 from onestop.store import connect
 

@@ -17,8 +17,10 @@ import json
 import sys
 from pathlib import Path
 
-from onestop import archive, catalog, config, dossiers
-from onestop.errors import OnestopError
+from onestop.archive import scanning as archive
+from onestop.intake import catalog, dossiers
+from onestop.common import config
+from onestop.common.errors import OnestopError
 from onestop.store import connect
 
 APPLICANTS = [("Nguyễn Văn An", "001085012345"), ("Trần Thị Bích Ngọc", "033190004567"),

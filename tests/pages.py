@@ -140,7 +140,7 @@ def numbered(n: int, *, dpi: int = 200) -> Image.Image:
 
 def new_dossier(db, cfg, pages: dict[int, int] | None = None, name: str = "Nguyễn Văn An") -> str:
     """A received dossier of procedure 1.003604 (three components); returns its code."""
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     req = dossiers.ReceiveRequest(procedure_code="1.003604", applicant=dossiers.Applicant(
         name=name, id_number="001085012345"), components=None, pages=pages or {})

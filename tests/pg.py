@@ -267,7 +267,7 @@ class PgServer:
                          "WHERE datname = current_database() AND pid <> pg_backend_pid())").fetchone()[0]:
                 return False  # already used (or open) in the test: left as it is
         if self._loaded.get(catalog_file) is None:
-            from onestop import catalog
+            from onestop.intake import catalog
             from onestop.store import postgres
 
             loaded = f"onestop_loaded_{len(self._loaded)}"

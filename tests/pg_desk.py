@@ -14,8 +14,8 @@ import sys
 import time
 from datetime import date
 
-from onestop import codes
-from onestop.errors import OnestopError
+from onestop.domain import codes
+from onestop.common.errors import OnestopError
 from onestop.store import codes as code_store
 from onestop.store import dossiers as dossier_store
 from onestop.store import postgres
@@ -42,7 +42,7 @@ def wait_go() -> None:
 
 
 def insert_numbered(store, desk: str, i: int, day: date) -> dict:
-    """One dossier written the way an office ``receive`` writes it (onestop/dossiers.py ``_insert``,
+    """One dossier written the way an office ``receive`` writes it (onestop/intake/dossiers.py ``_insert``,
     the same store functions in the same order): rows first with provisional numbers, numbered last.
     Call inside ``store.transaction()``."""
     code, book = code_store.provisional_numbers(store)

@@ -34,7 +34,7 @@ def point_at(monkeypatch, url: str) -> None:
 
 def make_dossiers(db, cfg, n: int, *, moves: bool = True) -> list[str]:
     """``n`` dossiers received earlier today (no PDFs); every third moved to 4, every fifth to 4 then 9."""
-    from onestop import catalog, dossiers
+    from onestop.intake import catalog, dossiers
 
     procs = [p["code"] for p in catalog.search(db, "", limit=0)]
     start = dossiers.now(cfg) - timedelta(minutes=n + 10)
@@ -66,8 +66,8 @@ def files_table(db) -> str | None:
 
 def add_file(db, cfg, code: str, component_n: int, content: bytes) -> int:
     """A stored PDF of a component, as the archive records it (row + outbox "file")."""
-    from onestop import dossiers
-    from onestop.db import transaction
+    from onestop.intake import dossiers
+    from onestop.store.sqlite import transaction
 
     table = files_table(db)
     d = dossiers.resolve_code(db, cfg, code)
@@ -126,7 +126,8 @@ def srv():
 @pytest.fixture
 def env(home, monkeypatch, srv):
     """(cfg, db) of a home configured for ``srv``."""
-    from onestop import catalog, config
+    from onestop.intake import catalog
+    from onestop.common import config
     from onestop.store import connect
 
     write_sync_config(home)

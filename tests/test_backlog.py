@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onestop.db import transaction
+from onestop.store.sqlite import transaction
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 P5, P5B, P10 = "1.003604", "1.003700", "1.003593"
@@ -31,7 +31,8 @@ def at(s: str) -> datetime:
 
 def build_month(db, cfg) -> dict[str, str]:
     """The known set; returns {label: dossier code}. Expected figures are in the tests below."""
-    from onestop import config, dossiers
+    from onestop.common import config
+    from onestop.intake import dossiers
 
     codes: dict[str, str] = {}
 
@@ -193,8 +194,8 @@ def test_days_late_match_calendar(db, cfg, month):
     """The ordinal shortcut equals the calendar's own count (Sept 2026 has the 2/9 holidays)."""
     from datetime import date, timedelta
 
-    from onestop.dossiers import calendar_for
-    from onestop.reports import workday_ordinals
+    from onestop.intake.dossiers import calendar_for
+    from onestop.reports.figures import workday_ordinals
 
     cal = calendar_for(db, cfg, [2026])
     ords = workday_ordinals(cal, date(2026, 8, 20), date(2026, 10, 31))

@@ -69,7 +69,7 @@ def test_book_pdf_breaks_no_date_code_or_header_word(run, month, tmp_path):
     """Mẫu 06 columns are wide enough for every word: "30/1|1/2026" or "Số lư|ợng" was unreadable."""
     from pypdf import PdfReader
 
-    from onestop.book import BOOK_HEADERS
+    from onestop.reports.book import BOOK_HEADERS
 
     out = tmp_path / "so-06.pdf"
     assert run("book", "--year", "2026", "--pdf", out).exit_code == 0

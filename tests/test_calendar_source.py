@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onestop.calendar_source import load_calendar, read_decisions
-from onestop.errors import CONFIG, ConfigError
-from onestop.workdays import due_at
+from onestop.intake.calendar_source import load_calendar, read_decisions
+from onestop.common.errors import CONFIG, ConfigError
+from onestop.domain.workdays import due_at
 
 D = date.fromisoformat
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "calendar.toml"

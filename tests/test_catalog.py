@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from onestop import catalog
-from onestop.errors import InvalidInput, NotFound
+from onestop.intake import catalog
+from onestop.common.errors import InvalidInput, NotFound
 
 LAY_THU_TUC = {
     "error_code": 0,

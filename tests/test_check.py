@@ -98,7 +98,7 @@ def test_unreadable_pdf_is_reported(run, db, cfg, code, pages2):
 
 @pytest.mark.slow
 def _engines_of(pid: int) -> list[int]:
-    """The OCR engine processes (onestop/ocr_worker.py) started by process ``pid``."""
+    """The OCR engine processes (onestop/archive/ocr_worker.py) started by process ``pid``."""
     from pathlib import Path
 
     out = []

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop import codes, states
+from onestop.domain import codes, states
 
 
 def test_format_matches_tt01_2018():

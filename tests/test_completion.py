@@ -76,7 +76,7 @@ def test_other_commands_do_not_load_completion(env):
     code = ("import sys; sys.argv = ['onestop', '--version']\n"
             "from onestop import entry\n"
             "try:\n    entry.main()\nexcept SystemExit:\n    pass\n"
-            "print('onestop.completion' in sys.modules)")
+            "print('onestop.cli.completer' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert p.stdout.strip().splitlines()[-1] == "False", p.stderr
 
@@ -99,7 +99,7 @@ def test_zsh_script_completes_in_a_real_zsh(run, env):
 
 
 def test_move_code_tab_offers_the_status_words_allowed_not_file_names(run, env):
-    from onestop import states
+    from onestop.domain import states
 
     r = run("receive", "-p", "1.003584", "--name", "Lê Văn Tám", "--id", "001085012345", "--all-components",
             "--at", "2026-11-30 09:00", "--json")

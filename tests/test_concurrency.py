@@ -6,7 +6,7 @@ import sys
 
 SCRIPT = r"""
 import os, sys
-from onestop import catalog, config, dossiers
+from onestop.intake import catalog, dossiers; from onestop.common import config
 from onestop.store import connect
 cfg = config.load()
 db = connect(cfg)

@@ -154,7 +154,7 @@ def test_a_blank_page_is_said_blank_not_confidence_none(run, db, cfg, tmp_path):
 
 
 def test_result_hits_are_named_result_n_not_component_minus_n(run, db, cfg, tmp_path):
-    from onestop import dossiers
+    from onestop.intake import dossiers
     from pages import new_dossier, render, save
 
     code = new_dossier(db, cfg, pages={1: 1})

@@ -106,7 +106,7 @@ def test_reprinted_receipt_is_a_new_file(home):
 @pytest.fixture
 def big_home(home, cfg, db):
     """A real database of about 400 kB: catalog and 600 dossiers."""
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     at = dossiers.parse_when("2026-11-23 09:00", cfg)
     reqs = [dossiers.ReceiveRequest(PROC, dossiers.Applicant(f"Người {i}", "001085012345"), at=at) for i in range(600)]
@@ -184,7 +184,7 @@ def test_backup_is_private_also_over_an_existing_file(home, tmp_path):
 
 def test_codes_only_in_the_sync_spool_are_not_reissued(home, cfg, db, tmp_path, monkeypatch):
     # receive_many renders no receipt: the spool written by the nightly sync is the only trace on disk
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
     at = dossiers.parse_when("2026-11-30 09:00", cfg)

@@ -1,10 +1,10 @@
-"""The day forms every command takes (onestop/dates.py): pure, no clock."""
+"""The day forms every command takes (onestop/common/dates.py): pure, no clock."""
 
 from datetime import date, time
 
 import pytest
 
-from onestop.dates import parse_day, parse_day_time, show_day
+from onestop.common.dates import parse_day, parse_day_time, show_day
 
 
 @pytest.mark.parametrize("text", ["2026-12-06", "06/12/2026", "6/12/2026", "06-12-2026", "06.12.2026", " 6/12/2026 "])

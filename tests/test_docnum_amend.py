@@ -174,7 +174,7 @@ def test_bad_numbers_are_refused_and_nothing_is_stored(run, db, cfg, rows):
 def test_a_departments_number_is_stored_as_printed(run, db, cfg, rows, tmp_path):
     """Issue 18: ``57/GCN-SKHCN`` (a provincial department) was stored as the ministry's ``57/GCN-BKHCN``,
     unflagged, and typing the paper's number was refused. Scanned with the real tesseract."""
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     code = new_dossier(db, cfg)
     doc = scan(run, code, 1, heading("57/GCN-SKHCN"), tmp_path / "p1.png")

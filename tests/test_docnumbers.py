@@ -1,5 +1,5 @@
 """Document numbers (số ký hiệu) read from OCR text: the misreadings OCR really makes, corrected
-against the closed lists, and ambiguous ones flagged instead of guessed (onestop/docnumbers.py)."""
+against the closed lists, and ambiguous ones flagged instead of guessed (onestop/archive/docnumbers.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from conftest import REPO
-from onestop import docnumbers as dn
+from onestop.archive import docnumbers as dn
 
 AGENCIES, EXTRA = dn.agencies_from(tomllib.loads((REPO / "config" / "agencies.toml").read_text("utf-8")))
 
@@ -133,8 +133,9 @@ def test_type_list_is_the_decrees():
 def test_invalid_agencies_file_is_a_config_error(tmp_path, monkeypatch):
     import shutil
 
-    from onestop import config, digitization
-    from onestop.errors import CONFIG, ConfigError
+    from onestop.common import config
+    from onestop.archive import digitization
+    from onestop.common.errors import CONFIG, ConfigError
 
     shutil.copy(REPO / "config" / "onestop.toml", tmp_path / "onestop.toml")
     (tmp_path / "agencies.toml").write_text('[[agency]]\nabbr = "BKHCN"\nuntil = "28/02/2025"\n', "utf-8")

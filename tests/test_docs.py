@@ -7,7 +7,7 @@ import click
 import pytest
 import typer
 
-from onestop import errors
+from onestop.common import errors
 from onestop.cli import app, load_commands
 
 load_commands()

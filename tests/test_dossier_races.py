@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from onestop import errors
+from onestop.common import errors
 
 REPO = Path(__file__).resolve().parent.parent
 ID = "001085012345"

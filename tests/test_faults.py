@@ -105,7 +105,7 @@ def test_disk_full_while_writing_the_receipt_on_an_office_desk(home, pg_url, mon
 def test_ctrl_c_leaves_the_database_consistent(home, db, rows):
     script = (
         "import os\n"
-        "from onestop import config, dossiers\n"
+        "from onestop.common import config; from onestop.intake import dossiers\n"
         "from onestop.store import connect\n"
         "cfg = config.load(); db = connect(cfg)\n"
         "at = dossiers.parse_when('2026-11-23 09:00', cfg)\n"
@@ -132,7 +132,7 @@ def test_ctrl_c_leaves_the_database_consistent(home, db, rows):
 
 
 def test_cli_ctrl_c_exit_code(run, monkeypatch):
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     def boom(*a, **k):
         raise KeyboardInterrupt

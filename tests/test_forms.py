@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from onestop import forms
-from onestop.forms import (
+from onestop.intake import forms
+from onestop.intake.forms import (
     FormContext,
     receipt_qr_payload,
     render_receipt,
@@ -389,7 +389,7 @@ def test_receipt_with_ten_components_fits_one_a5_page_per_copy(tmp_path):
 
 
 def test_control_slip_mau_05_one_row_per_hand_over(tmp_path):
-    from onestop.forms import render_control_slip
+    from onestop.intake.forms import render_control_slip
 
     handovers = [
         {"from": "Bộ phận tiếp nhận và trả kết quả", "to": "Phòng Quản lý khoa học", "at": "2026-11-23T10:00:00+07:00",
@@ -421,7 +421,7 @@ def test_control_slip_mau_05_one_row_per_hand_over(tmp_path):
 
 
 def test_missing_font_names_the_debian_package(tmp_path, monkeypatch):
-    from onestop.errors import ConfigError
+    from onestop.common.errors import ConfigError
 
     monkeypatch.setattr(forms, "_FONT_DIRS", (tmp_path,))
     with pytest.raises(ConfigError) as err:

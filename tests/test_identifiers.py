@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.identifiers import (
+from onestop.domain.identifiers import (
     ID_TYPES,
     PROVINCE_CODES,
     ApplicantId,

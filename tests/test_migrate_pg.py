@@ -18,7 +18,7 @@ from ministry_server import MinistryServer
 from pages import new_dossier, numbered, save
 from sync_helpers import add_file, fake_pdf, make_dossiers, point_at, write_sync_config
 
-from onestop import errors
+from onestop.common import errors
 
 SKIPPED = ("sqlite_", "_sqlite_migrations", "search_fts")
 
@@ -54,9 +54,11 @@ def office(tmp_path_factory):
         mp.delenv(k, raising=False)
     from typer.testing import CliRunner
 
-    from onestop import catalog, config, dossiers, reports
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop.reports import figures as reports
     from onestop.cli import app, load_commands, state
-    from onestop.db import connect
+    from onestop.store.sqlite import connect
 
     load_commands()
 
@@ -108,7 +110,8 @@ def desk(office, home, monkeypatch):
 
 
 def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, pg_url, monkeypatch):
-    from onestop import config, dossiers
+    from onestop.common import config
+    from onestop.intake import dossiers
     from onestop.store import connect as store_connect
     from onestop.store import pg_search, postgres
 
@@ -333,8 +336,9 @@ def test_two_moves_at_once_copy_once(desk, pg_url):
 
 def test_counters_raised_to_the_homes_high_water_mark(run, desk, pg_url):
     """A desk whose database was restored from a backup is behind the receipts it printed
-    (codes-issued.json, onestop/home.py): the office continues after the printed codes."""
-    from onestop import config, dossiers
+    (codes-issued.json, onestop/intake/home.py): the office continues after the printed codes."""
+    from onestop.common import config
+    from onestop.intake import dossiers
     from onestop.store import postgres
 
     hw_file = desk / "codes-issued.json"

@@ -14,7 +14,7 @@ from PIL import Image
 
 from pages import LINES, cer, jpeg_bytes, noisy, render, rotate, save
 
-from onestop import archive, imaging, ocr
+from onestop.archive import scanning as archive, imaging, ocr
 
 EXPECTED = "\n".join(LINES)
 CER_BOUND = 0.02
@@ -111,7 +111,7 @@ def test_placement_matrix_turns_and_scales():
 
 def test_missing_language_is_reported(monkeypatch):
     monkeypatch.setattr(ocr, "_LANGS", {"eng"})
-    from onestop.errors import ScanRejected
+    from onestop.common.errors import ScanRejected
 
     with pytest.raises(ScanRejected) as e:
         ocr.check_engine("vie")
@@ -152,7 +152,7 @@ def test_engine_killed_mid_scan_fails_the_page_cleanly(page300):
     """A worker that dies (OOM killer, kill -9) fails the scan with OCR_FAILED, never an unexpected error."""
     import signal
 
-    from onestop.errors import ScanRejected
+    from onestop.common.errors import ScanRejected
 
     with ocr.EnginePool(1) as pool:
         assert pool.tsv(page300, 300, source="1", timeout=60)
@@ -166,7 +166,7 @@ def test_engine_killed_mid_scan_fails_the_page_cleanly(page300):
 
 
 def test_engine_over_its_time_is_stopped(page300):
-    from onestop.errors import ScanRejected
+    from onestop.common.errors import ScanRejected
 
     with ocr.EnginePool(1) as pool:
         with pytest.raises(ScanRejected) as e:

@@ -87,7 +87,7 @@ def test_desks_started_together_on_a_new_office_database(tmp_path, pg_url, rows)
 
 
 def test_three_desks_a_sync_and_a_supervisor_share_one_office(tmp_path, pg_url, monkeypatch, rows):
-    from onestop import config
+    from onestop.common import config
     from onestop.store import connect
 
     office = tmp_path / "office"

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from onestop import errors
+from onestop.common import errors
 
 ID = "001085012345"
 
@@ -25,7 +25,7 @@ def office(pg_url, monkeypatch):
 
 
 def _request():
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     return dossiers.ReceiveRequest(procedure_code="1.003584",
                                    applicant=dossiers.Applicant(name="Lê Văn Tám", id_number=ID))
@@ -40,7 +40,9 @@ def test_connection_lost_during_receive_consumes_no_code(office, home):
     import threading
     import time
 
-    from onestop import catalog, config, dossiers, store
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop import store
 
     cfg = config.load()
     desk, admin, blocker = store.connect(cfg), store.connect(cfg), store.connect(cfg)

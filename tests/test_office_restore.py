@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from onestop import errors
+from onestop.common import errors
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

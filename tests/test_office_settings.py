@@ -76,7 +76,8 @@ def test_the_first_desk_sets_the_office_and_every_desk_follows(run, desks, monke
     assert r.exit_code == 0 and "'14:30'" in r.stderr and "[agency] name" not in r.stderr, r.stderr
     (b / "onestop.toml").unlink()
     # B's receipt names the office's agency, and B's scans go to the office's archive folder.
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
 
     cfg = config.load()
     store.connect(cfg).close()
@@ -158,7 +159,8 @@ def test_migrate_to_makes_the_moved_desks_settings_the_offices(run, tmp_path, mo
     monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
     assert receive(run).exit_code == 0  # on the desk's SQLite file
     # Another desk connected to the new database first: its settings are replaced by the moved desk's.
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
 
     other = tmp_path / "other"
     other.mkdir()

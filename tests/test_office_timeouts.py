@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from onestop import errors
+from onestop.common import errors
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -105,7 +105,8 @@ def test_a_desk_waiting_too_long_stops_naming_the_desk_it_waits_for(office, rows
 def test_every_office_session_carries_the_limits_and_its_desk_name(pg_url, home, monkeypatch):
     """The limits come from [database] (the environment over them), keepalives are on, the session is
     named after the desk; a limit that is not a number of seconds is a config error (exit 8)."""
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
 
     (home / "onestop.toml").write_text('[counter]\ndesk = "Quầy 3"\n\n[database]\nidle_timeout = 7\nlock_timeout = 2\n',
                                        encoding="utf-8")

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from onestop import search
-from onestop.identifiers import mask_numbers_in_text
-from onestop.db import transaction
+from onestop.archive import search
+from onestop.domain.identifiers import mask_numbers_in_text
+from onestop.store.sqlite import transaction
 
 ID, PHONE = "001185012345", "0912345678"
 

@@ -1,4 +1,4 @@
-"""Preparing degraded pages for OCR (onestop/prepare.py) with the real tesseract.
+"""Preparing degraded pages for OCR (onestop/archive/prepare.py) with the real tesseract.
 
 Pages are A5 landscape documents from tests/degraded.py: a photocopy (low contrast, uneven light,
 worn strokes, toner specks), a red stamp with a signature, a 200-dpi office JPEG. Bound here: CER
@@ -18,7 +18,7 @@ from PIL import Image
 import degraded
 from pages import cer, render, save
 
-from onestop import archive, imaging, prepare
+from onestop.archive import scanning as archive, imaging, prepare
 
 A5 = dict(size_mm=(210, 148), body=6)
 

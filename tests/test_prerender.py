@@ -1,4 +1,4 @@
-"""The receipt helper (onestop/prerender.py) is observable: `receive --debug` says who rendered the
+"""The receipt helper (onestop/intake/prerender.py) is observable: `receive --debug` says who rendered the
 receipt, so a broken helper cannot hide behind its in-process fallback; and a helper that dies
 still gives the citizen a receipt, rendered in-process, saying why."""
 
@@ -41,7 +41,7 @@ def test_receive_without_the_helper_says_why(home):
 
 
 def test_a_helper_that_died_falls_back_in_process(tmp_path):
-    from onestop.prerender import Renderer
+    from onestop.intake.prerender import Renderer
 
     with Renderer.start() as r:
         assert r.pid is not None
@@ -52,7 +52,7 @@ def test_a_helper_that_died_falls_back_in_process(tmp_path):
 
 
 def test_a_working_helper_renders_the_file_itself(tmp_path):
-    from onestop.prerender import Renderer
+    from onestop.intake.prerender import Renderer
 
     with Renderer.start() as r:
         path = r.render("render_receipt", make_dossier(), CTX, tmp_path / "r.pdf")

@@ -3,7 +3,8 @@ refused with the candidates (exit 16), never one of them picked by a tie-breaker
 
 import pytest
 
-from onestop import catalog, errors
+from onestop.intake import catalog
+from onestop.common import errors
 
 BASE = ["--name", "Nguyễn Văn An", "--id", "001085012345", "--all-components"]
 SIX = ["1.000446", "1.003626", "1.003660", "1.003604", "1.014446", "1.003593"]

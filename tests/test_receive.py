@@ -144,9 +144,9 @@ def test_english_messages_on_request(run):
 
 @pytest.mark.sqlite_only
 def test_locked_database_is_a_clear_error_and_stores_nothing(run, db, cfg, monkeypatch):
-    import onestop.db
+    import onestop.store.sqlite
 
-    monkeypatch.setattr(onestop.db, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(onestop.store.sqlite, "BUSY_TIMEOUT_MS", 200)
     other = sqlite3.connect(str(cfg.db_path), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -174,8 +174,8 @@ def test_missing_required_option_without_terminal(run):
 
 
 def test_receive_many_is_all_or_nothing(cfg, db):
-    from onestop import dossiers
-    from onestop.errors import InvalidInput
+    from onestop.intake import dossiers
+    from onestop.common.errors import InvalidInput
 
     at = dossiers.parse_when("2026-11-23 09:00", cfg)
     good = [dossiers.ReceiveRequest(PROC, dossiers.Applicant(f"Người {i}", "001085012345"), at=at) for i in range(5)]

@@ -10,7 +10,7 @@ import json
 import openpyxl
 import pytest
 
-from onestop import errors
+from onestop.common import errors
 from test_backlog import P5, P10, at
 
 NOW = "2026-12-07 15:00"  # a Monday
@@ -19,7 +19,7 @@ NOW = "2026-12-07 15:00"  # a Monday
 @pytest.fixture
 def december(db, cfg, monkeypatch):
     monkeypatch.setenv("ONESTOP_NOW", NOW)
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     def rec(proc, when):
         r = dossiers.receive(db, cfg, dossiers.ReceiveRequest(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import pdfa_check
-from onestop import errors
+from onestop.common import errors
 from pages import new_dossier, numbered, render, save
 from sync_helpers import env, srv  # noqa: F401 - fixtures
 from sync_helpers import assert_exactly_once
@@ -26,7 +26,7 @@ def _result_page(tmp_path: Path) -> Path:
 
 
 def test_scanned_result_reaches_the_ministry_in_danh_sach_giay_to_ket_qua(env, srv, run, tmp_path):
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     cfg, db = env
     code = new_dossier(db, cfg, pages={1: 1})
@@ -73,7 +73,7 @@ def test_scanned_result_reaches_the_ministry_in_danh_sach_giay_to_ket_qua(env, s
 
 
 def test_result_number_must_exist(env, run, tmp_path):
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     cfg, db = env
     code = new_dossier(db, cfg)
@@ -85,7 +85,9 @@ def test_result_number_must_exist(env, run, tmp_path):
 
 
 def test_digitization_rate_counts_results_where_required(env, home, run, tmp_path):
-    from onestop import config, dossiers, reports
+    from onestop.common import config
+    from onestop.intake import dossiers
+    from onestop.reports import figures as reports
 
     cfg, db = env
     code = new_dossier(db, cfg, pages={1: 1})

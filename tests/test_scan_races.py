@@ -196,7 +196,7 @@ def test_rescan_never_overwrites_an_archive_file(run, db, cfg, tmp_path):
     (old,) = db.execute("SELECT path FROM archive_files").fetchone()
     kept = Path(old).read_bytes()
     pages = [r[0] for r in db.execute("SELECT id FROM archive_pages")]
-    from onestop import search
+    from onestop.archive import search
 
     search.unindex_pages(db, pages)  # the search index of either backend
     db.execute("DELETE FROM archive_pages")
@@ -241,7 +241,7 @@ def test_connection_lost_in_the_commit_stores_nothing_and_loses_nothing(run, db,
     dropped network would) after its archive row was inserted, before it committed."""
     import psycopg
 
-    from onestop import errors
+    from onestop.common import errors
 
     url = os.environ["ONESTOP_DATABASE_URL"]
     box = _inbox(home)
@@ -341,9 +341,10 @@ def test_migration_keeps_duplicate_current_files_as_parts(home):
     """A database where the old race already stored two current files migrates without losing either."""
     import sqlite3
 
-    from onestop import catalog, config
-    from onestop.db import connect
-    from onestop.migrations import migrations
+    from onestop.intake import catalog
+    from onestop.common import config
+    from onestop.store.sqlite import connect
+    from onestop.store.sqlite_schema import migrations
 
     cfg = config.load()
     d = connect(cfg.db_path)

@@ -10,8 +10,8 @@ import pytest
 
 from pages import new_dossier
 
-from onestop import search
-from onestop.db import transaction
+from onestop.archive import search
+from onestop.store.sqlite import transaction
 
 
 def add_file(db, code: str, texts: list[str], component: int = 1) -> int:

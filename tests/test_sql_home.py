@@ -1,7 +1,7 @@
 """One place writes SQL (issue 9): no SQL text in onestop's modules outside the store.
 
 Every statement lives in ``onestop/store/`` behind a named operation (docs/design.md); the SQLite
-edge (``onestop/db.py``: connection, backup; ``onestop/migrations.py``: the schema) is the store's
+edge (``onestop/store/sqlite.py``: connection, backup; ``onestop/store/sqlite_schema.py``: the schema) is the store's
 too. Only string constants are looked at (through ``ast``), so comments and docstrings that talk
 about SQL are fine, and an f-string or a ``+`` chain is read as one text with ``…`` for its holes.
 Keywords are matched in capitals, as onestop writes SQL, so English messages ("Select a procedure

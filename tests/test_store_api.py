@@ -1,11 +1,11 @@
-"""One connection API on both backends: ``onestop.db.Database`` (SQLite) and ``PgStore`` (a real
+"""One connection API on both backends: ``onestop.store.sqlite.Database`` (SQLite) and ``PgStore`` (a real
 PostgreSQL server from tests/pg.py) run the same store SQL, written with ``?`` placeholders."""
 
 from __future__ import annotations
 
 import pytest
 
-from onestop.db import transaction
+from onestop.store.sqlite import transaction
 from onestop.store.paramstyle import qmark_to_format
 
 
@@ -44,7 +44,7 @@ def test_adapter_result_is_cached_per_sql_string():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, cfg):
     if request.param == "sqlite":
-        from onestop.db import connect
+        from onestop.store.sqlite import connect
 
         yield connect(cfg.db_path)
     else:

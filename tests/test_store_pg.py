@@ -16,7 +16,7 @@ import pytest
 
 import pg
 
-from onestop import errors
+from onestop.common import errors
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -31,7 +31,7 @@ def _env(**extra) -> dict:
 # ---------------------------------------------------------------- backend choice (no server needed)
 
 def test_no_url_means_sqlite_and_no_driver_import(home):
-    code = ("import sys; from onestop import config, store; cfg = config.load(); db = store.connect(cfg); "
+    code = ("import sys; from onestop.common import config; from onestop import store; cfg = config.load(); db = store.connect(cfg); "
             "print(store.backend(cfg), type(db).__name__, 'psycopg' in sys.modules)")
     env = {k: v for k, v in _env().items() if k != "ONESTOP_DATABASE_URL"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
@@ -40,7 +40,8 @@ def test_no_url_means_sqlite_and_no_driver_import(home):
 
 
 def test_url_from_config_and_bad_scheme(home, cfg, monkeypatch):
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
 
     (home / "onestop.toml").write_text('[database]\nurl = "postgresql://desk@db.office.lan/onestop"\n')
     assert store.backend(config.load()) == "postgresql"
@@ -128,7 +129,7 @@ def test_password_from_pgpass(pg_server, pg_url, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- schema
 
-# Every table of the SQLite schema (onestop/migrations.py). A new SQLite table fails the test below until
+# Every table of the SQLite schema (onestop/store/sqlite_schema.py). A new SQLite table fails the test below until
 # it is listed here and has its PostgreSQL counterpart in onestop/store/pg_schema.py.
 SQLITE_TABLES = {
     "procedures", "procedure_components", "code_sequences", "book_sequences", "dossiers", "dossier_components",
@@ -147,7 +148,7 @@ def test_schema_created_versioned_and_idempotent(pg_url):
     # Every SQLite table has its PostgreSQL counterpart (search_fts → search_docs).
     import sqlite3
 
-    from onestop.db import connect as sqlite_connect
+    from onestop.store.sqlite import connect as sqlite_connect
 
     lite = sqlite_connect(Path(os.environ["ONESTOP_HOME"]) / "x.db")
     lite_tables = {r[0] for r in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
@@ -283,8 +284,9 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(cfg, pg_url):
     from test_search import add_file
     from pages import new_dossier
 
-    from onestop import catalog, search
-    from onestop.db import connect as sqlite_connect
+    from onestop.intake import catalog
+    from onestop.archive import search
+    from onestop.store.sqlite import connect as sqlite_connect
     from onestop.store import pg_search, postgres
 
     db = sqlite_connect(cfg.db_path)  # SQLite on both test runs: this test compares the two
@@ -409,7 +411,8 @@ def test_db_status_postgresql_server_schema_and_desks(run, monkeypatch, pg_serve
 
 
 def test_desk_name_from_config_and_row_not_rewritten_each_command(pg_url, home, monkeypatch):
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
     from onestop.store import postgres
 
     (home / "onestop.toml").write_text('[counter]\ndesk = "Quầy 3"\n')
@@ -439,7 +442,7 @@ def test_search_ranks_in_the_same_order_as_fts5_bm25(cfg, pg_url):
     best hit: on a corpus where ts_rank and bm25 disagree, the first 20 hits come in the same order."""
     import random
 
-    from onestop.db import connect as sqlite_connect, transaction
+    from onestop.store.sqlite import connect as sqlite_connect, transaction
     from onestop.store import postgres, search
 
     lite, pg = sqlite_connect(cfg.db_path), postgres.connect(pg_url)
@@ -466,8 +469,8 @@ def test_search_ranks_in_the_same_order_as_fts5_bm25(cfg, pg_url):
 
 def test_an_office_receive_does_not_load_the_sqlite_driver(pg_url, home):
     """An office desk pays for psycopg; it must not pay for sqlite3 (and sqlite-utils) as well (P11)."""
-    code = ("import sys; from onestop import config, dossiers, store; cfg = config.load(); db = store.connect(cfg); "
-            "from onestop import catalog; catalog.ensure_loaded(db, cfg.catalog_file); "
+    code = ("import sys; from onestop.common import config; from onestop.intake import dossiers; from onestop import store; cfg = config.load(); db = store.connect(cfg); "
+            "from onestop.intake import catalog; catalog.ensure_loaded(db, cfg.catalog_file); "
             "r = dossiers.receive(db, cfg, dossiers.ReceiveRequest('1.003584', "
             "dossiers.Applicant('Nguyễn Văn An', '001085012345'))); "
             "print(r['code'], 'sqlite3' in sys.modules, 'sqlite_utils' in sys.modules)")
@@ -515,7 +518,7 @@ def test_office_fast_exit_runs_the_exit_handlers(pg_url, home, tmp_path):
 @pytest.mark.parametrize("desk", ["Máy đồng bộ", "Quầy số 2 — Bộ phận Một cửa Sở Khoa học và Công nghệ tỉnh Hưng Yên"])
 def test_the_sync_lock_names_a_vietnamese_desk_as_written(pg_url, desk):
     """Issue 17: the holder was shown "M??y ?????ng b???" (PostgreSQL keeps only ASCII in application_name)."""
-    from onestop.errors import SyncLocked
+    from onestop.common.errors import SyncLocked
     from onestop.store import postgres
 
     with postgres.sync_lock(pg_url, desk=desk):

@@ -159,7 +159,7 @@ def test_rejected_item_is_recorded_and_retried_after_fix(env, srv, run):
 
 def test_rejected_step_holds_the_later_steps(env, srv):
     cfg, db = env
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     codes = make_dossiers(db, cfg, 2, moves=False)
     srv.reject_steps[codes[0]] = "NguoiXuLy không hợp lệ"
@@ -245,7 +245,7 @@ def test_lost_answer_across_runs(env, srv, home, rows):
     cfg, db = env
     make_dossiers(db, cfg, 5)
     write_sync_config(home, retries=0)
-    from onestop import config
+    from onestop.common import config
 
     cfg0 = config.load()
     srv.fault("timeout", times=1, service="CapNhatTienDoHoSoMC", delay=1.5)

@@ -26,7 +26,8 @@ def _pending(db) -> int:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments(home, monkeypatch, rows):
-    from onestop import catalog, config
+    from onestop.intake import catalog
+    from onestop.common import config
     from onestop.store import connect
 
     rnd = random.Random(int(os.environ.get("ONESTOP_CRASH_SEED", "4")))

@@ -40,7 +40,8 @@ def office_url(home):
 def two_homes(home, tmp_path, monkeypatch, office_url, new_database):
     """The same data in two offices: one syncs directly, the other through a spool. The second is a
     copy of the first's database: of its SQLite file, or of its PostgreSQL database (then its URL)."""
-    from onestop import catalog, config
+    from onestop.intake import catalog
+    from onestop.common import config
     from onestop.store import connect
 
     write_sync_config(home)
@@ -100,7 +101,8 @@ def test_spool_round_trip_gives_the_same_server_state(two_homes, run, monkeypatc
 
 def test_spool_written_again_after_a_crash_has_no_duplicate(home, run, tmp_path, monkeypatch, rows):
     """The writer died after writing a batch but before recording it: the rewrite finds the lines."""
-    from onestop import catalog, config
+    from onestop.intake import catalog
+    from onestop.common import config
     from onestop.store import connect
 
     write_sync_config(home)
@@ -151,7 +153,8 @@ def test_from_spool_needs_an_address(home, run, tmp_path):
 
 def _home(path, monkeypatch, database_url: str | None):
     """(cfg, db) of the data home at ``path`` on ``database_url`` (see ``_use``), made the current one."""
-    from onestop import catalog, config
+    from onestop.intake import catalog
+    from onestop.common import config
     from onestop.store import connect
 
     _use(monkeypatch, path, database_url)
@@ -252,7 +255,7 @@ def test_a_dossier_with_entries_on_a_spool_waits_before_going_over_the_line(home
                                                                             office_url):
     """Spooled, then the line comes back: its later steps wait for the spool's acknowledgement
     (sending them first would put them on the portal before the dossier)."""
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     cfg, db = _home(home, monkeypatch, office_url)
     codes = make_dossiers(db, cfg, 2, moves=False)

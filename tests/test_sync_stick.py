@@ -51,7 +51,7 @@ def _connected(monkeypatch, tmp_path, srv, agency: str | None = None):
         with open(tmp_path / "connected" / "onestop.toml", "a", encoding="utf-8") as f:
             f.write(f'\n[agency]\ncode = "{agency}"\n')
     point_at(monkeypatch, srv.url)
-    from onestop import config
+    from onestop.common import config
 
     return config.load(), db
 
@@ -293,7 +293,7 @@ def _lost_stick_office(home, run, tmp_path, monkeypatch, office_url):
 def test_a_lost_stick_is_reported_and_resent_by_url(home, run, tmp_path, monkeypatch, office_url):
     """Red team: spool, lose the stick, go on working: every night exited 0 ("2 mục chờ xác nhận"),
     `sync retry` requeued nothing, the dossier's later steps never left."""
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     cfg, db, codes, spool = _lost_stick_office(home, run, tmp_path, monkeypatch, office_url)
     dossiers.move(db, cfg, codes[0], "4", render=False)  # work goes on

@@ -1,4 +1,4 @@
-"""The working-day calendar and the appointment date (onestop.workdays), on hand-built calendars.
+"""The working-day calendar and the appointment date (onestop.domain.workdays), on hand-built calendars.
 
 Every expected date is counted by hand in a comment; "(n)" marks the n-th counted working day.
 """
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.workdays import UNITS, WorkCalendar, due_at, normalize_unit
+from onestop.domain.workdays import UNITS, WorkCalendar, due_at, normalize_unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 D = date.fromisoformat

@@ -19,7 +19,7 @@ def clock(monkeypatch):
 
 
 def test_wording_of_a_zero_limit():
-    from onestop.output import limit_text, zero_limit_text
+    from onestop.common.output import limit_text, zero_limit_text
 
     assert limit_text(0, "working_days", "Trong ngày làm việc; hồ sơ nhận sau giờ quy định …") == "Trong ngày làm việc"
     assert limit_text(0, "working_days") == "Trong ngày làm việc"

@@ -13,8 +13,8 @@ import typer
 import click
 from typer.core import TyperGroup
 
-from onestop import errors
-from onestop.i18n import set_lang, t
+from onestop.common import errors
+from onestop.common.i18n import set_lang, t
 
 state = {"debug": False, "officer": None}
 
@@ -80,8 +80,8 @@ def _known_failure(e: BaseException) -> errors.OnestopError | None:
     import sqlite3
 
     if isinstance(e, sqlite3.DatabaseError):
-        from onestop import config
-        from onestop.db import translate_error
+        from onestop.common import config
+        from onestop.store.sqlite import translate_error
 
         try:
             path = config.load().db_path

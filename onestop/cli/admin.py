@@ -9,7 +9,7 @@ import typer
 
 from onestop.cli import app
 from onestop.cli.common import CSV, JSON, context, context_with_catalog, fmt
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 procedures_app = typer.Typer(help="Danh mục thủ tục hành chính (procedure catalog).\n\nVí dụ / Example:  onestop procedures list dang ky khcn",
                              no_args_is_help=True)
@@ -32,7 +32,7 @@ def _limit_text(limits_json: str) -> str:
     if not lim:
         return ""
     if float(lim["value"]) == 0:
-        from onestop.output import zero_limit_text
+        from onestop.common.output import zero_limit_text
 
         return zero_limit_text(lim["unit"], lim.get("description", ""))
     unit = {"working_days": t("ngày làm việc", "working days"), "days": t("ngày", "days"),
@@ -51,8 +51,8 @@ def procedures_list(query: list[str] = typer.Argument(None, help="Từ khóa (kh
 
     Ví dụ / Example:  onestop procedures list dang ky to chuc khcn
     """
-    from onestop import catalog
-    from onestop.output import emit
+    from onestop.intake import catalog
+    from onestop.common.output import emit
 
     cfg, db = context_with_catalog()
     rows = catalog.search(db, " ".join(query or []), limit=0 if not query else 50, field=field)
@@ -74,8 +74,8 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
     """
     import dataclasses
 
-    from onestop import catalog
-    from onestop.output import console, emit_json
+    from onestop.intake import catalog
+    from onestop.common.output import console, emit_json
 
     cfg, db = context_with_catalog()
     if not catalog.PROCEDURE_CODE.match(code.strip()):
@@ -90,7 +90,7 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
     c = console()
     c.print(f"[bold]{p.code}[/bold] {p.name}" + (t("  (dữ liệu mẫu)", "  (sample data)") if p.sample else ""))
     c.print(f"{t('Lĩnh vực', 'Field')}: {p.field_code} {p.field_name}")
-    from onestop.output import limit_text, money
+    from onestop.common.output import limit_text, money
 
     for ch, lim in sorted(p.limits.items()):
         c.print(f"{t('Kênh', 'Channel')} {ch}: {limit_text(lim['value'], lim['unit'], lim.get('description', ''))}")
@@ -118,7 +118,7 @@ def procedures_import(file: Path = typer.Argument(..., help="Tệp JSON dạng L
 
     Ví dụ / Example:  onestop procedures import lay-thu-tuc.json
     """
-    from onestop import catalog
+    from onestop.intake import catalog
 
     cfg, db = context()
     n = catalog.import_file(db, file)
@@ -131,9 +131,10 @@ def _sqlite_file_only(command: str, server_way_vi: str, server_way_en: str):
     On the office database there is no file to print, copy or replace: acting on the desk's old
     SQLite file instead would back up or overwrite data that is not the office's (exit 2).
     """
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
     from onestop.cli import state
-    from onestop.errors import USAGE, OnestopError
+    from onestop.common.errors import USAGE, OnestopError
     from onestop.store.redact import redact_url
 
     cfg = config.load(officer=state.get("officer"))
@@ -171,9 +172,10 @@ def db_status(json_: bool = JSON):
 
     Ví dụ / Example:  onestop db status --json
     """
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
     from onestop.cli import state
-    from onestop.output import emit_json
+    from onestop.common.output import emit_json
     from onestop.store import office
 
     cfg = config.load(officer=state.get("officer"))
@@ -202,7 +204,7 @@ def _pg_status(cfg) -> dict:
     from onestop import store
     from onestop.store import office, postgres
 
-    from onestop import catalog
+    from onestop.intake import catalog
 
     pg = store.connect(cfg)  # registers this desk: it is one of those seen
     # The owner's first run (docs/office.md section 1.2) also loads the catalog, which desks may only read.
@@ -227,7 +229,7 @@ def db_backup(dest: Path = typer.Argument(..., help="Tệp sao lưu (.db).")):
 
     Ví dụ / Example:  onestop db backup /mnt/usb/onestop-$(date +%F).db
     """
-    from onestop import db as store
+    from onestop.store import sqlite as store
 
     _sqlite_file_only("db backup", "Sao lưu trên máy chủ bằng pg_dump (cùng với thư mục lưu trữ), mục 5.",
                       "Back it up on the server with pg_dump (together with the archive folder), section 5.")
@@ -247,7 +249,7 @@ def db_restore(backup: Path = typer.Argument(..., help="Tệp sao lưu (từ 'on
 
     Ví dụ / Example:  onestop db restore /mnt/usb/onestop-2026-11-29.db
     """
-    from onestop import db as store
+    from onestop.store import sqlite as store
 
     cfg = _sqlite_file_only("db restore", "Khôi phục trên máy chủ bằng pg_restore từ bản pg_dump, rồi chạy "
                             "'onestop office after-restore', mục 6.",
@@ -284,10 +286,11 @@ def db_migrate_to(url: Optional[str] = typer.Argument(
     """
     import sys
 
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
     from onestop.cli import state
-    from onestop.errors import InvalidInput
-    from onestop.output import emit, info
+    from onestop.common.errors import InvalidInput
+    from onestop.common.output import emit, info
     from onestop.store import migrate
 
     cfg = config.load(officer=state.get("officer"))
@@ -320,9 +323,10 @@ def db_migrate_to(url: Optional[str] = typer.Argument(
 
 def _office_context():
     """The config and the office database; on SQLite a ConfigError (the desk's config is the office's)."""
-    from onestop import config, office
+    from onestop.common import config
+    from onestop.intake import office
     from onestop.cli import state
-    from onestop.errors import ConfigError
+    from onestop.common.errors import ConfigError
 
     cfg = config.load(officer=state.get("officer"))
     if not office.is_office(cfg):
@@ -353,8 +357,8 @@ def office_show(json_: bool = JSON, csv_: bool = CSV):
 
     Ví dụ / Example:  onestop office show --json
     """
-    from onestop import office
-    from onestop.output import emit
+    from onestop.intake import office
+    from onestop.common.output import emit
 
     cfg, db = _office_context()
     rows = office.show(cfg, db)
@@ -388,7 +392,7 @@ def office_set(key: str = typer.Argument(..., help="agency.code, agency.name, co
 
     Ví dụ / Example:  onestop office set calendar /etc/onestop/calendar.toml
     """
-    from onestop import office
+    from onestop.intake import office
 
     cfg, db = _office_context()
     res = office.set_value(cfg, db, key, value)
@@ -414,8 +418,8 @@ def office_after_restore(
 
     Ví dụ / Example:  onestop office after-restore --scan /media/usb/spool
     """
-    from onestop import home
-    from onestop.output import emit, info
+    from onestop.intake import home
+    from onestop.common.output import emit, info
 
     cfg, db = _office_context()
     if forget:
@@ -450,7 +454,7 @@ def demo(home: Optional[Path] = typer.Option(None, "--home", help="Thư mục d�
 
     Ví dụ / Example:  onestop demo --home /tmp/onestop-demo
     """
-    from onestop.demo import run
+    from onestop.samples.demo import run
 
     run(home or Path(".onestop-demo"), fresh=not keep)
 
@@ -470,8 +474,8 @@ def db_relocate_archive(
 
     Ví dụ / Example:  onestop db relocate-archive /srv/onestop-archive --from /home/canbo/.local/share/onestop/archive
     """
-    from onestop import archive
-    from onestop.output import emit_json, info
+    from onestop.archive import scanning as archive
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     res = archive.relocate(db, cfg, new, old)

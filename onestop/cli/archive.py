@@ -10,7 +10,7 @@ import typer
 
 from onestop.cli import app
 from onestop.cli.common import JSON, code_for_change, context
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 
 @app.command()
@@ -45,9 +45,9 @@ def scan(
     """
     import contextlib
 
-    from onestop import archive
-    from onestop.errors import InvalidInput
-    from onestop.output import emit_json, info
+    from onestop.archive import scanning as archive
+    from onestop.common.errors import InvalidInput
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     sources = list(files or [])
@@ -117,7 +117,7 @@ def scan(
 def _progress():
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from onestop.output import console
+    from onestop.common.output import console
 
     prog = Progress(TextColumn(t("Nhận dạng chữ", "OCR")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console(stderr=True), transient=True)
@@ -147,16 +147,16 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
 
     Ví dụ / Example:  onestop search dang ky hoat dong --json ; onestop search 0912345678
     """
-    from onestop import search as search_
-    from onestop.output import console, emit_json
+    from onestop.archive import search as search_
+    from onestop.common.output import console, emit_json
 
     # Words given separately or in one argument mean the same: all required (as `procedures list`).
     text = " ".join(query)
     cfg, db = context()
     number = search_.personal_number(text)
     if number:
-        from onestop import reports
-        from onestop.identifiers import mask_phone
+        from onestop.reports import figures as reports
+        from onestop.domain.identifiers import mask_phone
 
         hits = search_.find_by_personal_number(db, number, show_personal=show_personal, limit=limit)
         # Looking a citizen up by a personal number is an access to personal data: who, when, what.
@@ -166,7 +166,7 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
     else:
         hits = search_.search(db, text, limit=limit, show_personal=show_personal)
         if show_personal and hits:
-            from onestop.reports import record_personal_access
+            from onestop.reports.figures import record_personal_access
 
             record_personal_access(db, cfg, "search", f"hits={len(hits)}")
     if json_:
@@ -204,9 +204,9 @@ def check(json_: bool = JSON,
 
     Ví dụ / Example:  onestop check --json
     """
-    from onestop import archive
-    from onestop.errors import CheckFailed
-    from onestop.output import emit_json, info
+    from onestop.archive import scanning as archive
+    from onestop.common.errors import CheckFailed
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     rep = archive.check(db, cfg, verify=not quick)

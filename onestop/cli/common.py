@@ -15,7 +15,8 @@ def fmt(json_: bool, csv_: bool) -> str:
 def context():
     """The configuration and the open, migrated store: the SQLite file of the data home, or the
     office's PostgreSQL database when a URL is set (``onestop.store.connect``)."""
-    from onestop import config, store
+    from onestop.common import config
+    from onestop import store
     from onestop.cli import state
 
     cfg = config.load(officer=state.get("officer"))
@@ -24,7 +25,7 @@ def context():
 
 
 def context_with_catalog():
-    from onestop import catalog
+    from onestop.intake import catalog
 
     cfg, db = context()
     catalog.ensure_loaded(db, cfg.catalog_file)
@@ -34,8 +35,8 @@ def context_with_catalog():
 def code_for_change(db, cfg, code: str, interactive: bool) -> str:
     """The full code of the dossier a command will change. A short code matching several dossiers
     is asked about at a terminal (newest first) and refused in scripts (exit 16, listing them)."""
-    from onestop import dossiers
-    from onestop.errors import AmbiguousCode
+    from onestop.intake import dossiers
+    from onestop.common.errors import AmbiguousCode
 
     try:
         return dossiers.resolve_for_change(db, cfg, code)["code"]
@@ -43,7 +44,7 @@ def code_for_change(db, cfg, code: str, interactive: bool) -> str:
         if not interactive:
             raise
     from onestop.cli.prompts import Prompter, say
-    from onestop.i18n import t
+    from onestop.common.i18n import t
 
     rows = dossiers.matching_dossiers(db, cfg, code)[:9]
     say(t(f"Mã '{code}' khớp nhiều hồ sơ:", f"Code '{code}' matches several dossiers:"))
@@ -55,7 +56,7 @@ def code_for_change(db, cfg, code: str, interactive: bool) -> str:
 def confirm_or_stop(question: str) -> None:
     """Ask a yes/no question at the terminal; "no" stops the command (exit 130) with nothing changed."""
     from onestop.cli.prompts import Prompter
-    from onestop.errors import Cancelled
+    from onestop.common.errors import Cancelled
 
     if not Prompter().yes_no(question, default=False):
         raise Cancelled("đã hủy theo yêu cầu, hồ sơ không thay đổi.", "cancelled on request, the dossier is unchanged.")

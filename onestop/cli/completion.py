@@ -1,11 +1,11 @@
-"""``onestop completion bash|zsh``: the shell completion script (see onestop/completion.py)."""
+"""``onestop completion bash|zsh``: the shell completion script (see onestop/cli/completer.py)."""
 
 from __future__ import annotations
 
 import typer
 
 from onestop.cli import app
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 
 @app.command()
@@ -21,9 +21,9 @@ def completion(shell: str = typer.Argument(..., help="bash hoặc zsh."),
     import os
     from pathlib import Path
 
-    from onestop import completion as comp
-    from onestop.errors import InvalidInput
-    from onestop.output import info
+    from onestop.cli import completer as comp
+    from onestop.common.errors import InvalidInput
+    from onestop.common.output import info
 
     if shell not in comp.SCRIPTS:
         raise InvalidInput(f"Shell '{shell}' chưa hỗ trợ: dùng bash hoặc zsh.",
@@ -41,8 +41,8 @@ def completion(shell: str = typer.Argument(..., help="bash hoặc zsh."),
         target = home / ".zfunc" / "_onestop"
         after = t("Thêm 'fpath=(~/.zfunc $fpath); autoload -U compinit; compinit' vào ~/.zshrc nếu chưa có.",
                   "Add 'fpath=(~/.zfunc $fpath); autoload -U compinit; compinit' to ~/.zshrc if missing.")
-    from onestop.errors import StorageError
-    from onestop.files import write_atomic
+    from onestop.common.errors import StorageError
+    from onestop.common.files import write_atomic
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import typer
 
 from onestop.cli import app
 from onestop.cli.common import CSV, JSON, code_for_change, confirm_or_stop, context, context_with_catalog, fmt
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 
 def _interactive() -> bool:
@@ -17,7 +17,7 @@ def _interactive() -> bool:
 
 
 def _pick_procedure(db, query: str | None, ask=None) -> str:
-    from onestop import catalog
+    from onestop.intake import catalog
     from onestop.cli.prompts import Prompter, say
 
     ask = ask or Prompter()
@@ -56,10 +56,10 @@ class _Answers:
 def _ask_applicant(a: _Answers, ask, year: int) -> None:
     """Name, ID kind and number, phone, address: each checked at its prompt (receive's own rules)."""
     from onestop.cli.prompts import say
-    from onestop.dossiers import check_applicant_field
-    from onestop.errors import OnestopError
-    from onestop.names import name_warning, warning_text
-    from onestop.text import clean_field
+    from onestop.intake.dossiers import check_applicant_field
+    from onestop.common.errors import OnestopError
+    from onestop.domain.names import name_warning, warning_text
+    from onestop.common.text import clean_field
 
     # Values given as options are checked too: a wrong one is asked for instead of failing at the end.
     for attr, field in (("name", "name"), ("id_", "id"), ("phone", "phone"), ("email", "email")):
@@ -113,7 +113,7 @@ def _ask_components(proc, a: _Answers, ask) -> None:
     """The case (when the procedure has several), then each paper of it: received? pages?
     Conditional papers ("nếu có", "trường hợp…") are asked whether they apply first."""
     from onestop.cli.prompts import say
-    from onestop.dossiers import select_case
+    from onestop.intake.dossiers import select_case
 
     cases = proc.cases()
     if a.case is None and len(cases) > 1:
@@ -179,7 +179,7 @@ def receive(
     """
     from contextlib import nullcontext
 
-    from onestop.prerender import Renderer, take_early
+    from onestop.intake.prerender import Renderer, take_early
 
     # Warm the PDF engine in a helper process while we validate and allocate the code (P1);
     # the console entry point may have started it already, before the CLI framework loaded.
@@ -189,16 +189,16 @@ def receive(
         early.close()
         early = None
     with early or (Renderer.start() if warm else nullcontext()) as renderer:
-        from onestop import catalog, dossiers
-        from onestop.errors import InvalidInput
-        from onestop.output import emit_json, info
+        from onestop.intake import catalog, dossiers
+        from onestop.common.errors import InvalidInput
+        from onestop.common.output import emit_json, info
 
         cfg, db = context_with_catalog()
         from onestop.cli.prompts import Prompter, say
 
         interactive = ask or (_interactive() and not json_)
         if qr:
-            from onestop.identifiers import InvalidId, parse_chip_qr
+            from onestop.domain.identifiers import InvalidId, parse_chip_qr
 
             try:
                 card = parse_chip_qr(qr)
@@ -238,7 +238,7 @@ def receive(
             raise InvalidInput("Thiếu số giấy tờ của người nộp (--id).", "The applicant's ID number is missing (--id).")
         warnings = []
         if not qr:
-            from onestop.names import name_warning, warning_text
+            from onestop.domain.names import name_warning, warning_text
 
             kind = name_warning(a.name) if not interactive else None  # interactive: confirmed at the prompt
             if kind:
@@ -260,7 +260,7 @@ def receive(
                 say(t(f"Cảnh báo: người nộp này vừa được tiếp nhận thủ tục {proc.code}: {', '.join(dups)}. Có thể là nhập trùng.",
                       f"Warning: this applicant was just received for {proc.code}: {', '.join(dups)}. Possibly a double entry."))
                 if not prompter.yes_no(t("Vẫn tiếp nhận hồ sơ mới?", "Receive a new dossier anyway?"), default=False):
-                    from onestop.errors import Cancelled
+                    from onestop.common.errors import Cancelled
 
                     raise Cancelled("đã hủy, không tiếp nhận hồ sơ trùng.", "cancelled, the double entry was not received.")
             if not a.components and not all_components:
@@ -268,7 +268,7 @@ def receive(
         req = dossiers.ReceiveRequest(procedure_code=procedure, applicant=applicant, components=a.components,
                                       pages=a.pages, at=when, channel=channel, delivery="1" if post else "0", sets=sets,
                                       case=a.case, applies=a.applies)
-        from onestop.errors import ReceiptNotPrinted
+        from onestop.common.errors import ReceiptNotPrinted
 
         not_printed = None
         try:
@@ -298,7 +298,7 @@ def receive(
             info(t(f"Phiếu hướng dẫn (Mẫu 02): {res['form']}", f"Guidance form (Mẫu 02): {res['form']}"))
             return
         typer.echo(res["code"])
-        from onestop.output import local_time
+        from onestop.common.output import local_time
 
         if not_printed:
             info(t(f"Hẹn trả: {local_time(res['due_at'])}", f"Due: {local_time(res['due_at'])}"))
@@ -308,7 +308,7 @@ def receive(
 
 
 def _page_map(pages: list[str]) -> dict[int, int]:
-    from onestop.errors import InvalidInput
+    from onestop.common.errors import InvalidInput
 
     page_map = {}
     for p in pages:
@@ -323,7 +323,7 @@ def _print_pdf(path: str) -> None:
     import shutil
     import subprocess
 
-    from onestop.output import info
+    from onestop.common.output import info
 
     if not shutil.which("lp"):
         info(t("Không có lệnh 'lp' (CUPS): chưa in. Mở tệp PDF để in tay.", "No 'lp' command (CUPS): not printed."))
@@ -348,17 +348,17 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     """
     from rich.markup import escape
 
-    from onestop import dossiers
-    from onestop.output import cell, console, emit_json, local_time, status_label
+    from onestop.intake import dossiers
+    from onestop.common.output import cell, console, emit_json, local_time, status_label
 
     cfg, db = context()
     d = dossiers.show(db, cfg, code)
     if show_personal:
-        from onestop.reports import record_personal_access
+        from onestop.reports.figures import record_personal_access
 
         record_personal_access(db, cfg, "show", d["code"])
     else:
-        from onestop.identifiers import mask_id, mask_phone
+        from onestop.domain.identifiers import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
         d["events"] = dossiers.mask_history(d["events"])
@@ -422,14 +422,15 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
 
     Ví dụ / Example:  onestop list --today --csv > hom-nay.csv
     """
-    from onestop import dossiers, states
-    from onestop.output import emit, local_time, status_label
+    from onestop.intake import dossiers
+    from onestop.domain import states
+    from onestop.common.output import emit, local_time, status_label
 
     st = None
     if status is not None:
         st = states.parse_status(status)
         if st is None:
-            from onestop.errors import InvalidInput
+            from onestop.common.errors import InvalidInput
 
             raise InvalidInput(
                 f"Trạng thái '{status}' không có. Dùng mã hoặc tên: {states.status_choices('vi')}.",
@@ -437,8 +438,8 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
     cfg, db = context()
     rows = dossiers.list_dossiers(db, cfg, today=today, status=st, limit=limit)
     if xlsx:
-        from onestop import xlsx as xlsx_
-        from onestop.output import info
+        from onestop.common import xlsx as xlsx_
+        from onestop.common.output import info
 
         path = xlsx_.write(xlsx, [(t("Hồ sơ", "Dossiers"), xlsx_.LIST_COLUMNS,
                                    [dict(r, status_name=status_label(r["status"])) for r in rows])])
@@ -456,7 +457,7 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
 
 
 def _move_help() -> str:
-    from onestop.states import move_words
+    from onestop.domain.states import move_words
 
     return ("Trạng thái mới: mã hoặc tên, có dấu hay không dấu — " + move_words("vi")
             + "; hoặc tiếng Anh: " + move_words("en") + ". 5 → 4 khi đã nhận đủ giấy tờ bổ sung.")
@@ -484,9 +485,10 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
 
       onestop move 000.00.12.H26-261122-0001 "da xu ly" --yes
     """
-    from onestop import dossiers, states
-    from onestop.i18n import lang
-    from onestop.output import emit_json, info
+    from onestop.intake import dossiers
+    from onestop.domain import states
+    from onestop.common.i18n import lang
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     interactive = _interactive() and not json_
@@ -515,7 +517,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
         elif res.get("form"):
             info(t(f"Phiếu yêu cầu bổ sung (Mẫu 02): {res['form']}", f"Request for papers (Mẫu 02): {res['form']}"))
         if res["due_at"] != res["original_due_at"]:
-            from onestop.output import local_time
+            from onestop.common.output import local_time
 
             info(t(f"Hẹn trả mới: {local_time(res['due_at'])} (ban đầu {local_time(res['original_due_at'])})",
                    f"New due date: {local_time(res['due_at'])} (originally {local_time(res['original_due_at'])})"))
@@ -534,9 +536,9 @@ def reschedule(code: str = typer.Argument(...),
 
     Ví dụ / Example:  onestop reschedule 0001 --to "2026-12-10 16:00" --reason "Cần xác minh thực tế"
     """
-    from onestop import dossiers
-    from onestop.output import emit_json, info
-    from onestop.workdays import in_words
+    from onestop.intake import dossiers
+    from onestop.common.output import emit_json, info
+    from onestop.domain.workdays import in_words
 
     cfg, db = context()
     interactive = _interactive() and not json_
@@ -550,7 +552,7 @@ def reschedule(code: str = typer.Argument(...),
     if json_:
         emit_json(res)
     else:
-        from onestop.output import local_time
+        from onestop.common.output import local_time
 
         typer.echo(f"{res['code']}: {local_time(res['previous_due_at'])} → {local_time(res['due_at'])}")
         info(t(f"Hẹn trả mới: {in_words(new_due)}.", f"New appointment: {in_words(new_due, 'en')}."))
@@ -589,8 +591,8 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
 
       onestop amend 0001 --component 2 --document-number "1205/QĐ-BKHCN" --document-date 2025-03-12
     """
-    from onestop.errors import InvalidInput
-    from onestop.output import emit_json, info
+    from onestop.common.errors import InvalidInput
+    from onestop.common.output import emit_json, info
 
     applicant = {"name": name, "id": id_, "phone": phone, "address": address}
     document = component is not None or any(v is not None for v in (document_number, document_date, issuer))
@@ -612,7 +614,7 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
     cfg, db = context()
     code = code_for_change(db, cfg, code, _interactive() and not json_)
     if document:
-        from onestop import digitization
+        from onestop.archive import digitization
 
         res = digitization.amend_document(db, cfg, code, component, document_number, day=document_date,
                                           issuer=issuer, reason=reason, as_printed=as_printed)
@@ -630,8 +632,8 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
             info(t(f"Đã xác nhận số ký hiệu {res['document_number']} ({res['officer']}).",
                    f"Document number {res['document_number']} confirmed ({res['officer']})."))
         return
-    from onestop import dossiers
-    from onestop.identifiers import mask_id, mask_phone
+    from onestop.intake import dossiers
+    from onestop.domain.identifiers import mask_id, mask_phone
 
     res = dossiers.amend(db, cfg, code, applicant, reason, id_type=id_type)
     if json_:
@@ -655,7 +657,7 @@ def print_(code: str = typer.Argument(...), send: bool = typer.Option(False, "--
 
     Ví dụ / Example:  onestop print 0001 --send
     """
-    from onestop import dossiers
+    from onestop.intake import dossiers
 
     cfg, db = context()
     path = dossiers.reprint_receipt(db, cfg, code)

@@ -12,7 +12,7 @@ from typing import Callable
 
 import click
 
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 YES = {"c", "co", "có", "y", "yes", "ok", "dong y", "đồng ý"}
 NO = {"k", "khong", "không", "n", "no"}
@@ -37,7 +37,7 @@ class Prompter:
         self.on_qr = on_qr
 
     def _read(self, text: str, default: str | None, field: str | None = None) -> str:
-        from onestop.identifiers import InvalidId, parse_chip_qr
+        from onestop.domain.identifiers import InvalidId, parse_chip_qr
 
         while True:
             value = click.prompt(text, default=default if default is not None else "",
@@ -57,7 +57,7 @@ class Prompter:
     def text(self, text: str, *, default: str | None = None, check: Callable[[str], str] | None = None,
              field: str | None = None, required: bool = False) -> str:
         """A free answer; ``check(value)`` returns the stored form or raises OnestopError (asked again)."""
-        from onestop.errors import OnestopError
+        from onestop.common.errors import OnestopError
 
         while True:
             value = self._read(text, default, field)
@@ -72,7 +72,7 @@ class Prompter:
                 say(e.message + t(" Nhập lại.", " Try again."))
 
     def yes_no(self, text: str, default: bool | None = None) -> bool:
-        from onestop.text import fold
+        from onestop.common.text import fold
 
         yes, no = t("c", "y"), t("k", "n")
         choices = f"[{yes.upper()}/{no}]" if default is True else f"[{yes}/{no.upper()}]" if default is False else f"[{yes}/{no}]"

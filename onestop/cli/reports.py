@@ -9,20 +9,20 @@ import typer
 
 from onestop.cli import app
 from onestop.cli.common import CSV, JSON, context, fmt
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 SHOW_PERSONAL = typer.Option(False, "--show-personal",
                              help="Hiện đủ số giấy tờ và điện thoại (mặc định che); việc xem được ghi lại.")
 
 
 def _day(text: str | None, cfg, opt: str):
-    from onestop.errors import InvalidInput
+    from onestop.common.errors import InvalidInput
 
     if not text:
-        from onestop.dossiers import now
+        from onestop.intake.dossiers import now
 
         return now(cfg).date()
-    from onestop.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
+    from onestop.common.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
 
     day = parse_day(text)
     if day is None:
@@ -35,7 +35,7 @@ XLSX = typer.Option(None, "--xlsx", help="Ghi ra tệp Excel (.xlsx) này: tiêu
 
 
 def _written(path) -> None:
-    from onestop.output import info
+    from onestop.common.output import info
 
     info(t(f"Đã ghi tệp Excel: {path}", f"Excel file written: {path}"))
 
@@ -63,8 +63,8 @@ def backlog(
 
     Ví dụ / Example:  onestop backlog --as-of 2026-11-30 --json | jq .overdue
     """
-    from onestop import reports
-    from onestop.output import console, emit_csv, emit_json
+    from onestop.reports import figures as reports
+    from onestop.common.output import console, emit_csv, emit_json
 
     cfg, db = context()
     day = _day(as_of, cfg, "--as-of")
@@ -73,7 +73,7 @@ def backlog(
     if show_personal and b["overdue_list"]:
         reports.record_personal_access(db, cfg, "backlog", f"as_of={b['as_of']} rows={len(b['overdue_list'])}")
     if xlsx:
-        from onestop import xlsx as xlsx_
+        from onestop.common import xlsx as xlsx_
 
         path = xlsx_.write(xlsx, [
             (t("Theo trạng thái", "By status"), xlsx_.BACKLOG_STATUS, b["by_status"]),
@@ -131,21 +131,21 @@ def report(
 
     Ví dụ / Example:  onestop report --period 2026-11 --html bao-cao-11-2026.html
     """
-    from onestop import reports
-    from onestop.output import console, emit_csv, emit_json, info
+    from onestop.reports import figures as reports
+    from onestop.common.output import console, emit_csv, emit_json, info
 
     cfg, db = context()
-    # --from/--to in any of the day forms (onestop/dates.py), handed on as ISO
+    # --from/--to in any of the day forms (onestop/common/dates.py), handed on as ISO
     first, last = reports.parse_period(period, _day(from_, cfg, "--from").isoformat() if from_ else from_,
                                        _day(to, cfg, "--to").isoformat() if to else to)
     r = reports.period_report(db, cfg, first, last)
     if html:
         from pathlib import Path
 
-        from onestop.dossiers import iso, now
-        from onestop.errors import StorageError
+        from onestop.intake.dossiers import iso, now
+        from onestop.common.errors import StorageError
 
-        from onestop.files import write_atomic
+        from onestop.common.files import write_atomic
 
         p = Path(html)
         try:
@@ -157,8 +157,8 @@ def report(
         if not (json_ or csv_ or xlsx):
             return
     if xlsx:
-        from onestop import xlsx as xlsx_
-        from onestop.dates import show_day
+        from onestop.common import xlsx as xlsx_
+        from onestop.common.dates import show_day
 
         def raw(k):  # the number behind a formatted line ("received_by_channel.1" → its count)
             return r["received_by_channel"][k.split(".", 1)[1]] if k.startswith("received_by_channel.") else r[k]
@@ -209,13 +209,13 @@ def book(
 
     Ví dụ / Example:  onestop book --year 2026 --pdf so-theo-doi-2026.pdf
     """
-    from onestop import book as book_mod
-    from onestop import reports
-    from onestop.output import emit, info
+    from onestop.reports import book as book_mod
+    from onestop.reports import figures as reports
+    from onestop.common.output import emit, info
 
     cfg, db = context()
     if year is None and not from_:
-        from onestop.dossiers import now
+        from onestop.intake.dossiers import now
 
         year = now(cfg).year
     first = _day(from_, cfg, "--from") if from_ else None
@@ -249,8 +249,9 @@ def generate(
     """
     from datetime import date
 
-    from onestop import config, generate as gen
-    from onestop.output import info
+    from onestop.common import config
+    from onestop.samples import generate as gen
+    from onestop.common.output import info
 
     cfg = config.load()
     stats = gen.generate(path, cfg, dossiers=dossiers_, events=events, end=date.fromisoformat(end),

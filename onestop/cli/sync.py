@@ -10,7 +10,7 @@ import typer
 
 from onestop.cli import app
 from onestop.cli.common import JSON, context
-from onestop.i18n import t
+from onestop.common.i18n import t
 
 sync_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
 app.add_typer(sync_app, name="sync")
@@ -48,8 +48,9 @@ def sync(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from onestop import errors, sync as sync_mod
-    from onestop.output import emit_json, info
+    from onestop.common import errors
+    from onestop import sync as sync_mod
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     with stick_files(from_spool or spool):
@@ -78,7 +79,7 @@ def stick_files(folder):
     try:
         yield
     except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-        from onestop.errors import InvalidInput
+        from onestop.common.errors import InvalidInput
 
         bad = damaged_files(Path(folder))
         named = ", ".join(str(p) for p in bad) or str(folder)
@@ -107,7 +108,7 @@ def damaged_files(folder: Path) -> list[Path]:
 
 
 def _raise_held(s: dict) -> None:
-    from onestop import errors
+    from onestop.common import errors
 
     n = max(s.get("held_for_fix", 0), s.get("failed", 0))
     if not n and s.get("spooled_overdue"):  # nothing refused: a stick whose acknowledgements never came back
@@ -136,7 +137,7 @@ def status(json_: bool = JSON):
     Ví dụ / Example:  onestop sync status --json
     """
     from onestop import sync as sync_mod
-    from onestop.output import emit_json, emit_table
+    from onestop.common.output import emit_json, emit_table
 
     cfg, db = context()
     st = sync_mod.status(db, cfg)
@@ -187,7 +188,7 @@ def retry(code: str = typer.Argument(..., help="Mã hồ sơ."), json_: bool = J
     Ví dụ / Example:  onestop sync retry 000.00.12.H26-261122-0007
     """
     from onestop import sync as sync_mod
-    from onestop.output import emit_json, info
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     res = sync_mod.retry(db, cfg, code)
@@ -209,8 +210,9 @@ def acks(path: str = typer.Argument(..., metavar="PATH", help="Thư mục spool 
 
     Ví dụ / Example:  onestop sync acks /media/usb/spool
     """
-    from onestop import errors, sync as sync_mod
-    from onestop.output import emit_json, info
+    from onestop.common import errors
+    from onestop import sync as sync_mod
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     with stick_files(path):
@@ -247,8 +249,9 @@ def resend_spooled(
 
     Ví dụ / Example:  onestop sync resend-spooled --spool /media/usb2/spool
     """
-    from onestop import errors, sync as sync_mod
-    from onestop.output import emit_json, info
+    from onestop.common import errors
+    from onestop import sync as sync_mod
+    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     res = sync_mod.run_sync(cfg, db, spool=spool, resend_spooled="all" if all_ else "overdue")

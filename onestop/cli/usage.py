@@ -13,8 +13,8 @@ import re
 
 import click
 
-from onestop import errors
-from onestop.i18n import t
+from onestop.common import errors
+from onestop.common.i18n import t
 
 
 class UsageProblem(click.ClickException):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import weakref
 
-from onestop.errors import ConfigError
+from onestop.common.errors import ConfigError
 
 ENV = "ONESTOP_DATABASE_URL"
 
@@ -87,18 +87,18 @@ def backend(cfg) -> str:
 
 
 def connect(cfg, *, migrate: bool = True):
-    """Open the configured store: ``onestop.db.Database`` for SQLite, ``postgres.PgStore`` for an office
-    (then ``cfg`` takes the office-wide settings from it: onestop/office.py)."""
+    """Open the configured store: ``onestop.store.sqlite.Database`` for SQLite, ``postgres.PgStore`` for an office
+    (then ``cfg`` takes the office-wide settings from it: onestop/intake/office.py)."""
     url = database_url(cfg)
     if url is None:
-        from onestop.db import connect as sqlite_connect
+        from onestop.store.sqlite import connect as sqlite_connect
 
         return sqlite_connect(cfg.db_path, migrate=migrate)
-    from onestop import office
+    from onestop.intake import office
     from onestop.store import postgres
 
     # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
-    # onestop.db.connect sets for a SQLite home.
+    # onestop.store.sqlite.connect sets for a SQLite home.
     os.umask(0o077)
     pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer, limits=session_limits(cfg))
     try:
@@ -121,12 +121,12 @@ def session_limits(cfg) -> dict:
 
 
 def _after_restore(cfg, pg) -> None:
-    """Report this desk's codes to a restore of the office database (onestop/home.py), and say so when
+    """Report this desk's codes to a restore of the office database (onestop/intake/home.py), and say so when
     this desk is the one that noticed the restore."""
     import sys
 
-    from onestop import home
-    from onestop.i18n import t
+    from onestop.intake import home
+    from onestop.common.i18n import t
 
     started = home.after_connect(cfg, pg)
     if started is None:
@@ -164,11 +164,11 @@ def transaction(db, *, immediate: bool = True):
 
     SQLite: IMMEDIATE takes the write lock up front, so two counters allocating a sequence number
     serialise here instead of failing at commit. PostgreSQL: the store's own ``transaction()``.
-    Here rather than in onestop/db.py so that office commands do not import sqlite3 (~5 ms).
+    Here rather than in onestop/store/sqlite.py so that office commands do not import sqlite3 (~5 ms).
     """
     if getattr(db, "backend", "sqlite") != "sqlite":
         return db.transaction(immediate=immediate)
-    from onestop.db import _sqlite_transaction
+    from onestop.store.sqlite import _sqlite_transaction
 
     return _sqlite_transaction(db, immediate=immediate)
 

@@ -1,9 +1,9 @@
 """Where a dossier code is allocated: the per-agency, per-day code sequence and the yearly book number.
 
-Call these inside the write transaction that inserts the dossier (``onestop.db.transaction``): the
+Call these inside the write transaction that inserts the dossier (``onestop.store.sqlite.transaction``): the
 counter row and the dossier commit together, so a failure leaves no gap and two counters never
 share a number. No database SEQUENCE (sequences leave gaps). ``floor`` is the high-water mark kept
-outside the database (onestop/home.py): the number returned is always above it.
+outside the database (onestop/intake/home.py): the number returned is always above it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def number_dossier(db, dossier_id: int, agency: str, day: str, year: int, prefix
     """PostgreSQL: allocate the next code sequence number of ``agency`` on ``day`` and the next book
     number of ``year`` (above ``floors``, as ``allocate_code_number``/``allocate_book_number``) and
     write them into the dossier row inserted with ``provisional_numbers``, in one statement; the
-    code is ``prefix`` + the number zero-padded to 4 (onestop/codes.py). Returns (seq, book, code).
+    code is ``prefix`` + the number zero-padded to 4 (onestop/domain/codes.py). Returns (seq, book, code).
 
     Why last and in one statement: from here to COMMIT every other desk of the office waits on the
     day's counter row, so a receive inserts its dossier, components, event and outbox rows first

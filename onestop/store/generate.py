@@ -1,5 +1,5 @@
 """Bulk loading of the generated benchmark databases (``onestop generate``; the rows are built by
-``onestop/generate.py``).
+``onestop/samples/generate.py``).
 
 Both dialects drop the loaded tables' secondary indexes during the load and rebuild them once at the
 end. SQLite: journaling off, ``executemany`` in big transactions. PostgreSQL (an office database given

@@ -9,7 +9,7 @@ and one without a PostgreSQL counterpart stops the move (exit 19) instead of bei
 What makes the office continue where the desk stopped:
 - the counter rows (``code_sequences``, ``book_sequences``) are copied, so the next code and book
   number follow the last ones issued, and raised to the home's high-water mark
-  (``codes-issued.json``, onestop/home.py) where a restored database is behind the codes printed;
+  (``codes-issued.json``, onestop/intake/home.py) where a restored database is behind the codes printed;
 - ids are copied as they are and every identity column is set past the highest id (and past
   SQLite's AUTOINCREMENT high-water mark, if a table has one);
 - outbox rows keep their state, attempts and remote ids: what was sent stays sent, what was pending
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-from onestop.errors import (DatabaseBusy, HomeMismatch, InvalidInput, NotFound, OnestopError, SchemaMismatch,
+from onestop.common.errors import (DatabaseBusy, HomeMismatch, InvalidInput, NotFound, OnestopError, SchemaMismatch,
                             StorageError)
 
 # SQLite tables that are not copied as rows. Virtual tables map to a PostgreSQL table of their own
@@ -37,7 +37,7 @@ VIRTUAL = {"search_fts": "search_docs"}
 _SHADOW = ("data", "idx", "content", "docsize", "config")  # FTS5's own tables behind a virtual table
 SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has onestop_schema"}
 # PostgreSQL tables that may hold rows before the copy: the schema log, the desk that connects, and the
-# office settings a connecting desk published (the moved desk's replace them: onestop/office.py).
+# office settings a connecting desk published (the moved desk's replace them: onestop/intake/office.py).
 PG_OWN = {"onestop_schema", "desks", "office_settings"}
 # Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the spool identity
 # (the acknowledgements of the desk's spool folders must still match after the move).
@@ -69,7 +69,7 @@ def open_readonly(path: Path) -> sqlite3.Connection:
 
 def _damaged(path: Path, e: Exception) -> OnestopError:
     """A damaged file (13, as everywhere), or another read failure such as permissions (7)."""
-    from onestop.db import damaged_error, is_damage
+    from onestop.store.sqlite import damaged_error, is_damage
 
     if is_damage(e):
         return damaged_error(path, "chưa chuyển gì sang CSDL văn phòng", "nothing was moved to the office database")
@@ -231,7 +231,7 @@ def migrate_to(db_path: Path, url: str, *, cfg=None, desk: str | None = None, of
     password), schema version, per table the rows in the source and those copied, the outbox per
     state, the next id per table, and the counters raised to the high-water mark.
     """
-    from onestop.migrations import migrations
+    from onestop.store.sqlite_schema import migrations
     from onestop.store import postgres
 
     src = open_readonly(db_path)
@@ -261,8 +261,8 @@ def migrate_to(db_path: Path, url: str, *, cfg=None, desk: str | None = None, of
 
 
 def _high_water(src, cfg, db_path: Path):
-    """The home's code high-water mark for this database (onestop/home.py), or None."""
-    from onestop import home
+    """The home's code high-water mark for this database (onestop/intake/home.py), or None."""
+    from onestop.intake import home
 
     office = {}
     if src.execute("SELECT 1 FROM sqlite_master WHERE name = 'office'").fetchone():
@@ -303,7 +303,7 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> d
 
     if not pg.execute("SELECT pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), "
                       "'MEMBER')").fetchone()[0]:
-        from onestop.errors import DatabaseAuth
+        from onestop.common.errors import DatabaseAuth
 
         raise DatabaseAuth(
             f"`db migrate-to` ghi toàn bộ dữ liệu và bộ đếm của văn phòng: chạy với người sở hữu CSDL (onestop_owner, "
@@ -346,7 +346,7 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> d
             _check(src, pg, results)
             raised = _raise_to_high_water(pg, hw) if hw is not None else []
             if cfg is not None:  # the moved desk's agency, code rule, calendar and archive become the office's
-                from onestop import office
+                from onestop.intake import office
 
                 settings = sorted(office.publish(cfg, pg))
             else:

@@ -1,7 +1,7 @@
 """Search on PostgreSQL: the text helpers behind ``search_docs``. The SQL of both backends is in
 ``onestop.store.search``, side by side, picked by ``db.dialect``.
 
-The same folding (``onestop.text.fold``: diacritics and đ/Đ) is done in Python before a text enters
+The same folding (``onestop.common.text.fold``: diacritics and đ/Đ) is done in Python before a text enters
 ``search_docs.body`` and before a query becomes a ``tsquery``, so both backends fold identically;
 the body holds only the folded words, joined by spaces, so PostgreSQL's 'simple' parser tokenises it
 the way FTS5's unicode61 did. Words are all required; quoted text (or a word with inner
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from onestop.text import fold, nfc
+from onestop.common.text import fold, nfc
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -47,7 +47,7 @@ def tsquery(query: str) -> str:
                       for ws in phrases(query))
 
 
-# The operations of onestop.store.search / onestop.search under their PostgreSQL names (migrate-to, tests).
+# The operations of onestop.store.search / onestop.archive.search under their PostgreSQL names (migrate-to, tests).
 
 def index_page(store, page_id: int, dossier_id: int, text: str) -> None:
     from onestop.store import search
@@ -68,7 +68,7 @@ def refresh_dossiers(store) -> int:
 
 
 def search(store, query: str, *, limit: int = 20) -> list[dict]:
-    """Ranked hits (best first), ``onestop.search.search`` on the office database."""
-    from onestop import search as _search
+    """Ranked hits (best first), ``onestop.archive.search.search`` on the office database."""
+    from onestop.archive import search as _search
 
     return _search.search(store, query, limit=limit)

@@ -12,7 +12,7 @@ import os
 import socket
 from contextlib import contextmanager
 
-from onestop.errors import DatabaseAuth, DatabaseBusy, DatabaseUnreachable, SchemaMismatch, SyncLocked
+from onestop.common.errors import DatabaseAuth, DatabaseBusy, DatabaseUnreachable, SchemaMismatch, SyncLocked
 from onestop.store import pgdriver
 from onestop.store.paramstyle import qmark_to_format
 from onestop.store.pg_schema import MIGRATIONS
@@ -29,7 +29,7 @@ CONNECT_TIMEOUT_S = int(os.environ.get("ONESTOP_DB_CONNECT_TIMEOUT", "5"))
 # - idle_in_transaction_session_timeout: the server ends a session idle inside a transaction this long
 #   (its transaction rolls back: nothing half-stored), which is what a frozen or cut-off desk looks like;
 # - lock_timeout: a statement waits this long for a lock, then fails; the waiting desk says which desk
-#   holds it (``busy``) and ``receive`` waits again, up to ``wait`` in all (onestop/home.py ``issuing``);
+#   holds it (``busy``) and ``receive`` waits again, up to ``wait`` in all (onestop/intake/home.py ``issuing``);
 # - TCP keepalives on both ends and a TCP user timeout: a peer that vanished is noticed in ~30 s,
 #   not the kernel's two hours.
 # Seconds; 0 turns one off. ``[database] idle_timeout / lock_timeout / lock_wait`` or the environment
@@ -62,7 +62,7 @@ def env_limits(config: dict | None = None) -> dict:
 
 
 def _seconds(raw, where: str) -> float:
-    from onestop.errors import ConfigError
+    from onestop.common.errors import ConfigError
 
     try:
         value = float(raw) if not isinstance(raw, bool) else -1.0
@@ -119,9 +119,9 @@ class PgCursor(psycopg.Cursor):
 
 
 class PgStore:
-    """One autocommit connection with the API of ``onestop.db.Database``: ``execute``/``query``/
+    """One autocommit connection with the API of ``onestop.store.sqlite.Database``: ``execute``/``query``/
     ``executemany`` take SQL with ``?`` placeholders (adapted by ``paramstyle.qmark_to_format``);
-    ``transaction()`` (or ``onestop.db.transaction(store)``) for the writes that must commit together.
+    ``transaction()`` (or ``onestop.store.sqlite.transaction(store)``) for the writes that must commit together.
 
     PostgreSQL-only code that wants psycopg's own ``%s`` style uses ``store.conn`` directly.
     """
@@ -176,7 +176,7 @@ class PgStore:
     def transaction(self, *, immediate: bool = True):
         """All or nothing (nested: a savepoint). A connection lost inside leaves nothing stored (the server
         rolls back an uncommitted transaction) and raises DatabaseUnreachable. ``immediate`` is accepted
-        for ``onestop.db.transaction``'s sake: row locks, not a database-wide write lock, serialise desks."""
+        for ``onestop.store.sqlite.transaction``'s sake: row locks, not a database-wide write lock, serialise desks."""
         try:
             with self.conn.transaction():
                 yield self

@@ -2,7 +2,7 @@
 
 Every figure is an aggregate over the covering indexes of migration ``0004_reports``; each function
 returns a few grouped rows (one per status / procedure / day, never one per dossier, except the
-overdue list) and ``onestop/reports.py`` folds them with the working-day calendar. Moments are ISO
+overdue list) and ``onestop/reports/figures.py`` folds them with the working-day calendar. Moments are ISO
 strings compared as text, as they are stored (``received_at < ?`` with the next day's date).
 Definitions of every figure: docs/reports.md.
 """

@@ -3,7 +3,7 @@
 SQLite: the FTS5 table ``search_fts`` (unicode61, bm25). PostgreSQL: the table ``search_docs``
 with a generated ``tsvector`` ('simple', no stemming) and a GIN index (``ts_rank``); its text
 helpers (the folded ``body`` and the ``tsquery``) are ``onestop.store.pg_search``. Each operation
-branches on ``db.dialect`` with both SQL texts side by side. Text is folded (``onestop.text.fold``)
+branches on ``db.dialect`` with both SQL texts side by side. Text is folded (``onestop.common.text.fold``)
 in Python before it enters either index and before it becomes a query, so diacritics and đ/Đ fold
 identically. Index rows: id (rowid) = archive_pages.id for a page, -dossiers.id for a dossier's own
 fields (picked up lazily from ``dossiers.updated_at`` by ``refresh_dossiers``).
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from onestop.text import fold, nfc
+from onestop.common.text import fold, nfc
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 DOSSIER_FIELDS = ("code", "applicant_name", "procedure_code", "procedure_name", "summary", "address")

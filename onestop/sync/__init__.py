@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onestop import errors
-from onestop.i18n import t
+from onestop.common import errors
+from onestop.common.i18n import t
 
 log = logging.getLogger("onestop.sync")
 
@@ -35,7 +35,7 @@ class SyncResult:
 
 
 def _setup_log(cfg) -> logging.Handler | None:
-    from onestop.db import ensure_private_dir
+    from onestop.store.sqlite import ensure_private_dir
 
     try:
         ensure_private_dir(cfg.logs_dir)
@@ -87,7 +87,7 @@ def http_transport(cfg, url: str | None = None):
         raise errors.ConfigError(
             "Chưa cấu hình địa chỉ hệ thống của Bộ ([sync] url hoặc ONESTOP_SYNC_URL).",
             "No ministry system address configured ([sync] url or ONESTOP_SYNC_URL).")
-    from onestop.config import check_sync_url
+    from onestop.common.config import check_sync_url
 
     check_sync_url(url)
     if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
@@ -129,7 +129,7 @@ def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: 
 
 
 def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transport, resend_spooled=None) -> SyncResult:
-    from onestop.dossiers import iso, now
+    from onestop.intake.dossiers import iso, now
     from onestop.store import sync_runs
     from onestop.sync.outbox import OutboxSync, Stats, Unreachable
     from onestop.store.sync_runs import office_secret
@@ -146,7 +146,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     target = transport.describe()
     dossier_id = None
     if dossier:
-        from onestop.dossiers import resolve_code
+        from onestop.intake.dossiers import resolve_code
 
         dossier_id = resolve_code(db, cfg, dossier)["id"]
     started = iso(now(cfg))
@@ -208,7 +208,7 @@ def _safe_target(target: str) -> str:
 def _age_seconds(cfg, stamp: str | None) -> int | None:
     from datetime import datetime
 
-    from onestop.dossiers import now
+    from onestop.intake.dossiers import now
 
     if not stamp:
         return None
@@ -251,7 +251,7 @@ def spool_ack_days(cfg) -> float:
 def _overdue_cutoff(cfg) -> str:
     from datetime import timedelta
 
-    from onestop.dossiers import iso, now
+    from onestop.intake.dossiers import iso, now
 
     return iso(now(cfg) - timedelta(days=spool_ack_days(cfg)))
 
@@ -365,7 +365,7 @@ def status(db, cfg) -> dict:
 def retry(db, cfg, code: str) -> dict:
     """Put the failed entries of a dossier back in the queue (after the data was corrected)."""
     from onestop.store import transaction
-    from onestop.dossiers import iso, now, resolve_code
+    from onestop.intake.dossiers import iso, now, resolve_code
     from onestop.store import outbox
 
     d = resolve_code(db, cfg, code)
@@ -396,7 +396,7 @@ def acks(db, cfg, folder) -> dict:
 
 def demo_step(db, cfg, result: dict) -> None:
     """Demo: sync the demo home to its spool folder and show the summary."""
-    from onestop.demo import _say
+    from onestop.samples.demo import _say
 
     _say(t("\n[bold]Đồng bộ về hệ thống của Bộ[/bold] (chưa cấu hình địa chỉ: ghi vào thư mục spool)",
            "\n[bold]Sync to the ministry system[/bold] (no address configured: writing to the spool folder)"))

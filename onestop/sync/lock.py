@@ -14,7 +14,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from onestop.errors import SyncLocked
+from onestop.common.errors import SyncLocked
 
 
 @contextmanager

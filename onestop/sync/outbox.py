@@ -347,7 +347,7 @@ class OutboxSync:
         if self.dry:
             return
         from onestop.store import transaction
-        from onestop.errors import DatabaseBusy
+        from onestop.common.errors import DatabaseBusy
 
         by_stamp: dict[str, list] = {}
         for stamp, entry_id in done:
@@ -372,7 +372,7 @@ class OutboxSync:
                 time.sleep(0.1)
 
     def _now(self) -> str:
-        from onestop.dossiers import iso, now
+        from onestop.intake.dossiers import iso, now
 
         return iso(now(self.cfg))
 

@@ -37,8 +37,8 @@ import secrets
 import stat
 from pathlib import Path
 
-from onestop.errors import InvalidInput
-from onestop.files import copy_atomic
+from onestop.common.errors import InvalidInput
+from onestop.common.files import copy_atomic
 from onestop.sync.outbox import ALREADY, SENT, Stats, Unreachable, send_items, send_steps
 from onestop.sync.payloads import SPOOL_URL
 from onestop.sync.transport import Rejected, Temporary
@@ -53,8 +53,8 @@ MAX_JSON = 64 << 20
 
 
 def _atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    from onestop.errors import StorageError
-    from onestop.files import write_atomic
+    from onestop.common.errors import StorageError
+    from onestop.common.files import write_atomic
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -446,7 +446,7 @@ def send_spool(folder: Path, transport, stats: Stats | None = None, *, keys: dic
     folder = Path(folder)
     stats = stats or Stats()
     if not folder.is_dir():
-        from onestop.errors import NotFound
+        from onestop.common.errors import NotFound
 
         raise NotFound(f"Không thấy thư mục spool {folder}.", f"No spool folder {folder}.")
     plan = check_spool(folder, keys or {})
@@ -611,8 +611,8 @@ def import_acks(db, cfg, folder: Path) -> dict:
     (another office's folder, a damaged, forged or altered file) is refused with exit 4, naming
     the file, and nothing is imported."""
     from onestop.store import transaction
-    from onestop.dossiers import iso, now
-    from onestop.errors import NotFound
+    from onestop.intake.dossiers import iso, now
+    from onestop.common.errors import NotFound
     from onestop.store import outbox, sync_runs
     from onestop.store.payload_data import files_table
 

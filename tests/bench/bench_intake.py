@@ -21,8 +21,9 @@ os.environ.setdefault("ONESTOP_OFFICER", "Cán bộ đo hiệu năng")  # forms 
 
 def build_home(home: Path, n: int) -> str:
     """A data home with ``n`` dossiers received over the year (bulk API, one transaction)."""
-    from onestop import catalog, config, dossiers
-    from onestop.db import connect
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop.store.sqlite import connect
 
     os.environ["ONESTOP_HOME"] = str(home)
     cfg = config.load(officer="Cán bộ Bench")
@@ -67,8 +68,9 @@ def p1(tmp: Path) -> None:
 def p6(tmp: Path) -> None:
     import sqlite_utils
 
-    from onestop import catalog, config, dossiers
-    from onestop.db import connect
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop.store.sqlite import connect
 
     home = tmp / "p6"
     os.environ["ONESTOP_HOME"] = str(home)
@@ -114,7 +116,7 @@ def receipt(tmp: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from test_forms import CTX, make_dossier
 
-    from onestop.forms import render_receipt
+    from onestop.intake.forms import render_receipt
 
     dossier = make_dossier()
     render_receipt(dossier, CTX, tmp / "warm.pdf")  # imports and font parsing

@@ -76,8 +76,9 @@ def new_home(root: Path, name: str) -> tuple[Path, str]:
     home = root / name
     home.mkdir()
     os.environ["ONESTOP_HOME"] = str(home)
-    from onestop import catalog, config, dossiers
-    from onestop.db import connect
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop.store.sqlite import connect
 
     cfg = config.load(officer="bench")
     db = connect(cfg.db_path)
@@ -176,7 +177,7 @@ def p2_p5(root: Path):
 
 
 def p3(root: Path):
-    from onestop import archive, imaging
+    from onestop.archive import scanning as archive, imaging
 
     variants = {
         "clean": lambda im: im,
@@ -219,7 +220,7 @@ def p3_degraded(root: Path, per_variant: int = 4):
 
     import tomllib
 
-    from onestop import archive, docnumbers, imaging, prepare, quality
+    from onestop.archive import scanning as archive, docnumbers, imaging, prepare, quality
 
     agencies, extra = docnumbers.agencies_from(tomllib.loads((HERE.parent.parent / "config" / "agencies.toml")
                                                              .read_text("utf-8")))
@@ -274,7 +275,7 @@ def p4(root: Path):
     code_py = (
         "import resource, sys, json, os\n"
         "from pathlib import Path\n"
-        "from onestop import archive, config\n"
+        "from onestop.archive import scanning as archive; from onestop.common import config\n"
         "from onestop.db import connect\n"
         "cfg = config.load(); db = connect(cfg.db_path)\n"
         f"r = archive.scan(db, cfg, {code!r}, [Path({str(p)!r})], component=1, yes=True)\n"

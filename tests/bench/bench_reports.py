@@ -105,8 +105,9 @@ def main() -> int:
     import sqlite3
     from datetime import date
 
-    from onestop import config, reports
-    from onestop.db import connect
+    from onestop.common import config
+    from onestop.reports import figures as reports
+    from onestop.store.sqlite import connect
 
     cfg = config.load()
     db = connect(DB)

@@ -49,8 +49,10 @@ def result(pid, what, value, baseline, ratio, target, ok):
 
 def build(home: Path):
     os.environ["ONESTOP_HOME"] = str(home)
-    from onestop import catalog, config, dossiers, search
-    from onestop.db import connect, transaction
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop.archive import search
+    from onestop.store.sqlite import connect, transaction
 
     cfg = config.load(officer="bench")
     db = connect(cfg.db_path)
@@ -101,7 +103,7 @@ def main():
     root = Path(tempfile.mkdtemp(prefix="onestop-bench-search-"))
     try:
         db, n = build(root / "home")
-        from onestop import search
+        from onestop.archive import search
 
         direct = "SELECT rowid, bm25(search_fts) AS s FROM search_fts WHERE search_fts MATCH ? ORDER BY s LIMIT 20"
         ours, base = [], []

@@ -141,7 +141,7 @@ def aiosql_txn(url):
 
 
 def sqlite_txn(path: Path):
-    from onestop.db import connect
+    from onestop.store.sqlite import connect
 
     db = connect(path)
     conn = db.conn

@@ -55,8 +55,9 @@ def make_home(root: Path, n: int, *, files: int = 0) -> tuple[Path, dict]:
     home.mkdir()
     (home / "onestop.toml").write_text("[sync]\nbatch_size = 50\ntimeout = 30\n")
     os.environ["ONESTOP_HOME"] = str(home)
-    from onestop import catalog, config, dossiers
-    from onestop.db import connect
+    from onestop.intake import catalog, dossiers
+    from onestop.common import config
+    from onestop.store.sqlite import connect
 
     cfg = config.load(officer="Cán bộ Bench")
     db = connect(cfg.db_path)
@@ -130,7 +131,7 @@ def make_home(root: Path, n: int, *, files: int = 0) -> tuple[Path, dict]:
 
 SYNC_CHILD = r"""
 import json, os, resource, sys, time
-from onestop import config
+from onestop.common import config
 from onestop.sync import run_sync
 cfg = config.load()
 t0 = time.perf_counter()

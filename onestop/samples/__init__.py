@@ -1,0 +1,1 @@
+"""Sample data: `onestop demo` and the large generated databases of the benchmarks."""
