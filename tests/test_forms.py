@@ -423,7 +423,7 @@ def test_control_slip_mau_05_one_row_per_hand_over(tmp_path):
 def test_missing_font_names_the_debian_package(tmp_path, monkeypatch):
     from onestop.common.errors import ConfigError
 
-    monkeypatch.setattr(forms, "_FONT_DIRS", (tmp_path,))
+    monkeypatch.setattr("onestop.intake.forms.fonts._FONT_DIRS", (tmp_path,))
     with pytest.raises(ConfigError) as err:
         forms.font_path("DejaVuSans.ttf")
     assert "fonts-dejavu-core" in err.value.vi and "fonts-dejavu-core" in err.value.en
