@@ -15,7 +15,8 @@ Nothing here skips: a missing or failing server is an error of every test that u
 Fixtures (tests/conftest.py imports them for every test module; do not import them again in a module:
 that would register a second session fixture and start a second server):
 - ``pg_server`` (session): the running server, stopped at the end of the session;
-- ``pg_url``: a fresh, empty database per test, made from a template (fast), dropped afterwards;
+- ``pg_url``: a fresh, empty database per test, made from a template (fast), dropped afterwards
+  unless it is still exactly as made (most tests never open it: the next test gets it);
 - ``new_database``: ``new_database(copy_of=None)`` makes one more database for the test (another
   office's, or a copy of the database at the URL ``copy_of``) and returns its URL; the server starts
   only when it is first called, so SQLite runs may request it.
@@ -255,7 +256,7 @@ class PgServer:
 
     def load(self, url: str, catalog_file: Path) -> bool:
         """Make the database at ``url``, if still empty, a copy of one migrated and holding the catalog
-        of ``catalog_file``: the ``onestop_loaded`` template, built at the first call (migrations and
+        of ``catalog_file``: an ``onestop_loaded_N`` template, built at the first call (migrations and
         catalog import once per server instead of once per test). Only the schema and the catalog are
         in it: no desk and no office settings (the test's first connect records its own). Whether it was
         copied."""
