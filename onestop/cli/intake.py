@@ -198,8 +198,7 @@ def receive(
 
         interactive = ask or (_interactive() and not json_)
         if qr:
-            from onestop.domain.chip_qr import parse_chip_qr
-            from onestop.domain.identifiers import InvalidId
+            from onestop.domain.chip_qr import InvalidId, parse_chip_qr
 
             try:
                 card = parse_chip_qr(qr)

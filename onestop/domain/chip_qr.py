@@ -12,7 +12,7 @@ from datetime import date
 
 from onestop.domain.identifiers import InvalidId, compact, is_digits, parse_id
 
-__all__ = ["ChipCardQR", "parse_chip_qr"]
+__all__ = ["ChipCardQR", "InvalidId", "parse_chip_qr"]  # InvalidId: what parse_chip_qr raises
 
 
 @dataclass(frozen=True)
