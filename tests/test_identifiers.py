@@ -7,18 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onestop.domain.chip_qr import ChipCardQR, parse_chip_qr
 from onestop.domain.identifiers import (
     ID_TYPES,
     PROVINCE_CODES,
     ApplicantId,
-    ChipCardQR,
     InvalidId,
-    mask_id,
-    mask_phone,
     mst_check_digit,
-    parse_chip_qr,
     parse_id,
 )
+from onestop.domain.masking import mask_id, mask_phone
 
 # The province codes listed in DOMAIN.md §7, kept here so an edit to the table is noticed.
 DOMAIN_CODES = (

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from onestop.archive import search
-from onestop.domain.identifiers import mask_numbers_in_text
+from onestop.domain.masking import mask_numbers_in_text
 from onestop.store.sqlite import transaction
 
 ID, PHONE = "001185012345", "0912345678"

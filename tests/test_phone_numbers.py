@@ -7,7 +7,8 @@ import json
 import pytest
 
 from onestop.common import errors
-from onestop.domain.identifiers import InvalidId, parse_phone
+from onestop.domain.identifiers import InvalidId
+from onestop.domain.phones import parse_phone
 from terminal import Terminal
 
 BAD = ["091234567", "12345678", "1234567890", "0000000000", "0812345679999", "0912abc345", "0212345678", "+0123"]

@@ -81,7 +81,7 @@ def find_by_personal_number(db: Database, number: str, *, show_personal: bool = 
     indexed. The numbers are masked in the hits unless ``show_personal``.
     """
     from onestop.common.dates import show_day
-    from onestop.domain.identifiers import mask_id, mask_phone
+    from onestop.domain.masking import mask_id, mask_phone
 
     phones = {number}
     bare = number.lstrip("+")
@@ -109,7 +109,7 @@ def find_by_personal_number(db: Database, number: str, *, show_personal: bool = 
 def search(db: Database, query: str, *, limit: int = 20, show_personal: bool = False) -> list[dict]:
     """Ranked hits (best first): pages of the archive and dossiers, with highlighted snippets.
     ID and phone numbers in the snippets are masked unless ``show_personal``."""
-    from onestop.domain.identifiers import mask_numbers_in_text
+    from onestop.domain.masking import mask_numbers_in_text
 
     keep = (lambda s: s) if show_personal else mask_numbers_in_text
     from onestop.archive.digitization import number_hits

@@ -156,7 +156,7 @@ def search(query: List[str] = typer.Argument(..., help="Từ khóa (nhiều từ
     number = search_.personal_number(text)
     if number:
         from onestop.reports import figures as reports
-        from onestop.domain.identifiers import mask_phone
+        from onestop.domain.masking import mask_phone
 
         hits = search_.find_by_personal_number(db, number, show_personal=show_personal, limit=limit)
         # Looking a citizen up by a personal number is an access to personal data: who, when, what.

@@ -198,7 +198,7 @@ def receive(
 
         interactive = ask or (_interactive() and not json_)
         if qr:
-            from onestop.domain.identifiers import InvalidId, parse_chip_qr
+            from onestop.domain.chip_qr import InvalidId, parse_chip_qr
 
             try:
                 card = parse_chip_qr(qr)
@@ -358,7 +358,7 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
 
         record_personal_access(db, cfg, "show", d["code"])
     else:
-        from onestop.domain.identifiers import mask_id, mask_phone
+        from onestop.domain.masking import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
         d["events"] = dossiers.mask_history(d["events"])
@@ -633,7 +633,7 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
                    f"Document number {res['document_number']} confirmed ({res['officer']})."))
         return
     from onestop.intake import dossiers
-    from onestop.domain.identifiers import mask_id, mask_phone
+    from onestop.domain.masking import mask_id, mask_phone
 
     res = dossiers.amend(db, cfg, code, applicant, reason, id_type=id_type)
     if json_:

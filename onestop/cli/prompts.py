@@ -37,7 +37,7 @@ class Prompter:
         self.on_qr = on_qr
 
     def _read(self, text: str, default: str | None, field: str | None = None) -> str:
-        from onestop.domain.identifiers import InvalidId, parse_chip_qr
+        from onestop.domain.chip_qr import InvalidId, parse_chip_qr
 
         while True:
             value = click.prompt(text, default=default if default is not None else "",

@@ -1,7 +1,9 @@
-"""Applicant identifiers: CCCD, old CMND, business/tax code (MST), passport.
+"""Applicant identifiers: CCCD, old CMND, business/tax code (MST), passport (``parse_id``).
 
 Pure functions over strings (no I/O, no clock): the current year comes in as
-``today_year``. See DOMAIN.md §7 for the rules.
+``today_year``. See DOMAIN.md §7 for the rules. Beside it in onestop/domain/: phone numbers
+(``phones.py``), the chip card's QR line (``chip_qr.py``), masking for output and logs
+(``masking.py``).
 
 Every rejection raises :class:`InvalidId` carrying a Vietnamese and an English
 sentence that names the problem and says what to do next.
@@ -12,20 +14,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 
 __all__ = [
     "ID_TYPES",
     "PROVINCE_CODES",
     "ApplicantId",
-    "ChipCardQR",
     "InvalidId",
-    "mask_id",
-    "mask_phone",
+    "ascii_digits",
+    "compact",
     "mst_check_digit",
-    "parse_chip_qr",
     "parse_id",
-    "parse_phone",
 ]
 
 ID_TYPES = ("cccd", "cmnd", "mst", "passport")
@@ -130,17 +128,6 @@ class ApplicantId:
     sex: str | None = None  # cccd only: "M" / "F"
 
 
-@dataclass(frozen=True)
-class ChipCardQR:
-    cccd: str
-    old_cmnd: str  # "" when the card carries none
-    name: str
-    birth_date: date | None
-    sex: str  # "M" / "F"
-    address: str
-    issue_date: date | None
-
-
 # --------------------------------------------------------------------------
 # helpers
 
@@ -153,81 +140,15 @@ def ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None else ch for ch in text)
 
 
-def _compact(raw: str) -> str:
+def compact(raw: str) -> str:
+    """An ID number as typed, made comparable: NFKC, ASCII digits, spaces and dots dropped."""
     # NFKC folds full-width digits/letters an IME may produce into ASCII.
     text = ascii_digits(unicodedata.normalize("NFKC", raw))
     return _SEPARATORS.sub("", text)
 
 
-def normalize_phone(raw: str | None) -> str:
-    """A phone number as stored: ASCII digits (full-width and other scripts' digits converted)
-    and a leading "+"; spaces, dots, dashes and brackets dropped."""
-    s = ascii_digits(unicodedata.normalize("NFKC", raw or "")).strip()
-    digits = "".join(ch for ch in s if "0" <= ch <= "9")
-    return ("+" + digits) if s.startswith("+") else digits
-
-
-# Vietnamese numbering (QĐ 798/QĐ-BTTTT, 2018: mobiles moved to 10 digits; landlines to 0 + 2x area
-# codes, 11 digits, in 2017). Mobile numbers start with one of these prefixes (operators' ranges
-# 032-039, 052-059, 070-079, 081-089, 090-099); a new range opened by the ministry is added here.
-MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
-LANDLINE_PREFIX = "02"      # 0 + area code 2x (024 Hà Nội, 028 TP HCM, 0221 Hưng Yên…)
-MOBILE_DIGITS, LANDLINE_DIGITS = 10, 11
-
-
-def parse_phone(raw: str | None, *, mobile_prefixes: tuple[str, ...] = MOBILE_PREFIXES) -> str:
-    """A phone number checked against the Vietnamese numbering and normalised; "" when empty.
-
-    Mobiles: 10 digits with a mobile prefix (``0912345678``); landlines: 11 digits starting with an
-    area code 02x (``02213567890``); ``+84``/``0084`` + the number without its 0 is the same number
-    (stored as ``0912345678``); a foreign number keeps ``+`` and its country code (8-15 digits, E.164).
-    InvalidId with what is wrong and an example otherwise.
-    """
-    s = normalize_phone(raw)
-    text = (raw or "").strip()
-    if not s:
-        if text:
-            raise _phone_error(text, "không có chữ số nào", "has no digits")
-        return ""
-    folded = ascii_digits(unicodedata.normalize("NFKC", text))
-    if re.search(r"[^0-9\s.\-()+]", folded) or "+" in folded.lstrip("+ "):
-        raise _phone_error(text, "có ký tự không phải chữ số", "holds characters that are not digits")
-    if s.startswith("00") and s[2:3] not in ("", "0"):  # the international call prefix typed instead of +
-        s = "+" + s[2:]
-    if s.startswith("+84"):
-        s = "0" + s[3:]
-    elif s.startswith("+"):
-        if 8 <= len(s) - 1 <= 15 and s[1] != "0":
-            return s
-        raise _phone_error(text, f"số nước ngoài có {len(s) - 1} chữ số (cần 8 đến 15, gồm mã quốc gia)",
-                           f"a foreign number has {len(s) - 1} digits (8 to 15 needed, country code included)")
-    if not s.startswith("0"):
-        raise _phone_error(text, "không bắt đầu bằng 0 (hoặc +84, + mã quốc gia)",
-                           "does not start with 0 (or +84, + a country code)")
-    if s.startswith(LANDLINE_PREFIX):
-        if len(s) == LANDLINE_DIGITS:
-            return s
-        raise _phone_error(text, f"số cố định có {len(s)} chữ số (cần {LANDLINE_DIGITS}, gồm mã vùng 02x)",
-                           f"a landline has {len(s)} digits ({LANDLINE_DIGITS} needed, area code 02x included)")
-    if s.startswith(tuple(mobile_prefixes)):
-        if len(s) == MOBILE_DIGITS:
-            return s
-        raise _phone_error(text, f"số di động có {len(s)} chữ số (cần {MOBILE_DIGITS})",
-                           f"a mobile number has {len(s)} digits ({MOBILE_DIGITS} needed)")
-    raise _phone_error(text, f"đầu số {s[:3]} không phải đầu số di động ({', '.join(mobile_prefixes)}) hay mã vùng 02x",
-                       f"prefix {s[:3]} is neither a mobile prefix ({', '.join(mobile_prefixes)}) nor an area code 02x")
-
-
-def _phone_error(shown: str, why_vi: str, why_en: str) -> InvalidId:
-    shown = "".join(ch if ch.isprintable() else "?" for ch in shown)
-    return InvalidId(
-        f"Số điện thoại '{shown}' không hợp lệ: {why_vi}. Số di động: 10 chữ số (vd. 0912 345 678); số cố định: "
-        f"11 chữ số với mã vùng (vd. 024 3825 1234); số nước ngoài: + và mã quốc gia (vd. +33 1 23 45 67 89).",
-        f"Phone number '{shown}' is invalid: {why_en}. Mobile: 10 digits (e.g. 0912 345 678); landline: 11 digits "
-        f"with the area code (e.g. 024 3825 1234); foreign: + and the country code (e.g. +33 1 23 45 67 89).")
-
-
-def _is_digits(s: str) -> bool:
+def is_digits(s: str) -> bool:
+    """Only ASCII digits 0-9 (at least one)."""
     return _DIGITS.fullmatch(s) is not None
 
 
@@ -243,7 +164,7 @@ def mst_check_digit(first9: str) -> int | None:
 
 
 def _parse_cccd(s: str, today_year: int | None) -> ApplicantId:
-    if not _is_digits(s):
+    if not is_digits(s):
         raise InvalidId(
             f"Số CCCD/định danh cá nhân '{s}' chỉ được gồm chữ số (0-9); "
             "hãy nhập lại đúng 12 chữ số in trên thẻ.",
@@ -297,7 +218,7 @@ def _parse_cccd(s: str, today_year: int | None) -> ApplicantId:
 
 
 def _parse_cmnd(s: str) -> ApplicantId:
-    if not _is_digits(s):
+    if not is_digits(s):
         raise InvalidId(
             f"Số CMND '{s}' chỉ được gồm chữ số (0-9); hãy nhập lại đúng 9 chữ số trên giấy CMND.",
             f"CMND number '{s}' must contain digits 0-9 only; "
@@ -319,7 +240,7 @@ def _parse_cmnd(s: str) -> ApplicantId:
 
 def _parse_mst(s: str) -> ApplicantId:
     digits = s.replace("-", "")
-    if not _is_digits(digits):
+    if not is_digits(digits):
         raise InvalidId(
             f"Mã số doanh nghiệp/thuế '{s}' chỉ được gồm chữ số và một dấu '-' trước "
             "mã chi nhánh; hãy nhập dạng 0100233488 hoặc 0100233488-001.",
@@ -401,7 +322,7 @@ def _detect_type(s: str) -> str:
             f"Cannot tell the ID type of '{s}' (13 digits): a CCCD has 12 digits; for a "
             "branch tax code enter it as 0100233488-001 or use --id-type mst.",
         )
-    if _is_digits(s):
+    if is_digits(s):
         raise InvalidId(
             f"Số giấy tờ '{s}' có {len(s)} chữ số, không đúng độ dài nào: CCCD 12 số, "
             "CMND 9 số, mã số thuế 10 số (chi nhánh 0100233488-001); hãy kiểm tra lại, "
@@ -429,7 +350,7 @@ def parse_id(raw: str, id_type: str | None = None, *, today_year: int | None = N
     dots are ignored. ``today_year`` enables the "birth year in the future" check.
     Raises :class:`InvalidId`.
     """
-    s = _compact(raw or "")
+    s = compact(raw or "")
     if not s:
         raise InvalidId(
             "Chưa nhập số giấy tờ tùy thân; hãy nhập số CCCD, CMND, mã số thuế hoặc hộ chiếu.",
@@ -452,174 +373,3 @@ def parse_id(raw: str, id_type: str | None = None, *, today_year: int | None = N
     if kind == "mst":
         return _parse_mst(s)
     return _parse_passport(s)
-
-
-def mask_id(number: str) -> str:
-    """Mask an ID for logs and supervisor output: only the last 3 characters stay.
-
-    Separators are dropped first; a value of 3 characters or fewer is fully masked.
-    """
-    s = _compact(number or "")
-    if len(s) <= 3:
-        return "*" * len(s)
-    return "*" * (len(s) - 3) + s[-3:]
-
-
-def mask_phone(phone: str) -> str:
-    """Mask a phone number: first 3 and last 2 characters stay ("090*****67")."""
-    s = re.sub(r"[\s.\-()]+", "", ascii_digits(unicodedata.normalize("NFKC", phone or "")))
-    if len(s) <= 5:
-        return "*" * len(s)
-    return s[:3] + "*" * (len(s) - 5) + s[-2:]
-
-
-# An ID or phone number inside free text (OCR pages, the ministry's messages, logs): 9 to 12 digits,
-# optionally "+84", optionally grouped by single spaces, dots or dashes ("0966 555 444", "0966-555-444",
-# "001-085-066-666"). Not inside a longer run of letters/digits (sha256, yyyyMMddHHmmss dates stay), nor
-# after a dash (a dossier code's "-261122-0007" tail), nor a host in a URL ("//192.168.100.200:8443/"):
-# a log must still say where it sent.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.+/@-])(\+?\d(?:[ .-]?\d){8,11})(?![\w]|[.-]\d|:\d)")
-
-
-def _mask_found(m: re.Match) -> str:
-    raw = m.group(1)
-    digits = re.sub(r"\D", "", raw)
-    phone = (digits.startswith("0") and len(digits) in (10, 11)) or (raw.startswith("+84") or (
-        digits.startswith("84") and len(digits) == 11))
-    return mask_phone(raw) if phone else mask_id(digits)
-
-
-def mask_numbers_in_text(text) -> str:
-    """``text`` with every ID-like or phone-like number masked as ``mask_id``/``mask_phone`` do
-    (digits normalised first). The one masker of free text: search snippets, sync logs and errors."""
-    s = unicodedata.normalize("NFKC", str(text if text is not None else ""))
-    return _NUMBER_IN_TEXT.sub(_mask_found, s)
-
-
-_QR_FIELDS = 7
-
-_SEX_WORDS = {
-    "nam": "M",
-    "m": "M",
-    "male": "M",
-    "nữ": "F",
-    "nu": "F",
-    "f": "F",
-    "female": "F",
-}
-
-
-def _qr_error(vi: str, en: str) -> InvalidId:
-    return InvalidId(f"Mã QR trên thẻ CCCD: {vi}", f"Chip ID card QR: {en}")
-
-
-def _parse_qr_date(field: str, label_vi: str, label_en: str) -> date | None:
-    s = re.sub(r"[\s/.\-]", "", field)
-    if not s:
-        return None
-    if re.fullmatch(r"[0-9]{4}", s):
-        return None  # year only: people whose day/month of birth is unknown
-    if not re.fullmatch(r"[0-9]{8}", s):
-        raise _qr_error(
-            f"{label_vi} '{field}' phải có dạng ngày-tháng-năm ddMMyyyy; hãy quét lại mã QR.",
-            f"{label_en} '{field}' must be ddMMyyyy; scan the QR code again.",
-        )
-    day, month, year = int(s[:2]), int(s[2:4]), int(s[4:])
-    if day == 0 or month == 0:
-        return None  # day/month unknown on the record
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise _qr_error(
-            f"{label_vi} '{field}' không phải ngày có thật; hãy quét lại mã QR.",
-            f"{label_en} '{field}' is not a real date; scan the QR code again.",
-        ) from None
-
-
-def parse_chip_qr(line: str, *, today_year: int | None = None) -> ChipCardQR:
-    """Parse the chip ID card QR as a hand scanner types it.
-
-    ``CCCD|old CMND|full name|birth ddMMyyyy|sex|address|issue ddMMyyyy``; text is
-    NFC-normalized, a trailing newline and extra trailing fields are ignored, the
-    old CMND may be empty. Sex comes back as "M"/"F". The CCCD is checked with
-    :func:`parse_id` and must agree with the birth date and sex fields.
-    Raises :class:`InvalidId`.
-    """
-    text = unicodedata.normalize("NFC", line or "").strip().lstrip("\ufeff").strip()
-    fields = [f.strip() for f in text.split("|")]
-    if not text or len(fields) < _QR_FIELDS:
-        raise _qr_error(
-            f"cần {_QR_FIELDS} trường ngăn cách bởi dấu '|' (số CCCD|CMND cũ|họ tên|"
-            f"ngày sinh|giới tính|địa chỉ|ngày cấp), chỉ đọc được {len(fields) if text else 0}; "
-            "hãy quét lại mã QR hoặc nhập tay.",
-            f"expected {_QR_FIELDS} fields separated by '|' (CCCD|old CMND|name|birth date|"
-            f"sex|address|issue date), got {len(fields) if text else 0}; scan the QR code "
-            "again or type the data in.",
-        )
-    raw_cccd, raw_cmnd, raw_name, raw_birth, raw_sex, address, raw_issue = fields[:_QR_FIELDS]
-
-    try:
-        applicant = parse_id(raw_cccd, "cccd", today_year=today_year)
-    except InvalidId as exc:
-        raise _qr_error(exc.message_vi, exc.message_en) from None
-
-    old_cmnd = _compact(raw_cmnd)
-    if old_cmnd and not (_is_digits(old_cmnd) and len(old_cmnd) in (9, 12)):
-        raise _qr_error(
-            f"số CMND cũ '{raw_cmnd}' phải gồm 9 (hoặc 12) chữ số; hãy quét lại mã QR.",
-            f"old CMND '{raw_cmnd}' must be 9 (or 12) digits; scan the QR code again.",
-        )
-
-    name = " ".join(raw_name.split())
-    if not name:
-        raise _qr_error(
-            "thiếu họ tên; hãy quét lại mã QR hoặc nhập tay.",
-            "the full name is missing; scan the QR code again or type it in.",
-        )
-
-    birth_date = _parse_qr_date(raw_birth, "ngày sinh", "birth date")
-    birth_digits = re.sub(r"[^0-9]", "", raw_birth)
-    birth_year = int(birth_digits[-4:]) if len(birth_digits) in (4, 8) else None
-    if birth_year is not None and birth_year != applicant.birth_year:
-        raise _qr_error(
-            f"năm sinh {birth_year} không khớp với số CCCD (mã hóa năm {applicant.birth_year}); "
-            "mã QR bị đọc sai, hãy quét lại.",
-            f"birth year {birth_year} does not match the CCCD number (which encodes "
-            f"{applicant.birth_year}); the QR was misread, scan it again.",
-        )
-
-    if raw_sex:
-        sex = _SEX_WORDS.get(raw_sex.lower())
-        if sex is None:
-            raise _qr_error(
-                f"giới tính '{raw_sex}' không rõ (phải là 'Nam' hoặc 'Nữ'); hãy quét lại mã QR.",
-                f"sex '{raw_sex}' is not 'Nam' or 'Nữ'; scan the QR code again.",
-            )
-        if sex != applicant.sex:
-            raise _qr_error(
-                f"giới tính '{raw_sex}' không khớp với chữ số thứ 4 của số CCCD; "
-                "mã QR bị đọc sai, hãy quét lại.",
-                f"sex '{raw_sex}' does not match the 4th digit of the CCCD number; "
-                "the QR was misread, scan it again.",
-            )
-    else:
-        sex = applicant.sex or ""
-
-    issue_date = _parse_qr_date(raw_issue, "ngày cấp", "issue date")
-    if issue_date is not None and birth_date is not None and issue_date < birth_date:
-        raise _qr_error(
-            f"ngày cấp {issue_date:%d/%m/%Y} trước ngày sinh {birth_date:%d/%m/%Y}; "
-            "hãy quét lại mã QR.",
-            f"issue date {issue_date:%d/%m/%Y} is before birth date "
-            f"{birth_date:%d/%m/%Y}; scan the QR code again.",
-        )
-
-    return ChipCardQR(
-        cccd=applicant.number,
-        old_cmnd=old_cmnd,
-        name=name,
-        birth_date=birth_date,
-        sex=sex,
-        address=" ".join(address.split()),
-        issue_date=issue_date,
-    )

@@ -190,7 +190,8 @@ def form_officer(cfg: Config) -> str:
 
 
 def _validate_applicant(a: Applicant, today_year: int, *, check_phone: bool = True):
-    from onestop.domain.identifiers import InvalidId, normalize_phone, parse_id, parse_phone
+    from onestop.domain.identifiers import InvalidId, parse_id
+    from onestop.domain.phones import normalize_phone, parse_phone
 
     name = clean_field(a.name, "Họ tên người nộp (--name)", "The applicant's name (--name)")
     if not name:
@@ -1011,7 +1012,7 @@ def amend(db: Database, cfg: Config, code: str, changes: dict, reason: str, *, i
 
 def mask_history(events: list[dict]) -> list[dict]:
     """Events with the ID and phone numbers inside corrections masked (for `show --mask`)."""
-    from onestop.domain.identifiers import mask_id, mask_phone
+    from onestop.domain.masking import mask_id, mask_phone
 
     out = []
     for e in events:

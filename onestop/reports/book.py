@@ -64,7 +64,7 @@ def column_widths(rows: list[dict], regular: str, bold: str, size: float, total:
 def book_rows(db: Database, cfg: Config, *, year: int | None = None, first: date | None = None,
               last: date | None = None, show_personal: bool = False) -> list[dict]:
     """The book's rows for a year and/or a range of receipt dates, in book order."""
-    from onestop.domain.identifiers import mask_phone
+    from onestop.domain.masking import mask_phone
     from onestop.domain.states import status_name
     from onestop.store.book import book_entries
 

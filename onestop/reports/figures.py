@@ -137,7 +137,7 @@ def backlog(db: Database, cfg: Config, as_of: date, flt: BacklogFilter | None = 
 
 
 def _overdue_list(rows, today, ords, names, show_personal) -> list[dict]:
-    from onestop.domain.identifiers import mask_id, mask_phone
+    from onestop.domain.masking import mask_id, mask_phone
 
     out = []
     for r in rows:

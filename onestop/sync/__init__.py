@@ -5,6 +5,15 @@ folder; ``--from-spool`` delivers such a folder from a connected machine and wri
 acknowledgements into it; ``acks`` brings them back into the office's outbox. One run at a time:
 per office on PostgreSQL (an advisory lock every desk sees), per data home on SQLite (sync/lock.py).
 Every run exits 11 while an entry is held for a fix, so the scheduler keeps hearing of it.
+
+Where things are: outbox.py sends the database's outbox (the loop: order per dossier, ack before
+done); sending.py the rules that send nothing twice (each item's outcome, "already exists" versus
+another dossier's code, steps in doubt looked up); payloads.py builds the ministry's records;
+transport.py is the HTTP client; spool.py writes a spool (the office side), spool_seals.py seals it
+and checks everything read from a stick, spool_delivery.py delivers it (``--from-spool``),
+spool_acks.py imports its acknowledgements (``sync acks``); redact.py masks server messages;
+lock.py is the one-run-at-a-time lock. SQL stays in onestop/store/. May import onestop.common,
+onestop.domain, onestop.store, onestop.intake and onestop.archive, never the CLI.
 """
 
 from __future__ import annotations
@@ -131,9 +140,11 @@ def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: 
 def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transport, resend_spooled=None) -> SyncResult:
     from onestop.intake.dossiers import iso, now
     from onestop.store import sync_runs
-    from onestop.sync.outbox import OutboxSync, Stats, Unreachable
+    from onestop.sync.outbox import OutboxSync
+    from onestop.sync.sending import Stats, Unreachable
     from onestop.store.sync_runs import office_secret
-    from onestop.sync.spool import office_id, send_spool
+    from onestop.sync.spool import office_id
+    from onestop.sync.spool_delivery import send_spool
     from onestop.sync.transport import LoginFailed
 
     if from_spool:
@@ -379,7 +390,7 @@ def retry(db, cfg, code: str) -> dict:
 def acks(db, cfg, folder) -> dict:
     """Import a spool's acknowledgements (``onestop sync acks PATH``), under the sync lock."""
     from onestop.sync.lock import run_lock
-    from onestop.sync.spool import import_acks
+    from onestop.sync.spool_acks import import_acks
 
     handler = _setup_log(cfg)
     try:

@@ -10,8 +10,8 @@ import logging
 
 
 def redact(text) -> str:
-    """``text`` with every ID-like or phone-like number masked (identifiers.mask_numbers_in_text)."""
-    from onestop.domain.identifiers import mask_numbers_in_text
+    """``text`` with every ID-like or phone-like number masked (domain/masking.py)."""
+    from onestop.domain.masking import mask_numbers_in_text
 
     return mask_numbers_in_text(text)
 
