@@ -60,3 +60,27 @@ def confirm_or_stop(question: str) -> None:
 
     if not Prompter().yes_no(question, default=False):
         raise Cancelled("đã hủy theo yêu cầu, hồ sơ không thay đổi.", "cancelled on request, the dossier is unchanged.")
+
+
+def at_terminal() -> bool:
+    """A person at a terminal (questions may be asked)."""
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def print_pdf(path: str) -> None:
+    """Send a PDF to the default printer (CUPS ``lp``); a missing or failing printer is said, never fatal."""
+    import shutil
+    import subprocess
+
+    from onestop.common.i18n import t
+    from onestop.common.output import info
+
+    if not shutil.which("lp"):
+        info(t("Không có lệnh 'lp' (CUPS): chưa in. Mở tệp PDF để in tay.", "No 'lp' command (CUPS): not printed."))
+        return
+    r = subprocess.run(["lp", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        err = r.stderr.strip().rstrip(".")
+        info(t(f"In không thành công: {err}. Tệp vẫn ở {path}.", f"Printing failed: {err}. File kept at {path}."))
