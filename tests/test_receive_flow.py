@@ -66,3 +66,22 @@ def test_refusal_goes_through_the_same_request(run, db, rows, reads):
     assert reads == {"procedure_row": 1, "components_of": 1}
     assert rows("SELECT count(*) FROM dossiers") == [(0,)]
     assert rows("SELECT form FROM counter_forms") == [("03",)]
+
+
+def test_intake_imports_nothing_above_it():
+    """Layers common < domain < store < intake < archive: no intake module imports the archive, the
+    reports, the sync, the samples or the CLI, even inside a function (the old dossiers ↔ digitization
+    circle)."""
+    import ast
+    from pathlib import Path
+
+    import onestop.intake
+
+    above = ("onestop.archive", "onestop.reports", "onestop.sync", "onestop.samples", "onestop.cli", "onestop.entry")
+    found = []
+    for path in sorted(Path(onestop.intake.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith(above)]
+    assert found == []
