@@ -35,18 +35,18 @@ def context_with_catalog():
 def code_for_change(db, cfg, code: str, interactive: bool) -> str:
     """The full code of the dossier a command will change. A short code matching several dossiers
     is asked about at a terminal (newest first) and refused in scripts (exit 16, listing them)."""
-    from onestop.intake import dossiers
+    from onestop.intake import lookup
     from onestop.common.errors import AmbiguousCode
 
     try:
-        return dossiers.resolve_for_change(db, cfg, code)["code"]
+        return lookup.resolve_for_change(db, cfg, code)["code"]
     except AmbiguousCode:
         if not interactive:
             raise
     from onestop.cli.prompts import Prompter, say
     from onestop.common.i18n import t
 
-    rows = dossiers.matching_dossiers(db, cfg, code)[:9]
+    rows = lookup.matching_dossiers(db, cfg, code)[:9]
     say(t(f"Mã '{code}' khớp nhiều hồ sơ:", f"Code '{code}' matches several dossiers:"))
     for i, r in enumerate(rows, 1):
         say(f"  {i}. {r['code']}  {r['applicant_name']}  {r['procedure_code']}  {r['received_at'][:16].replace('T', ' ')}")

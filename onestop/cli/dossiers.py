@@ -25,11 +25,11 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     """
     from rich.markup import escape
 
-    from onestop.intake import dossiers
+    from onestop.intake import lookup
     from onestop.common.output import cell, console, emit_json, local_time, status_label
 
     cfg, db = context()
-    d = dossiers.show(db, cfg, code)
+    d = lookup.show(db, cfg, code)
     if show_personal:
         from onestop.reports.figures import record_personal_access
 
@@ -38,7 +38,7 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         from onestop.domain.identifiers import mask_id, mask_phone
 
         d["id_number"], d["phone"] = mask_id(d["id_number"]), mask_phone(d["phone"])
-        d["events"] = dossiers.mask_history(d["events"])
+        d["events"] = lookup.mask_history(d["events"])
     if json_:
         emit_json(d)
         return
@@ -99,7 +99,7 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
 
     Ví dụ / Example:  onestop list --today --csv > hom-nay.csv
     """
-    from onestop.intake import dossiers
+    from onestop.intake import lookup
     from onestop.domain import states
     from onestop.common.output import emit, local_time, status_label
 
@@ -113,7 +113,7 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
                 f"Trạng thái '{status}' không có. Dùng mã hoặc tên: {states.status_choices('vi')}.",
                 f"Unknown status '{status}'. Use a code or a name: {states.status_choices('en')}.")
     cfg, db = context()
-    rows = dossiers.list_dossiers(db, cfg, today=today, status=st, limit=limit)
+    rows = lookup.list_dossiers(db, cfg, today=today, status=st, limit=limit)
     if xlsx:
         from onestop.common import xlsx as xlsx_
         from onestop.common.output import info
@@ -127,7 +127,7 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
     if mode == "table":  # for people: local dates and status names (JSON and CSV keep ISO and codes)
         rows = [dict(r, received_at=local_time(r["received_at"]), due_at=local_time(r["due_at"]),
                      status=status_label(r["status"])) for r in rows]
-    emit(rows, dossiers.LIST_COLUMNS, fmt=mode,
+    emit(rows, lookup.LIST_COLUMNS, fmt=mode,
          headers={"code": t("Mã hồ sơ", "Code"), "received_at": t("Tiếp nhận", "Received"),
                   "procedure_code": t("Thủ tục", "Procedure"), "applicant_name": t("Người nộp", "Applicant"),
                   "status": t("Trạng thái", "Status"), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
@@ -162,7 +162,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
 
       onestop move 000.00.12.H26-261122-0001 "da xu ly" --yes
     """
-    from onestop.intake import dossiers
+    from onestop.intake import changes, clock
     from onestop.domain import states
     from onestop.common.i18n import lang
     from onestop.common.output import emit_json, info
@@ -171,9 +171,9 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
     interactive = at_terminal() and not json_
     code = code_for_change(db, cfg, code, interactive)
     target = states.resolve_status(status)
-    when = dossiers.parse_when(at, cfg) if at else None
+    when = clock.parse_when(at, cfg) if at else None
     if target in states.IRREVERSIBLE and interactive and not yes:
-        d = dossiers.check_move(db, cfg, code, target, when)  # "not allowed" is said before the question
+        d = changes.check_move(db, cfg, code, target, when)  # "not allowed" is said before the question
         confirm_or_stop(t(
             f"Chuyển hồ sơ {d['code']} ({d['applicant_name']}) từ '{states.label(d['status'])}' sang "
             f"'{states.label(target)}'? Không quay lại được.",
@@ -183,7 +183,7 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
     for m in missing:
         n, _, r = m.partition(":")
         items.append({"name": n.strip(), "reason": r.strip()})
-    res = dossiers.move(db, cfg, code, target or status, note=note, missing=items, at=when)
+    res = changes.move(db, cfg, code, target or status, note=note, missing=items, at=when)
     if json_:
         emit_json(res)
     else:
@@ -213,19 +213,19 @@ def reschedule(code: str = typer.Argument(...),
 
     Ví dụ / Example:  onestop reschedule 0001 --to "2026-12-10 16:00" --reason "Cần xác minh thực tế"
     """
-    from onestop.intake import dossiers
+    from onestop.intake import changes, clock, lookup
     from onestop.common.output import emit_json, info
     from onestop.domain.workdays import in_words
 
     cfg, db = context()
     interactive = at_terminal() and not json_
     code = code_for_change(db, cfg, code, interactive)
-    new_due = dossiers.parse_when(to, cfg)
-    dossiers.check_reschedule(db, cfg, dossiers.resolve_code(db, cfg, code), new_due, dossiers.now(cfg))
+    new_due = clock.parse_when(to, cfg)
+    changes.check_reschedule(db, cfg, lookup.resolve_code(db, cfg, code), new_due, clock.now(cfg))
     if interactive and not yes:
         confirm_or_stop(t(f"Hẹn trả mới: {in_words(new_due)}. Chỉ được hẹn lại một lần. Đúng không?",
                           f"New appointment: {in_words(new_due, 'en')}. Only one reschedule is allowed. Correct?"))
-    res = dossiers.reschedule(db, cfg, code, new_due, reason)
+    res = changes.reschedule(db, cfg, code, new_due, reason)
     if json_:
         emit_json(res)
     else:
@@ -309,10 +309,10 @@ def amend(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cu�
             info(t(f"Đã xác nhận số ký hiệu {res['document_number']} ({res['officer']}).",
                    f"Document number {res['document_number']} confirmed ({res['officer']})."))
         return
-    from onestop.intake import dossiers
+    from onestop.intake import changes
     from onestop.domain.identifiers import mask_id, mask_phone
 
-    res = dossiers.amend(db, cfg, code, applicant, reason, id_type=id_type)
+    res = changes.amend(db, cfg, code, applicant, reason, id_type=id_type)
     if json_:
         emit_json(res)
         return
@@ -334,10 +334,10 @@ def print_(code: str = typer.Argument(...), send: bool = typer.Option(False, "--
 
     Ví dụ / Example:  onestop print 0001 --send
     """
-    from onestop.intake import dossiers
+    from onestop.intake import form_files
 
     cfg, db = context()
-    path = dossiers.reprint_receipt(db, cfg, code)
+    path = form_files.reprint_receipt(db, cfg, code)
     typer.echo(str(path))
     if send:
         print_pdf(str(path))
