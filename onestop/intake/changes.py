@@ -16,7 +16,8 @@ from onestop.domain import states
 from onestop.intake.applicants import Applicant, form_officer, officer_name, validate_applicant
 from onestop.intake.clock import iso, now
 from onestop.intake.due_dates import check_working_time, compute_due
-from onestop.intake.form_files import form_context, form_path, form_version, render_control_slip, with_limit_description, write_receipt
+from onestop.intake.form_files import (form_context, form_path, form_version, render_control_slip,
+                                       with_limit_description, write_receipt)
 from onestop.intake.lookup import resolve_for_change, show
 from onestop.store import catalog as catalog_store
 from onestop.store import dossiers as store
