@@ -132,12 +132,12 @@ def test_ctrl_c_leaves_the_database_consistent(home, db, rows):
 
 
 def test_cli_ctrl_c_exit_code(run, monkeypatch):
-    from onestop.intake import dossiers
+    from onestop.intake import lookup
 
     def boom(*a, **k):
         raise KeyboardInterrupt
 
     # Ctrl-C cannot be typed into an in-process runner: raise it where the officer would press it.
-    monkeypatch.setattr(dossiers, "list_dossiers", boom)
+    monkeypatch.setattr(lookup, "list_dossiers", boom)
     r = run("list")
     assert r.exit_code == 130 and "Ctrl-C" in r.stderr

@@ -54,7 +54,7 @@ def office(tmp_path_factory):
         mp.delenv(k, raising=False)
     from typer.testing import CliRunner
 
-    from onestop.intake import catalog, dossiers
+    from onestop.intake import catalog, dossiers, due_dates
     from onestop.common import config
     from onestop.reports import figures as reports
     from onestop.cli import app, load_commands, state
@@ -66,7 +66,7 @@ def office(tmp_path_factory):
         state.update(debug=False, officer=None)
         return CliRunner().invoke(app, [str(a) for a in args])
 
-    dossiers._CAL_MEMO.clear()  # a fresh desk process: the calendar goes through its database cache
+    due_dates._CAL_MEMO.clear()  # a fresh desk process: the calendar goes through its database cache
     with MinistryServer() as srv:
         write_sync_config(home)
         point_at(mp, srv.url)

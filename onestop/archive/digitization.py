@@ -148,21 +148,6 @@ def public(rv: Review) -> dict:
             "document": None if d is None else {k: v for k, v in d.public().items() if k != "notes"}}
 
 
-def add_component_fields(db, dossier: dict) -> None:
-    """``show``: each component's document_number, document_date, issuer, document_check,
-    document_confirmed_by/_at (the officer who set or confirmed the number; null: OCR's reading) and
-    rescan_pages."""
-    from onestop.store import digitization as store
-
-    rows = {r["n"]: r for r in store.component_documents(db, dossier["id"])}
-    for c in dossier["components"]:
-        r = rows.get(c["n"], {})
-        for k in ("document_number", "document_date", "issuer", "document_check", "document_confirmed_by",
-                  "document_confirmed_at"):
-            c[k] = r.get(k) or (None if k != "document_check" else "")
-        c["rescan_pages"] = r.get("rescan_pages", [])
-
-
 def rescan_list(db, **kw) -> list[dict]:
     """Pages needing a rescan, each with a message that says what to do."""
     from onestop.store import digitization as store
@@ -289,7 +274,11 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
     """
     from datetime import date
 
-    from onestop.intake import dossiers
+    from onestop.intake.applicants import officer_name
+    from onestop.intake.changes import lock_for_change
+    from onestop.intake.clock import iso, now
+    from onestop.intake.lookup import resolve_for_change
+    from onestop.store import dossiers as dossier_store
     from onestop.store.sqlite import transaction
     from onestop.common.errors import InvalidInput, NotFound
     from onestop.store import digitization as store
@@ -302,14 +291,14 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
                            "right one from the paper.")
     issuer_typed = clean_field(issuer, "Cơ quan ban hành (--issuer)", "The issuer (--issuer)") if issuer else None
     reason = clean_field(reason, "Lý do (--reason)", "The reason (--reason)") if reason else ""
-    when = dossiers.now(cfg)
+    when = now(cfg)
     new_day = _date(day, when.date()) if day else None
-    officer = dossiers.officer_name(cfg)
-    seen = dossiers.resolve_for_change(db, cfg, code)
+    officer = officer_name(cfg)
+    seen = resolve_for_change(db, cfg, code)
     code = seen["code"]
     ags, extra = agencies(cfg)
     with transaction(db):
-        d = dossiers.lock_for_change(db, seen, ())
+        d = lock_for_change(db, seen, ())
         row = store.component_document(db, d["id"], component)
         if row is None:
             raise NotFound(f"Hồ sơ {code} không có thành phần {component}. Xem các thành phần: onestop show {code}",
@@ -380,7 +369,7 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
                 f"({row['document_confirmed_by']}); không có gì để sửa.",
                 f"Dossier {code}, component {component}: document number {row['document_number']} was already "
                 f"confirmed ({row['document_confirmed_by']}); nothing to change.")
-        stamp = dossiers.iso(when)
+        stamp = iso(when)
         store.confirm_component_document(db, d["id"], component, number=new["document_number"],
                                          key=docnumbers.key(new["document_number"]), day=new["document_date"],
                                          issuer=new["issuer"], officer=officer, at=stamp)
@@ -391,7 +380,7 @@ def amend_document(db, cfg, code: str, component: int, number: str, *, day: str 
                 f"{new['document_number']}" if changes else
                 f"Xác nhận số ký hiệu thành phần {component}: {new['document_number']}")
         note = f"{what}. {reason}" if reason else what
-        dossiers._event(db, d["id"], stamp, officer, cfg.unit, "amend_document", note, None, None, data)
+        dossier_store.add_event(db, d["id"], stamp, officer, cfg.unit, "amend_document", note, None, None, data)
     return {"code": code, "component": component, **new, "changes": changes, "confirmed": not changes,
             "cleared": row["document_check"], "reason": reason, "officer": officer, "at": stamp,
             "warnings": warnings}

@@ -265,14 +265,14 @@ def _office_exit(code) -> None:
 # (the five others cost ~5-10 ms at every `receive`). tests/test_entry.py checks this map against
 # the commands the modules register.
 COMMAND_MODULES = {
-    "receive": "intake", "show": "intake", "list": "intake", "move": "intake", "reschedule": "intake",
-    "amend": "intake", "print": "intake",
+    "receive": "intake", "show": "dossiers", "list": "dossiers", "move": "dossiers", "reschedule": "dossiers",
+    "amend": "dossiers", "print": "dossiers",
     "scan": "archive", "search": "archive", "check": "archive",
     "backlog": "reports", "report": "reports", "book": "reports", "generate": "reports",
     "demo": "admin", "procedures": "admin", "db": "admin", "office": "admin",
     "sync": "sync", "completion": "completion",
 }
-_MODULES = ("intake", "admin", "archive", "sync", "reports", "completion")
+_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion")
 
 
 def load_commands(name: str | None = None) -> None:

@@ -35,18 +35,18 @@ def context_with_catalog():
 def code_for_change(db, cfg, code: str, interactive: bool) -> str:
     """The full code of the dossier a command will change. A short code matching several dossiers
     is asked about at a terminal (newest first) and refused in scripts (exit 16, listing them)."""
-    from onestop.intake import dossiers
+    from onestop.intake import lookup
     from onestop.common.errors import AmbiguousCode
 
     try:
-        return dossiers.resolve_for_change(db, cfg, code)["code"]
+        return lookup.resolve_for_change(db, cfg, code)["code"]
     except AmbiguousCode:
         if not interactive:
             raise
     from onestop.cli.prompts import Prompter, say
     from onestop.common.i18n import t
 
-    rows = dossiers.matching_dossiers(db, cfg, code)[:9]
+    rows = lookup.matching_dossiers(db, cfg, code)[:9]
     say(t(f"Mã '{code}' khớp nhiều hồ sơ:", f"Code '{code}' matches several dossiers:"))
     for i, r in enumerate(rows, 1):
         say(f"  {i}. {r['code']}  {r['applicant_name']}  {r['procedure_code']}  {r['received_at'][:16].replace('T', ' ')}")
@@ -60,3 +60,27 @@ def confirm_or_stop(question: str) -> None:
 
     if not Prompter().yes_no(question, default=False):
         raise Cancelled("đã hủy theo yêu cầu, hồ sơ không thay đổi.", "cancelled on request, the dossier is unchanged.")
+
+
+def at_terminal() -> bool:
+    """A person at a terminal (questions may be asked)."""
+    import sys
+
+    return sys.stdin.isatty()
+
+
+def print_pdf(path: str) -> None:
+    """Send a PDF to the default printer (CUPS ``lp``); a missing or failing printer is said, never fatal."""
+    import shutil
+    import subprocess
+
+    from onestop.common.i18n import t
+    from onestop.common.output import info
+
+    if not shutil.which("lp"):
+        info(t("Không có lệnh 'lp' (CUPS): chưa in. Mở tệp PDF để in tay.", "No 'lp' command (CUPS): not printed."))
+        return
+    r = subprocess.run(["lp", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        err = r.stderr.strip().rstrip(".")
+        info(t(f"In không thành công: {err}. Tệp vẫn ở {path}.", f"Printing failed: {err}. File kept at {path}."))

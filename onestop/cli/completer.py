@@ -95,7 +95,7 @@ def todays_codes() -> list[str]:
     from datetime import timedelta
 
     from onestop.common import config
-    from onestop.intake.dossiers import now
+    from onestop.intake.clock import now
     from onestop.store.dossiers import codes_received_between
 
     day = now(config.load()).date()
