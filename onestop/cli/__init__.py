@@ -178,20 +178,13 @@ def _root(
     state["officer"] = officer
 
 
-def _command_name(argv: list[str]) -> str | None:
-    from onestop.entry import command_name
-
-    return command_name(argv)
-
-
-def app_for(argv: list[str]) -> typer.Typer:
-    """An app holding only the command being run.
+def app_for(name: str | None) -> typer.Typer:
+    """An app holding only the command ``name`` (the one being run).
 
     typer inspects the signature of every command to build its click tree (~25 ms for all of
     them), which an officer would pay at every command; building just the one invoked is ~1 ms.
-    An unknown name gets the whole app, so click can suggest the command meant.
+    None or an unknown name gets the whole app, so click can suggest the command meant.
     """
-    name = _command_name(argv)
     if name is None:
         return app
     sub = typer.Typer(**_APP_SETTINGS)
@@ -207,12 +200,13 @@ def app_for(argv: list[str]) -> typer.Typer:
     return app
 
 
-def main() -> None:
-    """Console entry point."""
+def main(command: str | None = None) -> None:
+    """Run the command line in ``sys.argv``. ``command`` is the top-level command it names, found by the
+    console entry point (onestop/entry.py ``command_name``, which imports nothing); None loads them all."""
     try:
-        load_commands(_command_name(sys.argv[1:]))
+        load_commands(command)
         try:
-            app_for(sys.argv[1:])()
+            app_for(command)()
         except SystemExit as e:
             _office_exit(e.code)
             raise

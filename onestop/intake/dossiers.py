@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from onestop.intake import catalog, home
+from onestop.intake import catalog
 from onestop.domain import codes, states
 from onestop.common.config import Config
 from onestop.common.errors import AmbiguousCode, InvalidInput, NotFound, ReceiptNotPrinted, StorageError, TransitionRefused
@@ -22,6 +22,7 @@ from onestop.store import calendar as calendar_store
 from onestop.store import catalog as catalog_store
 from onestop.store import codes as code_store
 from onestop.store import dossiers as store
+from onestop.store import home
 from onestop.store import transaction
 from onestop.common.text import clean_field, nfc, printable
 from onestop.domain.workdays import WorkCalendar, due_at
@@ -378,7 +379,7 @@ def _check_agency(cfg: Config) -> str:
 def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: str, stamp: str, hw) -> dict:
     """Allocate the code and write the dossier, its components, its first event and its outbox rows.
     Must run inside an IMMEDIATE transaction: the sequence and the insert commit together, so a
-    failure leaves no gap and two counters never share a code. ``hw`` (onestop/intake/home.py) lifts the
+    failure leaves no gap and two counters never share a code. ``hw`` (onestop/store/home.py) lifts the
     counters above any code already issued from this home, e.g. after a backup was restored."""
     at, pid, proc, rows, _missing, base = prepared
     limit, unit = proc.limit_for(req.channel)

@@ -80,9 +80,7 @@ def office_settings(db) -> dict:
 def publish_if_empty(db, values: dict, at: str) -> dict:
     """Write ``values`` (key -> JSON text) as the office settings unless some desk already did;
     returns the settings in force. Two first desks at once: one writes, the other reads its values."""
-    from onestop.store import transaction
-
-    with transaction(db):
+    with db.transaction():  # not onestop.store.transaction: the store package imports this module
         db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_PG_NS, _PG_LOCK_SETTINGS])
         stored = office_settings(db)
         if stored:
