@@ -338,7 +338,7 @@ def test_two_moves_at_once_copy_once(desk, pg_url):
 
 def test_counters_raised_to_the_homes_high_water_mark(run, desk, pg_url):
     """A desk whose database was restored from a backup is behind the receipts it printed
-    (codes-issued.json, onestop/intake/home.py): the office continues after the printed codes."""
+    (codes-issued.json, onestop/store/home.py): the office continues after the printed codes."""
     from onestop.common import config
     from onestop.intake import dossiers
     from onestop.store import postgres

@@ -1,5 +1,10 @@
 """The command line: parse, call the library, render. Logic lives in the modules it calls.
 
+One module per group of commands (``intake``, ``archive``, ``reports``, ``sync``, ``admin``,
+``completion``), shared options in ``common``, prompts in ``prompts``, click's usage errors in ``usage``,
+Tab completion in ``completer``. May import every part below it; nothing imports it but the console
+entry point (onestop/entry.py), which hands ``main`` the command's name.
+
 Every failure is an ``OnestopError`` with its exit code (docs/exit-codes.md), handled once in
 ``OnestopGroup.invoke``: a line ``onestop: lỗi: …`` on stderr, a traceback only with ``--debug``.
 """

@@ -1,12 +1,24 @@
 """Where the data lives: SQLite in the data home (default) or the office's PostgreSQL server.
 
-``ONESTOP_DATABASE_URL`` (or ``[database] url`` in the config) set to ``postgresql://…`` picks the
-office server; nothing set keeps the one-desk SQLite file. The PostgreSQL driver is imported only
-when a URL is set, so counter commands on SQLite pay nothing for it (PERFORMANCE.md P1).
+The only place SQL is written (tests/test_sql_home.py). Imports ``onestop.common`` and
+``onestop.domain`` only (tests/test_layers.py); the parts above call it, never the reverse.
 
-Issue 9: the commands open their store here (``onestop.cli.common.context``). Every command runs on
-PostgreSQL (``COMMANDS_ON_POSTGRESQL`` is on); the switch and ``refuse_office_mode`` stay as the way
-to stop a command that is not wired there, rather than silently write a local file.
+``connect(cfg)`` opens the store: ``ONESTOP_DATABASE_URL`` (or ``[database] url``) set to
+``postgresql://…`` picks the office server (``postgres.PgStore``, psycopg loaded by ``pgdriver`` only
+then: PERFORMANCE.md P11), nothing set keeps the one-desk SQLite file (``sqlite.Database``). Both have
+the same API (``execute``, ``query``, ``transaction()``, ``dialect``, the error classes); the SQL is
+written once with ``?`` placeholders (``paramstyle``), the few dialect differences side by side.
+One module per kind of row, named after it: ``codes`` (where a code is allocated), ``dossiers``,
+``catalog``, ``calendar``, ``archive``, ``digitization``, ``results``, ``search`` (+ ``pg_search``),
+``outbox``, ``payload_data``, ``sync_runs``, ``reports``, ``book``, ``access_log``, ``office``; beside
+them the guard of the codes already printed (``home``), the office-wide settings a desk takes when it
+connects (``settings``), the schemas (``sqlite_schema``, ``pg_schema``), moving a desk into an office
+database (``migrate``) and the benchmark loader (``generate``).
+
+The modules of the store never import this package module (it imports them): they call
+``db.transaction()`` themselves. Every command runs on PostgreSQL (``COMMANDS_ON_POSTGRESQL``, kept as
+the switch the tests turn; ``refuse_office_mode`` would stop a command not wired there rather than
+silently write a local file).
 """
 
 from __future__ import annotations
