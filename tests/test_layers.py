@@ -332,3 +332,27 @@ def test_pending_hides_only_what_it_names(tmp_path):
     problems = check(root, pending={("onestop.store.codes", "onestop.intake.home")})
     assert [p.split(":\n")[0] for p in problems] == [
         "up a layer: onestop.store.migrate (line 1) imports onestop.intake.office (store may not import intake)"]
+
+
+@pytest.mark.parametrize("module, added, expected", [
+    # the circle this round removed: the CLI asking the entry point for the command's name
+    ("cli/__init__.py", "\n\ndef _name(argv):\n    from onestop.entry import command_name\n\n    return command_name(argv)\n",
+     ["up a layer: onestop.cli", "circle between packages: cli <-> entry",
+      "circle between modules: onestop.cli <-> onestop.cli.completer <-> onestop.entry"]),
+    # a store module calling the package's transaction(): the package imports it when a desk connects
+    ("store/home.py", "\n\ndef _tx(db):\n    from onestop.store import transaction\n\n    return transaction(db)\n",
+     ["circle between modules: onestop.store <-> onestop.store.home <-> onestop.store.sqlite"]),
+], ids=["cli-entry", "store-home"])
+def test_checker_fails_when_a_circle_is_added_to_the_real_package(tmp_path, module, added, expected):
+    """The same check, on a copy of onestop/ with one import added."""
+    root = tmp_path / "onestop"
+    for path in ROOT.rglob("*.py"):
+        copy = root / path.relative_to(ROOT)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert check(root, pending=PENDING_UPWARD) == []
+    with open(root / module, "a", encoding="utf-8") as f:
+        f.write(added)
+    problems = check(root, pending=PENDING_UPWARD)
+    print("\n".join(problems))
+    assert [p.split(":\n")[0].split(" (line")[0] for p in problems] == expected
