@@ -44,4 +44,4 @@ def main() -> None:
         ocr.start_early()
     from onestop.cli import main as cli_main
 
-    cli_main()
+    cli_main(command_name(argv))  # handed down: the CLI imports nothing from here (no circle)

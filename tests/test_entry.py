@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from onestop.cli import COMMAND_MODULES, _command_name, app, app_for, load_commands
+from onestop.cli import COMMAND_MODULES, app, app_for, load_commands
+from onestop.entry import command_name as _command_name
 
 load_commands()
 
@@ -23,9 +24,9 @@ def test_command_name(argv, name):
 
 
 def test_app_for_holds_one_command_or_everything():
-    assert [c.callback.__name__ for c in app_for(["receive"]).registered_commands] == ["receive"]
-    assert [g.name for g in app_for(["sync", "status"]).registered_groups] == ["sync"]
-    assert app_for(["recieve"]) is app and app_for(["--help"]) is app
+    assert [c.callback.__name__ for c in app_for(_command_name(["receive"])).registered_commands] == ["receive"]
+    assert [g.name for g in app_for(_command_name(["sync", "status"])).registered_groups] == ["sync"]
+    assert app_for(_command_name(["recieve"])) is app and app_for(_command_name(["--help"])) is app
 
 
 def _run(*args):

@@ -113,7 +113,9 @@ def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, p
     from onestop.common import config
     from onestop.intake import dossiers
     from onestop.store import connect as store_connect
-    from onestop.store import pg_search, postgres
+    from onestop.archive import search
+    from onestop.store import postgres
+    from onestop.store import search as index
 
     db_file = desk / "onestop.db"
     before_sha, before_counts = sha(db_file), lite_counts(db_file)
@@ -173,10 +175,10 @@ def test_move_copies_everything_and_the_office_continues(run, desk, pg_server, p
     assert store.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0] == \
         sum(1 for o in outbox_rows if o[4] == "pending") + 2
     # search finds the scanned page and the dossier fields without re-indexing them
-    assert pg_search.refresh_dossiers(store) == 1  # only the dossier inserted after the move
-    hits = pg_search.search(store, "trang so 1")
+    assert index.refresh_dossiers(store) == 1  # only the dossier inserted after the move
+    hits = search.search(store, "trang so 1")
     assert hits and hits[0]["kind"] == "page" and hits[0]["component"] == 1
-    assert [h["kind"] for h in pg_search.search(store, "pham thi quet")] == ["dossier"]
+    assert [h["kind"] for h in search.search(store, "pham thi quet")] == ["dossier"]
 
 
 def test_text_output_and_url_from_the_environment(run, desk, pg_server, pg_url, monkeypatch):
@@ -336,7 +338,7 @@ def test_two_moves_at_once_copy_once(desk, pg_url):
 
 def test_counters_raised_to_the_homes_high_water_mark(run, desk, pg_url):
     """A desk whose database was restored from a backup is behind the receipts it printed
-    (codes-issued.json, onestop/intake/home.py): the office continues after the printed codes."""
+    (codes-issued.json, onestop/store/home.py): the office continues after the printed codes."""
     from onestop.common import config
     from onestop.intake import dossiers
     from onestop.store import postgres

@@ -288,6 +288,7 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(cfg, pg_url):
     from onestop.archive import search
     from onestop.store.sqlite import connect as sqlite_connect
     from onestop.store import pg_search, postgres
+    from onestop.store import search as index
 
     db = sqlite_connect(cfg.db_path)  # SQLite on both test runs: this test compares the two
     catalog.ensure_loaded(db, cfg.catalog_file)
@@ -302,22 +303,22 @@ def test_search_same_hits_as_fts5_on_the_same_corpus(cfg, pg_url):
         _copy(db, store, t)
     for pid, did, text in db.execute("SELECT p.id, f.dossier_id, p.text FROM archive_pages p "
                                      "JOIN archive_files f ON f.id = p.file_id"):
-        pg_search.index_page(store, pid, did, text)
+        index.index_page(store, pid, did, text)
 
     def key(hits):
         return [(h["kind"], h["code"], h["component"], h["page"], h["snippet"]) for h in hits]
 
     for q in QUERIES + [a]:
-        lite, pg = search.search(db, q), pg_search.search(store, q)
+        lite, pg = search.search(db, q), search.search(store, q)
         assert {k[:4] for k in key(pg)} == {k[:4] for k in key(lite)}, q
         assert [k[:4] for k in key(pg)][:1] == [k[:4] for k in key(lite)][:1], q  # the same best hit
         assert {k[4] for k in key(pg)} == {k[4] for k in key(lite)}, q  # the same highlighted snippets
-    assert key(pg_search.search(store, "dang ky"))[0][1] == b  # three matches beat one, as with bm25
+    assert key(search.search(store, "dang ky"))[0][1] == b  # three matches beat one, as with bm25
     # A changed dossier is re-indexed on the next search, as on SQLite.
     store.execute("UPDATE dossiers SET address = 'TP Hồ Chí Minh', updated_at = '2099-01-01T00:00:00+07:00' "
                   "WHERE code = ?", [a])
-    assert [h["code"] for h in pg_search.search(store, "ho chi minh")] == [a]
-    assert pg_search.refresh_dossiers(store) == 0
+    assert [h["code"] for h in search.search(store, "ho chi minh")] == [a]
+    assert index.refresh_dossiers(store) == 0
     assert pg_search.tsquery('dang "ky lai" x-y') == "'dang' & ('ky' <-> 'lai') & ('x' <-> 'y')"
 
 

@@ -1032,8 +1032,8 @@ def _orphan(db: Database, cfg: Config, p: Path) -> dict:
     takes the file over), or, after a restore, a dossier the database does not hold, or an earlier dossier
     whose code the database now gives another dossier. Never advise scanning a file into a dossier it
     cannot belong to."""
-    from onestop.intake import home
     from onestop.store import dossiers as dossier_store
+    from onestop.store import home
 
     out = {"kind": "orphan", "path": str(p)}
     m = home._code_pattern(cfg.agency_code).search(p.name)

@@ -1,5 +1,10 @@
 """The command line: parse, call the library, render. Logic lives in the modules it calls.
 
+One module per group of commands (``intake``, ``archive``, ``reports``, ``sync``, ``admin``,
+``completion``), shared options in ``common``, prompts in ``prompts``, click's usage errors in ``usage``,
+Tab completion in ``completer``. May import every part below it; nothing imports it but the console
+entry point (onestop/entry.py), which hands ``main`` the command's name.
+
 Every failure is an ``OnestopError`` with its exit code (docs/exit-codes.md), handled once in
 ``OnestopGroup.invoke``: a line ``onestop: lỗi: …`` on stderr, a traceback only with ``--debug``.
 """
@@ -178,20 +183,13 @@ def _root(
     state["officer"] = officer
 
 
-def _command_name(argv: list[str]) -> str | None:
-    from onestop.entry import command_name
-
-    return command_name(argv)
-
-
-def app_for(argv: list[str]) -> typer.Typer:
-    """An app holding only the command being run.
+def app_for(name: str | None) -> typer.Typer:
+    """An app holding only the command ``name`` (the one being run).
 
     typer inspects the signature of every command to build its click tree (~25 ms for all of
     them), which an officer would pay at every command; building just the one invoked is ~1 ms.
-    An unknown name gets the whole app, so click can suggest the command meant.
+    None or an unknown name gets the whole app, so click can suggest the command meant.
     """
-    name = _command_name(argv)
     if name is None:
         return app
     sub = typer.Typer(**_APP_SETTINGS)
@@ -207,12 +205,13 @@ def app_for(argv: list[str]) -> typer.Typer:
     return app
 
 
-def main() -> None:
-    """Console entry point."""
+def main(command: str | None = None) -> None:
+    """Run the command line in ``sys.argv``. ``command`` is the top-level command it names, found by the
+    console entry point (onestop/entry.py ``command_name``, which imports nothing); None loads them all."""
     try:
-        load_commands(_command_name(sys.argv[1:]))
+        load_commands(command)
         try:
-            app_for(sys.argv[1:])()
+            app_for(command)()
         except SystemExit as e:
             _office_exit(e.code)
             raise

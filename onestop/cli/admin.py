@@ -336,13 +336,13 @@ def _office_context():
             "This desk uses its own SQLite file: its settings are its onestop.toml and calendar.toml. "
             "'onestop office' is for an office of several desks (ONESTOP_DATABASE_URL, see docs/office.md).")
     from onestop import store
-    from onestop.store import postgres
+    from onestop.store import postgres, settings
 
     # Not store.connect: a desk whose [agency] code disagrees is refused there, and this is how it is put right.
     pg = postgres.connect(store.database_url(cfg), desk=store.desk_name(cfg), officer=cfg.officer,
                           limits=store.session_limits(cfg))
     try:
-        office.apply(cfg, pg, strict=False)
+        settings.apply(cfg, pg, strict=False)
     except BaseException:
         pg.close()
         raise
@@ -418,8 +418,8 @@ def office_after_restore(
 
     Ví dụ / Example:  onestop office after-restore --scan /media/usb/spool
     """
-    from onestop.intake import home
     from onestop.common.output import emit, info
+    from onestop.store import home
 
     cfg, db = _office_context()
     if forget:

@@ -12,6 +12,14 @@ def fmt(json_: bool, csv_: bool) -> str:
     return "json" if json_ else "csv" if csv_ else "table"
 
 
+def status_label(code) -> str:
+    """The status name in the session's language ('Yêu cầu bổ sung giấy tờ')."""
+    from onestop.common.i18n import t
+    from onestop.domain.states import status_name
+
+    return status_name(str(code), t("vi", "en")) if code not in (None, "") else ""
+
+
 def context():
     """The configuration and the open, migrated store: the SQLite file of the data home, or the
     office's PostgreSQL database when a URL is set (``onestop.store.connect``)."""

@@ -26,7 +26,8 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     from rich.markup import escape
 
     from onestop.intake import lookup
-    from onestop.common.output import cell, console, emit_json, local_time, status_label
+    from onestop.cli.common import status_label
+    from onestop.common.output import cell, console, emit_json, local_time
 
     cfg, db = context()
     d = lookup.show(db, cfg, code)
@@ -101,7 +102,8 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
     """
     from onestop.intake import lookup
     from onestop.domain import states
-    from onestop.common.output import emit, local_time, status_label
+    from onestop.cli.common import status_label
+    from onestop.common.output import emit, local_time
 
     st = None
     if status is not None:

@@ -6,7 +6,7 @@ Resolution order:
 - ``<home>/onestop.toml``, when present, is merged over ``<config dir>/onestop.toml`` so one machine can
   override the agency settings without touching the shared file;
 - in an office (PostgreSQL), the office-wide settings (agency, code rule, calendar, archive root:
-  ``onestop.intake.office.KEYS``) come from the office database and replace this desk's values once the store
+  ``onestop.store.settings.KEYS``) come from the office database and replace this desk's values once the store
   is open (``Config.use_office``); the desk's own values stay in ``local``.
 """
 

@@ -150,14 +150,6 @@ def limit_text(value, unit: str, description: str = "") -> str:
     return f"{number} {t(vi, en)}"
 
 
-def status_label(code) -> str:
-    """The status name in the session's language ('Yêu cầu bổ sung giấy tờ')."""
-    from onestop.common.i18n import t
-    from onestop.domain.states import status_name
-
-    return status_name(str(code), t("vi", "en")) if code not in (None, "") else ""
-
-
 def info(msg: str) -> None:
     """A message for the person at the terminal (stderr)."""
     sys.stderr.write(msg + "\n")

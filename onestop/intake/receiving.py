@@ -17,7 +17,8 @@ from onestop.common.config import Config
 from onestop.common.errors import InvalidInput, ReceiptNotPrinted
 from onestop.common.text import clean_field, nfc, printable
 from onestop.domain import codes
-from onestop.intake import catalog, home
+from onestop.intake import catalog
+from onestop.store import home
 from onestop.intake.applicants import Applicant, form_officer, officer_name, validate_applicant
 from onestop.intake.clock import iso, now
 from onestop.intake.due_dates import compute_due

@@ -1,12 +1,24 @@
 """Where the data lives: SQLite in the data home (default) or the office's PostgreSQL server.
 
-``ONESTOP_DATABASE_URL`` (or ``[database] url`` in the config) set to ``postgresql://…`` picks the
-office server; nothing set keeps the one-desk SQLite file. The PostgreSQL driver is imported only
-when a URL is set, so counter commands on SQLite pay nothing for it (PERFORMANCE.md P1).
+The only place SQL is written (tests/test_sql_home.py). Imports ``onestop.common`` and
+``onestop.domain`` only (tests/test_layers.py); the parts above call it, never the reverse.
 
-Issue 9: the commands open their store here (``onestop.cli.common.context``). Every command runs on
-PostgreSQL (``COMMANDS_ON_POSTGRESQL`` is on); the switch and ``refuse_office_mode`` stay as the way
-to stop a command that is not wired there, rather than silently write a local file.
+``connect(cfg)`` opens the store: ``ONESTOP_DATABASE_URL`` (or ``[database] url``) set to
+``postgresql://…`` picks the office server (``postgres.PgStore``, psycopg loaded by ``pgdriver`` only
+then: PERFORMANCE.md P11), nothing set keeps the one-desk SQLite file (``sqlite.Database``). Both have
+the same API (``execute``, ``query``, ``transaction()``, ``dialect``, the error classes); the SQL is
+written once with ``?`` placeholders (``paramstyle``), the few dialect differences side by side.
+One module per kind of row, named after it: ``codes`` (where a code is allocated), ``dossiers``,
+``catalog``, ``calendar``, ``archive``, ``digitization``, ``results``, ``search`` (+ ``pg_search``),
+``outbox``, ``payload_data``, ``sync_runs``, ``reports``, ``book``, ``access_log``, ``office``; beside
+them the guard of the codes already printed (``home``), the office-wide settings a desk takes when it
+connects (``settings``), the schemas (``sqlite_schema``, ``pg_schema``), moving a desk into an office
+database (``migrate``) and the benchmark loader (``generate``).
+
+The modules of the store never import this package module (it imports them): they call
+``db.transaction()`` themselves. Every command runs on PostgreSQL (``COMMANDS_ON_POSTGRESQL``, kept as
+the switch the tests turn; ``refuse_office_mode`` would stop a command not wired there rather than
+silently write a local file).
 """
 
 from __future__ import annotations
@@ -88,21 +100,20 @@ def backend(cfg) -> str:
 
 def connect(cfg, *, migrate: bool = True):
     """Open the configured store: ``onestop.store.sqlite.Database`` for SQLite, ``postgres.PgStore`` for an office
-    (then ``cfg`` takes the office-wide settings from it: onestop/intake/office.py)."""
+    (then ``cfg`` takes the office-wide settings from it: onestop/store/settings.py)."""
     url = database_url(cfg)
     if url is None:
         from onestop.store.sqlite import connect as sqlite_connect
 
         return sqlite_connect(cfg.db_path, migrate=migrate)
-    from onestop.intake import office
-    from onestop.store import postgres
+    from onestop.store import postgres, settings
 
     # The files this desk still writes (forms, logs, scans) hold personal data: owner-only, as
     # onestop.store.sqlite.connect sets for a SQLite home.
     os.umask(0o077)
     pg = postgres.connect(url, migrate=migrate, desk=desk_name(cfg), officer=cfg.officer, limits=session_limits(cfg))
     try:
-        office.apply(cfg, pg)  # the office-wide settings (agency, code rule, calendar, archive) replace the desk's
+        settings.apply(cfg, pg)  # the office-wide settings (agency, code rule, calendar, archive) replace the desk's
         _after_restore(cfg, pg)
     except BaseException:
         pg.close()
@@ -121,12 +132,12 @@ def session_limits(cfg) -> dict:
 
 
 def _after_restore(cfg, pg) -> None:
-    """Report this desk's codes to a restore of the office database (onestop/intake/home.py), and say so when
+    """Report this desk's codes to a restore of the office database (onestop/store/home.py), and say so when
     this desk is the one that noticed the restore."""
     import sys
 
-    from onestop.intake import home
     from onestop.common.i18n import t
+    from onestop.store import home
 
     started = home.after_connect(cfg, pg)
     if started is None:
@@ -164,20 +175,19 @@ def transaction(db, *, immediate: bool = True):
 
     SQLite: IMMEDIATE takes the write lock up front, so two counters allocating a sequence number
     serialise here instead of failing at commit. PostgreSQL: the store's own ``transaction()``.
-    Here rather than in onestop/store/sqlite.py so that office commands do not import sqlite3 (~5 ms).
+    Both store classes have the method (``Database.transaction`` in onestop/store/sqlite.py,
+    ``PgStore.transaction``); the store's own modules call it on ``db`` directly, so that none of
+    them imports this package module (which imports them: no circle).
     """
-    if getattr(db, "backend", "sqlite") != "sqlite":
-        return db.transaction(immediate=immediate)
-    from onestop.store.sqlite import _sqlite_transaction
-
-    return _sqlite_transaction(db, immediate=immediate)
+    return db.transaction(immediate=immediate)
 
 
 def desk_name(cfg) -> str:
-    """How this desk is listed in ``onestop db status``: ``[counter] desk``, or the host name."""
-    import socket
+    """How this desk is listed in ``onestop db status``: ``[counter] desk``, or the host name
+    (onestop/store/home.py, where a restore's waiting list needs it too)."""
+    from onestop.store.home import desk_name as name
 
-    return str(cfg.get("counter.desk", "") or "").strip() or socket.gethostname()
+    return name(cfg)
 
 
 def refuse_office_mode(cfg) -> None:

@@ -3,7 +3,7 @@
 Call these inside the write transaction that inserts the dossier (``onestop.store.sqlite.transaction``): the
 counter row and the dossier commit together, so a failure leaves no gap and two counters never
 share a number. No database SEQUENCE (sequences leave gaps). ``floor`` is the high-water mark kept
-outside the database (onestop/intake/home.py): the number returned is always above it.
+outside the database (onestop/store/home.py): the number returned is always above it.
 """
 
 from __future__ import annotations

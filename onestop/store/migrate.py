@@ -9,7 +9,7 @@ and one without a PostgreSQL counterpart stops the move (exit 19) instead of bei
 What makes the office continue where the desk stopped:
 - the counter rows (``code_sequences``, ``book_sequences``) are copied, so the next code and book
   number follow the last ones issued, and raised to the home's high-water mark
-  (``codes-issued.json``, onestop/intake/home.py) where a restored database is behind the codes printed;
+  (``codes-issued.json``, onestop/store/home.py) where a restored database is behind the codes printed;
 - ids are copied as they are and every identity column is set past the highest id (and past
   SQLite's AUTOINCREMENT high-water mark, if a table has one);
 - outbox rows keep their state, attempts and remote ids: what was sent stays sent, what was pending
@@ -37,7 +37,7 @@ VIRTUAL = {"search_fts": "search_docs"}
 _SHADOW = ("data", "idx", "content", "docsize", "config")  # FTS5's own tables behind a virtual table
 SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has onestop_schema"}
 # PostgreSQL tables that may hold rows before the copy: the schema log, the desk that connects, and the
-# office settings a connecting desk published (the moved desk's replace them: onestop/intake/office.py).
+# office settings a connecting desk published (the moved desk's replace them: onestop/store/settings.py).
 PG_OWN = {"onestop_schema", "desks", "office_settings"}
 # Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the spool identity
 # (the acknowledgements of the desk's spool folders must still match after the move).
@@ -261,8 +261,8 @@ def migrate_to(db_path: Path, url: str, *, cfg=None, desk: str | None = None, of
 
 
 def _high_water(src, cfg, db_path: Path):
-    """The home's code high-water mark for this database (onestop/intake/home.py), or None."""
-    from onestop.intake import home
+    """The home's code high-water mark for this database (onestop/store/home.py), or None."""
+    from onestop.store import home
 
     office = {}
     if src.execute("SELECT 1 FROM sqlite_master WHERE name = 'office'").fetchone():
@@ -346,9 +346,9 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> d
             _check(src, pg, results)
             raised = _raise_to_high_water(pg, hw) if hw is not None else []
             if cfg is not None:  # the moved desk's agency, code rule, calendar and archive become the office's
-                from onestop.intake import office
+                from onestop.store.settings import publish
 
-                settings = sorted(office.publish(cfg, pg))
+                settings = sorted(publish(cfg, pg))
             else:
                 settings = []
             outbox = dict(pg.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY 1").fetchall())

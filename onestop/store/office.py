@@ -67,7 +67,7 @@ def pg_database_size(db) -> int:
 
 
 # ---------------------------------------------------------------- office-wide settings (PostgreSQL)
-# One row per setting of onestop.intake.office.KEYS, the value as JSON text. SQLite has no such table: a
+# One row per setting of onestop.store.settings.KEYS, the value as JSON text. SQLite has no such table: a
 # single desk's config is the office's.
 
 # dialect: postgresql-only (office_settings exists only in the office database)
@@ -80,9 +80,7 @@ def office_settings(db) -> dict:
 def publish_if_empty(db, values: dict, at: str) -> dict:
     """Write ``values`` (key -> JSON text) as the office settings unless some desk already did;
     returns the settings in force. Two first desks at once: one writes, the other reads its values."""
-    from onestop.store import transaction
-
-    with transaction(db):
+    with db.transaction():  # not onestop.store.transaction: the store package imports this module
         db.execute("SELECT pg_advisory_xact_lock(?, ?)", [_PG_NS, _PG_LOCK_SETTINGS])
         stored = office_settings(db)
         if stored:
@@ -122,7 +120,7 @@ _PG_LOCK_SETTINGS = 3
 # database's oid when the office first numbered a dossier: a database made by ``createdb`` +
 # ``pg_restore``, or on another server, has another one), ``restore_epoch`` (the restore the desks
 # report to), ``restore_at``, and one row ``restore_wait:<desk>`` (value: the desk's last_seen) per desk
-# whose high-water mark the office still waits for. onestop/intake/home.py explains the mechanism.
+# whose high-water mark the office still waits for. onestop/store/home.py explains the mechanism.
 
 RESTORE_WAIT = "restore_wait:"
 _IDENTITY_SQL = ("SELECT c.system_identifier::text || ':' || d.oid::text FROM pg_control_system() c, "

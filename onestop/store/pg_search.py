@@ -8,6 +8,9 @@ the way FTS5's unicode61 did. Words are all required; quoted text (or a word wit
 punctuation, like a dossier code) is a phrase (``<->``). Ranking is ``ts_rank`` (term frequency,
 normalised by document length) where SQLite uses bm25: the same order class (more matches first),
 not the same numbers.
+
+A leaf: it imports only ``onestop.common.text``; ``onestop.store.search`` (the SQL) imports it, and the
+search itself (ranked hits, snippets) is ``onestop.archive.search``, on either backend.
 """
 
 from __future__ import annotations
@@ -46,29 +49,3 @@ def tsquery(query: str) -> str:
     return " & ".join("(" + " <-> ".join(f"'{w}'" for w in ws) + ")" if len(ws) > 1 else f"'{ws[0]}'"
                       for ws in phrases(query))
 
-
-# The operations of onestop.store.search / onestop.archive.search under their PostgreSQL names (migrate-to, tests).
-
-def index_page(store, page_id: int, dossier_id: int, text: str) -> None:
-    from onestop.store import search
-
-    search.index_page(store, page_id, dossier_id, text)
-
-
-def unindex_pages(store, page_ids: list[int]) -> None:
-    from onestop.store import search
-
-    search.unindex_pages(store, page_ids)
-
-
-def refresh_dossiers(store) -> int:
-    from onestop.store import search
-
-    return search.refresh_dossiers(store)
-
-
-def search(store, query: str, *, limit: int = 20) -> list[dict]:
-    """Ranked hits (best first), ``onestop.archive.search.search`` on the office database."""
-    from onestop.archive import search as _search
-
-    return _search.search(store, query, limit=limit)

@@ -29,7 +29,7 @@ CONNECT_TIMEOUT_S = int(os.environ.get("ONESTOP_DB_CONNECT_TIMEOUT", "5"))
 # - idle_in_transaction_session_timeout: the server ends a session idle inside a transaction this long
 #   (its transaction rolls back: nothing half-stored), which is what a frozen or cut-off desk looks like;
 # - lock_timeout: a statement waits this long for a lock, then fails; the waiting desk says which desk
-#   holds it (``busy``) and ``receive`` waits again, up to ``wait`` in all (onestop/intake/home.py ``issuing``);
+#   holds it (``busy``) and ``receive`` waits again, up to ``wait`` in all (onestop/store/home.py ``issuing``);
 # - TCP keepalives on both ends and a TCP user timeout: a peer that vanished is noticed in ~30 s,
 #   not the kernel's two hours.
 # Seconds; 0 turns one off. ``[database] idle_timeout / lock_timeout / lock_wait`` or the environment

@@ -74,12 +74,10 @@ def _changed_dossiers(db) -> list:
 
 def refresh_dossiers(db) -> int:
     """Index dossiers created or changed since the last refresh; returns how many."""
-    from onestop.store import transaction
-
     rows = _changed_dossiers(db)  # read first: nothing changed (the common case) takes no write lock
     if not rows:
         return 0
-    with transaction(db):
+    with db.transaction():
         if _pg(db):
             # Desks refresh one at a time (the SQLite write lock does the same), so two searches at
             # once do not index the same dossiers twice; the second finds the work done.

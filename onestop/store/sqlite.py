@@ -54,6 +54,12 @@ class Database:
         for row in cur:
             yield dict(zip(cols, row))
 
+    def transaction(self, *, immediate: bool = True):
+        """A write transaction (``with db.transaction():``), as ``PgStore.transaction``: IMMEDIATE takes
+        the write lock up front, so two counters allocating a sequence number serialise here instead of
+        failing at commit."""
+        return _sqlite_transaction(self, immediate=immediate)
+
     @property
     def su(self):
         """The full sqlite-utils Database over the same connection."""
@@ -154,7 +160,7 @@ def _wal_pending(path: Path) -> bool:
 
 def home_holds_papers(home: Path) -> bool:
     """True when the home holds a receipt, an archive file or the code high-water mark."""
-    from onestop.intake.home import HWM_NAME
+    from onestop.store.home import HWM_NAME
 
     if (home / HWM_NAME).exists():
         return True
@@ -240,9 +246,7 @@ def _translate(e: sqlite3.DatabaseError, path: Path) -> Exception:
 
 def transaction(db, *, immediate: bool = True):
     """A write transaction on either backend (``with transaction(db):``); see ``onestop.store.transaction``."""
-    from onestop.store import transaction as either
-
-    return either(db, immediate=immediate)
+    return db.transaction(immediate=immediate)
 
 
 @contextmanager
@@ -347,8 +351,8 @@ def restore(cfg, backup_path: Path) -> dict:
     import shutil
     import time
 
-    from onestop.intake import home
     from onestop.common.files import fsync_dir
+    from onestop.store import home
 
     backup_path = Path(backup_path)
     n = check_backup(backup_path)

@@ -374,7 +374,7 @@ def m0007_archive_one_current(db: Database) -> None:
 
 @migrations(name="0008_home_identity")
 def m0008_home_identity(db: Database) -> None:
-    # Which data home and agency this database belongs to (onestop/intake/home.py): a database restored
+    # Which data home and agency this database belongs to (onestop/store/home.py): a database restored
     # from another home or office must not issue codes. Filled at the first code issued.
     run_script(db,
         """

@@ -14,6 +14,10 @@ log and the spool folder.
 
 An office database (several desks, several such files) restored from a dump waits for every desk's
 file before it numbers again: see "after a restore" below.
+
+Part of the store (it guards the store's counters; rows through ``onestop.store.office``); it imports
+only ``onestop.common`` and its sibling ``office``, never the ``onestop.store`` package itself (which
+imports this module when a desk connects).
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ from onestop.common.errors import HomeMismatch
 from onestop.store import office as store
 
 HWM_NAME = "codes-issued.json"
+
+
+def desk_name(cfg) -> str:
+    """How this desk is listed in ``onestop db status`` and in a restore's waiting list: ``[counter] desk``,
+    or the host name."""
+    import socket
+
+    return str(cfg.get("counter.desk", "") or "").strip() or socket.gethostname()
 
 
 class HighWater:
@@ -255,12 +267,11 @@ def issuing(db, cfg, body):
 
     from onestop.common.errors import DatabaseBusy
     from onestop.common.i18n import t
-    from onestop.store import transaction
 
     start, reported = time.monotonic(), False
     while True:
         try:
-            with transaction(db):
+            with db.transaction():
                 hw = check(db, cfg)
                 return hw, body(hw)
         except NotReported:
@@ -302,10 +313,9 @@ def report(cfg, db) -> list[dict]:
     """This desk reports to the office's latest restore: the counters are lifted to its high-water
     mark (rebuilt from its files when missing) and the office stops waiting for it. What was lifted."""
     from onestop.common.errors import StorageError
-    from onestop.store import desk_name, transaction
 
     desk = desk_name(cfg)
-    with transaction(db):
+    with db.transaction():
         office = store.office_facts(db)
         hw = HighWater.load(cfg.home) or scan_disk(cfg, office.get("home_id") or uuid.uuid4().hex)
         lifted = lift(db, office.get("agency") or cfg.agency_code, hw, desk)
@@ -327,12 +337,10 @@ def start_restore(cfg, db, *, auto: bool = False, desks=(), scan=()) -> dict | N
     desk started it meanwhile. This machine reports separately (``report``)."""
     from datetime import datetime, timezone
 
-    from onestop.store import transaction
-
     office = store.office_facts(db)
     # Read before the transaction: a large archive takes a while, and the desks wait on nothing meanwhile.
     marks = scan_disk(cfg, office.get("home_id") or "", extra=[Path(p) for p in scan])
-    with transaction(db):
+    with db.transaction():
         store.lock_restore(db)
         facts = store.restore_facts(db)
         if auto and facts.get("db_identity") in (None, facts.get("~identity")):
@@ -351,9 +359,8 @@ def start_restore(cfg, db, *, auto: bool = False, desks=(), scan=()) -> dict | N
 def forget(db, names) -> dict:
     """Stop waiting for desks that will not report (gone for good); the desks still waited for."""
     from onestop.common.errors import InvalidInput
-    from onestop.store import transaction
 
-    with transaction(db):
+    with db.transaction():
         waiting = _waiting(store.office_facts(db))
         unknown = [n for n in names if n not in waiting]
         if unknown:
@@ -381,8 +388,6 @@ def after_connect(cfg, db) -> dict | None:
             if hw is None or hw.epoch != epoch:
                 lifted = report(cfg, db)
                 if started is not None:
-                    from onestop.store import desk_name
-
                     started["lifted"] += lifted
                     started["waiting"] = [d for d in started["waiting"] if d != desk_name(cfg)]
         return started
