@@ -20,7 +20,7 @@ from onestop.common import errors
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DESK = [sys.executable, str(HERE / "pg_desk.py")]
+DESK = [sys.executable, str(HERE / "desk.py")]
 
 
 def _env(**extra) -> dict:
@@ -191,7 +191,7 @@ def test_schema_too_new_or_foreign(pg_server, pg_url):
 def test_lost_connection_mid_transaction_stores_nothing(pg_server, pg_url):
     """The server side of a desk dies between the numbering of a dossier and the commit: no code consumed."""
     from onestop.store import postgres
-    from pg_desk import DAYS, insert_numbered
+    from desk import DAYS, insert_numbered
 
     store, admin = postgres.connect(pg_url), postgres.connect(pg_url)
     pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]
