@@ -129,13 +129,104 @@ def test_password_from_pgpass(pg_server, pg_url, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- schema
 
-# Every table of the SQLite schema (onestop/store/sqlite_schema.py). A new SQLite table fails the test below until
-# it is listed here and has its PostgreSQL counterpart in onestop/store/pg_schema.py.
-SQLITE_TABLES = {
-    "procedures", "procedure_components", "code_sequences", "book_sequences", "dossiers", "dossier_components",
-    "events", "outbox", "counter_forms", "calendar_cache", "archive_files", "archive_pages", "search_state",
-    "sync_runs", "sync_files", "personal_access", "sync_office", "office",
-}
+# What a fresh database of each backend holds, read from the database itself: the mechanism (the frozen
+# histories, then onestop/store/schema.py's shared list rendered for each backend) must give the same
+# tables, columns and indexes on both, apart from the differences schema.py names.
+
+_PG_TYPES = {"text": "text", "integer": "integer", "bigint": "integer", "double precision": "real"}
+_SQLITE_TYPES = {"TEXT": "text", "INTEGER": "integer", "REAL": "real"}
+
+
+def _sqlite_schema(lite) -> dict:
+    from onestop.store import schema
+
+    tables = {}
+    for (t,) in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+        if t in schema.SQLITE_ONLY_TABLES or t.startswith(schema.SQLITE_SHADOW_PREFIX):
+            continue
+        tables[t] = [(r[1], _SQLITE_TYPES[r[2]], bool(r[3] or r[5])) for r in lite.conn.execute(f"PRAGMA table_info({t})")]
+    indexes = {}
+    for name, t in lite.conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"):
+        if t in schema.SQLITE_ONLY_TABLES:
+            continue
+        cols = tuple(r[2] for r in lite.conn.execute(f"PRAGMA index_info({name})"))
+        unique, partial = lite.conn.execute("SELECT \"unique\", partial FROM pragma_index_list(?) WHERE name = ?",
+                                            [t, name]).fetchone()
+        indexes[name] = (t, cols, bool(unique), bool(partial))
+    return {"tables": tables, "indexes": indexes}
+
+
+def _pg_schema(store) -> dict:
+    from onestop.store import schema
+
+    tables = {}
+    for t, c, typ, notnull in store.execute(
+            "SELECT table_name, column_name, data_type, is_nullable = 'NO' FROM information_schema.columns "
+            "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"):
+        if t not in schema.PG_ONLY_TABLES:
+            tables.setdefault(t, []).append((c, _PG_TYPES[typ], notnull))
+    indexes = {}
+    for name, t, cols, unique, partial in store.execute(
+            "SELECT i.relname, c.relname, array(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(n, o) "
+            "JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n ORDER BY k.o), x.indisunique, "
+            "x.indpred IS NOT NULL FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace s ON s.oid = c.relnamespace "
+            "WHERE s.nspname = 'public' AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = x.indexrelid)"):
+        if name not in schema.PG_ONLY_INDEXES and t not in schema.PG_ONLY_TABLES:
+            indexes[name] = (t, tuple(cols), unique, partial)
+    return {"tables": tables, "indexes": indexes}
+
+
+def test_one_schema_mechanism_gives_both_backends_the_same_tables_columns_and_indexes(pg_url):
+    """Issue 19: the schema is written once (the frozen histories, then schema.SHARED rendered per
+    backend). Fresh databases of both backends agree on every table, its columns (name, order, type
+    class, NOT NULL: rows move between them unchanged) and every index (table, columns, unique,
+    partial), apart from the differences schema.py names; the shared migrations follow each history
+    in the same order, recorded as applied on both."""
+    from onestop.store import postgres, schema
+    from onestop.store.pg_schema import HISTORY, MIGRATIONS
+    from onestop.store.sqlite import connect as sqlite_connect
+    from onestop.store.sqlite_schema import HISTORY as SQLITE_HISTORY, migrations
+
+    store = postgres.connect(pg_url)
+    lite = sqlite_connect(Path(os.environ["ONESTOP_HOME"]) / "x.db")
+    a, b = _sqlite_schema(lite), _pg_schema(store)
+    assert a["tables"].keys() == b["tables"].keys(), a["tables"].keys() ^ b["tables"].keys()
+    for t in sorted(a["tables"]):
+        assert a["tables"][t] == b["tables"][t], t
+    assert a["indexes"] == b["indexes"]
+    # The search tables are each backend's own (FTS5 / tsvector), both present.
+    assert lite.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'search_fts'").fetchone()[0] == 1
+    assert store.execute("SELECT to_regclass('search_docs') IS NOT NULL").fetchone()[0]
+    # One list, two runners: the shared names follow each frozen history, and are recorded as applied.
+    shared = [m.name for m in schema.SHARED]
+    assert [n for n, _ in migrations._migrations[SQLITE_HISTORY:]] == shared
+    assert [n for n, _ in MIGRATIONS[len(HISTORY):]] == shared
+    assert [r[0] for r in lite.conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")][SQLITE_HISTORY:] == shared
+    assert lite.conn.execute("PRAGMA user_version").fetchone()[0] == SQLITE_HISTORY + len(shared)
+    assert postgres.schema_version(store) == len(HISTORY) + len(shared)
+
+
+def test_a_migration_written_once_renders_for_each_backend():
+    """The named dialect words go in per backend, each backend's own statements follow the shared
+    ones, and a word named for one backend only stops the migration with its name."""
+    from onestop.store import schema
+
+    m = schema.Migration("shared_9999_example", sql="""
+        CREATE TABLE fees_paid (id {{id}}, amount {{real}} NOT NULL, dossier_id {{bigint}} NOT NULL);
+        CREATE INDEX fees_paid_dossier ON fees_paid(dossier_id)
+        """, postgresql_only="REVOKE UPDATE ON fees_paid FROM PUBLIC")
+    lite, pg = schema.render(m, "sqlite"), schema.render(m, "postgresql")
+    assert "id INTEGER PRIMARY KEY, amount REAL NOT NULL, dossier_id INTEGER NOT NULL" in lite
+    assert ("id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, amount DOUBLE PRECISION NOT NULL, "
+            "dossier_id BIGINT NOT NULL") in pg
+    assert "REVOKE" not in lite and pg.endswith(";\nREVOKE UPDATE ON fees_paid FROM PUBLIC")
+    assert "{{" not in lite + pg and lite.count(";\n") == 1 and pg.count(";\n") == 2
+    assert schema.DIALECTS["sqlite"].keys() == schema.DIALECTS["postgresql"].keys()
+    with pytest.raises(KeyError, match="shared_9999_example.*money"):
+        schema.render(schema.Migration("shared_9999_example", sql="CREATE TABLE t (x {{money}})"), "sqlite")
+    for dialect in schema.DIALECTS:  # every shipped shared migration renders on both
+        assert [n for n, _ in schema.rendered(dialect)] == [m.name for m in schema.SHARED]
 
 
 def test_schema_created_versioned_and_idempotent(pg_url):
@@ -144,24 +235,9 @@ def test_schema_created_versioned_and_idempotent(pg_url):
 
     store = postgres.connect(pg_url)
     assert postgres.schema_version(store) == len(MIGRATIONS)
-    tables = {r[0] for r in store.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    # Every SQLite table has its PostgreSQL counterpart (search_fts → search_docs).
-    import sqlite3
-
     from onestop.store.sqlite import connect as sqlite_connect
 
     lite = sqlite_connect(Path(os.environ["ONESTOP_HOME"]) / "x.db")
-    lite_tables = {r[0] for r in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                    "AND name NOT LIKE 'search_fts%' AND name NOT LIKE 'sqlite_%' "
-                                                    "AND name != '_sqlite_migrations'")}
-    assert lite_tables == SQLITE_TABLES
-    assert SQLITE_TABLES <= tables and "search_docs" in tables, SQLITE_TABLES - tables
-    for t in sorted(SQLITE_TABLES):  # same columns in the same order, so rows move between the backends unchanged
-        lite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({t})")]
-        pg_cols = [r[0] for r in store.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t])]
-        assert lite_cols == pg_cols, t
-    assert isinstance(lite.conn, sqlite3.Connection)
     # The spool identity is made by the migration on both backends, with the same shape.
     (office_id, created), = store.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
     (lite_id, lite_created), = lite.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
