@@ -12,9 +12,11 @@ How the two backends get their tables:
   the statements that exist on one backend only (a PostgreSQL trigger or function, an FTS5 table) in
   its ``sqlite_only`` / ``postgresql_only`` text beside the shared one. ``render`` makes each backend's
   SQL; ``sqlite_schema.py`` and ``pg_schema.py`` append the rendered list after their history, so
-  SQLite records ``shared_0001`` as version 14 and PostgreSQL as version 13.
+  SQLite records ``shared_0001`` as version 14 and PostgreSQL as version 13. On PostgreSQL each shared
+  migration starts with an owner-only statement (``owner_check``): a desk role that finds one pending
+  stops there with exit 19 instead of half-running it.
 - **What may differ** between a fresh database of each backend, named here once (``PG_ONLY_TABLES``,
-  ``SQLITE_ONLY_TABLES``, ``PG_ONLY_INDEXES``); tests/test_store_pg.py builds both from this module
+  ``SQLITE_ONLY_TABLES``, ``PG_ONLY_INDEXES``); tests/test_schema.py builds both from this module
   and checks that every other table, column (name, order, type class, NOT NULL) and index agrees.
 
 Add a migration at the end of ``SHARED``; never edit one that has shipped. This module is pure data
@@ -23,8 +25,6 @@ Add a migration at the end of ``SHARED``; never edit one that has shipped. This 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 
 # The named dialect differences: {{name}} in a shared migration becomes the backend's own text.
 DIALECTS: dict[str, dict[str, str]] = {
@@ -62,15 +62,14 @@ PG_ONLY_TABLES = {"search_docs", "desks", "office_settings", "onestop_schema"}
 PG_ONLY_INDEXES = {"dossiers_book", "dossiers_code_trgm", "search_docs_tsv"}
 
 
-@dataclass(frozen=True)
 class Migration:
     """One schema step for both backends: ``sql`` for both, and beside it what only one backend runs
-    (after the shared statements)."""
+    (after the shared statements). A plain class: this module is imported at every command (P1)."""
 
-    name: str
-    sql: str = ""
-    sqlite_only: str = ""
-    postgresql_only: str = ""
+    __slots__ = ("name", "sql", "sqlite_only", "postgresql_only")
+
+    def __init__(self, name: str, sql: str = "", sqlite_only: str = "", postgresql_only: str = ""):
+        self.name, self.sql, self.sqlite_only, self.postgresql_only = name, sql, sqlite_only, postgresql_only
 
 
 SHARED: list[Migration] = [
@@ -90,9 +89,6 @@ SHARED: list[Migration] = [
     ),
 ]
 
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-
-
 def render(migration: Migration, dialect: str) -> str:
     """The migration's SQL for ``dialect`` ("sqlite" or "postgresql"): the dialect's owner check, the
     shared statements with the dialect's words put in, then the statements of that backend only. Statements end with ``;`` + newline
@@ -109,7 +105,9 @@ def render(migration: Migration, dialect: str) -> str:
             raise KeyError(f"migration {migration.name}: no {dialect} text for {{{{{m.group(1)}}}}} "
                            "(add it to DIALECTS for both backends)") from None
 
-    return _PLACEHOLDER.sub(word, text)
+    import re
+
+    return re.sub(r"\{\{(\w+)\}\}", word, text)
 
 
 def rendered(dialect: str) -> list[tuple[str, str]]:

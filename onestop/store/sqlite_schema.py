@@ -476,8 +476,8 @@ HISTORY = len(migrations._migrations)  # 13: the frozen SQLite history above; th
 def _register_shared() -> None:
     from onestop.store import schema
 
-    for name, sql in schema.rendered("sqlite"):
-        migrations(name=name)(lambda db, sql=sql: run_script(db, sql))
+    for m in schema.SHARED:  # rendered only when applied: every command imports this module (P1)
+        migrations(name=m.name)(lambda db, m=m: run_script(db, schema.render(m, "sqlite")))
 
 
 _register_shared()
