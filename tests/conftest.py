@@ -119,10 +119,11 @@ def db(cfg, request):
     copied = _copy_loaded(cfg, request)
     d = store.connect(cfg)
     if copied:
-        # The one random value a migration writes (migration 0006): each database still has its own,
-        # as when it was migrated for this test.
-        d.execute("UPDATE sync_office SET office_id = ?, created_at = ?",
-                  [secrets.token_hex(16), datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")])
+        # The one random value a migration writes (the spool id, migration 0006, now a row of office): each
+        # database still has its own, as when it was migrated for this test.
+        d.executemany("UPDATE office SET value = ? WHERE key = ?",
+                      [(secrets.token_hex(16), "office_id"),
+                       (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "office_created_at")])
     catalog.ensure_loaded(d, cfg.catalog_file)
     return d
 

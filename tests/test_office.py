@@ -1,7 +1,7 @@
 """Issue 9, the office: three counter desks, a nightly-sync machine and a supervisor on one PostgreSQL
 database and one shared archive folder, as real OS processes at the same time.
 
-Each desk process (tests/office_desk.py) has its own data home; two of them scan real pages with
+Each desk process (tests/desk.py counter) has its own data home; two of them scan real pages with
 tesseract between receipts; meanwhile a fourth machine runs `onestop sync` again and again against
 the test ministry server. Afterwards: every code number of the day issued once, none missing; every
 archive file present and checksummed (`onestop check`); every dossier, step and file on the server
@@ -49,7 +49,7 @@ def _desks(office: Path, archive: Path, base: dict, n: int, scan_every: int = 0,
     """Start the desk processes, wait until each is connected, then let them all go at once."""
     homes = [_home(office, f"quay-{k}", archive) for k in range(1, DESKS + 1)]
     procs = [subprocess.Popen(
-        [sys.executable, str(HERE / "office_desk.py"), str(n), str(scan_every if k < 2 else 0), str(page or "")],
+        [sys.executable, str(HERE / "desk.py"), "counter", str(n), str(scan_every if k < 2 else 0), str(page or "")],
         env=dict(base, ONESTOP_HOME=str(h)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True) for k, h in enumerate(homes)]
     for p in procs:

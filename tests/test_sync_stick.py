@@ -369,7 +369,7 @@ def test_a_lost_stick_is_resent_to_a_new_stick(home, run, tmp_path, monkeypatch,
 def test_the_office_secret_never_reaches_the_stick_or_the_log(home, run, tmp_path, monkeypatch, office_url, rows):
     cfg, db = _home(home, monkeypatch, office_url)
     codes, spool = _spool(run, db, cfg, tmp_path)
-    secret = rows("SELECT secret FROM sync_office WHERE id = 1")[0][0]
+    secret = rows("SELECT value FROM office WHERE key = 'spool_secret'")[0][0]
     assert len(secret) == 64 and int(secret, 16) >= 0
     outputs = [run("sync", "status", "--json").stdout, run("sync", "--spool", spool, "--json").stdout]
     with MinistryServer() as srv:

@@ -39,10 +39,11 @@ SKIPPED = {"_sqlite_migrations": "sqlite-utils' migration log; PostgreSQL has on
 # PostgreSQL tables that may hold rows before the copy: the schema log, the desk that connects, and the
 # office settings a connecting desk published (the moved desk's replace them: onestop/store/settings.py).
 PG_OWN = {"onestop_schema", "desks", "office_settings"}
-# Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the spool identity
-# (the acknowledgements of the desk's spool folders must still match after the move).
-# The catalog the owner's first run loaded (docs/office.md section 1.2) is replaced by the desk's own.
-REPLACED = {"sync_office", "procedures", "procedure_components"}
+# Tables a new PostgreSQL database fills by itself whose rows the desk's replace: the catalog the
+# owner's first run loaded (docs/office.md section 1.2) is replaced by the desk's own; in ``office``, the
+# spool identity (the acknowledgements of the desk's spool folders must still match after the move).
+REPLACED = {"procedures", "procedure_components"}
+REPLACED_ROWS = {"office": "key IN ('office_id', 'office_created_at', 'spool_secret')"}
 # Tables whose every row is compared, not only counted: the next code and book number come from them.
 COMPARED = ("code_sequences", "book_sequences")
 BATCH = 5000
@@ -148,7 +149,8 @@ def _nonempty(pg) -> dict[str, int]:
     for (t,) in pg.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"):
         if t in PG_OWN or t in REPLACED:
             continue
-        n = pg.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+        where = f"WHERE NOT ({REPLACED_ROWS[t]})" if t in REPLACED_ROWS else ""
+        n = pg.execute(f'SELECT count(*) FROM "{t}" {where}').fetchone()[0]
         if n:
             out[t] = n
     return out
@@ -330,8 +332,8 @@ def _move(src, pg, db_path: Path, before: int, progress, hw=None, cfg=None) -> d
             results = []
             for e in entries:
                 src_n = src.execute(f'SELECT count(*) FROM "{e["source_table"]}"').fetchone()[0]
-                if e["table"] in REPLACED:
-                    pg.execute(f'DELETE FROM "{e["table"]}"')
+                if e["table"] in REPLACED or e["table"] in REPLACED_ROWS:
+                    pg.execute(f'DELETE FROM "{e["table"]}" WHERE {REPLACED_ROWS.get(e["table"], "true")}')
                 try:
                     n = _copy(src, pg, e)
                 except psycopg.DataError as err:

@@ -1,13 +1,30 @@
-"""The office a database belongs to (``office`` table: home_id, agency) and what `db status` counts."""
+"""The office a database belongs to and what `db status` counts.
+
+The ``office`` table is the database's one identity table (issue 19; key -> value): ``home_id`` and
+``agency`` (onestop/intake/home.py), the restore rows below (PostgreSQL), and the spool identity
+(``SPOOL_KEYS``: the id written into every spool folder, when it was made, and the key that seals the
+spool batches, made by the schema, read through onestop/store/sync_runs.py and never printed).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
+# The spool identity's rows, made by the migration shared_0001_one_identity (before it: sync_office).
+SPOOL_KEYS = ("office_id", "office_created_at", "spool_secret")
+_NOT_SPOOL = "key NOT IN ('office_id', 'office_created_at', 'spool_secret')"
+
+
 def office_facts(db) -> dict:
-    """The recorded office facts (key -> value); {} when none is recorded yet."""
-    return {r["key"]: r["value"] for r in db.query("SELECT key, value FROM office")}
+    """The recorded office facts (key -> value), the spool identity aside; {} when none is recorded yet."""
+    return {r["key"]: r["value"] for r in db.query(f"SELECT key, value FROM office WHERE {_NOT_SPOOL}")}
+
+
+def spool_identity(db) -> dict:
+    """The spool identity rows (``SPOOL_KEYS`` -> value)."""
+    return {r["key"]: r["value"] for r in db.query(
+        "SELECT key, value FROM office WHERE key IN ('office_id', 'office_created_at', 'spool_secret')")}
 
 
 def record_office(db, facts: dict) -> None:
@@ -38,7 +55,7 @@ def office_of_file(path: Path) -> dict:
 
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return dict(con.execute("SELECT key, value FROM office").fetchall())
+        return dict(con.execute(f"SELECT key, value FROM office WHERE {_NOT_SPOOL}").fetchall())
     except sqlite3.OperationalError:
         return {}
     finally:

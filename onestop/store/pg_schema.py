@@ -10,12 +10,17 @@ Deliberate choices (see docs/office.md):
   folding as SQLite) in ``body`` and a generated ``tsvector`` ('simple' config, no stemming) with a
   GIN index; pg_trgm indexes the dossier codes for the "unique tail" lookups (``LIKE '%-0007'``).
 
-Add a migration at the end; never edit one that has shipped. ``onestop_schema`` records each one.
+``HISTORY`` is PostgreSQL's frozen history (issue 19): 12 migrations that have shipped, never edit
+them. Every later migration is written once, for both backends, in onestop/store/schema.py (``SHARED``)
+and follows the history in ``MIGRATIONS`` (``shared_0001`` is PostgreSQL version 13).
+``onestop_schema`` records each one applied.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[str, str]] = [
+from onestop.store import schema
+
+HISTORY: list[tuple[str, str]] = [
     ("0001_core", """
     CREATE TABLE procedures (
         code TEXT PRIMARY KEY,
@@ -382,3 +387,6 @@ MIGRATIONS: list[tuple[str, str]] = [
         FOR EACH ROW EXECUTE FUNCTION onestop_office_restore_rows()
     """),
 ]
+
+# The runner (onestop/store/postgres.py) applies these in order: the history, then the shared list.
+MIGRATIONS: list[tuple[str, str]] = HISTORY + schema.rendered("postgresql")

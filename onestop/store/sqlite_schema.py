@@ -1,7 +1,10 @@
-"""Schema migrations (sqlite-utils ``Migrations``), applied in order, each in its own transaction.
+"""The SQLite runner of the schema (sqlite-utils ``Migrations``): migrations applied in order, each in
+its own transaction. ``PRAGMA user_version`` holds the number applied, so the common case (nothing to
+do) costs one pragma read per command.
 
-Add a new migration at the end; never edit one that has shipped. ``PRAGMA user_version`` holds the
-number applied, so the common case (nothing to do) costs one pragma read per command.
+The 13 migrations written here are SQLite's frozen history (issue 19): they have shipped, never edit
+them. Every later migration is written once, for both backends, in onestop/store/schema.py
+(``SHARED``) and registered here after the history (``shared_0001`` is SQLite version 14).
 """
 
 from __future__ import annotations
@@ -463,3 +466,18 @@ def m0013_spool_trust(db: Database) -> None:
         UPDATE outbox SET unanswered = 1 WHERE kind = 'create' AND (state = 'spooled' OR (state = 'pending' AND attempts > 0))
         """
     )
+
+
+# ---------------------------------------------------------------- written once (onestop/store/schema.py)
+
+HISTORY = len(migrations._migrations)  # 13: the frozen SQLite history above; the shared list follows
+
+
+def _register_shared() -> None:
+    from onestop.store import schema
+
+    for m in schema.SHARED:  # rendered only when applied: every command imports this module (P1)
+        migrations(name=m.name)(lambda db, m=m: run_script(db, schema.render(m, "sqlite")))
+
+
+_register_shared()

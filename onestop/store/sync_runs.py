@@ -1,4 +1,5 @@
-"""The sync's own records: one row per run (``sync_runs``) and the id of this office's database."""
+"""The sync's own records: one row per run (``sync_runs``) and the spool identity of this office's
+database (its rows of the ``office`` table, onestop/store/office.py)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,10 @@ def last_success(db) -> dict | None:
 
 def office_id(db) -> str:
     """The random id of this database, written into every spool folder it fills."""
-    return db.execute("SELECT office_id FROM sync_office WHERE id = 1").fetchone()[0]
+    return db.execute("SELECT value FROM office WHERE key = 'office_id'").fetchone()[0]
 
 
 def office_secret(db) -> str:
     """The key of the MAC that seals this database's spool batches (never written to a stick)."""
-    return db.execute("SELECT secret FROM sync_office WHERE id = 1").fetchone()[0] or ""
+    row = db.execute("SELECT value FROM office WHERE key = 'spool_secret'").fetchone()
+    return (row[0] if row else "") or ""

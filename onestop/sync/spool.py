@@ -13,7 +13,7 @@ Layout of a spool folder (docs/sync.md)::
     acks/<batch>                     the server's answers to each delivered batch (written by --from-spool)
 
 Each batch file is written to a temporary name, fsynced and renamed, then sealed: its SHA-256 and
-a random nonce, with an HMAC-SHA256 under the office's secret (``sync_office.secret``, never on the
+a random nonce, with an HMAC-SHA256 under the office's secret (``spool_secret`` in ``office``, never on the
 stick). Records point to files not yet uploaded with ``spool:sha256:<hex>``; ``--from-spool``
 uploads the files first and puts the server's IdTepTin / DuongDan in their place.
 

@@ -3,7 +3,7 @@
 - `onestop receive … --json` (with its receipt PDF) on a PostgreSQL office database, as a ratio to the
   same command on a SQLite home in the same run (interleaved runs, median): ≤ 1.5×, goal 1.2×. The
   driver's import cost, which every office command pays, is printed beside it.
-- three desk processes (tests/office_desk.py: receive, every third moved on, every 25th receipt
+- three desk processes (tests/desk.py counter: receive, every third moved on, every 25th receipt
   rendered) receiving at once: dossiers/s against one desk alone, ≥ 2×, and no lock error.
 - `onestop backlog --json` on 1,000,000 dossiers / 5,000,000 events in PostgreSQL (loaded by
   `onestop generate URL`, COPY): ≤ 0.5 s; the SQLite backlog on the same generated data (P7's cached
@@ -31,7 +31,7 @@ from common import REPO, VENV_BIN, interleaved, result  # noqa: E402
 from pg import PgServer  # noqa: E402
 
 ONESTOP = str(VENV_BIN / "onestop")
-DESK = HERE.parent / "office_desk.py"
+DESK = HERE.parent / "desk.py"
 PER_DESK = int(os.environ.get("P11_PER_DESK", "300"))
 N_BIG = 1_000_000
 P7_DIR = Path(os.environ.get("ONESTOP_P7_DIR", "/tmp/onestop_p7"))
@@ -105,7 +105,7 @@ def _desks_round(server: PgServer, tmp: Path, n_desks: int, r: int) -> float:
         home = tmp / f"d{n_desks}-{r}-{k}"
         home.mkdir()
         (home / "onestop.toml").write_text(f'[counter]\ndesk = "quay-{k}"\n[archive]\nroot = "{tmp / db}"\n')
-        procs.append(subprocess.Popen([sys.executable, str(DESK), str(PER_DESK), "0"], env=base_env(home, url),
+        procs.append(subprocess.Popen([sys.executable, str(DESK), "counter", str(PER_DESK), "0"], env=base_env(home, url),
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True))
     for p in procs:
