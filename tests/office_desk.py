@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from onestop.archive import scanning as archive
+from onestop.archive import scan as archive
 from onestop.intake import catalog, dossiers
 from onestop.common import config
 from onestop.common.errors import OnestopError
