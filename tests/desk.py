@@ -34,7 +34,7 @@ PROCEDURE = "1.003604"  # three components; component 1 is the one scanned
 
 
 def counter(argv: list[str]) -> int:
-    from onestop.archive import scanning as archive
+    from onestop.archive import scan as archive
     from onestop.common import config
     from onestop.intake import catalog, dossiers
     from onestop.store import connect

@@ -14,7 +14,7 @@ from PIL import Image
 
 from pages import LINES, cer, jpeg_bytes, noisy, render, rotate, save
 
-from onestop.archive import scanning as archive, imaging, ocr
+from onestop.archive import pages as archive, imaging, ocr
 
 EXPECTED = "\n".join(LINES)
 CER_BOUND = 0.02

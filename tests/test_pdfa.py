@@ -66,7 +66,7 @@ def test_scanned_pages_make_a_pdfa_2b_file(run, db, cfg, code, tmp_path):
 def test_same_scan_gives_the_same_bytes(db, cfg, tmp_path):
     """The document ID comes from the content, not the clock: a scan re-run after a crash
     (archive._place) finds the same bytes."""
-    from onestop.archive import scanning as archive, imaging
+    from onestop.archive import pages as archive, imaging
 
     src = imaging.probe([save(numbered(1), tmp_path / "p.png")])
     a = archive.process_pages(src, timeout=60, rotate_threshold=2, workdir=tmp_path)

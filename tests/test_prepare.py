@@ -18,7 +18,7 @@ from PIL import Image
 import degraded
 from pages import cer, render, save
 
-from onestop.archive import scanning as archive, imaging, prepare
+from onestop.archive import pages as archive, imaging, prepare
 
 A5 = dict(size_mm=(210, 148), body=6)
 

@@ -1,4 +1,4 @@
-"""PDF/A-2b for archive PDFs, written directly by ``archive.build_pdf`` (no Ghostscript pass).
+"""PDF/A-2b for archive PDFs, written directly by ``pages.build_pdf`` (no Ghostscript pass).
 
 What PDF/A-2b (ISO 19005-2, level B) asks of the files onestop writes, and where it is met:
 - XMP metadata in the catalog (``/Metadata``, not compressed) naming ``pdfaid:part=2`` and
@@ -65,7 +65,7 @@ def finish(writer, *, title: str, author: str, producer: str, seed: bytes) -> No
     """Make ``writer``'s document PDF/A-2b: Info, XMP, sRGB output intent, header, trailer ID.
 
     The ID is derived from ``seed`` (the pages' content), not from the clock, so the same scan gives
-    the same bytes (``archive._place`` relies on that after a crash)."""
+    the same bytes (``files.place`` relies on that after a crash)."""
     from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, NameObject,
                                NumberObject, TextStringObject)
 

@@ -1,11 +1,11 @@
-"""The archive PDF of scanned pages, written byte by byte (the PDF edge for ``archive.build_pdf``).
+"""The archive PDF of scanned pages, written byte by byte (the PDF edge for ``pages.build_pdf``).
 
 A scan's pages are an image and an invisible text layer each, plus the PDF/A-2b parts (pdfa.py):
 a dozen kinds of objects, always the same. Writing them directly costs a few milliseconds, while
 importing pypdf costs 60-180 ms of CPU that the OCR engines need (P2 of PERFORMANCE.md). pypdf is
-still used where a PDF is read, or a citizen's electronic page is copied (``archive.build_pdf``).
+still used where a PDF is read, or a citizen's electronic page is copied (``pages.build_pdf``).
 
-The output is deterministic: the same pages give the same bytes (``archive._place`` relies on it).
+The output is deterministic: the same pages give the same bytes (``files.place`` relies on it).
 """
 
 from __future__ import annotations

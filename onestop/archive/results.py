@@ -18,7 +18,7 @@ DEFAULT_NAME = "Kết quả giải quyết thủ tục hành chính"
 
 
 def part(db, cfg: Config, d: dict, n: int | None) -> dict:
-    """The pseudo-component ``archive.scan`` stores result ``n`` (1-based, default 1) of dossier ``d`` as."""
+    """The pseudo-component ``scan.scan`` stores result ``n`` (1-based, default 1) of dossier ``d`` as."""
     from onestop.intake import catalog
 
     code = d["code"]

@@ -474,7 +474,7 @@ def db_relocate_archive(
 
     Ví dụ / Example:  onestop db relocate-archive /srv/onestop-archive --from /home/canbo/.local/share/onestop/archive
     """
-    from onestop.archive import scanning as archive
+    from onestop.archive import files as archive
     from onestop.common.output import emit_json, info
 
     cfg, db = context()

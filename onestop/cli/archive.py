@@ -45,7 +45,7 @@ def scan(
     """
     import contextlib
 
-    from onestop.archive import scanning as archive
+    from onestop.archive import scan as archive
     from onestop.common.errors import InvalidInput
     from onestop.common.output import emit_json, info
 
@@ -204,7 +204,7 @@ def check(json_: bool = JSON,
 
     Ví dụ / Example:  onestop check --json
     """
-    from onestop.archive import scanning as archive
+    from onestop.archive import check as archive
     from onestop.common.errors import CheckFailed
     from onestop.common.output import emit_json, info
 

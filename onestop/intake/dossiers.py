@@ -39,10 +39,10 @@ __all__ = [
 
 
 def _event(db, dossier_id, at, officer, unit, action, note, status_from, status_to, data=None) -> int:
-    """Append an event (onestop/store/dossiers.py ``add_event``); kept under this name for archive/scanning.py."""
+    """Append an event (onestop/store/dossiers.py ``add_event``); kept under this name for archive/files.py."""
     return _store.add_event(db, dossier_id, at, officer, unit, action, note, status_from, status_to, data)
 
 
 def _outbox(db, dossier_id, kind, ref_id, stamp) -> None:
-    """Queue a sync entry (onestop/store/dossiers.py ``queue_outbox``); kept under this name for archive/scanning.py."""
+    """Queue a sync entry (onestop/store/dossiers.py ``queue_outbox``); kept under this name for archive/files.py."""
     _store.queue_outbox(db, dossier_id, kind, ref_id, stamp)

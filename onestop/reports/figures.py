@@ -371,28 +371,6 @@ def record_personal_access(db: Database, cfg: Config, command: str, detail: str 
         record_access(db, iso(now(cfg)), officer_name(cfg), command, detail)
 
 
-# ---------------------------------------------------------------- demo
-
-def demo_step(db: Database, cfg: Config, result: dict) -> None:
-    """The demo's last step: today's backlog and this month's report of the demo data."""
-    from onestop.intake.dossiers import now
-    from onestop.common.i18n import t
-    from onestop.common.output import console
-
-    today = now(cfg).date()
-    c = console(stderr=True)
-    c.print(t("\n[bold]Tồn đọng hôm nay (onestop backlog)[/bold]", "\n[bold]Today's backlog (onestop backlog)[/bold]"))
-    b = backlog(db, cfg, today)
-    render_backlog(b, c)
-    c.print(t(f"\n[bold]Báo cáo tháng {today:%m/%Y} (onestop report --period {today:%Y-%m})[/bold]",
-              f"\n[bold]Report for {today:%Y-%m} (onestop report --period {today:%Y-%m})[/bold]"))
-    first, last = parse_period(f"{today:%Y-%m}", None, None)
-    r = period_report(db, cfg, first, last)
-    render_report(r, c)
-    result["backlog"] = b
-    result["report"] = r
-
-
 # ---------------------------------------------------------------- terminal rendering
 
 def render_backlog(b: dict, c, *, list_rows: int = 20) -> None:

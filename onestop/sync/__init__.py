@@ -403,19 +403,3 @@ def acks(db, cfg, folder) -> dict:
         if handler:
             log.removeHandler(handler)
             handler.close()
-
-
-def demo_step(db, cfg, result: dict) -> None:
-    """Demo: sync the demo home to its spool folder and show the summary."""
-    from onestop.samples.demo import _say
-
-    _say(t("\n[bold]Đồng bộ về hệ thống của Bộ[/bold] (chưa cấu hình địa chỉ: ghi vào thư mục spool)",
-           "\n[bold]Sync to the ministry system[/bold] (no address configured: writing to the spool folder)"))
-    res = run_sync(cfg, db, spool=cfg.get("sync.spool", "") or cfg.home / "spool")
-    for line in summary_lines(res):
-        _say("  " + line)
-    _say(t(f"  Mang thư mục {res.target} sang máy có mạng rồi chạy: onestop sync --from-spool {res.target}; "
-           f"mang về rồi chạy: onestop sync acks {res.target}",
-           f"  Carry {res.target} to a connected machine and run: onestop sync --from-spool {res.target}; "
-           f"bring it back and run: onestop sync acks {res.target}"))
-    result["sync"] = {"target": res.target, **res.stats, "exit_code": res.exit_code}

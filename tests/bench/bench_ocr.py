@@ -177,7 +177,7 @@ def p2_p5(root: Path):
 
 
 def p3(root: Path):
-    from onestop.archive import scanning as archive, imaging
+    from onestop.archive import pages as archive, imaging
 
     variants = {
         "clean": lambda im: im,
@@ -220,7 +220,7 @@ def p3_degraded(root: Path, per_variant: int = 4):
 
     import tomllib
 
-    from onestop.archive import scanning as archive, docnumbers, imaging, prepare, quality
+    from onestop.archive import pages as archive, docnumbers, imaging, prepare, quality
 
     agencies, extra = docnumbers.agencies_from(tomllib.loads((HERE.parent.parent / "config" / "agencies.toml")
                                                              .read_text("utf-8")))
@@ -275,8 +275,8 @@ def p4(root: Path):
     code_py = (
         "import resource, sys, json, os\n"
         "from pathlib import Path\n"
-        "from onestop.archive import scanning as archive; from onestop.common import config\n"
-        "from onestop.db import connect\n"
+        "from onestop.archive import scan as archive; from onestop.common import config\n"
+        "from onestop.store.sqlite import connect\n"
         "cfg = config.load(); db = connect(cfg.db_path)\n"
         f"r = archive.scan(db, cfg, {code!r}, [Path({str(p)!r})], component=1, yes=True)\n"
         "print(json.dumps({'self': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
