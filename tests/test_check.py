@@ -122,10 +122,14 @@ def test_ctrl_c_leaves_nothing_half_written(db, cfg, code, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "onestop", "scan", code, "--component", "1", *files, "--yes"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
                          start_new_session=True)
-    deadline = time.monotonic() + 30
-    while not _engines_of(p.pid) and p.poll() is None and time.monotonic() < deadline:
+    # Sent once pages are being read (a page's files in the scan's work folder), not after a fixed
+    # wait: on a loaded machine a fixed wait can land while the command is still starting up.
+    deadline = time.monotonic() + 60
+    reading = lambda: [w for w in (cfg.home / "work").glob("scan-*")  # noqa: E731
+                       if any(w.glob("*.tif")) or any(w.glob("*.tsv")) or any(w.glob("*.txt"))]
+    while not reading() and p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.3)
+    assert p.poll() is None, "the scan ended before any page was read"
     engines = _engines_of(p.pid)
     os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=60)
