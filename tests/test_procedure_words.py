@@ -1,6 +1,8 @@
 """A script's -p words must single out one procedure (issue 18, item 3): several close matches are
 refused with the candidates (exit 16), never one of them picked by a tie-breaker."""
 
+import json
+
 import pytest
 
 from onestop.intake import catalog
@@ -42,3 +44,16 @@ def test_no_match_is_still_not_found(run, db):
     assert catalog.single_out(db, "xyz abc") is None
     r = run("receive", "-p", "xyz abc", *BASE)
     assert r.exit_code == errors.NOT_FOUND
+
+
+def test_procedures_show_lists_the_close_procedures_instead_of_showing_one(run):
+    """`procedures show WORDS` whose words match several procedures about equally shows none of them
+    as if it were the one meant (its papers, limits and fees would be read as this procedure's)."""
+    r = run("procedures", "show", "giay chung nhan", "--json")
+    assert r.exit_code == 16, r.output
+    assert r.stdout == ""
+    assert all(code in r.stderr for code in SIX) and "onestop procedures list giay chung nhan" in r.stderr
+    # Words that single one out, and a code, still show it.
+    r = run("procedures", "show", "cap giay chung nhan doanh nghiep khoa hoc va cong nghe", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["code"] == "1.003626", r.output
+    assert json.loads(run("procedures", "show", "1.003584", "--json").stdout)["code"] == "1.003584"

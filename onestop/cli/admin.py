@@ -79,9 +79,20 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
 
     cfg, db = context_with_catalog()
     if not catalog.PROCEDURE_CODE.match(code.strip()):
-        hits = catalog.search(db, code, limit=1)
-        if hits:
-            code = hits[0]["code"]
+        from onestop.common.errors import AmbiguousCode
+
+        # Words that do not single out one procedure list the close ones rather than show the top
+        # match: the officer would read another procedure's papers, limits and fees as this one's.
+        try:
+            code = catalog.single_out(db, code) or code
+        except AmbiguousCode as e:
+            listing = "; ".join(e.candidates[:9]) + ("; …" if len(e.candidates) > 9 else "")
+            raise AmbiguousCode(
+                f"Từ khóa '{code}' khớp {len(e.candidates)} thủ tục gần như nhau ({listing}). Xem danh sách: "
+                f"onestop procedures list {code}; rồi: onestop procedures show MÃ_THỦ_TỤC.",
+                f"The words '{code}' match {len(e.candidates)} procedures about equally ({listing}). See them: "
+                f"onestop procedures list {code}; then: onestop procedures show PROCEDURE_CODE.",
+                candidates=e.candidates) from None
     p = catalog.get(db, code)
     if json_:
         emit_json(dict(dataclasses.asdict(p), cases=[{"n": i, "name": name, "components": [x.n for x in p.case_components(name)]}
