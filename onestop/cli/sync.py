@@ -48,14 +48,21 @@ def sync(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from onestop.common import errors
     from onestop import sync as sync_mod
-    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     with stick_files(from_spool or spool):
         res = sync_mod.run_sync(cfg, db, spool=spool, dry_run=dry_run, from_spool=from_spool, limit=limit,
                                 dossier=dossier)
+    _report(res, json_)
+
+
+def _report(res, json_: bool) -> None:
+    """A run's summary on stderr (and --json on stdout), then its exit: 75 unreachable, 11 held or overdue."""
+    from onestop import sync as sync_mod
+    from onestop.common import errors
+    from onestop.common.output import emit_json, info
+
     for line in sync_mod.summary_lines(res):
         info(line)
     if json_:
@@ -210,7 +217,6 @@ def acks(path: str = typer.Argument(..., metavar="PATH", help="Thư mục spool 
 
     Ví dụ / Example:  onestop sync acks /media/usb/spool
     """
-    from onestop.common import errors
     from onestop import sync as sync_mod
     from onestop.common.output import emit_json, info
 
@@ -249,19 +255,8 @@ def resend_spooled(
 
     Ví dụ / Example:  onestop sync resend-spooled --spool /media/usb2/spool
     """
-    from onestop.common import errors
     from onestop import sync as sync_mod
-    from onestop.common.output import emit_json, info
 
     cfg, db = context()
     res = sync_mod.run_sync(cfg, db, spool=spool, resend_spooled="all" if all_ else "overdue")
-    for line in sync_mod.summary_lines(res):
-        info(line)
-    if json_:
-        emit_json({"target": res.target, "kind": res.kind, "exit_code": res.exit_code, **res.stats})
-    if res.exit_code == errors.SYNC_UNREACHABLE:
-        raise errors.SyncUnreachable(
-            "Không kết nối được hệ thống của Bộ; các mục chưa gửi vẫn nằm trong hàng đợi, hãy chạy lại sau.",
-            "The ministry system is unreachable; unsent entries stay queued, run again later.")
-    if res.exit_code == errors.SYNC_PARTIAL:
-        _raise_held(res.stats)
+    _report(res, json_)
