@@ -105,8 +105,15 @@ def procedures_show(code: str = typer.Argument(..., help="Mã thủ tục N.NNNN
 
     for ch, lim in sorted(p.limits.items()):
         c.print(f"{t('Kênh', 'Channel')} {ch}: {limit_text(lim['value'], lim['unit'], lim.get('description', ''))}")
-    if p.fees:
-        c.print(t("Phí, lệ phí: ", "Fees: ") + "; ".join(f"{f['name']}: {money(f['amount'], f['unit'])}" for f in p.fees))
+    def fee_text(f):  # an amount the catalog leaves open is shown in its words (asked for at receive)
+        return money(f["amount"], f["unit"]) if f["amount"] is not None else (f.get("amount_text") or t("theo quy định", "as regulated"))
+
+    channels = sorted({f["channel"] for f in p.fees if "channel" in f})
+    for ch in channels or [""]:
+        fees = p.fees_for(ch) if ch else p.fees
+        if fees:
+            c.print(t(f"Phí, lệ phí{' kênh ' + ch if ch else ''}: ", f"Fees{' channel ' + ch if ch else ''}: ")
+                    + "; ".join(f"{f['name']}: {fee_text(f)}" for f in fees))
     if p.next_day_after_cutoff:
         c.print(t("Nhận sau 15:00 tính từ ngày làm việc tiếp theo.", "Received after 15:00: counts from the next working day."))
     cases = p.cases()

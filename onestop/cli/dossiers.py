@@ -31,6 +31,12 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
 
     cfg, db = context()
     d = lookup.show(db, cfg, code)
+    from onestop.intake.fees import fees_of
+
+    ledger = fees_of(db, d["id"])  # issue 20: due, paid, method, receipt, exemption per fee (docs/fees.md)
+    if ledger["items"]:
+        d["fees"], d["fee_entries"] = ledger.pop("items"), ledger.pop("entries")
+        d["fee_totals"] = ledger
     if show_personal:
         from onestop.reports.figures import record_personal_access
 
@@ -64,6 +70,8 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         tb.add_row(str(r["n"]), s(r["name"]), str(r["originals"]), str(r["copies"]), str(r["pages"]),
                    got, "✓" if r["digitized"] else "")
     c.print(tb)
+    if d.get("fee_totals"):
+        _print_fees(c, d, s)
     for r in d.get("results") or []:
         gone = "" if r["state"] == "current" else t(" (đã thay)", " (replaced)")
         c.print(t(f"Kết quả {r['n']}: {s(r['result_name'])} — {r['pages']} trang — {s(r['path'])}{gone}",
@@ -88,10 +96,34 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     c.print(te)
 
 
+def _print_fees(c, d: dict, s) -> None:
+    """The fee lines of `show`: each fee due, paid, how, receipts, exemption; the totals."""
+    from rich.table import Table
+
+    from onestop.common.output import money
+    from onestop.domain.fees import KINDS, METHODS
+
+    tf = Table(title=t("Phí, lệ phí", "Fees"))
+    for h in (t("Mã", "Code"), t("Khoản thu", "Fee"), t("Loại", "Kind"), t("Phải nộp", "Due"), t("Đã nộp", "Paid"),
+              t("Hình thức", "Method"), t("Biên lai", "Receipt"), t("Miễn", "Exempt")):
+        tf.add_column(h)
+    for f in d["fees"]:
+        tf.add_row(s(f["code"]), s(f["name"]), t(*KINDS.get(f["kind"], (f["kind"], f["kind"]))), money(f["amount"]),
+                   money(f["paid"]), ", ".join(t(*METHODS[m][:2]) for m in f["methods"]), s(", ".join(f["receipts"])),
+                   s(f["exempt_reason"]))
+    c.print(tf)
+    tot = d["fee_totals"]
+    c.print(t(f"Phải nộp {money(tot['due'])}, đã nộp {money(tot['paid'])}, đã hoàn {money(tot['refunded'])}, "
+              f"còn phải nộp {money(tot['outstanding'])}.",
+              f"Due {money(tot['due'])}, paid {money(tot['paid'])}, refunded {money(tot['refunded'])}, "
+              f"still owed {money(tot['outstanding'])}."))
+
+
 @app.command("list")
 def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nhận hôm nay."),
           status: Optional[str] = typer.Option(None, "--status", help="Lọc theo trạng thái: mã (2, 4, 5…) hoặc tên, có dấu hay không (\"bo sung\", \"dang xu ly\")."),
           limit: int = typer.Option(200, "--limit", help="Số dòng tối đa (0 = tất cả)."),
+          fees_outstanding: bool = typer.Option(False, "--fees-outstanding", help="Chỉ hồ sơ còn phí, lệ phí chưa nộp (cột fees_outstanding, đồng)."),
           xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Ghi danh sách ra tệp Excel (.xlsx) này."),
           json_: bool = JSON, csv_: bool = CSV):
     """Danh sách hồ sơ của quầy, mới nhất trước.
@@ -115,7 +147,13 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
                 f"Trạng thái '{status}' không có. Dùng mã hoặc tên: {states.status_choices('vi')}.",
                 f"Unknown status '{status}'. Use a code or a name: {states.status_choices('en')}.")
     cfg, db = context()
-    rows = lookup.list_dossiers(db, cfg, today=today, status=st, limit=limit)
+    columns = list(lookup.LIST_COLUMNS)
+    if fees_outstanding:
+        from onestop.intake.fees import owing_dossiers
+
+        rows, columns = owing_dossiers(db, cfg, today=today, status=st, limit=limit), columns + ["fees_outstanding"]
+    else:
+        rows = lookup.list_dossiers(db, cfg, today=today, status=st, limit=limit)
     if xlsx:
         from onestop.common import xlsx as xlsx_
         from onestop.common.output import info
@@ -129,10 +167,11 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
     if mode == "table":  # for people: local dates and status names (JSON and CSV keep ISO and codes)
         rows = [dict(r, received_at=local_time(r["received_at"]), due_at=local_time(r["due_at"]),
                      status=status_label(r["status"])) for r in rows]
-    emit(rows, lookup.LIST_COLUMNS, fmt=mode,
+    emit(rows, columns, fmt=mode,
          headers={"code": t("Mã hồ sơ", "Code"), "received_at": t("Tiếp nhận", "Received"),
                   "procedure_code": t("Thủ tục", "Procedure"), "applicant_name": t("Người nộp", "Applicant"),
-                  "status": t("Trạng thái", "Status"), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer")})
+                  "status": t("Trạng thái", "Status"), "due_at": t("Hẹn trả", "Due"), "officer": t("Cán bộ", "Officer"),
+                  "fees_outstanding": t("Còn phải nộp (đồng)", "Owed (đồng)")})
 
 
 def _move_help() -> str:

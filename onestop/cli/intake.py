@@ -158,6 +158,8 @@ def receive(
     post: bool = typer.Option(False, "--post", help="Trả kết quả qua bưu chính (mặc định: tại quầy)."),
     sets: int = typer.Option(1, "--sets", help="Số lượng hồ sơ (bộ)."),
     refuse: Optional[str] = typer.Option(None, "--refuse", help="Từ chối tiếp nhận với lý do này (Mẫu 03); không cấp mã."),
+    exempt: Optional[str] = typer.Option(None, "--exempt", help="Miễn phí, lệ phí với lý do này (ghi 0 đồng; docs/fees.md)."),
+    fee_amount: List[str] = typer.Option([], "--fee-amount", help="Số tiền của khoản phí danh mục để ngỏ ('theo quy định'): MÃ=SỐ hoặc SỐ (đồng)."),
     print_: bool = typer.Option(False, "--print", help="Gửi giấy tiếp nhận tới máy in mặc định (lp)."),
     ask: bool = typer.Option(False, "--ask", help="Hỏi từng trường còn thiếu kể cả khi không có terminal."),
     json_: bool = JSON,
@@ -255,12 +257,14 @@ def receive(
                     raise Cancelled("đã hủy, không tiếp nhận hồ sơ trùng.", "cancelled, the double entry was not received.")
             if not a.components and not all_components:
                 _ask_components(proc, a, prompter)
+        amounts = _fee_amounts(proc if interactive and refuse is None and exempt is None else None, channel,
+                               fee_amount, prompter)
         req = ReceiveRequest(
             procedure_code=procedure, procedure=proc,
             applicant=Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=a.email,
                                 address=a.address, authorised_name=a.authorised),
             components=a.components, pages=a.pages, at=when, channel=channel, delivery="1" if post else "0",
-            sets=sets, case=a.case, applies=a.applies, refuse=refuse)
+            sets=sets, case=a.case, applies=a.applies, refuse=refuse, exempt=exempt, fee_amounts=amounts)
         from onestop.common.errors import ReceiptNotPrinted
 
         not_printed = None
@@ -278,7 +282,7 @@ def receive(
 
         if state["debug"] and renderer is not None and renderer.outcome:
             info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
-        if res["status"] == "2" and print_ and not not_printed:
+        if res["status"] in ("2", "6") and print_ and not not_printed:
             print_pdf(res["receipt"])
         if res.get("possible_duplicates") and not interactive:
             warnings.append(t(
@@ -304,6 +308,20 @@ def receive(
             raise not_printed
         info(t(f"Hẹn trả: {local_time(res['due_at'])} — Giấy tiếp nhận: {res['receipt']}",
                f"Due: {local_time(res['due_at'])} — Receipt: {res['receipt']}"))
+
+
+def _fee_amounts(proc, channel: str, given: list[str], ask) -> dict[str, int]:
+    """``--fee-amount`` values; at a terminal, each fee the catalog leaves open is asked for."""
+    from onestop.domain.fees import money_input
+    from onestop.intake.fees import open_fees, parse_fee_amounts
+
+    amounts = parse_fee_amounts(given)
+    for i, f in enumerate(open_fees(proc, channel) if proc is not None and not amounts else [], 1):
+        text = ask.text(t(f"Số tiền '{f['name']}' ({f.get('amount_text') or 'theo quy định'}), đồng",
+                          f"Amount of '{f['name']}' ({f.get('amount_text') or 'as regulated'}), đồng"),
+                        required=True, check=lambda v: money_input(v))
+        amounts[f["code"] or str(i)] = money_input(text)
+    return amounts
 
 
 def _page_map(pages: list[str]) -> dict[int, int]:

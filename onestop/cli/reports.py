@@ -52,6 +52,7 @@ def backlog(
     officer: Optional[str] = typer.Option(None, "--officer", help="Chỉ hồ sơ do cán bộ này tiếp nhận."),
     overdue: bool = typer.Option(False, "--overdue", help="Với --csv: in danh sách hồ sơ quá hạn thay cho số liệu tổng hợp."),
     limit: int = typer.Option(0, "--limit", help="Số hồ sơ quá hạn tối đa trong danh sách (0 = tất cả)."),
+    fees_outstanding: bool = typer.Option(False, "--fees-outstanding", help="Thay cho số liệu: danh sách hồ sơ còn phí, lệ phí chưa nộp (docs/fees.md)."),
     show_personal: bool = SHOW_PERSONAL,
     xlsx: Optional[str] = XLSX,
     json_: bool = JSON, csv_: bool = CSV,
@@ -67,6 +68,14 @@ def backlog(
     from onestop.common.output import console, emit_csv, emit_json
 
     cfg, db = context()
+    if fees_outstanding:  # the dossiers still owing fees, newest first (the list's columns + fees_outstanding)
+        from onestop.common.output import emit
+        from onestop.intake.fees import owing_dossiers
+        from onestop.intake.lookup import LIST_COLUMNS
+
+        emit(owing_dossiers(db, cfg, limit=limit), [*LIST_COLUMNS, "fees_outstanding"], fmt=fmt(json_, csv_),
+             title=t("Hồ sơ còn phí, lệ phí chưa nộp", "Dossiers owing fees"))
+        return
     day = _day(as_of, cfg, "--as-of")
     b = reports.backlog(db, cfg, day, reports.BacklogFilter(procedure, field, officer),
                         show_personal=show_personal, list_limit=limit)
@@ -161,6 +170,10 @@ def report(
         from onestop.common.dates import show_day
 
         def raw(k):  # the number behind a formatted line ("received_by_channel.1" → its count)
+            if k.startswith("fees."):  # the fee figures (onestop/reports/fees.py): đồng, counts, shares
+                from onestop.reports import fees
+
+                return fees.raw(r["fees"], k[5:])
             return r["received_by_channel"][k.split(".", 1)[1]] if k.startswith("received_by_channel.") else r[k]
 
         # The period first (a workbook passed on by mail must say what it covers), then the figures;

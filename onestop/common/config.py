@@ -69,6 +69,8 @@ SETTINGS: dict[str, dict[str, str]] = {
              "upload_workers": _INT, "spool_ack_days": _NUM},
     "database": {"url": _TEXT, "idle_timeout": _NUM, "lock_timeout": _NUM, "lock_wait": _NUM},
     "archive": {"root": _TEXT},
+    "fees": {"collect": _TEXT},  # docs/fees.md
+    "report": {"online_payment_target": _NUM},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")
 

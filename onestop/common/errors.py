@@ -30,6 +30,8 @@ SCAN_LOW_DPI = 21
 SCAN_PAGE_COUNT = 22
 OCR_FAILED = 23
 SCANNER_UNAVAILABLE = 24
+PAYMENT_REFUSED = 25  # an overpayment, a second payment of paid fees, a refund above what was paid
+DUPLICATE_RECEIPT = 26  # a receipt number already recorded in its series (two desks, one book)
 SYNC_UNREACHABLE = 75  # EX_TEMPFAIL: a scheduler should retry later
 INTERRUPTED = 130
 
@@ -99,6 +101,14 @@ class ReceiptNotPrinted(StorageError):
             f"Dossier {code} IS registered (code issued and stored) but its receipt could not be printed: {en} "
             f"Fix that, then print the receipt again: onestop print {code}",
             result=result)
+
+
+class PaymentRefused(OnestopError):
+    exit_code = PAYMENT_REFUSED
+
+
+class DuplicateReceipt(OnestopError):
+    exit_code = DUPLICATE_RECEIPT
 
 
 class ConfigError(OnestopError):

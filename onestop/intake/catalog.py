@@ -103,6 +103,17 @@ class Procedure:
         known = {c.n for c in self.components}
         return found.pop() if len(found) == 1 and set(numbers) <= known else None
 
+    def fees_for(self, channel: str = "1") -> list[dict]:
+        """The fees of ``channel`` (each catalog item carries its channel); a channel the catalog does not
+        list takes the counter's. Rows imported before issue 20 carry no channel: one list for all."""
+        ch = str(channel)
+        if not any("channel" in f for f in self.fees):
+            return list(self.fees)
+        mine = [f for f in self.fees if f.get("channel") == ch]
+        if mine or ch in self.limits:
+            return mine
+        return [f for f in self.fees if f.get("channel") == "1"]
+
     def limit_for(self, channel: str = "1") -> tuple[float, str]:
         lim = self.limits.get(str(channel)) or self.limits.get("1") or next(iter(self.limits.values()), None)
         if not lim:
@@ -120,6 +131,19 @@ def _num(v, default=0.0) -> float:
         return float(str(v).replace(",", ".").strip())
     except ValueError:
         return default
+
+
+def _fee(f: dict, channel: str) -> dict:
+    """A catalog fee (PHILEPHI item) of one channel: its amount in whole đồng, or None with the
+    catalog's words when it is left open ("theo quy định", a range)."""
+    from onestop.domain.fees import parse_amount
+
+    amount = parse_amount(f.get("SOTIEN"))
+    item = {"code": str(f.get("MAPHILEPHI", "")), "name": nfc(f.get("MOTA", "")) or "Lệ phí", "amount": amount,
+            "unit": f.get("DONVI", "VNĐ"), "channel": channel}
+    if amount is None:
+        item["amount_text"] = nfc(str(f.get("SOTIEN") or ""))
+    return item
 
 
 def _int(v, default: int) -> int:
@@ -177,12 +201,8 @@ def parse_lay_thu_tuc(doc) -> list[Procedure]:
                 )
             limits.setdefault(kenh, {"value": _num(t0.get("THOIGIANGIAIQUYET")), "unit": unit,
                                      "description": nfc(t0.get("MOTA", ""))})
-            if kenh == "1" or not fees:
-                fees = [
-                    {"code": str(f.get("MAPHILEPHI", "")), "name": nfc(f.get("MOTA", "")) or "Lệ phí",
-                     "amount": _num(f.get("SOTIEN")), "unit": f.get("DONVI", "VNĐ")}
-                    for f in (t0.get("PHILEPHI") or [])
-                ]
+            if not any(f["channel"] == kenh for f in fees):  # each channel's own fees (issue 20)
+                fees += [_fee(f, kenh) for f in (t0.get("PHILEPHI") or [])]
         comps, n = [], 0
         for case in p.get("THANHPHANHOSO") or []:
             for g in case.get("GIAYTO") or []:

@@ -18,6 +18,7 @@ from onestop.common.errors import InvalidInput, ReceiptNotPrinted
 from onestop.common.text import clean_field, nfc, printable
 from onestop.domain import codes
 from onestop.intake import catalog
+from onestop.intake import fees as fee_rules
 from onestop.store import home
 from onestop.intake.applicants import Applicant, form_officer, officer_name, validate_applicant
 from onestop.intake.clock import iso, now
@@ -50,6 +51,8 @@ class ReceiveRequest:
     # about its cases and papers); None = read once here. Either way it is read once and passed down.
     procedure: catalog.Procedure | None = None
     refuse: str | None = None  # a reason: refuse to receive (Mẫu 03, no code) instead of receiving
+    exempt: str | None = None  # a reason: the fees are exempted (recorded as 0; docs/fees.md)
+    fee_amounts: dict[str, int] = field(default_factory=dict)  # amounts of fees the catalog leaves open
 
 
 def select_case(proc: catalog.Procedure, case: str | int | None, components: list[int] | None = None) -> str:
@@ -178,6 +181,7 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     counters above any code already issued from this home, e.g. after a backup was restored."""
     at, pid, proc, rows, _missing, base = prepared
     limit, unit = proc.limit_for(req.channel)
+    dues = fee_rules.dues_for(proc, req.channel, req.exempt, req.fee_amounts)
     due = compute_due(db, cfg, at, limit, unit, proc.next_day_after_cutoff)
     agency = cfg.agency_code
     day = at.strftime("%y%m%d")
@@ -200,13 +204,15 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         authorised_name=clean_field(req.applicant.authorised_name, "Người được ủy quyền", "The authorised person"),
         summary=clean_field(req.summary, "Trích yếu", "The summary") or proc.name, status="2", received_at=iso(at), due_at=iso(due),
         original_due_at=iso(due), limit_value=limit, limit_unit=unit, delivery=req.delivery,
-        fees=json.dumps(proc.fees, ensure_ascii=False), sets=req.sets, book_year=at.year,
+        fees=fee_rules.dues_json(dues), sets=req.sets, book_year=at.year,
         book_no=book_no, officer=officer, unit=cfg.unit, created_at=stamp, updated_at=stamp,
     )
     did = store.insert_dossier(db, dossier)
     store.insert_components(db, did, rows)
     ev = store.add_event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
+    if dues:  # the fees owed; status 6 when they must be paid before processing (intake/fees.py)
+        dossier["status"] = fee_rules.record_at_receive(db, cfg, did, dues, iso(at), officer, stamp)
     if office:
         seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree
@@ -214,12 +220,12 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         dossier.update(code=code, book_no=book_no)
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
-    return dict(dossier, id=did, fees=proc.fees, components=rows,
+    return dict(dossier, id=did, fees=json.loads(dossier["fees"]), components=rows,
                 limit_description=limit_description(proc, req.channel, limit))
 
 
 def _result(d: dict) -> dict:
-    return {"code": d["code"], "status": "2", "received_at": d["received_at"], "due_at": d["due_at"],
+    return {"code": d["code"], "status": d["status"], "received_at": d["received_at"], "due_at": d["due_at"],
             "receipt": d.get("receipt_path", ""), "procedure": d["procedure_code"], "book_no": d["book_no"]}
 
 
@@ -237,6 +243,7 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
         return _refuse(db, cfg, brief, req.refuse, render=render)
     prepared = _prepare(db, cfg, req)
     at, _pid, _proc, _rows, missing, base = prepared
+    fee_rules.dues_for(_proc, req.channel, req.exempt, req.fee_amounts)  # an open amount not given: said first
     officer = form_officer(cfg) if render else officer_name(cfg)
     if missing:
         return _guidance(db, cfg, base, missing, at, officer, render=render)

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from onestop.store.sqlite import Database
 
 from onestop.common.config import Config
+from onestop.reports import fees
 
 IN_PROCESSING = ("2", "4")       # the clock runs: these can be overdue
 WAITING_CITIZEN = ("5", "6")     # the clock waits on the citizen (papers, fees): "tạm dừng"
@@ -307,6 +308,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
         "digitization_target": DIGITIZATION_TARGET,
         "synced": synced, "sync_rate": rate(synced, received),
         "by_procedure": sorted(procs.values(), key=lambda p: p["procedure_code"]),
+        "fees": fees.figures(db, cfg, lo, hi),  # issue 20: onestop/reports/fees.py
     }
 
 
@@ -345,6 +347,7 @@ def report_figures(r: dict) -> list[dict]:
     rows[2:2] = [{"figure": "received_by_channel", "key": ch, "value": n} for ch, n in r["received_by_channel"].items()]
     if r.get("cut_at"):
         rows.insert(0, {"figure": "cut_at", "key": "", "value": r["cut_at"]})
+    rows += fees.csv_rows(r["fees"]) if "fees" in r else []
     for p in r["by_procedure"]:
         rows += [{"figure": f"procedure_{k}", "key": p["procedure_code"], "value": "" if p[k] is None else p[k]}
                  for k in REPORT_PROCEDURE_COLUMNS[2:]]
@@ -455,7 +458,7 @@ def report_lines(r: dict) -> list[tuple[str, str, str]]:
                 lbl = {"1": t("  Trực tiếp", "  At the counter"), "2": t("  Trực tuyến", "  Online"),
                        "3": t("  Bưu chính công ích", "  By post")}.get(ch, f"  {ch}")
                 out.append((f"received_by_channel.{ch}", lbl, str(n)))
-    return out
+    return out + (fees.lines(r["fees"]) if "fees" in r else [])
 
 
 def procedure_headers() -> list[str]:
@@ -522,6 +525,7 @@ def report_html(r: dict, cfg: Config, *, generated_at: str = "") -> str:
                + (f" lúc {made}." if made else "."),
                f"Figures as defined by Decision 766/QĐ-TTg. Made by onestop {__version__}"
                + (f" at {made}." if made else "."))
+    prog += fees.chart_svg(r["fees"]) if "fees" in r else ""
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>

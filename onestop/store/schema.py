@@ -87,6 +87,50 @@ SHARED: list[Migration] = [
         DROP TABLE sync_office
         """,
     ),
+    Migration(
+        "shared_0002_fees",
+        # The fee ledger (issue 20, docs/fees.md): what each dossier owes (written at receive, from the
+        # catalog's fees of its channel; 0 with the reason when exempt), and every payment or refund as a
+        # line appended, never edited. Amounts are integers in đồng. A receipt number is unique per
+        # receipt series across every desk: the primary key of fee_receipts, one row per payment taken.
+        sql="""
+        CREATE TABLE dossier_fees (
+            dossier_id {{bigint}} NOT NULL REFERENCES dossiers(id),
+            n INTEGER NOT NULL,
+            code TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            amount {{bigint}} NOT NULL,
+            catalog_amount {{bigint}},
+            exempt_reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (dossier_id, n)
+        );
+        CREATE TABLE fee_payments (
+            id {{id}},
+            dossier_id {{bigint}} NOT NULL REFERENCES dossiers(id),
+            fee_n INTEGER NOT NULL,
+            txn TEXT NOT NULL,
+            entry TEXT NOT NULL,
+            method TEXT NOT NULL,
+            amount {{bigint}} NOT NULL,
+            receipt TEXT NOT NULL DEFAULT '',
+            online TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            officer TEXT NOT NULL DEFAULT '',
+            desk TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL
+        );
+        CREATE INDEX fee_payments_dossier ON fee_payments(dossier_id, id);
+        CREATE INDEX fee_payments_at ON fee_payments(at);
+        CREATE TABLE fee_receipts (
+            series TEXT NOT NULL,
+            number TEXT NOT NULL,
+            dossier_id {{bigint}} NOT NULL REFERENCES dossiers(id),
+            txn TEXT NOT NULL,
+            PRIMARY KEY (series, number)
+        )
+        """,
+    ),
 ]
 
 def render(migration: Migration, dialect: str) -> str:

@@ -79,6 +79,10 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
         extra.setdefault(r["dossier_id"], []).append(r)
     agency = cfg.get("agency.name", "") or ""
     result_papers = result_records(db, ids)
+    from onestop.domain import fees as fee_rules
+    from onestop.store import fees as fee_store
+
+    fee_dues, fee_lines = fee_store.dues_of(db, ids), fee_store.entries_of(db, ids)  # issue 20: the fee ledger
     out = {}
     for d in rows:
         did, status, id_type, id_number = d["id"], d["status"], d["id_type"], d["id_number"]
@@ -96,9 +100,14 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
                              "DuocSoHoa": "1", "IsDeleted": "False", "MaThanhPhanHoSo": s(c["code"]),
                              "DuocTaiSuDung": "1" if c["digitized"] in (2, 3) else "0", "DuocLayTuKhoDMQG": "0",
                              "MaKetQuaThayThe": ""})
-        fee_items = [{"TenPhiLePhi": s(f.get("name")), "MaPhiLePhi": s(f.get("code")), "HinhThucThu": "",
-                      "Gia": s(f.get("amount")), "LoaiPhiLePhi": _fee_kind(f.get("name", ""))}
-                     for f in json.loads(d["fees"] or "[]")]
+        if did in fee_dues:
+            fee_items = fee_rules.ministry_items(fee_dues[did], fee_lines.get(did, []))
+            paid_online = fee_rules.online_flag(fee_lines.get(did, []))
+        else:  # received before the ledger: the fees as copied then, in whole đồng
+            fee_items = [{"TenPhiLePhi": s(f.get("name")), "MaPhiLePhi": s(f.get("code")), "HinhThucThu": "",
+                          "Gia": s(fee_rules.parse_amount(f.get("amount")) or 0), "LoaiPhiLePhi": _fee_kind(f.get("name", ""))}
+                         for f in json.loads(d["fees"] or "[]")]
+            paid_online = ""
         ident = []
         if id_type in ("cccd", "cmnd") and id_number:
             ident = [{"LoaiDinhDanh": "1" if id_type == "cccd" else "2", "SoDinhDanh": s(id_number)}]
@@ -116,7 +125,7 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
             "NgayNopHoSo": vn_time(received, tzname), "NgayTuChoi": vn_time(finished, tzname) if status == "3" else "",
             "HoSoCoThanhPhanSoHoa": "1" if docs else "0",  # follows TaiLieuNop: a digitized file is listed
             "TaiKhoanDuocXacThucVoiVNeID": "",
-            "DuocThanhToanTrucTuyen": "", "DanhSachLePhi": fee_items, "DanhSachTepDinhKemKhac": [],
+            "DuocThanhToanTrucTuyen": paid_online, "DanhSachLePhi": fee_items, "DanhSachTepDinhKemKhac": [],
             "DanhSachHoSoBoSung": _supplements(extra.get(did, []), tzname), "DanhSachGiayToKetQua": result_papers.get(did, []),
             "DSKetNoiCSDL": [],
         }

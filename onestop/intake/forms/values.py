@@ -96,8 +96,11 @@ def _fmt_fees(fees: Any) -> str:
     """``Lệ phí: 1.500.000 đồng; Phí thẩm định: 200.000 đồng/hồ sơ`` or ``Không``."""
     parts = []
     for fee in fees or []:
+        if fee.get("exempt_reason"):  # exempted at receive (docs/fees.md): 0 đồng and why
+            parts.append(f"{_s(fee, 'name')}: miễn ({_s(fee, 'exempt_reason')})")
+            continue
         try:
-            amount = float(fee.get("amount") or 0)
+            amount = int(float(fee.get("amount") or 0))  # whole đồng (issue 20; float only in old rows)
         except (TypeError, ValueError):
             amount = 0
         if amount <= 0:
