@@ -33,7 +33,9 @@ def test_import_wrapper_and_numbers_as_strings_or_numbers(db, tmp_path):
     p = catalog.get(db, "2.002492")
     assert p.limit_for("1") == (7.0, "working_days")
     assert p.limit_for("2") == (5.0, "working_days")
-    assert p.fees == [{"code": "P1", "name": "Phí thẩm định", "amount": 1500000.0, "unit": "VNĐ"}]
+    # each channel's fees, in whole đồng (issue 20); channel 2 lists none: it takes the counter's
+    assert p.fees == [{"code": "P1", "name": "Phí thẩm định", "amount": 1500000, "unit": "VNĐ", "channel": "1"}]
+    assert p.fees_for("2") == p.fees_for("1") == p.fees
     # the counts of originals/copies may be missing: 1 original by default
     assert [(c.name, c.originals, c.copies) for c in p.components] == [
         ("Đơn đề nghị", 1, 0), ("Bản sao quyết định thành lập", 1, 0)]

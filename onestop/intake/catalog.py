@@ -104,15 +104,14 @@ class Procedure:
         return found.pop() if len(found) == 1 and set(numbers) <= known else None
 
     def fees_for(self, channel: str = "1") -> list[dict]:
-        """The fees of ``channel`` (each catalog item carries its channel); a channel the catalog does not
-        list takes the counter's. Rows imported before issue 20 carry no channel: one list for all."""
+        """The fees of ``channel`` (each catalog item carries its channel); a channel that lists no fee
+        takes the counter's (catalogs often give them once). Rows imported before issue 20 carry no
+        channel: one list for all."""
         ch = str(channel)
         if not any("channel" in f for f in self.fees):
             return list(self.fees)
         mine = [f for f in self.fees if f.get("channel") == ch]
-        if mine or ch in self.limits:
-            return mine
-        return [f for f in self.fees if f.get("channel") == "1"]
+        return mine or [f for f in self.fees if f.get("channel") == "1"]
 
     def limit_for(self, channel: str = "1") -> tuple[float, str]:
         lim = self.limits.get(str(channel)) or self.limits.get("1") or next(iter(self.limits.values()), None)
