@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pypdf
 import pytest
+from test_office_roles import office, refused  # noqa: F401 - the office set up as docs/office.md says
 
 PROC, OPEN_PROC = "9.000001", "9.000002"
 APPLICANT = ["--name", "Nguyễn Thị Hương", "--id", "001185012345", "--phone", "0912345678",
@@ -264,3 +265,34 @@ def test_one_receipt_number_per_series_across_two_desks(run, catalog, rows):
         assert any("đã được ghi cho hồ sơ" in err for rc, err in outs if rc == 26)
     assert rows("SELECT count(*) FROM fee_receipts") == [(3,)]
     assert rows("SELECT count(DISTINCT receipt), count(*) FROM fee_payments") == [(3, 3)]
+
+
+# ---------------------------------------------------------------- interactive, office roles
+
+def test_an_open_amount_is_asked_at_the_terminal(run, catalog, rows):
+    r = run("receive", "-p", OPEN_PROC, *APPLICANT, "--all-components", "--at", "2026-11-23 09:15", "--ask", "--json",
+            input="\n\nkhông rõ\n3.250.000\n")  # email, authorised person: Enter; a wrong amount is asked again
+    assert r.exit_code == 0, r.stderr
+    assert "Số tiền 'Phí thẩm định hợp đồng' (Theo quy định)" in r.output
+    assert rows("SELECT amount FROM dossier_fees") == [(3250000,)]
+
+
+@pytest.mark.postgresql_only
+def test_a_desk_role_with_the_documented_grants_collects_but_cannot_rewrite_the_ledger(run, tmp_path, office):
+    """docs/office.md section 1.3: a desk appends dues, payments and receipt numbers; it cannot change or
+    delete a ledger line or free a receipt number."""
+    office("onestop_owner", "server")
+    assert run("db", "status").exit_code == 0
+    path = tmp_path / "fees-catalog.json"
+    path.write_text(json.dumps({"error_code": 0, "result": CATALOG}, ensure_ascii=False), encoding="utf-8")
+    assert run("procedures", "import", path).exit_code == 0
+    office.grant()
+    desk = office("onestop_desk", "desk", toml='[fees]\ncollect = "truoc"\n')
+    code = receive(run)["code"]
+    r = pay(run, code, "--receipt", "01BLP2-001/AA-26P/1", "--at", "2026-11-23 09:30")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["status"] == "4"
+    for sql in ("UPDATE fee_payments SET amount = 1", "DELETE FROM fee_payments", "DELETE FROM fee_receipts",
+                "UPDATE dossier_fees SET amount = 0"):
+        assert "permission denied" in refused(desk, sql)
+
