@@ -149,3 +149,13 @@ def test_the_ministry_receives_the_fees_and_an_update_when_paid(env, srv, run, c
     assert srv.state.updates[a] == updates + 1
     assert [x["HinhThucThu"] for x in srv.state.dossiers[a]["DanhSachLePhi"]] == ["1", ""]
     assert srv.state.dossiers[a]["DuocThanhToanTrucTuyen"] == "3"
+
+
+def test_outstanding_is_what_was_owed_at_the_period_end(run, day, monkeypatch):
+    """E paid the rest in December: November still shows it owed at its end; December does not."""
+    monkeypatch.setenv("ONESTOP_NOW", "2026-12-02 09:00")
+    _ok(pay(run, day["E"], "--receipt", R + "90", "--at", "2026-12-01 08:00"))
+    nov = json.loads(_ok(run("report", "--period", "2026-11", "--json")).stdout)["fees"]
+    dec = json.loads(_ok(run("report", "--period", "2026-12", "--json")).stdout)["fees"]
+    assert (nov["outstanding"], nov["dossiers_owing"], nov["collected"]) == (1_400_000, 2, 8_700_000)
+    assert (dec["outstanding"], dec["dossiers_owing"], dec["collected"]) == (200_000, 1, 1_200_000)

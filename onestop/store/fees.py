@@ -83,8 +83,9 @@ def ledger(db, start: str, end: str) -> list[dict]:
 
 
 def owing_ids(db, received_before: str | None = None) -> list[int]:
-    """Ids of the dossiers (received before ``received_before`` when given) whose fees are not all
-    paid now: due minus payments plus refunds above 0."""
+    """Ids of the dossiers (received before ``received_before`` when given) whose fees were not all paid
+    then (now when None): due minus the payments plus the refunds recorded before it above 0. Refused,
+    withdrawn and stopped dossiers are left out."""
     sql = ("SELECT f.dossier_id FROM dossier_fees f JOIN dossiers d ON d.id = f.dossier_id "
            "WHERE d.status NOT IN ('3', '7', '8')")
     params: list = []
@@ -92,7 +93,10 @@ def owing_ids(db, received_before: str | None = None) -> list[int]:
         sql += " AND d.received_at < ?"
         params.append(received_before)
     sql += (" GROUP BY f.dossier_id HAVING sum(f.amount) > (SELECT coalesce(sum(CASE WHEN p.entry = 'payment' "
-            "THEN p.amount ELSE -p.amount END), 0) FROM fee_payments p WHERE p.dossier_id = f.dossier_id)")
+            "THEN p.amount ELSE -p.amount END), 0) FROM fee_payments p WHERE p.dossier_id = f.dossier_id"
+            + (" AND p.at < ?)" if received_before is not None else ")"))
+    if received_before is not None:
+        params.append(received_before)
     return [r["dossier_id"] for r in db.query(sql, params)]
 
 
