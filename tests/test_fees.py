@@ -296,3 +296,13 @@ def test_a_desk_role_with_the_documented_grants_collects_but_cannot_rewrite_the_
                 "UPDATE dossier_fees SET amount = 0"):
         assert "permission denied" in refused(desk, sql)
 
+
+
+def test_a_result_given_with_fees_owed_reminds_the_officer(run, catalog):
+    code = receive(run)["code"]
+    r = run("move", code, "9", "--yes", "--at", "2026-11-24 10:00")
+    assert r.exit_code == 0, r.stderr
+    assert f"hồ sơ {code} còn phải nộp 1.700.000 đồng phí, lệ phí" in r.stderr and f"onestop pay {code}" in r.stderr
+    assert pay(run, code, "--receipt", "01BLP2-001/AA-26P/31", "--at", "2026-11-24 10:05").exit_code == 0
+    r = run("move", code, "10", "--yes", "--at", "2026-11-24 10:10")
+    assert r.exit_code == 0 and "còn phải nộp" not in r.stderr

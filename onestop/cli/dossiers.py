@@ -225,6 +225,12 @@ def move(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuố
         n, _, r = m.partition(":")
         items.append({"name": n.strip(), "reason": r.strip()})
     res = changes.move(db, cfg, code, target or status, note=note, missing=items, at=when)
+    if res["status"] in ("9", "10"):  # fees collected at result time ([fees] collect = "sau"): say what is owed
+        from onestop.intake.fees import owed_warning
+
+        warning = owed_warning(db, res["code"])
+        if warning:
+            info(warning)
     if json_:
         emit_json(res)
     else:

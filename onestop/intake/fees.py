@@ -345,3 +345,18 @@ def owing_dossiers(db: "Database", cfg: Config, *, today: bool = False, status: 
         d = now(cfg).date()
         start, end = d.isoformat(), (d + timedelta(days=1)).isoformat()
     return store.owing_dossiers(db, LIST_COLUMNS, start=start, end=end, status=status, limit=int(limit))
+
+
+def owed_warning(db: "Database", code: str) -> str:
+    """A line for the officer when a dossier whose result is ready or returned still owes fees; ""
+    otherwise."""
+    d = dossier_store.dossier_by_code(db, code)
+    owed = fees_of(db, d["id"])["outstanding"] if d else 0
+    if not owed:
+        return ""
+    from onestop.common.i18n import t
+
+    return t(f"Lưu ý: hồ sơ {code} còn phải nộp {money(owed)} phí, lệ phí. Thu khi trả kết quả: onestop pay {code} "
+             "--receipt \"mẫu số/ký hiệu/số\".",
+             f"Note: dossier {code} still owes {money(owed)} in fees. Collect them with the result: onestop pay {code} "
+             "--receipt \"form/symbol/number\".")
