@@ -6,7 +6,7 @@ what a citizen paid on the portal for an online dossier (:func:`record_portal_pa
 from __future__ import annotations
 
 import json
-import secrets
+import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
@@ -199,7 +199,7 @@ def pay(db: "Database", cfg: Config, code: str, *, method: str = "tien-mat", amo
     code = seen["code"]
     when = _check_event_time(db, cfg, seen, at or now(cfg))
     officer, unit, desk = officer_name(cfg), cfg.unit, desk_name(cfg)
-    txn = secrets.token_hex(8)
+    txn = os.urandom(8).hex()
     with transaction(db):
         d = lock_for_change(db, seen)
         dues = store.dues_of(db, [d["id"]]).get(d["id"], [])
@@ -307,7 +307,7 @@ def record_portal_payments(db: "Database", dossier: dict, danh_sach_le_phi: list
                     entries.append({"fee_n": fee["n"], "entry": "payment", "method": "truc-tuyen", "amount": part,
                                     "online": flag})
             store.insert_dues(db, did, added)
-            txn = secrets.token_hex(8)
+            txn = os.urandom(8).hex()
             if recorded:
                 store.insert_entries(db, [{"dossier_id": did, "fee_n": n, "txn": txn, "entry": "payment",
                                            "method": "truc-tuyen", "amount": part, "receipt": "", "online": flag,
