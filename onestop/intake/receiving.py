@@ -9,7 +9,7 @@ A receive reads its procedure from the catalog once (or takes the one the counte
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,9 @@ class ReceiveRequest:
     # about its cases and papers); None = read once here. Either way it is read once and passed down.
     procedure: catalog.Procedure | None = None
     refuse: str | None = None  # a reason: refuse to receive (Mẫu 03, no code) instead of receiving
+    # Components received as papers already digitized (issue 21): number -> "CODE/M", "CODE/KQM" or
+    # "auto"; key 0 "auto": every component with an offer (onestop/intake/reuse.py).
+    reuse: dict[int, str] = field(default_factory=dict)
 
 
 def select_case(proc: catalog.Procedure, case: str | int | None, components: list[int] | None = None) -> str:
@@ -149,7 +152,11 @@ def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None 
         proc = catalog.get(db, req.procedure_code)
         if procs is not None:
             procs[proc.code] = proc
+    req, plan = _reuse_plan(db, cfg, proc, req, pid.number, at)
     rows, missing, case = _select_components(proc, req)
+    for r in rows:
+        if r["n"] in plan:  # received as the archived paper: its files, its pages
+            r.update(reuse=plan[r["n"]], pages=plan[r["n"]].pages)
     base = {
         "procedure_code": proc.code, "procedure_name": proc.name, "field_name": proc.field_name, "case_name": case,
         "applicant_name": name, "id_number": pid.number,
@@ -157,6 +164,22 @@ def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None 
         "phone": phone, "email": email, "agency": cfg.agency_code,
     }
     return at, pid, proc, rows, missing, base
+
+
+def _reuse_plan(db, cfg: Config, proc: catalog.Procedure, req: ReceiveRequest, id_number: str, at: datetime):
+    """The papers ``req.reuse`` picks (onestop/intake/reuse.py), and the request with their components
+    counted as received."""
+    if not req.reuse:
+        return req, {}
+    from onestop.intake import reuse
+
+    comps = proc.case_components(select_case(proc, req.case, req.components or [n for n in req.reuse if n])) \
+        or proc.components
+    plan = reuse.resolve(db, cfg, id_number, comps, req.reuse, at.date())
+    if plan:
+        given = req.components if req.components is not None else [c.n for c in comps if not c.conditional]
+        req = replace(req, components=sorted(set(given) | set(plan)))
+    return req, plan
 
 
 def _check_agency(cfg: Config) -> str:
@@ -207,6 +230,11 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     store.insert_components(db, did, rows)
     ev = store.add_event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
+    reused = {r["n"]: r["reuse"] for r in rows if r.get("reuse")}
+    if reused:
+        from onestop.intake import reuse
+
+        reuse.record(db, did, reused, iso(at), officer, cfg.unit)
     if office:
         seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree
@@ -214,7 +242,9 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         dossier.update(code=code, book_no=book_no)
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
-    return dict(dossier, id=did, fees=proc.fees, components=rows,
+    return dict(dossier, id=did, fees=proc.fees, components=[{k: v for k, v in r.items() if k != "reuse"} for r in rows],
+                reused=[{"component": n, "ref": p.ref, "kind": "result" if p.kind == "2" else "paper"}
+                        for n, p in sorted(reused.items())],
                 limit_description=limit_description(proc, req.channel, limit))
 
 
@@ -248,6 +278,8 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     # disk before any paper carries the code.
     hw, d = home.issuing(db, cfg, lambda hw: _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw))
     out = dict(_result(d), possible_duplicates=duplicates)
+    if d["reused"]:
+        out["reused"] = d["reused"]
     try:
         hw.save()
         if render:

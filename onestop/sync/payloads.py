@@ -79,6 +79,12 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
         extra.setdefault(r["dossier_id"], []).append(r)
     agency = cfg.get("agency.name", "") or ""
     result_papers = result_records(db, ids)
+    reused: dict[tuple[int, int], list] = {}  # papers already digitized: the earlier upload (issue 21)
+    if table:
+        from onestop.store.reuse import reused_uploads
+
+        for r in reused_uploads(db, ids):
+            reused.setdefault((r["dossier_id"], r["n"]), []).append(r)
     out = {}
     for d in rows:
         did, status, id_type, id_number = d["id"], d["status"], d["id_type"], d["id_number"]
@@ -96,6 +102,12 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
                              "DuocSoHoa": "1", "IsDeleted": "False", "MaThanhPhanHoSo": s(c["code"]),
                              "DuocTaiSuDung": "1" if c["digitized"] in (2, 3) else "0", "DuocLayTuKhoDMQG": "0",
                              "MaKetQuaThayThe": ""})
+            for f in reused.get((did, c["n"]), []) if c["digitized"] in (2, 3) else ():  # not once rescanned
+                if f["remote_id"] and f["url"]:
+                    docs.append({"TepDinhKemId": s(f["remote_id"]), "TenTepDinhKem": s(c["name"]),
+                                 "DuongDanTaiTepTin": s(f["url"]), "DuocSoHoa": "1", "IsDeleted": "False",
+                                 "MaThanhPhanHoSo": s(c["code"]), "DuocTaiSuDung": s(f["kind"]),
+                                 "DuocLayTuKhoDMQG": "0", "MaKetQuaThayThe": s(f["result_code"])})
         fee_items = [{"TenPhiLePhi": s(f.get("name")), "MaPhiLePhi": s(f.get("code")), "HinhThucThu": "",
                       "Gia": s(f.get("amount")), "LoaiPhiLePhi": _fee_kind(f.get("name", ""))}
                      for f in json.loads(d["fees"] or "[]")]
