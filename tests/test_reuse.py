@@ -245,3 +245,24 @@ def test_reuse_option_must_be_well_formed(run, value):
     r = run("receive", "-p", "1.003593", "--name", NAME, "--id", ID, "--reuse", value, "--json")
     assert r.exit_code == errors.INVALID_INPUT, r.output
     assert "N=MÃHỒSƠ/M" in r.stderr
+
+
+def test_interactive_receive_offers_the_applicants_papers_once_the_id_is_known(env, run, tmp_path, home):
+    cfg, db = env
+    a, r, _sa, _sr = _earlier(run, cfg, db, tmp_path, home)
+    answers = "\n".join([
+        "", "", "", "",   # phone, address, email, authorised person: skipped
+        "c",              # A was received for this procedure minutes ago: receive a new dossier anyway
+        "c", "1",         # component 1 received, 1 page
+        "c", "1",         # component 2
+        "",               # component 3: the statute of A offered: Enter takes the first
+        "0", "c", "2",    # component 4: the certificate of R offered, refused: the paper is taken, 2 pages
+    ]) + "\n"
+    res = run("receive", "-p", "1.003593", "--case", 1, "--name", NAME, "--id", ID, "--ask", "--json", input=answers)
+    assert res.exit_code == 0, res.stderr
+    assert f"1) {a}/3" in res.stderr and f"1) {r}/KQ1" in res.stderr and "Đã số hóa trước đây" in res.stderr
+    out = json.loads(res.stdout)
+    assert out["reused"] == [{"component": 3, "ref": f"{a}/3", "kind": "paper"}]
+    shown = json.loads(run("show", out["code"], "--json").stdout)
+    assert [(c["n"], c["received"], c["pages"], c["digitized"]) for c in shown["components"]] == [
+        (1, 1, 1, 0), (2, 1, 1, 0), (3, 1, 1, 2), (4, 1, 2, 0)]
