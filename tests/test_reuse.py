@@ -16,6 +16,7 @@ import pytest
 from onestop.common import errors
 from pages import render, save
 from sync_helpers import env, srv  # noqa: F401 - fixtures
+from test_office_roles import office  # noqa: F401 - fixture (PostgreSQL only)
 
 ID = "001085012345"
 NAME = "Nguyễn Văn An"
@@ -266,3 +267,24 @@ def test_interactive_receive_offers_the_applicants_papers_once_the_id_is_known(e
     shown = json.loads(run("show", out["code"], "--json").stdout)
     assert [(c["n"], c["received"], c["pages"], c["digitized"]) for c in shown["components"]] == [
         (1, 1, 1, 0), (2, 1, 1, 0), (3, 1, 1, 2), (4, 1, 2, 0)]
+
+
+@pytest.mark.postgresql_only
+def test_the_documented_desk_role_can_reuse_and_list_papers(run, office, monkeypatch, tmp_path):
+    """The grants of docs/office.md section 1.3 are enough to reuse a paper and type its expiry."""
+    from pages import make_samples
+
+    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+    office("onestop_owner", "server", f'[archive]\nroot = "{tmp_path / "share"}"\n')
+    (tmp_path / "share").mkdir()
+    assert run("db", "status").exit_code == 0
+    office.grant()
+    office("onestop_desk", "desk")
+    code = _receive(run, "1.003584", "--all-components")["code"]
+    page = make_samples(tmp_path / "scans")[2]
+    assert run("scan", code, "--component", 1, page, "--yes").exit_code == 0
+    again = _receive(run, "1.003584", "--all-components", "--reuse", "auto")
+    assert again["reused"] == [{"component": 1, "ref": f"{code}/1", "kind": "paper"}]
+    r = run("papers", ID, "--expiry", f"{code}/1=2031-01-01", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["papers"][0]["valid_until"] == "2031-01-01"
