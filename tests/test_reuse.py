@@ -137,6 +137,11 @@ def test_reused_before_the_first_sync_the_file_is_uploaded_once(env, srv, run, t
     assert [d["DuocTaiSuDung"] for d in srv.state.dossiers[b["code"]]["TaiLieuNop"]
             if d["TepDinhKemId"] == fid] == ["1"]
     assert {d["MaKetQuaThayThe"] for d in srv.state.dossiers[b["code"]]["TaiLieuNop"]} == {"", RESULT_CODE}
+    # Without --json the officer reads what was reused (stderr), the code alone on stdout.
+    again = run("receive", "-p", "1.003593", "--case", 1, "--name", NAME, "--id", ID, "-c", 1, "-c", 2, "--reuse", "auto")
+    assert again.exit_code == 0, again.output
+    assert f"Thành phần 3: dùng lại giấy tờ đã số hóa {a}/3 (không cần quét)" in again.stderr
+    assert f"Thành phần 4: dùng lại giấy tờ đã số hóa {r}/KQ1" in again.stderr and again.stdout.count("\n") == 1
 
 
 def test_another_persons_paper_is_never_offered_even_with_the_same_name(env, run, tmp_path, home):

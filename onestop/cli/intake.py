@@ -331,6 +331,9 @@ def receive(
             raise not_printed
         info(t(f"Hẹn trả: {local_time(res['due_at'])} — Giấy tiếp nhận: {res['receipt']}",
                f"Due: {local_time(res['due_at'])} — Receipt: {res['receipt']}"))
+        for u in res.get("reused", []):
+            info(t(f"Thành phần {u['component']}: dùng lại giấy tờ đã số hóa {u['ref']} (không cần quét)",
+                   f"Component {u['component']}: reuses the digitized paper {u['ref']} (no scan needed)"))
 
 
 def _page_map(pages: list[str]) -> dict[int, int]:
