@@ -90,6 +90,9 @@ def test_second_dossier_reuses_a_paper_and_a_result_and_the_server_gets_the_flag
     shown = json.loads(run("show", code, "--json").stdout)
     assert [(c["n"], c["received"], c["digitized"]) for c in shown["components"]] == [
         (1, 1, 0), (2, 1, 0), (3, 1, 2), (4, 1, 3)]
+    assert [(u["n"], u["source_code"], u["source_n"], u["path"]) for u in shown["reused"]] == [
+        (3, a, 3, sa["pdf"]), (4, r, -1, sr["pdf"])]
+    assert f"TP 3: dùng lại {a}/3 — {sa['pdf']}" in run("show", code).stdout
     # No copy: the new dossier has no archive file of its own; it points to the earlier ones.
     assert _rows(db, "SELECT count(*) FROM archive_files f JOIN dossiers d ON d.id = f.dossier_id WHERE d.code = ?",
                  [code]) == [(0,)]
