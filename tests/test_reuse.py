@@ -296,3 +296,25 @@ def test_the_documented_desk_role_can_reuse_and_list_papers(run, office, monkeyp
     r = run("papers", ID, "--expiry", f"{code}/1=2031-01-01", "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["papers"][0]["valid_until"] == "2031-01-01"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CĂN CƯỚC CÔNG DÂN\nCó giá trị đến: 15/08/2031", "2031-08-15"),
+    ("Giấy phép có giá trị đến ngày 1/2/2027.", "2027-02-01"),
+    ("GIÁ TRỊ SỬ DỤNG ĐẾN 31-12-2030", "2030-12-31"),
+    ("Ngày hết hạn: 05.06.2029", "2029-06-05"),
+    ("Date of expiry 15 / 08 / 2031", "2031-08-15"),
+    ("Co gia tri den ngay 31/02/2030", None),        # no such day: not a date read
+    ("Quyết định số 12/QĐ-UBND ngày 15/08/2021", None),  # a date, but not an expiry
+])
+def test_an_expiry_printed_on_the_paper_is_read(text, expected):
+    from onestop.intake.reuse import read_expiry
+
+    assert read_expiry(text) == expected
+
+
+def test_reuse_values_parsed():
+    from onestop.intake.reuse import parse_option
+
+    assert parse_option(["auto", "3=000.00.12.H26-261122-0001/2", "4=X/KQ1", "5=AUTO"]) == {
+        0: "auto", 3: "000.00.12.H26-261122-0001/2", 4: "X/KQ1", 5: "auto"}
