@@ -27,7 +27,7 @@ def test_self_contained(page):
     html = page.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)  # no network
     assert "<script" not in html and "@page" in html and "A4" in html
-    assert html.count("<svg") == 4  # timeliness, received, in progress, fees by method (issue 20)
+    assert html.count("<svg") == 5  # timeliness, received, in progress, fees by method, reuse rate beside its target
     assert 'data-figure="received"' in html and "BÁO CÁO" not in html  # the title keeps its case
     assert "Báo cáo tình hình giải quyết thủ tục hành chính từ 01/10/2026 đến 31/10/2026" in html
     # Vietnamese figures, sub-rows indented, no path of the source repository in the footer.

@@ -76,6 +76,11 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         gone = "" if r["state"] == "current" else t(" (đã thay)", " (replaced)")
         c.print(t(f"Kết quả {r['n']}: {s(r['result_name'])} — {r['pages']} trang — {s(r['path'])}{gone}",
                   f"Result {r['n']}: {s(r['result_name'])} — {r['pages']} page(s) — {s(r['path'])}{gone}"))
+    reusing = {r["n"] for r in d["components"] if r["digitized"] in (2, 3)}  # not since replaced by a scan
+    for u in d.get("reused") or []:
+        if u["n"] in reusing:
+            src = f"{u['source_code']}/" + (f"KQ{-u['source_n']}" if u["source_n"] < 0 else str(u["source_n"]))
+            c.print(t(f"  TP {u['n']}: dùng lại {s(src)} — {s(u['path'])}", f"  #{u['n']}: reuses {s(src)} — {s(u['path'])}"))
     for r in d["components"]:
         if r.get("document_number"):
             c.print(t(f"  TP {r['n']}: số ký hiệu {s(r['document_number'])}, ngày {s(r['document_date'] or '?')}, "

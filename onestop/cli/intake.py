@@ -106,9 +106,10 @@ def _ask_applicant(a: _Answers, ask, year: int) -> None:
                                 check=lambda v: clean_field(v, "Người được ủy quyền", "The authorised person"))
 
 
-def _ask_components(proc, a: _Answers, ask) -> None:
+def _ask_components(proc, a: _Answers, ask, offers: dict | None = None, day=None) -> None:
     """The case (when the procedure has several), then each paper of it: received? pages?
-    Conditional papers ("nếu có", "trường hợp…") are asked whether they apply first."""
+    Conditional papers ("nếu có", "trường hợp…") are asked whether they apply first. A paper the
+    applicant has already digitized here (``offers``) is offered for reuse first (docs/reuse.md)."""
     from onestop.cli.prompts import say
     from onestop.intake.receiving import select_case
 
@@ -128,13 +129,30 @@ def _ask_components(proc, a: _Answers, ask) -> None:
             if not ask.yes_no(label + t(" — có áp dụng cho hồ sơ này?", " — applies to this dossier?"), default=False):
                 continue
             applies.append(c.n)
+        elif c.n in a.reuse or (offers and c.n in offers):
+            say(label)
+        if c.n in a.reuse or (offers and c.n in offers and _reuse_one(c, offers[c.n], a, ask, day)):
+            comps.append(c.n)  # received as the archived paper: no pages to count, nothing to scan
+            continue
+        if c.conditional:
             got = ask.yes_no(t("     đã nhận?", "     received?"), default=True)
+        elif offers and c.n in offers:
+            got = ask.yes_no(t("     đã nhận bản giấy?", "     paper received?"), default=True)
         else:
             got = ask.yes_no(label, default=True)
         if got:
             comps.append(c.n)
             a.pages[c.n] = ask.number(t("     số trang", "     pages"), 1, 9999, default=a.pages.get(c.n, 1))
     a.components, a.applies = comps, applies
+
+
+def _reuse_one(c, offered: list, a: _Answers, ask, day) -> bool:
+    from onestop.cli.papers import ask_reuse
+
+    ref = ask_reuse(c, offered, ask, day)
+    if ref:
+        a.reuse[c.n] = ref
+    return bool(ref)
 
 
 @app.command()
@@ -153,6 +171,7 @@ def receive(
     case: Optional[int] = typer.Option(None, "--case", help="Trường hợp của thủ tục (số thứ tự như 'procedures show' in); mặc định: trường hợp chứa các thành phần đã chọn, hoặc trường hợp 1."),
     applies: List[int] = typer.Option([], "--applies", help="Giấy tờ có điều kiện ('nếu có', 'trường hợp…') áp dụng cho hồ sơ này: thiếu thì hồ sơ chưa đủ (lặp lại được)."),
     pages: List[str] = typer.Option([], "--pages", help="Số trang của thành phần, dạng N=TRANG (vd. 1=3)."),
+    reuse: List[str] = typer.Option([], "--reuse", help="Dùng lại giấy tờ đã số hóa (docs/reuse.md): N=MÃHỒSƠ/M, N=MÃHỒSƠ/KQM (kết quả), N=auto, hoặc auto cho mọi thành phần có giấy tờ còn hiệu lực; xem 'onestop papers SỐ'."),
     at: Optional[str] = typer.Option(None, "--at", help="Thời điểm tiếp nhận \"YYYY-MM-DD HH:MM\" hoặc \"dd/mm/yyyy HH:MM\" (nhập lại hồ sơ giấy); mặc định: bây giờ."),
     channel: str = typer.Option("1", "--channel", help="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính."),
     post: bool = typer.Option(False, "--post", help="Trả kết quả qua bưu chính (mặc định: tại quầy)."),
@@ -211,9 +230,13 @@ def receive(
             id_type = id_type or "cccd"
             address = address or card.address
         page_map = _page_map(pages)
+        from onestop.intake.reuse import parse_option
+
+        reuse_map = parse_option(reuse)
         a = _Answers(name=name, id_=id_, id_type=id_type, phone=phone, email=email, authorised=authorised,
                      address=address, case=case,
-                     components=None if all_components else list(component), applies=list(applies), pages=page_map)
+                     components=None if all_components else list(component), applies=list(applies), pages=page_map,
+                     reuse=reuse_map)
         prompter = Prompter(on_qr=a.take_qr)
         if interactive:
             form_officer(cfg)  # check first, ask after: no questions for a form that cannot be signed
@@ -256,7 +279,11 @@ def receive(
 
                     raise Cancelled("đã hủy, không tiếp nhận hồ sơ trùng.", "cancelled, the double entry was not received.")
             if not a.components and not all_components:
-                _ask_components(proc, a, prompter)
+                from onestop.cli.papers import offers_at_counter
+
+                day = (when or now(cfg)).date()
+                number = check_applicant_field("id", a.id_, id_type=a.id_type, today_year=year)
+                _ask_components(proc, a, prompter, offers_at_counter(db, cfg, proc, number, day), day)
         amounts = _fee_amounts(proc if interactive and refuse is None and exempt is None else None, channel,
                                fee_amount, prompter)
         req = ReceiveRequest(
@@ -264,7 +291,8 @@ def receive(
             applicant=Applicant(name=a.name, id_number=a.id_, id_type=a.id_type, phone=a.phone, email=a.email,
                                 address=a.address, authorised_name=a.authorised),
             components=a.components, pages=a.pages, at=when, channel=channel, delivery="1" if post else "0",
-            sets=sets, case=a.case, applies=a.applies, refuse=refuse, exempt=exempt, fee_amounts=amounts)
+            sets=sets, case=a.case, applies=a.applies, refuse=refuse, exempt=exempt, fee_amounts=amounts,
+            reuse=a.reuse)
         from onestop.common.errors import ReceiptNotPrinted
 
         not_printed = None
@@ -308,6 +336,9 @@ def receive(
             raise not_printed
         info(t(f"Hẹn trả: {local_time(res['due_at'])} — Giấy tiếp nhận: {res['receipt']}",
                f"Due: {local_time(res['due_at'])} — Receipt: {res['receipt']}"))
+        for u in res.get("reused", []):
+            info(t(f"Thành phần {u['component']}: dùng lại giấy tờ đã số hóa {u['ref']} (không cần quét)",
+                   f"Component {u['component']}: reuses the digitized paper {u['ref']} (no scan needed)"))
 
 
 def _fee_amounts(proc, channel: str, given: list[str], ask) -> dict[str, int]:

@@ -70,7 +70,8 @@ SETTINGS: dict[str, dict[str, str]] = {
     "database": {"url": _TEXT, "idle_timeout": _NUM, "lock_timeout": _NUM, "lock_wait": _NUM},
     "archive": {"root": _TEXT},
     "fees": {"collect": _TEXT},  # docs/fees.md
-    "report": {"online_payment_target": _NUM},
+    "reuse": {"valid_days": "days_table", "results": "code_lists"},  # docs/reuse.md
+    "report": {"online_payment_target": _NUM, "reuse_target": "share"},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")
 
@@ -131,6 +132,14 @@ def _check_value(section: str, key: str, kind: str, value, where) -> None:
         bad("cần một số không âm, không có ngoặc kép", "expected a number >= 0, without quotes")
     if kind == _LIST and not isinstance(value, list):
         bad("cần một danh sách [ ... ]", "expected a list [ ... ]")
+    if kind == "days_table" and not (isinstance(value, dict) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value.values())):
+        bad('cần một bảng { "MÃ" = số ngày, ... }', 'expected a table { "CODE" = days, ... }')
+    if kind == "code_lists" and not (isinstance(value, dict) and all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values())):
+        bad('cần một bảng { "MÃ-THÀNH-PHẦN" = ["MÃ-KẾT-QUẢ", ...] }', 'expected a table { "COMPONENT" = ["RESULT", ...] }')
+    if kind == "share" and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
+        bad("cần một tỷ lệ từ 0 đến 1, vd. 0.8", "expected a share from 0 to 1, e.g. 0.8")
     if kind == "sessions":
         parse_sessions(value)
     elif kind == "hhmm":

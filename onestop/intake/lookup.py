@@ -92,6 +92,9 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     from onestop.store import results as result_store
 
     d["results"] = result_store.results_of(db, d["id"])  # result papers scanned (scan --result)
+    from onestop.store.reuse import reused_of
+
+    d["reused"] = reused_of(db, d["id"])  # components pointing to an earlier dossier's files (docs/reuse.md)
     return d
 
 

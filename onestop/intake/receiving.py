@@ -9,7 +9,7 @@ A receive reads its procedure from the catalog once (or takes the one the counte
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,9 @@ class ReceiveRequest:
     refuse: str | None = None  # a reason: refuse to receive (Mẫu 03, no code) instead of receiving
     exempt: str | None = None  # a reason: the fees are exempted (recorded as 0; docs/fees.md)
     fee_amounts: dict[str, int] = field(default_factory=dict)  # amounts of fees the catalog leaves open
+    # Components received as papers already digitized (issue 21): number -> "CODE/M", "CODE/KQM" or
+    # "auto"; key 0 "auto": every component with an offer (onestop/intake/reuse.py).
+    reuse: dict[int, str] = field(default_factory=dict)
 
 
 def select_case(proc: catalog.Procedure, case: str | int | None, components: list[int] | None = None) -> str:
@@ -152,7 +155,11 @@ def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None 
         proc = catalog.get(db, req.procedure_code)
         if procs is not None:
             procs[proc.code] = proc
+    req, plan = _reuse_plan(db, cfg, proc, req, pid.number, at)
     rows, missing, case = _select_components(proc, req)
+    for r in rows:
+        if r["n"] in plan:  # received as the archived paper: its files, its pages
+            r.update(reuse=plan[r["n"]], pages=plan[r["n"]].pages)
     base = {
         "procedure_code": proc.code, "procedure_name": proc.name, "field_name": proc.field_name, "case_name": case,
         "applicant_name": name, "id_number": pid.number,
@@ -160,6 +167,22 @@ def _prepare(db: Database, cfg: Config, req: ReceiveRequest, procs: dict | None 
         "phone": phone, "email": email, "agency": cfg.agency_code,
     }
     return at, pid, proc, rows, missing, base
+
+
+def _reuse_plan(db, cfg: Config, proc: catalog.Procedure, req: ReceiveRequest, id_number: str, at: datetime):
+    """The papers ``req.reuse`` picks (onestop/intake/reuse.py), and the request with their components
+    counted as received."""
+    if not req.reuse:
+        return req, {}
+    from onestop.intake import reuse
+
+    comps = proc.case_components(select_case(proc, req.case, req.components or [n for n in req.reuse if n])) \
+        or proc.components
+    plan = reuse.resolve(db, cfg, id_number, comps, req.reuse, at.date())
+    if plan:
+        given = req.components if req.components is not None else [c.n for c in comps if not c.conditional]
+        req = replace(req, components=sorted(set(given) | set(plan)))
+    return req, plan
 
 
 def _check_agency(cfg: Config) -> str:
@@ -213,6 +236,11 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
     if dues:  # the fees owed; status 6 when they must be paid before processing (intake/fees.py)
         dossier["status"] = fee_rules.record_at_receive(db, cfg, did, dues, iso(at), officer, stamp)
+    reused = {r["n"]: r["reuse"] for r in rows if r.get("reuse")}
+    if reused:
+        from onestop.intake import reuse
+
+        reuse.record(db, did, reused, iso(at), officer, cfg.unit)
     if office:
         seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree
@@ -220,7 +248,10 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         dossier.update(code=code, book_no=book_no)
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
-    return dict(dossier, id=did, fees=json.loads(dossier["fees"]), components=rows,
+    return dict(dossier, id=did, fees=json.loads(dossier["fees"]),
+                components=[{k: v for k, v in r.items() if k != "reuse"} for r in rows],
+                reused=[{"component": n, "ref": p.ref, "kind": "result" if p.kind == "2" else "paper"}
+                        for n, p in sorted(reused.items())],
                 limit_description=limit_description(proc, req.channel, limit))
 
 
@@ -255,6 +286,8 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     # disk before any paper carries the code.
     hw, d = home.issuing(db, cfg, lambda hw: _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw))
     out = dict(_result(d), possible_duplicates=duplicates)
+    if d["reused"]:
+        out["reused"] = d["reused"]
     try:
         hw.save()
         if render:

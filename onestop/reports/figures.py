@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from onestop.store.sqlite import Database
 
 from onestop.common.config import Config
-from onestop.reports import fees
+from onestop.reports import fees, reuse
 
 IN_PROCESSING = ("2", "4")       # the clock runs: these can be overdue
 WAITING_CITIZEN = ("5", "6")     # the clock waits on the citizen (papers, fees): "tạm dừng"
@@ -307,6 +307,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
         "digitized": f["digitized"], "digitization_rate": rate(f["digitized"], resolved),
         "digitization_target": DIGITIZATION_TARGET,
         "synced": synced, "sync_rate": rate(synced, received),
+        **reuse.figures(db, cfg, lo, hi, received),
         "by_procedure": sorted(procs.values(), key=lambda p: p["procedure_code"]),
         "fees": fees.figures(db, cfg, lo, hi),  # issue 20: onestop/reports/fees.py
     }
@@ -314,7 +315,8 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
 
 REPORT_FIGURES = ["carried_over", "received", "total", "resolved", "early", "on_time", "late", "on_time_rate",
                   "stopped", "withdrawn", "refused", "in_progress", "in_progress_within_time", "in_progress_overdue",
-                  "waiting_citizen", "digitized", "digitization_rate", "digitization_target", "synced", "sync_rate"]
+                  "waiting_citizen", "digitized", "digitization_rate", "digitization_target", "synced", "sync_rate",
+                  *reuse.FIGURES]
 
 FIGURE_LABELS = {
     "carried_over": ("Kỳ trước chuyển sang", "Carried over"),
@@ -338,6 +340,7 @@ FIGURE_LABELS = {
     "synced": ("Đã đồng bộ lên Cổng DVCQG", "Synced to the national portal"),
     "sync_rate": ("Tỷ lệ đồng bộ", "Sync rate"),
     "cut_at": ("Kỳ chưa kết thúc: số liệu tính đến", "Period not ended: figures up to"),
+    **reuse.LABELS,
 }
 
 
@@ -549,7 +552,7 @@ footer {{ font-size: 8pt; color: #555; margin-top: 5mm; }}
 <h1>{escape(title)}</h1>
 <table id="figures"><thead><tr><th>{escape(t("Chỉ tiêu", "Figure"))}</th><th>{escape(t("Giá trị", "Value"))}</th></tr></thead>
 <tbody>{rows}</tbody></table>
-<div class="charts">{pie}{bars}{prog}</div>
+<div class="charts">{pie}{bars}{prog}{reuse.chart_svg(r)}</div>
 <h2 style="font-size:12pt">{escape(t("Theo thủ tục hành chính", "By procedure"))}</h2>
 <table id="procedures"><thead><tr>{head}</tr></thead><tbody>{prow}</tbody></table>
 <footer>{escape(footer)}</footer>

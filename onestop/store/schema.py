@@ -131,6 +131,30 @@ SHARED: list[Migration] = [
         )
         """,
     ),
+    Migration(
+        "shared_0003_reuse",
+        # Issue 21: a component received as a paper already digitized in this office (an earlier
+        # dossier's component or result) points to that archive file, one row per file: no copy, no
+        # rescan, no second upload. kind is DuocTaiSuDung ('1' a paper reused, '2' a result reused);
+        # result_code the result's MAKETQUA (MaKetQuaThayThe). A paper's expiry date, typed or read
+        # from its text, is kept on its file (valid_until, YYYY-MM-DD).
+        sql="""
+        CREATE TABLE reused_papers (
+            dossier_id {{bigint}} NOT NULL REFERENCES dossiers(id),
+            n INTEGER NOT NULL,
+            file_id {{bigint}} NOT NULL REFERENCES archive_files(id),
+            source_dossier_id {{bigint}} NOT NULL REFERENCES dossiers(id),
+            source_n INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            result_code TEXT NOT NULL DEFAULT '',
+            at TEXT NOT NULL,
+            officer TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (dossier_id, n, file_id)
+        );
+        CREATE INDEX reused_papers_file ON reused_papers(file_id);
+        ALTER TABLE archive_files ADD COLUMN valid_until TEXT
+        """,
+    ),
 ]
 
 def render(migration: Migration, dialect: str) -> str:

@@ -83,6 +83,12 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
     from onestop.store import fees as fee_store
 
     fee_dues, fee_lines = fee_store.dues_of(db, ids), fee_store.entries_of(db, ids)  # issue 20: the fee ledger
+    reused: dict[tuple[int, int], list] = {}  # papers already digitized: the earlier upload (issue 21)
+    if table:
+        from onestop.store.reuse import reused_uploads
+
+        for r in reused_uploads(db, ids):
+            reused.setdefault((r["dossier_id"], r["n"]), []).append(r)
     out = {}
     for d in rows:
         did, status, id_type, id_number = d["id"], d["status"], d["id_type"], d["id_number"]
@@ -100,6 +106,12 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
                              "DuocSoHoa": "1", "IsDeleted": "False", "MaThanhPhanHoSo": s(c["code"]),
                              "DuocTaiSuDung": "1" if c["digitized"] in (2, 3) else "0", "DuocLayTuKhoDMQG": "0",
                              "MaKetQuaThayThe": ""})
+            for f in reused.get((did, c["n"]), []) if c["digitized"] in (2, 3) else ():  # not once rescanned
+                if f["remote_id"] and f["url"]:
+                    docs.append({"TepDinhKemId": s(f["remote_id"]), "TenTepDinhKem": s(c["name"]),
+                                 "DuongDanTaiTepTin": s(f["url"]), "DuocSoHoa": "1", "IsDeleted": "False",
+                                 "MaThanhPhanHoSo": s(c["code"]), "DuocTaiSuDung": s(f["kind"]),
+                                 "DuocLayTuKhoDMQG": "0", "MaKetQuaThayThe": s(f["result_code"])})
         if did in fee_dues:
             fee_items = fee_rules.ministry_items(fee_dues[did], fee_lines.get(did, []))
             paid_online = fee_rules.online_flag(fee_lines.get(did, []))
