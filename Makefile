@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 # enabled or started by the tests; as root they run initdb/pg_ctl as the package's `postgres` user).
 # The status check is "install ok installed": `dpkg -s` also succeeds for a removed package whose
 # config files remain, which would leave the binaries missing.
-DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium zsh postgresql systemd
+# softhsm2: the signing tests set up a real PKCS#11 token (tests/softhsm.py; docs/signing.md)
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium zsh postgresql systemd softhsm2
 BENCH_DEBS := ocrmypdf sqlite3
 
 .PHONY: install system-deps demo test bench clean

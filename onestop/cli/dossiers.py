@@ -68,7 +68,12 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         gone = "" if r["state"] == "current" else t(" (đã thay)", " (replaced)")
         c.print(t(f"Kết quả {r['n']}: {s(r['result_name'])} — {r['pages']} trang — {s(r['path'])}{gone}",
                   f"Result {r['n']}: {s(r['result_name'])} — {r['pages']} page(s) — {s(r['path'])}{gone}"))
+        if r.get("signature") and r["state"] == "current":
+            c.print(f"  {t('Kết quả', 'Result')} {r['n']}: {_signature_line(r['signature'])}")
     for r in d["components"]:
+        for f in r.get("files") or []:
+            if f["state"] == "current":
+                c.print(f"  TP {r['n']}: {_signature_line(f['signature'])}")
         if r.get("document_number"):
             c.print(t(f"  TP {r['n']}: số ký hiệu {s(r['document_number'])}, ngày {s(r['document_date'] or '?')}, "
                       f"cơ quan {s(r['issuer'])}", f"  #{r['n']}: document number {s(r['document_number'])}, dated "
@@ -86,6 +91,22 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
                  and e["status_from"] != e["status_to"] else status_label(e["status_to"]))
         te.add_row(local_time(e["at"]), s(e["officer"]), s(e["note"] or e["action"]), moved)
     c.print(te)
+
+
+def _signature_line(sig: dict) -> str:
+    """One stored file's signature state for `show` (docs/signing.md)."""
+    from rich.markup import escape
+
+    if not sig["signed"]:
+        return t("tệp chưa ký số", "file not digitally signed")
+    parts = []
+    for g in sig["signatures"]:
+        who = t("cơ quan", "agency") if g["kind"] == "agency" else t("công dân", "citizen")
+        parts.append(t(f"ký số ({who}) bởi {escape(g['signer'])}, {g['signed_at']}"
+                       + (", có dấu thời gian" if g["timestamp"] else "") + f", {g['status']}",
+                       f"signed ({who}) by {escape(g['signer'])}, {g['signed_at']}"
+                       + (", timestamped" if g["timestamp"] else "") + f", {g['status']}"))
+    return "; ".join(parts)
 
 
 @app.command("list")

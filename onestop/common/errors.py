@@ -30,6 +30,8 @@ SCAN_LOW_DPI = 21
 SCAN_PAGE_COUNT = 22
 OCR_FAILED = 23
 SCANNER_UNAVAILABLE = 24
+SIGNING_UNAVAILABLE = 27  # [signing] set but its key cannot be used: no token, wrong PIN/password, expired/revoked
+SIGNATURE_REQUIRED = 28  # [results] signed_required: the result file must carry the agency's signature first
 SYNC_UNREACHABLE = 75  # EX_TEMPFAIL: a scheduler should retry later
 INTERRUPTED = 130
 
@@ -125,6 +127,16 @@ class ScanConflict(OnestopError):
 
 class CheckFailed(OnestopError):
     exit_code = CHECK_FAILED
+
+
+class SigningUnavailable(OnestopError):
+    """The configured signing key cannot be used (docs/signing.md); raised before anything is read or stored."""
+
+    exit_code = SIGNING_UNAVAILABLE
+
+
+class SignatureRequired(OnestopError):
+    exit_code = SIGNATURE_REQUIRED
 
 
 class SyncPartial(OnestopError):
