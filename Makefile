@@ -59,6 +59,8 @@ PG_TESTS := tests $(foreach t,$(PG_FAILING),--deselect=$(t))
 # a module-scoped fixture (test_ocr's pages read by tesseract, test_migrate_pg's desk) is built once.
 TEST_JOBS ?= auto
 PYTEST := $(VENV)/bin/python -m pytest -q -rs -n $(TEST_JOBS) --dist loadfile
+# ONESTOP_TEST_NO_SKIP: a test that needs a Debian package of DEBS fails instead of skipping when it is missing
+test: export ONESTOP_TEST_NO_SKIP = 1
 test: install
 	$(PYTEST)
 	ONESTOP_TEST_BACKEND=postgresql $(PYTEST) -m "not sqlite_only" $(PG_TESTS)

@@ -20,9 +20,9 @@ def library() -> str | None:
     return next((p for p in LIBS if os.path.isfile(p)), None) if shutil.which("softhsm2-util") else None
 
 
-def make_token(folder: Path, label: str, pin: str, issued, key_label: str = "ky-so") -> dict:
+def make_token(folder: Path, label: str, pin: str, issued, chain=(), key_label: str = "ky-so") -> dict:
     """A token ``label`` in ``folder`` holding ``issued``'s (tests/ca.py) key and certificate under
-    ``key_label``; sets SOFTHSM2_CONF for this process and returns what [signing] needs."""
+    ``key_label``, and the CA certificates ``chain``; sets SOFTHSM2_CONF for this process and returns what [signing] needs."""
     from cryptography.hazmat.primitives import serialization
     import pkcs11
     from pkcs11 import Attribute, ObjectClass
@@ -51,4 +51,9 @@ def make_token(folder: Path, label: str, pin: str, issued, key_label: str = "ky-
                          Attribute.LABEL: key_label, Attribute.ID: b"\x01", Attribute.TOKEN: True,
                          Attribute.VALUE: issued.cert.public_bytes(serialization.Encoding.DER),
                          Attribute.SUBJECT: issued.cert.subject.public_bytes()})
+        for i, c in enumerate(chain, 2):  # the CA's certificates, as a CA's token carries them (embedded in signatures)
+            s.create_object({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: pkcs11.CertificateType.X_509,
+                             Attribute.LABEL: f"ca-{i}", Attribute.ID: bytes([i]), Attribute.TOKEN: True,
+                             Attribute.VALUE: c.public_bytes(serialization.Encoding.DER),
+                             Attribute.SUBJECT: c.subject.public_bytes()})
     return {"conf": str(conf), "lib": library(), "label": label, "key_label": key_label, "pin": pin}

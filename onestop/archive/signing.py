@@ -30,6 +30,7 @@ from onestop.common.config import Config
 
 # pyHanko imports cryptography's DSA support, which warns on stderr at every signing command.
 warnings.filterwarnings("ignore", message="DSA is deprecated")
+from onestop.archive.sigverify import configured  # noqa: F401  (callers ask signing.configured)
 from onestop.common.errors import SigningUnavailable
 
 PASSWORD_ENV = "ONESTOP_SIGN_PASSWORD"
@@ -59,11 +60,6 @@ class ArchiveSigner:
             except Exception:  # noqa: BLE001 - the token may be gone already
                 pass
             self.session = None
-
-
-def configured(cfg: Config) -> bool:
-    """Whether this desk signs its archive PDFs (``[signing] pkcs12`` or ``pkcs11_lib``)."""
-    return bool(cfg.get_local("signing.pkcs12") or cfg.get_local("signing.pkcs11_lib"))
 
 
 def _path(cfg: Config, value: str) -> Path:
@@ -206,7 +202,10 @@ def _load_pkcs11(cfg: Config) -> ArchiveSigner:
         raise _unavailable(f"Không mở được thiết bị ký số '{label}': {type(e).__name__}.",
                            f"Cannot open the signing token '{label}': {type(e).__name__}.") from e
     try:
-        signer = p11.PKCS11Signer(session, key_label=key_label or None, cert_label=key_label or None)
+        # other_certs_to_pull=None: every certificate on the token (its CA chain) goes into the signature,
+        # so `check` builds the chain up to [signing] trust_roots.
+        signer = p11.PKCS11Signer(session, key_label=key_label or None, cert_label=key_label or None,
+                                  other_certs_to_pull=None)
         signer.signing_cert  # noqa: B018 - pulls the certificate now: a missing one fails here, not mid-scan
     except Exception as e:  # noqa: BLE001
         session.close()

@@ -26,6 +26,11 @@ STATUS_VI = {"valid": "hợp lệ", "broken": "bị phá vỡ (tệp bị sửa 
              "modified": "tệp bị thêm nội dung sau khi ký"}
 
 
+def configured(cfg: Config) -> bool:
+    """Whether this desk signs its archive PDFs (``[signing] pkcs12`` or ``pkcs11_lib``)."""
+    return bool(cfg.get_local("signing.pkcs12") or cfg.get_local("signing.pkcs11_lib"))
+
+
 def _files(cfg: Config, key: str) -> list[Path]:
     v = cfg.get_local(f"signing.{key}") or []
     if isinstance(v, str):
@@ -134,10 +139,9 @@ def check_files(db, cfg: Config, rows: list[dict], *, verify: bool) -> dict:
     """`onestop check`'s part: every signature recorded for the archive files ``rows`` (files_to_check)
     verified again; a current file without one is a problem once this desk signs ([signing] set).
     Returns {"problems": [...], "signed": n, "unsigned": n, "configured": bool}."""
-    from onestop.archive import signing
     from onestop.store import signatures as store
 
-    configured = signing.configured(cfg)
+    signs = configured(cfg)
     recorded = store.of_files(db, [r["id"] for r in rows])
     problems, signed, unsigned = [], 0, 0
     roots = revocations = None
@@ -151,7 +155,7 @@ def check_files(db, cfg: Config, rows: list[dict], *, verify: bool) -> dict:
         if not sigs:
             if r["state"] == "current":
                 unsigned += 1
-                if configured:
+                if signs:
                     problems.append(dict(base, kind="unsigned", message=(
                         f"Tệp {r['path']} ({where}) chưa được ký số (lưu trước khi cấu hình [signing]). Ký bằng "
                         f"'onestop sign {r['code']}' (hoặc 'onestop sign --all-unsigned'): tệp ký là một phiên bản mới.")))
@@ -175,7 +179,7 @@ def check_files(db, cfg: Config, rows: list[dict], *, verify: bool) -> dict:
                 f"Chữ ký số {who} ({s['signer']}, số sê-ri {s['cert_serial']}) trên tệp {r['path']} ({where}): "
                 f"{STATUS_VI[status]}. Khôi phục tệp từ bản sao lưu; nếu chứng thư có vấn đề, ký lại bằng chứng "
                 f"thư hợp lệ hoặc quét lại với --replace.")))
-    return {"problems": problems, "signed": signed, "unsigned": unsigned, "configured": configured}
+    return {"problems": problems, "signed": signed, "unsigned": unsigned, "configured": signs}
 
 
 def verify_pdf_file(path: Path, cfg: Config, roots, revocations) -> list[dict]:
