@@ -55,7 +55,7 @@ def _key() -> rsa.RSAPrivateKey:
 
 
 def _cert(cn: str, key, issuer: Issued | None, *, ca: bool, start: datetime, end: datetime,
-          serial: int) -> x509.Certificate:
+          serial: int, tsa: bool = False) -> x509.Certificate:
     b = (x509.CertificateBuilder().subject_name(_name(cn))
          .issuer_name(issuer.cert.subject if issuer else _name(cn))
          .public_key(key.public_key()).serial_number(serial)
@@ -64,6 +64,9 @@ def _cert(cn: str, key, issuer: Issued | None, *, ca: bool, start: datetime, end
          .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
     if ca:
         b = b.add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+    elif tsa:  # a timestamp authority: time stamping only, critical (RFC 3161 2.3)
+        b = (b.add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True))
     else:
         # Where the CRL is published, as a real CA's certificates say (checked offline from [signing] crls).
         cdp = x509.DistributionPoint([x509.UniformResourceIdentifier(CRL_URL)], None, None, None)
@@ -91,9 +94,11 @@ def make_ca(folder: Path) -> TestCA:
             ("signer", "Trần Thị Cán Bộ", now - timedelta(days=30), now + timedelta(days=365)),
             ("expired", "Nguyễn Văn Hết Hạn", now - timedelta(days=400), now - timedelta(days=1)),
             ("revoked", "Lê Văn Thu Hồi", now - timedelta(days=30), now + timedelta(days=365)),
-            ("other", "Phạm Thị Bàn Hai", now - timedelta(days=30), now + timedelta(days=365))], 10):
+            ("other", "Phạm Thị Bàn Hai", now - timedelta(days=30), now + timedelta(days=365)),
+            ("tsa", "Máy chủ dấu thời gian thử", now - timedelta(days=30), now + timedelta(days=365))], 10):
         k = _key()
-        signers[who] = Issued(who, _cert(cn, k, inter, ca=False, start=start, end=end, serial=0x5A000 + i), k)
+        signers[who] = Issued(who, _cert(cn, k, inter, ca=False, start=start, end=end, serial=0x5A000 + i,
+                                         tsa=who == "tsa"), k)
     crl = (x509.CertificateRevocationListBuilder().issuer_name(inter.cert.subject)
            .last_update(now - timedelta(hours=1)).next_update(now + timedelta(days=7))
            .add_revoked_certificate(x509.RevokedCertificateBuilder()
@@ -121,3 +126,38 @@ def make_ca(folder: Path) -> TestCA:
     crl_path = folder / "intermediate.crl"
     crl_path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
     return TestCA(folder, root, inter, signers, crl_path)
+
+
+def serve_tsa(ca: TestCA):
+    """An RFC 3161 timestamp server on 127.0.0.1 (a real HTTP server; pyHanko's DummyTimeStamper answers
+    with the test CA's ``tsa`` certificate). Returns (url, server); ``server.shutdown()`` stops it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys, tsp, x509 as asn1x509
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    der = serialization.Encoding.DER
+    t = ca.signers["tsa"]
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1x509.Certificate.load(t.cert.public_bytes(der)),
+        tsa_key=keys.PrivateKeyInfo.load(t.key.private_bytes(der, serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption())),
+        certs_to_embed=[asn1x509.Certificate.load(ca.intermediate.cert.public_bytes(der))])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}/tsa", srv

@@ -360,3 +360,27 @@ def test_signing_settings_are_checked(run, home):
     (home / "onestop.toml").write_text('[signing]\ntrust_roots = "/etc/ssl/one.pem"\n')
     r = run("list")
     assert r.exit_code == errors.CONFIG and "trust_roots" in r.stderr
+
+
+def test_a_timestamp_server_makes_it_pades_b_t(run, db, cfg, home, monkeypatch, code, ca, tmp_path):
+    from ca import serve_tsa
+
+    url, srv = serve_tsa(ca)
+    try:
+        configure(home, monkeypatch, ca, tsa_url=url, **roots(ca))
+        r = run("scan", code, "--component", 1, a5_page(tmp_path), "--yes", "--json")
+    finally:
+        srv.shutdown()
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    [s] = out["signature"]["signatures"]
+    assert s["timestamp"] == 1
+    st = validate(Path(out["pdf"]), ca)
+    assert st.timestamp_validity is not None and st.timestamp_validity.intact and st.timestamp_validity.valid
+    assert pdfa_check.problems(Path(out["pdf"])) == []
+    assert db.execute("SELECT timestamp FROM file_signatures").fetchone()[0] == 1
+    assert run("check").exit_code == 0
+    # The server gone: the scan stops with exit 27 and stores nothing.
+    r = run("scan", code, "--component", 2, a5_page(tmp_path, "p2.jpg"), "--yes")
+    assert r.exit_code == errors.SIGNING_UNAVAILABLE and "tsa_url" in r.stderr
+    assert db.execute("SELECT count(*) FROM archive_files").fetchone()[0] == 1
