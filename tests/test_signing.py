@@ -384,3 +384,27 @@ def test_a_timestamp_server_makes_it_pades_b_t(run, db, cfg, home, monkeypatch, 
     r = run("scan", code, "--component", 2, a5_page(tmp_path, "p2.jpg"), "--yes")
     assert r.exit_code == errors.SIGNING_UNAVAILABLE and "tsa_url" in r.stderr
     assert db.execute("SELECT count(*) FROM archive_files").fetchone()[0] == 1
+
+
+def test_a_citizens_unsigned_pdf_is_made_pdfa_and_signed(run, db, cfg, home, monkeypatch, code, ca, tmp_path):
+    configure(home, monkeypatch, ca, **roots(ca))
+    src = tmp_path / "don.pdf"
+    src.write_bytes(_plain_pdf())
+    r = run("scan", code, "--component", 1, src, "--yes", "--json")
+    assert r.exit_code == 0, r.output
+    pdf = Path(json.loads(r.stdout)["pdf"])
+    assert validate(pdf, ca).trusted and pdfa_check.problems(pdf) == []
+    assert "Đơn đề nghị" in PdfReader(pdf).pages[0].extract_text()
+    assert stamp_of(pdf)[0][3] > 800  # top right of the A4 page
+
+
+def test_pyhanko_is_not_loaded_by_the_counter_commands_modules():
+    """P1: the counter's commands (and scan/check/show without signed files) never import pyHanko."""
+    import subprocess
+    import sys
+
+    code = ("import sys, onestop.cli.intake, onestop.cli.dossiers, onestop.cli.archive, onestop.cli.signing, "
+            "onestop.archive.scan, onestop.archive.check, onestop.archive.resign, onestop.intake.lookup; "
+            "print(sorted(m for m in sys.modules if m.startswith(('pyhanko', 'pkcs11', 'fontTools'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
