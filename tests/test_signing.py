@@ -408,3 +408,32 @@ def test_pyhanko_is_not_loaded_by_the_counter_commands_modules():
             "print(sorted(m for m in sys.modules if m.startswith(('pyhanko', 'pkcs11', 'fontTools'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.postgresql_only
+def test_office_desks_sign_with_their_own_keys_and_the_signer_is_recorded(pg_url, home, monkeypatch, run, ca,
+                                                                         tmp_path):
+    """Two desks on one office database, each with its own [signing] in its own data home: each file
+    records whoever signed it; `check` on either desk verifies both."""
+    from onestop import store
+
+    monkeypatch.setenv("ONESTOP_DATABASE_URL", pg_url)
+    monkeypatch.setattr(store, "COMMANDS_ON_POSTGRESQL", True)
+    r = run("receive", "-p", "1.003604", "--name", "Lê Văn Tám", "--id", "001085012345", "--all-components",
+            "--json")
+    assert r.exit_code == 0, r.stderr
+    code = json.loads(r.stdout)["code"]
+    configure(home, monkeypatch, ca, **roots(ca))
+    assert run("scan", code, "--component", 1, a5_page(tmp_path), "--yes").exit_code == 0
+    second = tmp_path / "desk2"
+    second.mkdir()
+    monkeypatch.setenv("ONESTOP_HOME", str(second))
+    monkeypatch.setenv("ONESTOP_OFFICER", "Phạm Thị Bàn Hai")
+    configure(second, monkeypatch, ca, "other", **roots(ca))
+    r = run("scan", code, "--component", 2, a5_page(tmp_path, "p2.jpg"), "--yes")
+    assert r.exit_code == 0, r.output
+    shown = json.loads(run("show", code, "--json").stdout)
+    signers = [c["files"][0]["signature"]["signatures"][0]["signer"] for c in shown["components"][:2]]
+    assert signers == ["Trần Thị Cán Bộ", "Phạm Thị Bàn Hai"]
+    r = run("check", "--json")
+    assert json.loads(r.stdout)["signatures"]["signed"] == 2

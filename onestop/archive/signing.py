@@ -22,7 +22,7 @@ import io
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -39,21 +39,49 @@ FIELD = "OnestopSignature"
 VN = timezone(timedelta(hours=7), "+07:00")  # the stamp's time: Vietnam's, whatever the desk's clock zone
 
 
-@dataclass
 class ArchiveSigner:
-    """An opened signing key: pyHanko's signer and what is recorded of it."""
+    """An opened, checked signing key and what is recorded of it. pyHanko's signer (``signer``) is
+    built in a background thread started at once (``_warm``): the scan's OCR runs meanwhile, so the
+    library's import (~0.5 s) does not add to the scan's wall time (P13)."""
 
-    signer: object                       # pyhanko.sign.signers.Signer
-    name: str                            # the certificate's subject common name
-    serial: str                          # certificate serial, hex
-    not_after: datetime
-    source: str                          # "pkcs12" or "pkcs11"
-    agency: str = ""
-    timestamper: object | None = None    # pyhanko HTTPTimeStamper (tsa_url) or None
-    session: object | None = field(default=None, repr=False)
+    def __init__(self, name: str, serial: str, source: str, build, *, session=None, agency: str = "",
+                 tsa_url: str = "", tsa_timeout: float = 10.0):
+        self.name, self.serial, self.source = name, serial, source  # certificate holder (CN), serial (hex)
+        self.agency, self.session = agency, session
+        self.tsa_url, self.tsa_timeout = tsa_url, tsa_timeout
+        self._build, self._signer, self._error = build, None, None
+        self.timestamper = None
+        self._thread = threading.Thread(target=self._warm, name="onestop-signer", daemon=True)
+        self._thread.start()
+
+    def _warm(self) -> None:
+        try:
+            self._signer = self._build()
+            if self.tsa_url:
+                from pyhanko.sign.timestamps import HTTPTimeStamper
+
+                self.timestamper = HTTPTimeStamper(self.tsa_url, timeout=self.tsa_timeout)
+            from onestop.archive import stamp
+
+            stamp.style()  # imports the font and layout modules now, not when the first file is signed
+            import pyhanko.pdf_utils.incremental_writer  # noqa: F401
+        except BaseException as e:  # noqa: BLE001 - reported when the signer is used
+            self._error = e
+
+    @property
+    def signer(self):
+        """pyHanko's signer (waits for the background build; its failure is exit 27)."""
+        self._thread.join()
+        if self._error is not None:
+            e = self._error
+            raise SigningUnavailable(f"Không chuẩn bị được khóa ký số ({type(e).__name__}: {e}). Chưa có gì được lưu.",
+                                     f"The signing key could not be prepared ({type(e).__name__}: {e}). Nothing was "
+                                     f"stored.") from e
+        return self._signer
 
     def close(self) -> None:
-        """Log out of and close a token session (a PKCS#12 key has nothing to close)."""
+        """Close a token session (a PKCS#12 key has nothing to close), once the background build ended."""
+        self._thread.join()
         if self.session is not None:
             try:
                 self.session.close()
@@ -74,25 +102,27 @@ def _unavailable(vi: str, en: str) -> SigningUnavailable:
 
 def load_signer(cfg: Config) -> ArchiveSigner | None:
     """The desk's signing key, opened and checked (certificate valid now, not in a configured CRL),
-    or None when signing is not configured. Exit 27 (SigningUnavailable) when it cannot be used."""
+    or None when signing is not configured. Exit 27 (SigningUnavailable) when it cannot be used.
+    Only ``cryptography`` and ``python-pkcs11`` are used here; pyHanko loads in the background."""
     if not configured(cfg):
         return None
     if cfg.get_local("signing.pkcs12"):
-        s = _load_pkcs12(cfg)
+        cert, source, build, session = _load_pkcs12(cfg)
     else:
-        s = _load_pkcs11(cfg)
+        cert, source, build, session = _load_pkcs11(cfg)
     try:
-        _check_certificate(cfg, s)
+        _check_certificate(cfg, cert)
     except BaseException:
-        s.close()
+        if session is not None:
+            session.close()
         raise
-    s.agency = cfg.agency_name or ""
-    tsa = cfg.get_local("signing.tsa_url")
-    if tsa:
-        from pyhanko.sign.timestamps import HTTPTimeStamper
+    from cryptography.x509.oid import NameOID
 
-        s.timestamper = HTTPTimeStamper(tsa, timeout=float(cfg.get_local("signing.tsa_timeout", 10)))
-    return s
+    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return ArchiveSigner(str(cn[0].value) if cn else cert.subject.rfc4514_string(), format(cert.serial_number, "x"),
+                         source, build, session=session, agency=cfg.agency_name or "",
+                         tsa_url=cfg.get_local("signing.tsa_url") or "",
+                         tsa_timeout=float(cfg.get_local("signing.tsa_timeout", 10)))
 
 
 def _password(cfg: Config) -> bytes:
@@ -121,8 +151,9 @@ def _password(cfg: Config) -> bytes:
                            f"Cannot read the password file {p}: {e.strerror or e}.") from e
 
 
-def _load_pkcs12(cfg: Config) -> ArchiveSigner:
-    from pyhanko.sign.signers import SimpleSigner
+def _load_pkcs12(cfg: Config):
+    """(certificate, "pkcs12", build, None): the file opened with its password now; pyHanko's signer built later."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
 
     path = _path(cfg, cfg.get_local("signing.pkcs12"))
     try:
@@ -130,22 +161,24 @@ def _load_pkcs12(cfg: Config) -> ArchiveSigner:
     except OSError as e:
         raise _unavailable(f"Không đọc được tệp chứng thư số {path} ([signing] pkcs12): {e.strerror or e}.",
                            f"Cannot read the certificate file {path} ([signing] pkcs12): {e.strerror or e}.") from e
+    password = _password(cfg)
     try:
-        signer = SimpleSigner.load_pkcs12_data(data, (), passphrase=_password(cfg))
+        key, cert, _chain = pkcs12.load_key_and_certificates(data, password)
+        if key is None or cert is None:
+            raise ValueError("no key or certificate")
     except ValueError as e:
         raise _unavailable(
             f"Không mở được tệp PKCS#12 {path}: sai mật khẩu hoặc tệp hỏng. Kiểm tra {PASSWORD_ENV} / "
             f"[signing] password_file.",
             f"Cannot open the PKCS#12 file {path}: wrong password or a damaged file. Check {PASSWORD_ENV} / "
             f"[signing] password_file.") from e
-    return _wrap(signer, "pkcs12")
 
+    def build():
+        from pyhanko.sign.signers import SimpleSigner
 
-def _wrap(signer, source: str, session=None) -> ArchiveSigner:
-    cert = signer.signing_cert
-    cn = cert.subject.native.get("common_name") or cert.subject.human_friendly
-    return ArchiveSigner(signer, str(cn), format(cert.serial_number, "x"),
-                         cert["tbs_certificate"]["validity"]["not_after"].native, source, session=session)
+        return SimpleSigner.load_pkcs12_data(data, (), passphrase=password)
+
+    return cert, "pkcs12", build, None
 
 
 def _pin(cfg: Config, label: str) -> str:
@@ -162,7 +195,9 @@ def _pin(cfg: Config, label: str) -> str:
         f"unattended runs.")
 
 
-def _load_pkcs11(cfg: Config) -> ArchiveSigner:
+def _load_pkcs11(cfg: Config):
+    """(certificate, "pkcs11", build, session): the token found, logged in and its key and certificate
+    found now (python-pkcs11); pyHanko's signer built later on the same session."""
     lib = str(_path(cfg, cfg.get_local("signing.pkcs11_lib")))
     label = str(cfg.get_local("signing.token_label", "") or "")
     key_label = str(cfg.get_local("signing.key_label", "") or "")
@@ -172,20 +207,22 @@ def _load_pkcs11(cfg: Config) -> ArchiveSigner:
                            f"The PKCS#11 library {lib} ([signing] pkcs11_lib) is not there: install the token's "
                            f"driver (or fix the path).")
     import pkcs11
-    from pyhanko.sign import pkcs11 as p11
-    from pyhanko.config.pkcs11 import TokenCriteria
+    from cryptography import x509
+    from pkcs11 import Attribute, ObjectClass
 
     try:
-        plib = p11.p11_lib(lib)
-        token = p11.find_token(plib.get_slots(), token_criteria=TokenCriteria(label=label or None))
+        plib = pkcs11.lib(lib)
+        tokens = [s.get_token() for s in plib.get_slots(token_present=True)]
     except Exception as e:  # noqa: BLE001 - a driver that cannot load or list its slots
         raise _unavailable(f"Không dùng được thư viện PKCS#11 {lib}: {e}.",
                            f"The PKCS#11 library {lib} cannot be used: {e}.") from e
+    token = next((t for t in tokens if not label or t.label == label), None)
     if token is None:
         raise _unavailable(
             f"Không thấy thiết bị ký số '{label}' ([signing] token_label). Cắm thiết bị vào máy rồi làm lại.",
             f"The signing token '{label}' ([signing] token_label) is not there. Plug it in and do it again.")
-    pin = _pin(cfg, label or token.label)
+    label = label or token.label
+    pin = _pin(cfg, label)
     try:
         session = token.open(user_pin=pin)
     except pkcs11.PinLocked as e:
@@ -202,43 +239,63 @@ def _load_pkcs11(cfg: Config) -> ArchiveSigner:
         raise _unavailable(f"Không mở được thiết bị ký số '{label}': {type(e).__name__}.",
                            f"Cannot open the signing token '{label}': {type(e).__name__}.") from e
     try:
+        session.get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label or None)
+        found = list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE,
+                                          **({Attribute.LABEL: key_label} if key_label else {})}))
+        if len(found) != 1:
+            raise pkcs11.NoSuchKey(f"{len(found)} certificates")
+        cert = x509.load_der_x509_certificate(bytes(found[0][Attribute.VALUE]))
+    except Exception as e:  # noqa: BLE001 - no such key, several, an unreadable certificate
+        session.close()
+        raise _unavailable(
+            f"Thiết bị ký số '{label}' không có (đúng một) khóa và chứng thư '{key_label}' ([signing] key_label): "
+            f"{type(e).__name__} {e}.",
+            f"The signing token '{label}' has not (exactly one) key and certificate '{key_label}' ([signing] "
+            f"key_label): {type(e).__name__} {e}.") from e
+
+    def build():
+        from pyhanko.sign import pkcs11 as p11
+
         # other_certs_to_pull=None: every certificate on the token (its CA chain) goes into the signature,
         # so `check` builds the chain up to [signing] trust_roots.
         signer = p11.PKCS11Signer(session, key_label=key_label or None, cert_label=key_label or None,
                                   other_certs_to_pull=None)
-        signer.signing_cert  # noqa: B018 - pulls the certificate now: a missing one fails here, not mid-scan
-    except Exception as e:  # noqa: BLE001
-        session.close()
-        raise _unavailable(
-            f"Thiết bị ký số '{label}' không có khóa/chứng thư '{key_label}' ([signing] key_label): {e}.",
-            f"The signing token '{label}' has no key/certificate '{key_label}' ([signing] key_label): {e}.") from e
-    return _wrap(signer, "pkcs11", session)
+        signer.signing_cert  # noqa: B018 - pulls the certificates now
+        return signer
+
+    return cert, "pkcs11", build, session
 
 
-def _check_certificate(cfg: Config, s: ArchiveSigner) -> None:
-    """Refuse a certificate that is expired now, or revoked in a CRL of ``[signing] crls``."""
+def _check_certificate(cfg: Config, cert) -> None:
+    """Refuse a certificate (``cryptography``'s) that is expired or not yet valid now, or revoked in a
+    CRL of ``[signing] crls``."""
+    from cryptography.x509.oid import NameOID
+
+    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    name, serial = (cn[0].value if cn else cert.subject.rfc4514_string()), format(cert.serial_number, "x")
     now = datetime.now(timezone.utc)
-    if s.not_after < now:
+    if cert.not_valid_after_utc < now:
         raise _unavailable(
-            f"Chứng thư số của {s.name} (số sê-ri {s.serial}) đã hết hạn ngày {s.not_after:%d/%m/%Y}: chữ ký sẽ "
-            f"không có giá trị. Gia hạn chứng thư (hoặc dùng chứng thư khác) rồi làm lại.",
-            f"The certificate of {s.name} (serial {s.serial}) expired on {s.not_after:%Y-%m-%d}: a signature "
-            f"would not be valid. Renew it (or use another) and do it again.")
-    cert = s.signer.signing_cert
-    if cert["tbs_certificate"]["validity"]["not_before"].native > now:
-        raise _unavailable(f"Chứng thư số của {s.name} chưa có hiệu lực.",
-                           f"The certificate of {s.name} is not valid yet.")
+            f"Chứng thư số của {name} (số sê-ri {serial}) đã hết hạn ngày {cert.not_valid_after_utc:%d/%m/%Y}: chữ "
+            f"ký sẽ không có giá trị. Gia hạn chứng thư (hoặc dùng chứng thư khác) rồi làm lại.",
+            f"The certificate of {name} (serial {serial}) expired on {cert.not_valid_after_utc:%Y-%m-%d}: a "
+            f"signature would not be valid. Renew it (or use another) and do it again.")
+    if cert.not_valid_before_utc > now:
+        raise _unavailable(f"Chứng thư số của {name} chưa có hiệu lực.", f"The certificate of {name} is not valid yet.")
+    if not cfg.get_local("signing.crls"):
+        return
     from onestop.archive import sigverify
 
+    issuer = cert.issuer.public_bytes()
     for crl in sigverify.crls(cfg):
-        if crl["tbs_cert_list"]["issuer"] != cert.issuer:
+        if crl["tbs_cert_list"]["issuer"].dump() != issuer:
             continue
         for rc in crl["tbs_cert_list"]["revoked_certificates"] or []:
             if rc["user_certificate"].native == cert.serial_number:
                 raise _unavailable(
-                    f"Chứng thư số của {s.name} (số sê-ri {s.serial}) đã bị thu hồi (danh sách CRL): không ký "
+                    f"Chứng thư số của {name} (số sê-ri {serial}) đã bị thu hồi (danh sách CRL): không ký "
                     f"bằng nó nữa. Xin cấp chứng thư mới.",
-                    f"The certificate of {s.name} (serial {s.serial}) is revoked (CRL): it no longer signs. "
+                    f"The certificate of {name} (serial {serial}) is revoked (CRL): it no longer signs. "
                     f"Get a new certificate.")
 
 
@@ -251,6 +308,7 @@ def sign_archive_pdf(pdf: bytes, signer: ArchiveSigner, *, text_boxes: list[tupl
     The visible stamp (agency, signer, time +07:00) goes at the top right of page 1, moved down
     until it covers none of ``text_boxes`` (page 1's words, points; read from onestop's own text
     layer when not given)."""
+    pyhanko_signer = signer.signer  # waits for the background build (exit 27 if it failed)
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -268,7 +326,7 @@ def sign_archive_pdf(pdf: bytes, signer: ArchiveSigner, *, text_boxes: list[tupl
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason, name=signer.name, location=signer.agency or None)
-    ps = signers.PdfSigner(meta, signer=signer.signer, timestamper=signer.timestamper,
+    ps = signers.PdfSigner(meta, signer=pyhanko_signer, timestamper=signer.timestamper,
                            stamp_style=stamp.style(),
                            new_field_spec=fields.SigFieldSpec(FIELD, on_page=0, box=box))
     out = io.BytesIO()

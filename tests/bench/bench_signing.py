@@ -46,6 +46,8 @@ def main() -> None:
                 (home / "onestop.toml").write_text(conf, encoding="utf-8")
                 _out, w, _cpu = onestop(home, "scan", code, "--component", 2, *jpgs, "--yes", "--json")
                 walls[name].append(w)
+        print("P13 wall times, s: " + "; ".join(f"{k} {', '.join(f'{w:.2f}' for w in v)}" for k, v in walls.items()),
+              file=sys.stderr)
         base = min(walls["unsigned"])
         for name in [k for k in setups if k != "unsigned"]:
             r = min(walls[name]) / base
