@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 # enabled or started by the tests; as root they run initdb/pg_ctl as the package's `postgres` user).
 # The status check is "install ok installed": `dpkg -s` also succeeds for a removed package whose
 # config files remain, which would leave the binaries missing.
-DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium zsh postgresql systemd
+# softhsm2: the signing tests set up a real PKCS#11 token (tests/softhsm.py; docs/signing.md)
+DEBS := tesseract-ocr tesseract-ocr-vie fonts-dejavu-core poppler-utils chromium zsh postgresql systemd softhsm2
 BENCH_DEBS := ocrmypdf sqlite3
 
 .PHONY: install system-deps demo test bench clean
@@ -58,6 +59,8 @@ PG_TESTS := tests $(foreach t,$(PG_FAILING),--deselect=$(t))
 # a module-scoped fixture (test_ocr's pages read by tesseract, test_migrate_pg's desk) is built once.
 TEST_JOBS ?= auto
 PYTEST := $(VENV)/bin/python -m pytest -q -rs -n $(TEST_JOBS) --dist loadfile
+# ONESTOP_TEST_NO_SKIP: a test that needs a Debian package of DEBS fails instead of skipping when it is missing
+test: export ONESTOP_TEST_NO_SKIP = 1
 test: install
 	$(PYTEST)
 	ONESTOP_TEST_BACKEND=postgresql $(PYTEST) -m "not sqlite_only" $(PG_TESTS)

@@ -15,7 +15,8 @@ as these checks go. What is checked:
 6. every font embedded; a CIDFontType2 has a CIDToGIDMap, and its widths (/DW, /W) equal the advance
    widths in the embedded TrueType program for every glyph the map uses;
 7. images: no /Interpolate true, no /Alternates or /OPI, no JPX or LZW, no soft mask (transparency),
-   no CMYK (the intent is RGB); pages: no transparency group, no actions, no annotations;
+   no CMYK (the intent is RGB); pages: no transparency group, no actions, no annotations but a signature's visible stamp (printed,
+   /AP /N only, fonts embedded);
 8. the catalog has no actions, JavaScript or embedded files; no stream refers to an external file.
 """
 
@@ -117,7 +118,11 @@ def _check_font(font, out: list[str], where: str) -> None:
                 pairs = {(c, struct.unpack(">H", raw[2 * c:2 * c + 2])[0]) for c in range(len(raw) // 2)}
             else:  # /Identity
                 pairs = {(g, g) for g in widths}
-            bad = {(c, g) for c, g in pairs if g in widths and g != 0 and abs(w.get(c, dw) - widths[g]) > 1}
+            # A subset that keeps the font's glyph numbers (pyHanko's stamp fonts) holds empty
+            # zero-width placeholders for the glyphs it dropped: never shown, so never given a width.
+            placeholders = {g for g in widths if widths[g] == 0 and g not in w} if not isinstance(gidmap, StreamObject) else set()
+            bad = {(c, g) for c, g in pairs if g in widths and g != 0 and g not in placeholders
+                   and abs(w.get(c, dw) - widths[g]) > 1}
             missing = {g for _c, g in pairs if g not in widths}
             if bad:
                 c, g = min(bad)
@@ -256,8 +261,22 @@ def problems(path: Path) -> list[str]:
             out.append(f"{where}: transparency group")
         if "/AA" in page:
             out.append(f"{where}: actions")
-        if _o(page.get("/Annots")):
-            out.append(f"{where}: annotations")
+        for a in (_o(a) for a in (_o(page.get("/Annots")) or [])):
+            # Only a signature's visible stamp (issue 22): a printed, visible widget whose normal
+            # appearance is its only one, with its fonts embedded (ISO 19005-2 6.3.2, 6.3.3).
+            flags = int(a.get("/F", 0))
+            ap = _o(a.get("/AP")) or {}
+            if a.get("/Subtype") != "/Widget" or _o(a.get("/FT", _o(a.get("/Parent") or {}).get("/FT"))) != "/Sig":
+                out.append(f"{where}: annotations other than a signature's stamp")
+            elif not flags & 4 or flags & (1 | 2 | 32):
+                out.append(f"{where}: signature stamp not printed or hidden (/F {flags})")
+            elif set(ap) != {"/N"}:
+                out.append(f"{where}: signature stamp appearance is not /N only ({sorted(ap)})")
+            else:
+                n = _o(ap["/N"])
+                if "/Group" in n:
+                    out.append(f"{where}: signature stamp with a transparency group")
+                _check_resources(n.get("/Resources"), out, f"{where} stamp", seen)
         _check_resources(page.get("/Resources"), out, where, seen)
     # 8. streams referring to external files
     nums = {num for objs in reader.xref.values() for num in objs} | set(reader.xref_objStm)

@@ -54,6 +54,10 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
                 problems.append(dict(base, kind="pages",
                                      message=f"PDF {p} có {count} trang, cơ sở dữ liệu ghi {r['pages']}."))
     problems += _check_ocr_copies(db, known, verify=verify)
+    from onestop.archive import sigverify
+
+    signatures = sigverify.check_files(db, cfg, rows, verify=verify)  # docs/signing.md
+    problems += signatures.pop("problems")
     root = cfg.archive_dir
     if root.is_dir():
         for p in sorted(root.rglob("*")):
@@ -85,7 +89,7 @@ def check(db: Database, cfg: Config, *, verify: bool = True) -> dict:
     # Not archive damage (the file is intact), so not a problem for the exit code: work to do
     # (pages to rescan, document numbers for the officer to correct or confirm).
     return {"ok": not problems, "files": n, "problems": problems, "rescan": digitization.rescan_list(db),
-            "documents": digitization.document_check_list(db)}
+            "documents": digitization.document_check_list(db), "signatures": signatures}
 
 
 def _orphan(db: Database, cfg: Config, p: Path) -> dict:

@@ -148,7 +148,8 @@ def discard(db: Database, path: Path, *, copy: bool = False) -> None:
 
 
 def commit(db: Database, cfg: Config, d: dict, comp: dict, row: dict, results: list, review, *,
-           before: list[dict], replace: bool, add: bool, written: list[tuple[Path, bool]]) -> int:
+           before: list[dict], replace: bool, add: bool, written: list[tuple[Path, bool]],
+           signatures: list[dict] = ()) -> int:
     """Store the file ``row`` (its PDF, and OCR copy if any, already placed), its ``results`` pages,
     the search index, the digitization ``review``, the component digitized, the event and the outbox
     entry in one transaction; returns the file's id.
@@ -156,7 +157,8 @@ def commit(db: Database, cfg: Config, d: dict, comp: dict, row: dict, results: l
     ``before`` is the component's current files when the scan began: if another scan committed
     meanwhile this one stores nothing (ScanConflict). With ``replace`` they become ``replaced`` (or
     ``lost`` when already missing or damaged); with ``add`` the new file is one more part. On any
-    failure the files of ``written`` ((path, is OCR copy) this scan wrote) are discarded."""
+    failure the files of ``written`` ((path, is OCR copy) this scan wrote) are discarded. ``signatures``:
+    the file's digital signatures (archive/signing.py), stored with it."""
     from onestop.archive import digitization, search
     from onestop.intake import dossiers
 
@@ -204,6 +206,10 @@ def commit(db: Database, cfg: Config, d: dict, comp: dict, row: dict, results: l
                     store.set_file_state(db, fid_old, st)
             row["part"] = 1 + max((r["part"] for r in now), default=0) if add else 1
             fid = store.insert_file(db, row)
+            if signatures:
+                from onestop.store import signatures as signature_store
+
+                signature_store.record(db, fid, signatures)
             for r in results:
                 pid = store.insert_page(db, {
                     "file_id": fid, "n": r.n, "text": r.text, "confidence": r.confidence, "rotated": r.rotated,

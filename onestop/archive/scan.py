@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from onestop.archive import imaging, ocr, pdfa
+from onestop.archive import imaging, ocr, pdfa, signing
 from onestop.archive.claims import claim, in_folder, inbox_dir, recover, work_folder
 from onestop.archive.claims import inbox_files  # noqa: F401  (the scan command lists the inbox through here)
 from onestop.archive.files import archive_path, commit, current, discard, place, shared_root
@@ -77,21 +77,27 @@ def scan(db: Database, cfg: Config, code: str, files: list[Path], *, component: 
     box = inbox_dir(cfg)
     mine = [f for f in files if in_folder(f, box)]
     _refuse_archive_inputs(cfg, [f for f in files if f not in mine])  # inbox entries: links refused at the claim
-    if not mine:
-        return dict(_store(db, cfg, d, comp, files, before, yes=yes, allow_low_dpi=allow_low_dpi,
-                           force_ocr=force_ocr, replace=replace, add=add, confirm=confirm, progress=progress),
-                    moved=[])
-    with claim(box) as taken:
-        try:
-            taken.take(mine, code)
-            res = _store(db, cfg, d, comp, [taken.files.get(f, f) for f in files], before, yes=yes,
-                         allow_low_dpi=allow_low_dpi, force_ocr=force_ocr, replace=replace, add=add,
-                         confirm=confirm, progress=progress)
-        except BaseException:
-            taken.release()  # a failed or interrupted scan gives its inbox files back
-            raise
-        res["moved"] = taken.done()
-    return res
+    # The signing key is opened before any page is read: no token, a wrong PIN: exit 27, nothing done.
+    signer = signing.load_signer(cfg)
+    try:
+        if not mine:
+            return dict(_store(db, cfg, d, comp, files, before, yes=yes, allow_low_dpi=allow_low_dpi,
+                               force_ocr=force_ocr, replace=replace, add=add, confirm=confirm, progress=progress,
+                               signer=signer), moved=[])
+        with claim(box) as taken:
+            try:
+                taken.take(mine, code)
+                res = _store(db, cfg, d, comp, [taken.files.get(f, f) for f in files], before, yes=yes,
+                             allow_low_dpi=allow_low_dpi, force_ocr=force_ocr, replace=replace, add=add,
+                             confirm=confirm, progress=progress, signer=signer)
+            except BaseException:
+                taken.release()  # a failed or interrupted scan gives its inbox files back
+                raise
+            res["moved"] = taken.done()
+        return res
+    finally:
+        if signer is not None:
+            signer.close()
 
 
 def _component(db: Database, dossier_id: int, n: int | None, code: str) -> dict:
@@ -126,7 +132,7 @@ def _refuse_archive_inputs(cfg: Config, files: list[Path]) -> None:
 
 
 def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], before: list[dict], *, yes: bool,
-           allow_low_dpi: bool, force_ocr: bool, replace: bool, add: bool, confirm, progress) -> dict:
+           allow_low_dpi: bool, force_ocr: bool, replace: bool, add: bool, confirm, progress, signer=None) -> dict:
     """Check, OCR, write the PDF under a new name and commit; the body of ``scan``."""
     from onestop.archive import digitization
     from onestop.intake import dossiers
@@ -160,8 +166,13 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
     copy = copy_path = None
+    sigs: list[dict] = []
     if signed:  # the signed file is the archive file, unchanged; the PDF/A with its text layer goes beside it
         copy, pdf = pdf, original
+        sigs = signing.citizen_signatures(original, cfg)
+    elif signer is not None:  # the agency's signature, after the PDF/A and its text layer (signing.py)
+        pdf, sig = signing.sign_archive_pdf(pdf, signer)
+        sigs = [dict(sig, desk=cfg.get("counter.desk") or None)]
     sha = hashlib.sha256(pdf).hexdigest()
     path, created = place(db, archive_path(cfg, code, comp, stamp), pdf, sha)
     if copy is not None:
@@ -191,12 +202,14 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     written = [(path, False)] if created else []
     if copy_path is not None and copy_created:
         written.append((copy_path, True))
-    fid = commit(db, cfg, d, comp, row, results, rv, before=before, replace=replace, add=add, written=written)
+    fid = commit(db, cfg, d, comp, row, results, rv, before=before, replace=replace, add=add, written=written,
+                 signatures=sigs)
     pages = [dict(r.public(), quality=rv.pages[r.n].public() if r.n in rv.pages else None) for r in results]
     out = {"code": code, "component": comp["n"], "pdf": str(path), "pages": pages,
            "sha256": sha, "size": len(pdf), "file_id": fid, "warnings": warnings, **digitization.public(rv)}
     if signed:
         out.update(signed=signed, ocr_copy=str(copy_path))
+    out["signature"] = signing.public(sigs)
     if comp.get("result"):
         out.update(component=None, result=comp["result"], result_code=comp["result_code"], result_name=comp["name"])
     return out

@@ -270,9 +270,9 @@ COMMAND_MODULES = {
     "backlog": "reports", "report": "reports", "book": "reports", "generate": "reports",
     "demo": "admin", "procedures": "admin", "db": "admin", "office": "admin",
     "sync": "sync", "completion": "completion",
-    "pay": "fees", "fees": "fees", "papers": "papers",
+    "pay": "fees", "fees": "fees", "papers": "papers", "sign": "signing",
 }
-_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion", "fees", "papers")
+_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion", "fees", "papers", "signing")
 
 
 def load_commands(name: str | None = None) -> None:

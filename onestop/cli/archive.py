@@ -89,7 +89,8 @@ def scan(
         info(t(f"Cảnh báo: {w}", f"Warning: {w}"))
     if json_:
         emit_json({k: res[k] for k in ("code", "component", "pdf", "pages", "sha256", "size", "file_id", "warnings",
-                                       "signed", "ocr_copy", "result", "result_code", "result_name", "rescan", "document") if k in res})
+                                       "signed", "ocr_copy", "result", "result_code", "result_name", "rescan", "document", "signature")
+                   if k in res})
         return
     typer.echo(res["pdf"])
     if res.get("signed"):
@@ -219,8 +220,11 @@ def check(json_: bool = JSON,
             info(f"[rescan] {p['message']}")
         for p in rep["documents"]:
             info(f"[document] {p['message']}")
-        info(t(f"Đã kiểm tra {rep['files']} tệp: {len(rep['problems'])} vấn đề.",
-               f"Checked {rep['files']} files: {len(rep['problems'])} problems."))
+        sg = rep["signatures"]
+        info(t(f"Đã kiểm tra {rep['files']} tệp: {len(rep['problems'])} vấn đề. Chữ ký số: {sg['signed']} tệp đã ký, "
+               f"{sg['unsigned']} tệp chưa ký" + ("" if sg["configured"] else " (chưa cấu hình [signing])") + ".",
+               f"Checked {rep['files']} files: {len(rep['problems'])} problems. Signatures: {sg['signed']} files "
+               f"signed, {sg['unsigned']} unsigned" + ("" if sg["configured"] else " ([signing] not set)") + "."))
     if not rep["ok"]:
         raise CheckFailed(f"Kho lưu trữ có {len(rep['problems'])} vấn đề (xem ở trên).",
                           f"The archive has {len(rep['problems'])} problems (see above).")

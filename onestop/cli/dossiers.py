@@ -76,12 +76,17 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
         gone = "" if r["state"] == "current" else t(" (đã thay)", " (replaced)")
         c.print(t(f"Kết quả {r['n']}: {s(r['result_name'])} — {r['pages']} trang — {s(r['path'])}{gone}",
                   f"Result {r['n']}: {s(r['result_name'])} — {r['pages']} page(s) — {s(r['path'])}{gone}"))
+        if r.get("signature") and r["state"] == "current":
+            c.print(f"  {t('Kết quả', 'Result')} {r['n']}: {_signature_line(r['signature'])}")
     reusing = {r["n"] for r in d["components"] if r["digitized"] in (2, 3)}  # not since replaced by a scan
     for u in d.get("reused") or []:
         if u["n"] in reusing:
             src = f"{u['source_code']}/" + (f"KQ{-u['source_n']}" if u["source_n"] < 0 else str(u["source_n"]))
             c.print(t(f"  TP {u['n']}: dùng lại {s(src)} — {s(u['path'])}", f"  #{u['n']}: reuses {s(src)} — {s(u['path'])}"))
     for r in d["components"]:
+        for f in r.get("files") or []:
+            if f["state"] == "current":
+                c.print(f"  TP {r['n']}: {_signature_line(f['signature'])}")
         if r.get("document_number"):
             c.print(t(f"  TP {r['n']}: số ký hiệu {s(r['document_number'])}, ngày {s(r['document_date'] or '?')}, "
                       f"cơ quan {s(r['issuer'])}", f"  #{r['n']}: document number {s(r['document_number'])}, dated "
@@ -122,6 +127,20 @@ def _print_fees(c, d: dict, s) -> None:
               f"còn phải nộp {money(tot['outstanding'])}.",
               f"Due {money(tot['due'])}, paid {money(tot['paid'])}, refunded {money(tot['refunded'])}, "
               f"still owed {money(tot['outstanding'])}."))
+def _signature_line(sig: dict) -> str:
+    """One stored file's signature state for `show` (docs/signing.md)."""
+    from rich.markup import escape
+
+    if not sig["signed"]:
+        return t("tệp chưa ký số", "file not digitally signed")
+    parts = []
+    for g in sig["signatures"]:
+        who = t("cơ quan", "agency") if g["kind"] == "agency" else t("công dân", "citizen")
+        parts.append(t(f"ký số ({who}) bởi {escape(g['signer'])}, {g['signed_at']}"
+                       + (", có dấu thời gian" if g["timestamp"] else "") + f", {g['status']}",
+                       f"signed ({who}) by {escape(g['signer'])}, {g['signed_at']}"
+                       + (", timestamped" if g["timestamp"] else "") + f", {g['status']}"))
+    return "; ".join(parts)
 
 
 @app.command("list")

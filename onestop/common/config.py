@@ -63,7 +63,10 @@ SETTINGS: dict[str, dict[str, str]] = {
     "paths": {"data_dir": _TEXT, "catalog": _TEXT, "calendar": _TEXT},
     "scan": {"min_dpi": _INT, "inbox": _TEXT, "dpi": _INT, "max_pixels": _INT, "ocr_timeout": _NUM,
              "rotate_threshold": _NUM, "settle_seconds": _NUM, "device": _TEXT, "mode": _TEXT, "source": _TEXT},
-    "results": {"electronic": _LIST},
+    "results": {"electronic": _LIST, "signed_required": _LIST},
+    # docs/signing.md: a PKCS#12 file or a PKCS#11 token; this desk's own (never an office setting)
+    "signing": {"pkcs12": _TEXT, "password_file": _TEXT, "pkcs11_lib": _TEXT, "token_label": _TEXT,
+                "key_label": _TEXT, "tsa_url": _TEXT, "tsa_timeout": _NUM, "trust_roots": _LIST, "crls": _LIST},
     "sync": {"url": "sync_url", "spool": _TEXT, "batch_size": _INT, "dstcode": _TEXT, "username": _TEXT,
              "timeout": _NUM, "retries": _INT, "backoff": _NUM, "ca_file": _TEXT, "session_error_codes": _LIST,
              "upload_workers": _INT, "spool_ack_days": _NUM},

@@ -32,6 +32,8 @@ OCR_FAILED = 23
 SCANNER_UNAVAILABLE = 24
 PAYMENT_REFUSED = 25  # an overpayment, a second payment of paid fees, a refund above what was paid
 DUPLICATE_RECEIPT = 26  # a receipt number already recorded in its series (two desks, one book)
+SIGNING_UNAVAILABLE = 27  # [signing] set but its key cannot be used: no token, wrong PIN/password, expired/revoked
+SIGNATURE_REQUIRED = 28  # [results] signed_required: the result file must carry the agency's signature first
 SYNC_UNREACHABLE = 75  # EX_TEMPFAIL: a scheduler should retry later
 INTERRUPTED = 130
 
@@ -135,6 +137,16 @@ class ScanConflict(OnestopError):
 
 class CheckFailed(OnestopError):
     exit_code = CHECK_FAILED
+
+
+class SigningUnavailable(OnestopError):
+    """The configured signing key cannot be used (docs/signing.md); raised before anything is read or stored."""
+
+    exit_code = SIGNING_UNAVAILABLE
+
+
+class SignatureRequired(OnestopError):
+    exit_code = SIGNATURE_REQUIRED
 
 
 class SyncPartial(OnestopError):

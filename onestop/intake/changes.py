@@ -142,6 +142,7 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
             sets["finished_at"] = iso(when)
         if target == "10":
             sets["returned_at"] = iso(when)
+            _signed_result_required(db, cfg, d)
         store.update_dossier(db, d["id"], sets)
         ev = store.add_event(db, d["id"], iso(when), officer, cfg.unit, f"status_{target}",
                     note or states.ACTIONS_VI.get(target, ""), d["status"], target, data)
@@ -163,6 +164,26 @@ def move(db: Database, cfg: Config, code: str, target: str, *, note: str = "", a
     if form:
         out["form"] = form
     return out
+
+
+def _signed_result_required(db: Database, cfg: Config, d: dict) -> None:
+    """``[results] signed_required`` (procedure codes, or "*"): such a dossier's result is returned (10)
+    only once its result file carries the agency's valid signature (docs/signing.md); exit 28 otherwise."""
+    codes = cfg.get("results.signed_required", []) or []
+    if "*" not in codes and d["procedure_code"] not in codes:
+        return
+    from onestop.common.errors import SignatureRequired
+    from onestop.store import signatures
+
+    if not signatures.result_signed(db, d["id"]):
+        raise SignatureRequired(
+            f"Hồ sơ {d['code']}: thủ tục {d['procedure_code']} chỉ trả kết quả khi tệp kết quả đã được ký số "
+            f"([results] signed_required). Quét kết quả ('onestop scan {d['code']} --result TỆP', khi đã cấu hình "
+            f"[signing]) hoặc ký tệp đã quét ('onestop sign {d['code']}'), rồi chuyển lại. Chưa thay đổi gì.",
+            f"Dossier {d['code']}: procedure {d['procedure_code']} returns its result only once the result file is "
+            f"digitally signed ([results] signed_required). Scan the result ('onestop scan {d['code']} --result "
+            f"FILE', with [signing] set) or sign the scanned one ('onestop sign {d['code']}'), then move it again. "
+            f"Nothing was changed.")
 
 
 def check_reschedule(db: Database, cfg: Config, d: dict, new_due: datetime, when: datetime) -> None:

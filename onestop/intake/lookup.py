@@ -95,6 +95,15 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     from onestop.store.reuse import reused_of
 
     d["reused"] = reused_of(db, d["id"])  # components pointing to an earlier dossier's files (docs/reuse.md)
+    from onestop.store import signatures
+
+    # Each stored file with its digital signature state (docs/signing.md): components' files, results'.
+    files = signatures.states_of_dossier(db, d["id"])
+    for c in d["components"]:
+        c["files"] = [{k: f[k] for k in ("path", "part", "state", "signature")} for f in files if f["component_n"] == c["n"]]
+    by_path = {f["path"]: f["signature"] for f in files}
+    for r in d["results"]:
+        r["signature"] = by_path.get(r["path"])
     return d
 
 

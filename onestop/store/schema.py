@@ -155,6 +155,29 @@ SHARED: list[Migration] = [
         ALTER TABLE archive_files ADD COLUMN valid_until TEXT
         """,
     ),
+    Migration(
+        "shared_0004_signatures",
+        # The digital signatures of each archive file (issue 22, store/signatures.py): the agency's own
+        # (kind 'agency', made by archive/signing.py when the file was written, or by `onestop sign`) and a
+        # citizen's electronic PDF's (kind 'citizen', verified when it was archived). status: as verified
+        # then (valid, broken, expired, revoked, untrusted); `check` verifies them again.
+        sql="""
+        CREATE TABLE file_signatures (
+            id {{id}},
+            file_id {{bigint}} NOT NULL REFERENCES archive_files(id),
+            kind TEXT NOT NULL,
+            field TEXT NOT NULL,
+            signer TEXT NOT NULL,
+            cert_serial TEXT NOT NULL,
+            signed_at TEXT,
+            timestamp INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            source TEXT,
+            desk TEXT
+        );
+        CREATE INDEX file_signatures_file ON file_signatures(file_id)
+        """,
+    ),
 ]
 
 def render(migration: Migration, dialect: str) -> str:
