@@ -269,9 +269,9 @@ COMMAND_MODULES = {
     "scan": "archive", "search": "archive", "check": "archive",
     "backlog": "reports", "report": "reports", "book": "reports", "generate": "reports",
     "demo": "admin", "procedures": "admin", "db": "admin", "office": "admin",
-    "sync": "sync", "completion": "completion",
+    "sync": "sync", "completion": "completion", "online": "online",
 }
-_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion")
+_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion", "online")
 
 
 def load_commands(name: str | None = None) -> None:

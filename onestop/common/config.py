@@ -69,6 +69,8 @@ SETTINGS: dict[str, dict[str, str]] = {
              "upload_workers": _INT, "spool_ack_days": _NUM},
     "database": {"url": _TEXT, "idle_timeout": _NUM, "lock_timeout": _NUM, "lock_wait": _NUM},
     "archive": {"root": _TEXT},
+    "online": {"pull": "bool"},
+    "report": {"online_target": _NUM},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")
 
@@ -127,6 +129,8 @@ def _check_value(section: str, key: str, kind: str, value, where) -> None:
         bad("cần một số nguyên không âm, không có ngoặc kép", "expected a whole number >= 0, without quotes")
     if kind == _NUM and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
         bad("cần một số không âm, không có ngoặc kép", "expected a number >= 0, without quotes")
+    if kind == "bool" and not isinstance(value, bool):
+        bad("cần true hoặc false, không có ngoặc kép", "expected true or false, without quotes")
     if kind == _LIST and not isinstance(value, list):
         bad("cần một danh sách [ ... ]", "expected a list [ ... ]")
     if kind == "sessions":

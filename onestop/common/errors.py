@@ -30,6 +30,9 @@ SCAN_LOW_DPI = 21
 SCAN_PAGE_COUNT = 22
 OCR_FAILED = 23
 SCANNER_UNAVAILABLE = 24
+ONLINE_BLOCKED = 29  # an online dossier cannot be taken as it is (blocked at the pull, papers missing)
+ONLINE_TAKEN = 30    # another desk took (or refused) the online dossier first
+PORTAL_REFUSED = 31  # the portal refused a take or a refusal (CapNhatDaNhanHoSo / TuChoiTiepNhanHoSo)
 SYNC_UNREACHABLE = 75  # EX_TEMPFAIL: a scheduler should retry later
 INTERRUPTED = 130
 
@@ -155,6 +158,18 @@ class SchemaMismatch(OnestopError):
     """The database schema is newer than this program, or not onestop's."""
 
     exit_code = SCHEMA_MISMATCH
+
+
+class OnlineBlocked(OnestopError):
+    exit_code = ONLINE_BLOCKED
+
+
+class OnlineTaken(OnestopError):
+    exit_code = ONLINE_TAKEN
+
+
+class PortalRefused(OnestopError):
+    exit_code = PORTAL_REFUSED
 
 
 class Interrupted(OnestopError):

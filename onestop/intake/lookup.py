@@ -92,6 +92,10 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     from onestop.store import results as result_store
 
     d["results"] = result_store.results_of(db, d["id"])  # result papers scanned (scan --result)
+    if d.get("channel") == "2":  # taken from the portal: its id there (MaHoSoDVC), docs/online.md
+        from onestop.store.online import by_dossier
+
+        d["portal_id"] = (by_dossier(db, [d["id"]]).get(d["id"]) or {}).get("dvc")
     return d
 
 
