@@ -28,6 +28,13 @@ def _age(seconds) -> str:
     return t(f"{seconds // 60} phút", f"{seconds // 60} min")
 
 
+def _connect(cfg):
+    """How the online commands reach the portal: the nightly sync's transport (URL, login, session)."""
+    from onestop.sync import http_transport
+
+    return lambda: http_transport(cfg)
+
+
 def _personal(db, cfg, show_personal: bool, what: str) -> None:
     if show_personal:
         from onestop.reports.figures import record_personal_access
@@ -49,7 +56,7 @@ def pull(json_: bool = JSON):
     from onestop.sync import online
 
     cfg, db = context()
-    st = online.pull(db, cfg)
+    st = online.pull(db, cfg, connect=_connect(cfg))
     info(t(f"Cổng có {st['listed']} hồ sơ chờ: mới vào hàng đợi {st['new']}, bị giữ lại {st['blocked']}, "
            f"đã có {st['already']}; tải {st['files']} tệp ({st['bytes']} byte).",
            f"The portal lists {st['listed']} waiting dossiers: new in the queue {st['new']}, blocked {st['blocked']}, "
@@ -154,7 +161,7 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     from onestop.sync.online_take import accept as take
 
     cfg, db = context()
-    res = take(db, cfg, dvc, render=not no_print)
+    res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg))
     p = res["portal"]
     told = (t("đã báo cổng", "portal told") if p["sent"] else
             t("chưa báo được cổng, sẽ gửi lại ở lần lấy/đồng bộ sau", "portal not told yet, sent again by the next pull/sync"))
@@ -185,7 +192,7 @@ def refuse(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     from onestop.sync.online_take import refuse as do_refuse
 
     cfg, db = context()
-    res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print)
+    res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print, connect=_connect(cfg))
     told = t("đã báo cổng", "portal told") if res["portal"]["sent"] else t("sẽ báo cổng ở lần sau", "portal told later")
     info(t(f"Đã từ chối {dvc}: {res['reason']}; {told}.", f"Refused {dvc}: {res['reason']}; {told}."))
     if json_:

@@ -134,14 +134,14 @@ def components_of(proc, rec: dict) -> tuple[str, dict[str, int]] | None:
 
 # ---------------------------------------------------------------- the pull
 
-def pull(db, cfg, *, transport=None, locked: bool = False) -> dict:
+def pull(db, cfg, *, transport=None, connect=None, locked: bool = False) -> dict:
     """Bring the portal's waiting online dossiers into the queue; returns the counts (listed, new,
-    blocked, already, files, bytes, acks). Unreachable portal: SyncUnreachable (exit 75)."""
-    from onestop.sync import http_transport
+    blocked, already, files, bytes, acks). ``transport``: the sync's, open; else ``connect()`` makes
+    one (onestop.sync.http_transport). Unreachable portal: SyncUnreachable (exit 75)."""
     from onestop.sync.sending import Unreachable
 
     def run() -> dict:
-        tr = transport or http_transport(cfg)
+        tr = transport or connect()
         try:
             return _pull(db, cfg, tr)
         except Unreachable as e:

@@ -78,7 +78,7 @@ def _request(db, cfg, r: dict, files: list[dict], on_insert=None):
                           on_insert=on_insert), by_code
 
 
-def accept(db, cfg, dvc: str, *, transport=None, render: bool = True, send: bool = True) -> dict:
+def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool = True) -> dict:
     """Take an online dossier: a dossier code (status 2, channel 2), its files archived, Mẫu 01, and
     the portal told (now, or by the next pull/sync). Returns code, due_at, receipt, files, portal."""
     from onestop.intake import receiving
@@ -117,7 +117,7 @@ def accept(db, cfg, dvc: str, *, transport=None, render: bool = True, send: bool
                "receipt": res.get("receipt", ""), "resumed": False}
     step("online-accept-after-commit")
     out["files"] = _archive_files(db, cfg, r, files, out["code"])
-    out.update(dvc=dvc, channel="2", portal=_tell(db, cfg, transport, send))
+    out.update(dvc=dvc, channel="2", portal=_tell(db, cfg, connect, send))
     shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)  # archived: the queue's copies go
     if out["portal"].get("refused"):
         msg = out["portal"]["refused"][0][1]
@@ -178,27 +178,26 @@ def _file_sha(db, file_id: int) -> str:
     return store.archive_sha(db, file_id)
 
 
-def _tell(db, cfg, transport, send: bool) -> dict:
-    """Send what the portal is owed now (best effort: otherwise the next pull or sync does)."""
-    if not send:
+def _tell(db, cfg, connect, send: bool) -> dict:
+    """Send what the portal is owed now (best effort: otherwise the next pull or sync does);
+    ``connect()`` makes the transport (onestop.sync.http_transport)."""
+    if not send or connect is None:
         return {"sent": 0, "refused": [], "unreachable": "", "waiting": True}
-    from onestop.sync import http_transport
     from onestop.sync.portal import send_acks
 
     try:
-        tr = transport or http_transport(cfg)
+        tr = connect()
     except errors.ConfigError as e:
         return {"sent": 0, "refused": [], "unreachable": t(e.vi, e.en), "waiting": True}
     try:
         res = send_acks(db, cfg, tr)
     finally:
-        if transport is None:
-            tr.close()
+        tr.close()
     res["waiting"] = bool(res["unreachable"])
     return res
 
 
-def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, transport=None,
+def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, connect=None,
            render: bool = True, send: bool = True) -> dict:
     """Refuse an online dossier (Mẫu 03, no code) with ``reason``, or with the list of the required
     papers not attached (``missing``: how the portal asks an online applicant for more papers)."""
@@ -239,7 +238,7 @@ def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, transp
         store.set_form(db, r["id"], form.get("form") or "-")
     shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)
     out = {"dvc": dvc, "status": "3", "code": None, "reason": reason, "form": form.get("form", ""),
-           "portal": _tell(db, cfg, transport, send)}
+           "portal": _tell(db, cfg, connect, send)}
     if out["portal"].get("refused"):
         raise errors.PortalRefused(
             f"Đã từ chối tại đây, nhưng cổng không nhận thông báo từ chối: {out['portal']['refused'][0][1]}.",
