@@ -186,3 +186,35 @@ def cfg_period(cfg) -> str:
     from onestop.intake.clock import now
 
     return f"{now(cfg):%Y-%m}"
+
+
+def test_report_online_share_in_every_format(run, db, cfg, srv, home, tmp_path):
+    """2 online of 3 received beside [report] online_target = 60: table, JSON, CSV, Excel, HTML."""
+    from onestop.intake import dossiers
+
+    with open(home / "onestop.toml", "a", encoding="utf-8") as f:
+        f.write("\n[report]\nonline_target = 60\n")
+    dossiers.receive(db, cfg, dossiers.ReceiveRequest(
+        P2, dossiers.Applicant(name="Lê Văn Giấy", id_number="001085012399")), render=False)
+    for dvc in seed(srv.portal, 2):
+        run("online", "pull")
+        assert run("online", "accept", dvc, "--no-receipt").exit_code == 0
+    period = cfg_period(cfg)
+    rep = _json(run("report", "--period", period, "--json"))
+    assert (rep["received"], rep["received_by_channel"]["2"]) == (3, 2)
+    assert (rep["online_rate"], rep["online_target"]) == (0.6667, 0.6)
+    table = run("report", "--period", period).stdout
+    assert "online_rate\tTỷ lệ hồ sơ trực tuyến\t66.7%" in table and "online_target\tMục tiêu hồ sơ trực tuyến\t60.0%" in table
+    csv = run("report", "--period", period, "--csv").stdout
+    assert "online_rate,,0.6667" in csv and "online_target,,0.6" in csv
+    xlsx = tmp_path / "r.xlsx"
+    assert run("report", "--period", period, "--xlsx", xlsx).exit_code == 0
+    import openpyxl
+
+    ws = openpyxl.load_workbook(xlsx)["Tổng hợp"]
+    got = {row[2]: row[:2] for row in ws.iter_rows(values_only=True)}
+    assert got["online_rate"] == ("Tỷ lệ hồ sơ trực tuyến", 0.6667)
+    assert got["online_target"] == ("Mục tiêu hồ sơ trực tuyến", 0.6)
+    html = tmp_path / "r.html"
+    assert run("report", "--period", period, "--html", html).exit_code == 0
+    assert 'class="chart bar online"' in html.read_text(encoding="utf-8")

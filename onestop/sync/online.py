@@ -28,7 +28,10 @@ from onestop.common.i18n import t
 
 log = logging.getLogger("onestop.sync")
 
-FAULT_ENV = "ONESTOP_FAULT"  # test hook: "online-<step>" kills this process (SIGKILL) at that step
+# Test hooks (the archive's scan uses the same variable): ONESTOP_FAULT="online-<step>" kills this process
+# with SIGKILL at that step; "pause:online-<step>" writes <ONESTOP_FAULT_GATE>.<pid> there and waits
+# until the file ONESTOP_FAULT_GATE exists (two desks let go together).
+FAULT_ENV = "ONESTOP_FAULT"
 REQUIRED = ("MaHoSoDVC", "MaTTHC", "ChuHoSo", "SoGiayToChuHoSo", "NgayNopHoSo", "TaiLieuNop")
 FILE_FIELDS = ("TepDinhKemId", "MaThanhPhanHoSo", "DuongDanTaiTepTin", "sha256")
 _DATE = re.compile(r"^\d{14}$")
@@ -36,9 +39,17 @@ _SHA = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def step(name: str) -> None:
-    """Die here, as kill -9 would, when the test hook names this step."""
-    if os.environ.get(FAULT_ENV) == name:
+    """Die here, as kill -9 would, or wait for the gate, when the test hook names this step."""
+    what = os.environ.get(FAULT_ENV)
+    if what == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif what == "pause:" + name:
+        import time
+
+        gate = Path(os.environ["ONESTOP_FAULT_GATE"])
+        Path(f"{gate}.{os.getpid()}").touch()
+        while not gate.exists():
+            time.sleep(0.02)
 
 
 def queue_dir(cfg, dvc: str) -> Path:

@@ -87,8 +87,9 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
 
     r = _row(db, dvc)
     files = store.files(db, r["id"])
-    if r["state"] == "taken" and not r["files_done"]:
-        out = {"code": r["code"], "status": "2", "resumed": True}  # a take killed before its files were stored
+    if r["state"] == "taken" and (not r["files_done"] or (r["ack"] != "done" and r["taken_by"] == _who(cfg))):
+        # a take killed before its files were stored (any desk finishes it), or before this desk told the portal
+        out = {"code": r["code"], "status": "2", "resumed": True}
     elif r["state"] in ("taken", "refused"):
         raise _taken_error(r)
     elif r["state"] == "blocked":
@@ -101,6 +102,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
                 raise _taken_error(store.get_locked(db_, dvc))  # rolls the dossier back: no code used
 
         req, _ = _request(db, cfg, r, files, mark_taken)
+        step("online-accept-before-receive")
         missing = receiving.missing_components(req.procedure, req)
         if missing:
             names = "; ".join(m["name"] for m in missing)
