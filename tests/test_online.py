@@ -218,3 +218,12 @@ def test_report_online_share_in_every_format(run, db, cfg, srv, home, tmp_path):
     html = tmp_path / "r.html"
     assert run("report", "--period", period, "--html", html).exit_code == 0
     assert 'class="chart bar online"' in html.read_text(encoding="utf-8")
+
+
+def test_pull_and_accept_in_a_fresh_home(run, srv, rows):
+    """The first command of a new data home is `online pull`: the catalog is loaded for it (its
+    procedures are not "unknown"), and the take works."""
+    [dvc] = seed(srv.portal, 1)
+    st = _json(run("online", "pull", "--json"))
+    assert (st["new"], st["blocked"]) == (1, 0)
+    assert _json(run("online", "accept", dvc, "--json"))["code"]

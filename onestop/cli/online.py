@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from onestop.cli import app
-from onestop.cli.common import CSV, JSON, context, fmt
+from onestop.cli.common import CSV, JSON, context, context_with_catalog, fmt
 from onestop.common.i18n import t
 
 online_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
@@ -55,7 +55,7 @@ def pull(json_: bool = JSON):
     from onestop.common.output import emit_json, info
     from onestop.sync import online
 
-    cfg, db = context()
+    cfg, db = context_with_catalog()
     st = online.pull(db, cfg, connect=_connect(cfg))
     info(t(f"Cổng có {st['listed']} hồ sơ chờ: mới vào hàng đợi {st['new']}, bị giữ lại {st['blocked']}, "
            f"đã có {st['already']}; tải {st['files']} tệp ({st['bytes']} byte).",
@@ -160,7 +160,7 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     from onestop.common.output import emit_json, info, local_time
     from onestop.sync.online_take import accept as take
 
-    cfg, db = context()
+    cfg, db = context_with_catalog()
     res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg))
     p = res["portal"]
     told = (t("đã báo cổng", "portal told") if p["sent"] else
@@ -191,7 +191,7 @@ def refuse(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     from onestop.common.output import emit_json, info
     from onestop.sync.online_take import refuse as do_refuse
 
-    cfg, db = context()
+    cfg, db = context_with_catalog()
     res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print, connect=_connect(cfg))
     told = t("đã báo cổng", "portal told") if res["portal"]["sent"] else t("sẽ báo cổng ở lần sau", "portal told later")
     info(t(f"Đã từ chối {dvc}: {res['reason']}; {told}.", f"Refused {dvc}: {res['reason']}; {told}."))
