@@ -227,3 +227,20 @@ def test_pull_and_accept_in_a_fresh_home(run, srv, rows):
     st = _json(run("online", "pull", "--json"))
     assert (st["new"], st["blocked"]) == (1, 0)
     assert _json(run("online", "accept", dvc, "--json"))["code"]
+
+
+def test_a_damaged_queue_file_is_fetched_again_or_nothing_is_taken(run, db, srv, rows):
+    """The queue's copies are checked at the take: one damaged after the pull is fetched again from
+    the portal; one the portal no longer serves stops the take before any code is used (exit 29)."""
+    a, b = seed(srv.portal, 2)
+    run("online", "pull")
+    for dvc in (a, b):
+        path = _json(run("online", "show", dvc, "--json"))["files"][0]["path"]
+        with open(path, "r+b") as f:
+            f.write(b"XXXX")
+    assert run("online", "accept", a).exit_code == 0
+    srv.portal.missing.add(f"{b}-F1")
+    r = run("online", "accept", b)
+    assert r.exit_code == 29 and "không tải lại được" in r.stderr
+    assert rows("SELECT count(*) FROM dossiers") == [(1,)]
+    assert srv.portal.violations == []

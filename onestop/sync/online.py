@@ -192,61 +192,91 @@ def _pull(db, cfg, tr) -> dict:
     todo = [d for d in dict.fromkeys(listed) if known.get(d) in (None, "blocked")]
     stats["already"] = len(listed) - len(todo)
     step("online-pull-listed")
-    for rec in portal.details(tr, todo):
-        _pull_one(db, cfg, tr, rec, stats)
+    workers = max(1, int(cfg.get("sync.upload_workers", 2)) * 2)
+    for i in range(0, len(todo), portal.DETAIL_BATCH):
+        _pull_batch(db, cfg, tr, portal.details(tr, todo[i:i + portal.DETAIL_BATCH]), stats, workers)
     stats["seconds"] = round(time.monotonic() - started, 3)
     log.info("online pull: %s", json.dumps(stats))
     return stats
 
 
-def _pull_one(db, cfg, tr, rec: dict, stats: dict) -> None:
+def _pull_batch(db, cfg, tr, records: list[dict], stats: dict, workers: int) -> None:
+    """Check a batch of records, download their files (``workers`` at a time: the line and the disk
+    stay busy, each file fsynced before its rename), then store the batch in one transaction."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from onestop.intake.clock import iso, now
     from onestop.store import online as store
     from onestop.store import transaction
     from onestop.store.sqlite import ensure_private_dir
     from onestop.sync import portal
 
-    dvc = str(rec.get("MaHoSoDVC") or "")
-    if not dvc:
-        return
-    reason = _check_record(db, cfg, rec)
-    folder = queue_dir(cfg, dvc)
+    plan: list[tuple[dict, str]] = []  # (record, reason)
+    jobs = []  # (dvc, n, file item, dest)
+    for rec in records:
+        dvc = str(rec.get("MaHoSoDVC") or "")
+        if not dvc:
+            continue
+        reason = _check_record(db, cfg, rec)
+        plan.append((rec, reason))
+        if not reason:
+            folder = queue_dir(cfg, dvc)
+            ensure_private_dir(folder)
+            jobs += [(dvc, n, f, folder / file_name(dvc, n)) for n, f in enumerate(rec["TaiLieuNop"], 1)]
+
+    def fetch(job):
+        dvc, n, f, dest = job
+        try:
+            size = portal.download(tr, str(f["DuongDanTaiTepTin"]), dest, str(f["sha256"]))
+        except portal.FileProblem as e:
+            name = str(f.get("TenTepDinhKem") or f["TepDinhKemId"])
+            return job, None, f"sha256:{name}" if str(e) == "SHA-256" else f"missing-file:{name} ({e})"
+        step("online-pull-file")
+        return job, size, ""
+
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            done = list(ex.map(fetch, jobs))
+    else:
+        done = [fetch(j) for j in jobs]
+    files: dict[str, list[dict]] = {}
+    problems: dict[str, str] = {}
+    for (dvc, n, f, dest), size, problem in done:
+        if problem:
+            problems.setdefault(dvc, problem)
+            continue
+        stats["files"] += 1
+        stats["bytes"] += size
+        files.setdefault(dvc, []).append({
+            "n": n, "remote_id": str(f["TepDinhKemId"]), "name": str(f.get("TenTepDinhKem") or ""),
+            "component_code": str(f["MaThanhPhanHoSo"]), "url": str(f["DuongDanTaiTepTin"]),
+            "sha256": str(f["sha256"]).lower(), "size": size, "path": str(dest)})
+    stamp = iso(now(cfg))
     rows = []
-    if not reason:
-        ensure_private_dir(folder)
-        for n, f in enumerate(rec["TaiLieuNop"], 1):
-            dest = folder / file_name(dvc, n)
-            try:
-                size = portal.download(tr, str(f["DuongDanTaiTepTin"]), dest, str(f["sha256"]))
-            except portal.FileProblem as e:
-                name = str(f.get("TenTepDinhKem") or f["TepDinhKemId"])
-                reason = f"sha256:{name}" if str(e) == "SHA-256" else f"missing-file:{name} ({e})"
-                break
-            step("online-pull-file")
-            stats["files"] += 1
-            stats["bytes"] += size
-            rows.append({"n": n, "remote_id": str(f["TepDinhKemId"]), "name": str(f.get("TenTepDinhKem") or ""),
-                         "component_code": str(f["MaThanhPhanHoSo"]), "url": str(f["DuongDanTaiTepTin"]),
-                         "sha256": str(f["sha256"]).lower(), "size": size, "path": str(dest)})
-    fees = rec.get("DanhSachLePhi") if isinstance(rec.get("DanhSachLePhi"), list) else []
-    row = {"dvc": dvc, "procedure_code": str(rec.get("MaTTHC") or ""), "procedure_name": str(rec.get("TenTTHC") or ""),
-           "applicant_name": str(rec.get("ChuHoSo") or ""), "id_number": str(rec.get("SoGiayToChuHoSo") or ""),
-           "submitted_at": portal_time(rec.get("NgayNopHoSo"), cfg) or str(rec.get("NgayNopHoSo") or ""),
-           "record": json.dumps(rec, ensure_ascii=False), "paid_online": str(rec.get("DuocThanhToanTrucTuyen") or ""),
-           "fees": json.dumps(fees, ensure_ascii=False), "state": "blocked" if reason else "waiting",
-           "reason": reason, "pulled_at": iso(now(cfg))}
+    for rec, reason in plan:
+        dvc = str(rec["MaHoSoDVC"])
+        reason = reason or problems.get(dvc, "")
+        fees = rec.get("DanhSachLePhi") if isinstance(rec.get("DanhSachLePhi"), list) else []
+        rows.append(({
+            "dvc": dvc, "procedure_code": str(rec.get("MaTTHC") or ""), "procedure_name": str(rec.get("TenTTHC") or ""),
+            "applicant_name": str(rec.get("ChuHoSo") or ""), "id_number": str(rec.get("SoGiayToChuHoSo") or ""),
+            "submitted_at": portal_time(rec.get("NgayNopHoSo"), cfg) or str(rec.get("NgayNopHoSo") or ""),
+            "record": json.dumps(rec, ensure_ascii=False), "paid_online": str(rec.get("DuocThanhToanTrucTuyen") or ""),
+            "fees": json.dumps(fees, ensure_ascii=False), "state": "blocked" if reason else "waiting",
+            "reason": reason, "pulled_at": stamp}, [] if reason else sorted(files.get(dvc, []), key=lambda x: x["n"])))
     step("online-pull-before-commit")
     with transaction(db):
-        stored = store.store_pulled(db, row, [] if reason else rows)
+        stored = [store.store_pulled(db, row, fl) for row, fl in rows]
     step("online-pull-after-commit")
-    if reason:
-        shutil.rmtree(folder, ignore_errors=True)  # nothing half-taken: a blocked dossier keeps no file
-        stats["blocked"] += 1
-        log.warning("online %s blocked: %s", dvc, reason)
-    elif stored:
-        stats["new"] += 1
-    else:
-        stats["already"] += 1
+    for (row, _fl), ok in zip(rows, stored):
+        if row["reason"]:
+            shutil.rmtree(queue_dir(cfg, row["dvc"]), ignore_errors=True)  # a blocked dossier keeps no file
+            stats["blocked"] += 1
+            log.warning("online %s blocked: %s", row["dvc"], row["reason"])
+        elif ok:
+            stats["new"] += 1
+        else:
+            stats["already"] += 1
 
 
 # ---------------------------------------------------------------- what the officer reads

@@ -101,6 +101,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
             if store.take(db_, dvc, dossier_id, who, iso(now(cfg))) != 1:
                 raise _taken_error(store.get_locked(db_, dvc))  # rolls the dossier back: no code used
 
+        _check_files(cfg, r, files, connect)
         req, _ = _request(db, cfg, r, files, mark_taken)
         step("online-accept-before-receive")
         missing = receiving.missing_components(req.procedure, req)
@@ -118,7 +119,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         out = {"code": res["code"], "status": "2", "due_at": res["due_at"], "received_at": res["received_at"],
                "receipt": res.get("receipt", ""), "resumed": False}
     step("online-accept-after-commit")
-    out["files"] = _archive_files(db, cfg, r, files, out["code"])
+    out["files"] = _archive_files(db, cfg, r, files, out["code"], connect)
     out.update(dvc=dvc, channel="2", portal=_tell(db, cfg, connect, send))
     shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)  # archived: the queue's copies go
     if out["portal"].get("refused"):
@@ -129,7 +130,50 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
     return out
 
 
-def _archive_files(db, cfg, r: dict, files: list[dict], code: str) -> list[dict]:
+def _intact(path: Path, sha256: str) -> bool:
+    from onestop.archive.files import sha256_file
+
+    try:
+        return path.is_file() and sha256_file(path) == sha256
+    except OSError:
+        return False
+
+
+def _fetch_again(cfg, connect, f: dict, path: Path) -> None:
+    """The queue's copy is gone or damaged (a power cut after the pull): the portal still has it."""
+    from onestop.store.sqlite import ensure_private_dir
+    from onestop.sync import portal
+    from onestop.sync.sending import Unreachable
+
+    ensure_private_dir(path.parent)
+    try:
+        tr = connect()
+    except errors.ConfigError:
+        return
+    try:
+        portal.download(tr, f["url"], path, f["sha256"])
+    except (portal.FileProblem, Unreachable, OSError) as e:
+        log.warning("online file %s could not be fetched again: %s", f["remote_id"], e)
+    finally:
+        tr.close()
+
+
+def _check_files(cfg, r: dict, files: list[dict], connect) -> None:
+    """Every queue file whole (SHA-256) before anything is taken: fetched again from the portal if
+    not, else OnlineBlocked (exit 29), nothing taken, no code used."""
+    for f in files:
+        path = Path(f["path"])
+        if not _intact(path, f["sha256"]) and connect is not None:
+            _fetch_again(cfg, connect, f, path)
+        if not _intact(path, f["sha256"]):
+            raise errors.OnlineBlocked(
+                f"Tệp {f['name']} của hồ sơ trực tuyến {r['dvc']} không còn nguyên trong hàng đợi và không tải lại được "
+                f"từ cổng. Chưa tiếp nhận, không cấp mã; chạy lại khi có mạng (hoặc 'onestop online pull').",
+                f"File {f['name']} of online dossier {r['dvc']} is no longer whole in the queue and could not be "
+                f"fetched again from the portal. Not taken, no code issued; run this again when the line is up.")
+
+
+def _archive_files(db, cfg, r: dict, files: list[dict], code: str, connect=None) -> list[dict]:
     """Store each queue file as its component's archive file (once, also when resumed), recorded as
     the portal's file; then the take's acknowledgement is due."""
     from onestop.archive import scan as archive
@@ -147,12 +191,14 @@ def _archive_files(db, cfg, r: dict, files: list[dict], code: str) -> list[dict]
         fid = f["file_id"] or store.archived_by_source(db, d["id"], file_name(r["dvc"], f["n"]))
         if fid is None:
             path = Path(f["path"])
-            if not path.is_file():
+            if not _intact(path, f["sha256"]) and connect is not None:
+                _fetch_again(cfg, connect, f, path)
+            if not _intact(path, f["sha256"]):
                 raise errors.OnlineBlocked(
-                    f"Tệp {f['name']} của hồ sơ trực tuyến {r['dvc']} không còn trong hàng đợi ({path}). Hồ sơ {code} "
-                    f"đã tiếp nhận; quét tệp đó: 'onestop scan {code} --component {n} TỆP', rồi chạy lại lệnh này.",
-                    f"File {f['name']} of online dossier {r['dvc']} is no longer in the queue ({path}). Dossier "
-                    f"{code} is taken; scan it: 'onestop scan {code} --component {n} FILE', then run this again.")
+                    f"Tệp {f['name']} của hồ sơ trực tuyến {r['dvc']} không còn nguyên trong hàng đợi ({path}) và không "
+                    f"tải lại được từ cổng. Hồ sơ {code} đã tiếp nhận; chạy lại lệnh này khi có mạng.",
+                    f"File {f['name']} of online dossier {r['dvc']} is no longer whole in the queue ({path}) and could "
+                    f"not be fetched again from the portal. Dossier {code} is taken; run this again when the line is up.")
             has = bool(archive.current(db, d["id"], n))
             res = archive.scan(db, cfg, code, [path], component=n, yes=True, add=has)
             fid = res["file_id"]
