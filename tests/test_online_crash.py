@@ -39,6 +39,25 @@ def onestop(*args, fault: str | None = None, **env) -> subprocess.CompletedProce
                           timeout=300)
 
 
+def _no_process_left(home) -> None:
+    """No process of this test's data home is still running (found by ONESTOP_HOME, not by name)."""
+    mine = f"ONESTOP_HOME={home}".encode()
+    deadline = time.monotonic() + 60
+    while True:
+        left = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if mine in f.read().split(b"\0") and int(pid) != os.getpid():
+                        left.append(pid)
+            except OSError:
+                continue
+        if not left:
+            return
+        assert time.monotonic() < deadline, f"processes left: {left}"
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("where", PULL_STEPS)
 def test_pull_killed_at_each_step(db, srv, rows, cfg, where):
     seed(srv.portal, 2)
@@ -56,14 +75,17 @@ def test_pull_killed_at_each_step(db, srv, rows, cfg, where):
 
 
 @pytest.mark.parametrize("where", ACCEPT_STEPS)
-def test_accept_killed_at_each_step(db, srv, rows, where):
+def test_accept_killed_at_each_step(db, srv, rows, home, where):
     [dvc] = seed(srv.portal, 1)
     assert onestop("online", "pull").returncode == 0
     killed = onestop("online", "accept", dvc, fault=where)
     assert killed.returncode in (-9, 70), killed.stderr  # 70: the scan's own hook exits
+    _no_process_left(home)  # the helpers (receipt, portal) leave with the killed command, sending nothing
+    assert srv.portal.takes == 0
     again = onestop("online", "accept", dvc, "--json")
     assert again.returncode == 0, again.stderr
     code = json.loads(again.stdout)["code"]
+    assert json.loads(again.stdout)["portal"]["sent"] == 1  # told by the helper, after the commit
     assert onestop("sync").returncode == 0
     assert rows("SELECT code, channel FROM dossiers") == [(code, "2")]
     assert rows("SELECT count(*) FROM archive_files WHERE state = 'current'") == [(2,)]

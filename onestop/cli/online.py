@@ -157,11 +157,25 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
 
     Ví dụ / Example:  onestop online accept DVC-2026-000123 --json
     """
+    from contextlib import nullcontext
+
     from onestop.common.output import emit_json, info, local_time
+    from onestop.intake.prerender import Renderer, take_early
+    from onestop.sync import portal_early
     from onestop.sync.online_take import accept as take
 
-    cfg, db = context_with_catalog()
-    res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg))
+    teller = portal_early.take_early()  # forked at the entry point: sends only once told the take is stored
+    early = take_early()  # the PDF engine warmed in a helper since the entry point (onestop/entry.py)
+    if early is not None and no_print:
+        early.close()
+        early = None
+    with early or (nullcontext() if no_print else Renderer.start()) as renderer:
+        cfg, db = context_with_catalog()
+        try:
+            res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg), renderer=renderer, teller=teller)
+        finally:
+            if teller is not None:
+                teller.close()
     p = res["portal"]
     told = (t("đã báo cổng", "portal told") if p["sent"] else
             t("chưa báo được cổng, sẽ gửi lại ở lần lấy/đồng bộ sau", "portal not told yet, sent again by the next pull/sync"))

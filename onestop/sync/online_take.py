@@ -78,9 +78,11 @@ def _request(db, cfg, r: dict, files: list[dict], on_insert=None):
                           on_insert=on_insert), by_code
 
 
-def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool = True) -> dict:
+def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool = True, renderer=None,
+           teller=None) -> dict:
     """Take an online dossier: a dossier code (status 2, channel 2), its files archived, Mẫu 01, and
-    the portal told (now, or by the next pull/sync). Returns code, due_at, receipt, files, portal."""
+    the portal told (now, or by the next pull/sync). Returns code, due_at, receipt, files, portal.
+    ``teller``: a helper already connected to the portal (sync/portal_early.py), told after the commit."""
     from onestop.intake import receiving
     from onestop.intake.clock import iso, now
     from onestop.store import online as store
@@ -115,12 +117,12 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         # FEES (issue 20): the lead wires the fee ledger here when merging: record what the portal says
         # was paid online (r["fees"] = DanhSachLePhi, r["paid_online"] = DuocThanhToanTrucTuyen) against
         # the dossier, e.g. in mark_taken above so that it commits with the take.
-        res = receiving.receive(db, cfg, req, render=render)
+        res = receiving.receive(db, cfg, req, render=render, renderer=renderer)
         out = {"code": res["code"], "status": "2", "due_at": res["due_at"], "received_at": res["received_at"],
                "receipt": res.get("receipt", ""), "resumed": False}
     step("online-accept-after-commit")
     out["files"] = _archive_files(db, cfg, r, files, out["code"], connect)
-    out.update(dvc=dvc, channel="2", portal=_tell(db, cfg, connect, send))
+    out.update(dvc=dvc, channel="2", portal=_tell(db, cfg, connect, send, teller))
     shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)  # archived: the queue's copies go
     if out["portal"].get("refused"):
         msg = out["portal"]["refused"][0][1]
@@ -226,9 +228,13 @@ def _file_sha(db, file_id: int) -> str:
     return store.archive_sha(db, file_id)
 
 
-def _tell(db, cfg, connect, send: bool) -> dict:
+def _tell(db, cfg, connect, send: bool, teller=None) -> dict:
     """Send what the portal is owed now (best effort: otherwise the next pull or sync does);
-    ``connect()`` makes the transport (onestop.sync.http_transport)."""
+    ``connect()`` makes the transport (onestop.sync.http_transport), or ``teller`` sends."""
+    if teller is not None and send:
+        res = teller.tell()
+        res["waiting"] = bool(res["unreachable"])
+        return res
     if not send or connect is None:
         return {"sent": 0, "refused": [], "unreachable": "", "waiting": True}
     from onestop.sync.portal import send_acks
