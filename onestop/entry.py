@@ -34,10 +34,14 @@ def main() -> None:
 
         sys.exit(complete(argv[1:]))
     command = command_name(argv) if "--help" not in argv and "-h" not in argv else None
-    if command == "receive":
+    if command == "receive" or (command == "online" and "accept" in argv):  # Mẫu 01 either way
         from onestop.intake import prerender
 
         prerender.start_early()
+        if command == "online":  # the portal made ready on the other core (onestop/sync/portal_early.py)
+            from onestop.sync import portal_early
+
+            portal_early.start_early()
     elif command == "scan":
         from onestop.archive import ocr  # the OCR engines load while the CLI does (onestop/archive/ocr_worker.py)
 

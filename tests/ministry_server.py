@@ -26,6 +26,8 @@ from email.parser import BytesParser
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from portal import SERVICES as PORTAL_SERVICES, Portal
+
 DATE = re.compile(r"^\d{14}$")
 DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra")
 OPTIONAL_DATES = ("NgayNopHoSo", "NgayTra", "NgayKetThucXuLy", "NgayTuChoi")
@@ -59,6 +61,7 @@ class State:
         self.delay = 0.0  # seconds added to every request
         self.gate = threading.Event()  # cleared by ``hold()``: requests wait (counted) until ``release()``
         self.gate.set()
+        self.portal = Portal()  # channel 2: online dossiers (tests/portal.py)
 
     def stats(self) -> dict:
         return {"dossiers": len(self.dossiers), "creates": sum(self.creates.values()),
@@ -97,6 +100,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_stats":
             with self.st.lock:
                 self._send(self.st.stats())
+        elif "/portal-files/" in self.path:  # a file an online applicant attached (tests/portal.py)
+            data = self.st.portal.get_file(self.path.rsplit("/", 1)[-1])
+            if data is None:
+                return self._send({"error_code": 404, "message": "không có tệp"}, 404)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pdf")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         else:
             self._send({"error_code": 404}, 404)
 
@@ -190,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
                                     **{k: d[k] for k in ("ChuHoSo", "MaTTHC", "NgayTiepNhan") if k in d},
                                     "QuaTrinhXuLy": st.steps.get(it["MaHoSo"], [])})
                 return {"error_code": 0, "result": res}
+            if name in PORTAL_SERVICES:
+                return st.portal.service(name, data)
             if name == "DongBoHoSoMC":
                 return self._records(data, body.get("isUpdating") == "True")
             if name == "CapNhatTienDoHoSoMC":
@@ -198,10 +212,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _records(self, data, updating: bool) -> dict:
         st, results, bad = self.st, [], False
-        uploaded = {(f["IdTepTin"], f["DuongDan"]) for f in st.files.values()}
+        uploaded = {(f["IdTepTin"], f["DuongDan"]) for f in st.files.values()} | st.portal.file_pairs()
         for it in data:
             code = it.get("MaHoSo")
-            err = _check_record(it, uploaded)
+            err = _check_record(it, uploaded) or st.portal.check_record(it)
             if not err and code in st.reject:
                 err = st.reject[code]
             if err:
@@ -259,6 +273,7 @@ class Handler(BaseHTTPRequestHandler):
             if claimed and claimed != sha:
                 return {"error_code": 5, "message": "Mã SHA-256 không khớp nội dung tệp"}
             st.uploads[sha] += 1
+            st.portal.check_upload(sha)
             if sha not in st.files:
                 fid = f"T{sha[:16]}"  # the server keeps files by content
                 st.files[sha] = {"IdTepTin": fid, "DuongDan": f"https://dvc.example.gov.vn/files/{fid}",
@@ -317,6 +332,8 @@ class MinistryServer:
         self.httpd.daemon_threads = True
         self.httpd.state = self.state  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api"
+        self.portal = self.state.portal
+        self.portal.base = self.url
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def fault(self, kind: str, times: int = 1, *, service: str | None = None, path: str | None = None,

@@ -86,7 +86,9 @@ def test_report_table(run, month):
     expect = [
         "carried_over\tKỳ trước chuyển sang\t2", "received\tTiếp nhận trong kỳ\t14",
         "received_by_channel.1\tTrực tiếp\t11", "received_by_channel.2\tTrực tuyến\t2",
-        "received_by_channel.3\tBưu chính công ích\t1", "total\tTổng số phải giải quyết\t16",
+        "received_by_channel.3\tBưu chính công ích\t1",
+        "online_rate\tTỷ lệ hồ sơ trực tuyến\t14.3%", "online_target\tMục tiêu hồ sơ trực tuyến\t50.0%",
+        "total\tTổng số phải giải quyết\t16",
         "resolved\tĐã giải quyết\t7", "early\tTrước hạn\t2", "on_time\tĐúng hạn\t2", "late\tQuá hạn\t3",
         "on_time_rate\tTỷ lệ đúng hạn (trước + đúng hạn)\t57.1%", "stopped\tDừng xử lý\t1",
         "withdrawn\tCông dân rút hồ sơ\t1", "refused\tKhông được tiếp nhận\t0",

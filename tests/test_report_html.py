@@ -27,7 +27,10 @@ def test_self_contained(page):
     html = page.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)  # no network
     assert "<script" not in html and "@page" in html and "A4" in html
-    assert html.count("<svg") == 5  # timeliness, received, in progress, fees by method, reuse rate beside its target
+    assert html.count("<svg") == 6  # timeliness, received, in progress, fees by method, reuse rate, online share
+    assert 'class="chart bar online"' in html
+    assert 'data-figure="online_target"><td>Mục tiêu hồ sơ trực tuyến</td><td class="num">50%</td>' in html
+    assert 'data-figure="online_rate"><td>Tỷ lệ hồ sơ trực tuyến</td><td class="num">14,3%</td>' in html
     assert 'data-figure="received"' in html and "BÁO CÁO" not in html  # the title keeps its case
     assert "Báo cáo tình hình giải quyết thủ tục hành chính từ 01/10/2026 đến 31/10/2026" in html
     # Vietnamese figures, sub-rows indented, no path of the source repository in the footer.

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from onestop.store.schema import SHARED  # every shared migration; others are appended later
+
 
 # What a fresh database of each backend holds, read from the database itself: the mechanism (the frozen
 # histories, then onestop/store/schema.py's shared list rendered for each backend) must give the same

@@ -270,9 +270,10 @@ COMMAND_MODULES = {
     "backlog": "reports", "report": "reports", "book": "reports", "generate": "reports",
     "demo": "admin", "procedures": "admin", "db": "admin", "office": "admin",
     "sync": "sync", "completion": "completion",
-    "pay": "fees", "fees": "fees", "papers": "papers", "sign": "signing",
+    "pay": "fees", "fees": "fees", "papers": "papers", "sign": "signing", "online": "online",
 }
-_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion", "fees", "papers", "signing")
+_MODULES = ("intake", "dossiers", "admin", "archive", "sync", "reports", "completion", "fees", "papers", "signing",
+            "online")
 
 
 def load_commands(name: str | None = None) -> None:

@@ -56,6 +56,8 @@ def show(code: str = typer.Argument(..., help="Mã hồ sơ, hoặc phần cuố
     if d.get("case_name"):
         c.print(f"{t('Trường hợp', 'Case')}: {s(d['case_name'])}")
     c.print(f"{t('Trạng thái', 'Status')}: {status_label(d['status'])}")
+    if d.get("portal_id"):
+        c.print(f"{t('Kênh', 'Channel')}: {t('trực tuyến', 'online')} ({t('mã trên cổng', 'portal id')} {s(d['portal_id'])})")
     c.print(f"{t('Tiếp nhận', 'Received')}: {local_time(d['received_at'])}   {t('Hẹn trả', 'Due')}: {local_time(d['due_at'])}"
             + (f"  ({t('hẹn ban đầu', 'originally')} {local_time(d['original_due_at'])})"
                if d["original_due_at"] != d["due_at"] else ""))

@@ -170,6 +170,12 @@ def status(json_: bool = JSON):
                      f"({sync_mod._age_text(oh['age_seconds'])}, hồ sơ {oh['code']})",
                      f"Held for a fix: {st['held']} entries (+{st['held_waiting']} waiting), oldest since {oh['since']} "
                      f"({sync_mod._age_text(oh['age_seconds'])}, dossier {oh['code']})"))
+    on = st["online"]
+    if any(on.values()):
+        typer.echo(t(f"Hồ sơ trực tuyến: chờ tiếp nhận {on['waiting']}, bị giữ lại {on['blocked']}, chưa báo cổng "
+                     f"{on['portal_pending']} (xem 'onestop online list').",
+                     f"Online dossiers: waiting {on['waiting']}, blocked {on['blocked']}, portal not told yet "
+                     f"{on['portal_pending']} (see 'onestop online list')."))
     ls = st["last_success"]
     typer.echo(t(f"Lần gửi thành công gần nhất: {ls['at']} ({ls['target']})" if ls else "Chưa có lần gửi thành công nào.",
                  f"Last success: {ls['at']} ({ls['target']})" if ls else "No successful send yet."))

@@ -74,7 +74,8 @@ SETTINGS: dict[str, dict[str, str]] = {
     "archive": {"root": _TEXT},
     "fees": {"collect": _TEXT},  # docs/fees.md
     "reuse": {"valid_days": "days_table", "results": "code_lists"},  # docs/reuse.md
-    "report": {"online_payment_target": _NUM, "reuse_target": "share"},
+    "online": {"pull": "bool"},  # docs/online.md
+    "report": {"online_payment_target": _NUM, "reuse_target": "share", "online_target": _NUM},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")
 
@@ -133,6 +134,8 @@ def _check_value(section: str, key: str, kind: str, value, where) -> None:
         bad("cần một số nguyên không âm, không có ngoặc kép", "expected a whole number >= 0, without quotes")
     if kind == _NUM and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
         bad("cần một số không âm, không có ngoặc kép", "expected a number >= 0, without quotes")
+    if kind == "bool" and not isinstance(value, bool):
+        bad("cần true hoặc false, không có ngoặc kép", "expected true or false, without quotes")
     if kind == _LIST and not isinstance(value, list):
         bad("cần một danh sách [ ... ]", "expected a list [ ... ]")
     if kind == "days_table" and not (isinstance(value, dict) and all(

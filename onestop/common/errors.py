@@ -34,6 +34,9 @@ PAYMENT_REFUSED = 25  # an overpayment, a second payment of paid fees, a refund 
 DUPLICATE_RECEIPT = 26  # a receipt number already recorded in its series (two desks, one book)
 SIGNING_UNAVAILABLE = 27  # [signing] set but its key cannot be used: no token, wrong PIN/password, expired/revoked
 SIGNATURE_REQUIRED = 28  # [results] signed_required: the result file must carry the agency's signature first
+ONLINE_BLOCKED = 29  # an online dossier cannot be taken as it is (blocked at the pull, papers missing)
+ONLINE_TAKEN = 30    # another desk took (or refused) the online dossier first
+PORTAL_REFUSED = 31  # the portal refused a take or a refusal (CapNhatDaNhanHoSo / TuChoiTiepNhanHoSo)
 SYNC_UNREACHABLE = 75  # EX_TEMPFAIL: a scheduler should retry later
 INTERRUPTED = 130
 
@@ -177,6 +180,18 @@ class SchemaMismatch(OnestopError):
     """The database schema is newer than this program, or not onestop's."""
 
     exit_code = SCHEMA_MISMATCH
+
+
+class OnlineBlocked(OnestopError):
+    exit_code = ONLINE_BLOCKED
+
+
+class OnlineTaken(OnestopError):
+    exit_code = ONLINE_TAKEN
+
+
+class PortalRefused(OnestopError):
+    exit_code = PORTAL_REFUSED
 
 
 class Interrupted(OnestopError):

@@ -104,6 +104,10 @@ def show(db: Database, cfg: Config, code: str) -> dict:
     by_path = {f["path"]: f["signature"] for f in files}
     for r in d["results"]:
         r["signature"] = by_path.get(r["path"])
+    if d.get("channel") == "2":  # taken from the portal: its id there (MaHoSoDVC), docs/online.md
+        from onestop.store.online import by_dossier
+
+        d["portal_id"] = (by_dossier(db, [d["id"]]).get(d["id"]) or {}).get("dvc")
     return d
 
 

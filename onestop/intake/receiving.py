@@ -56,6 +56,10 @@ class ReceiveRequest:
     # Components received as papers already digitized (issue 21): number -> "CODE/M", "CODE/KQM" or
     # "auto"; key 0 "auto": every component with an offer (onestop/intake/reuse.py).
     reuse: dict[int, str] = field(default_factory=dict)
+    # Called as on_insert(db, dossier_id) inside the insert's transaction, before the code is numbered:
+    # an online take (onestop/sync/online.py) marks its queue row there, so the take and the dossier
+    # commit together (its error rolls both back, no code consumed).
+    on_insert: object = None
 
 
 def select_case(proc: catalog.Procedure, case: str | int | None, components: list[int] | None = None) -> str:
@@ -127,6 +131,11 @@ def _select_components(proc: catalog.Procedure, req: ReceiveRequest):
     # A conditional paper ("nếu có", "trường hợp bị mất") is missing only when the officer marked it as applying.
     missing = [r for r in rows if not r["received"] and (r["applies"] if r["conditional"] else r["required"])]
     return rows, missing, (case if len(proc.cases()) > 1 else "")
+
+
+def missing_components(proc: catalog.Procedure, req: ReceiveRequest) -> list[dict]:
+    """The papers ``req`` lacks to be received (the same rule as ``receive``): rows with n and name."""
+    return _select_components(proc, req)[1]
 
 
 def _check_time(at: datetime, cfg: Config) -> datetime:
@@ -241,6 +250,8 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         from onestop.intake import reuse
 
         reuse.record(db, did, reused, iso(at), officer, cfg.unit)
+    if req.on_insert is not None:
+        req.on_insert(db, did)
     if office:
         seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree

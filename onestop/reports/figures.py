@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from onestop.store.sqlite import Database
 
 from onestop.common.config import Config
-from onestop.reports import fees, reuse
+from onestop.reports import fees, online, reuse
 
 IN_PROCESSING = ("2", "4")       # the clock runs: these can be overdue
 WAITING_CITIZEN = ("5", "6")     # the clock waits on the citizen (papers, fees): "tạm dừng"
@@ -296,6 +296,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
         "carried_over": carried,
         "received": received,
         "received_by_channel": by_channel,
+        **online.figures(cfg, by_channel, received),
         "total": carried + received,
         "resolved": resolved, "early": f["early"], "on_time": f["on_time"], "late": f["late"],
         "on_time_rate": rate(f["early"] + f["on_time"], resolved),
@@ -313,7 +314,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
     }
 
 
-REPORT_FIGURES = ["carried_over", "received", "total", "resolved", "early", "on_time", "late", "on_time_rate",
+REPORT_FIGURES = ["carried_over", "received", "online_rate", "online_target", "total", "resolved", "early", "on_time", "late", "on_time_rate",
                   "stopped", "withdrawn", "refused", "in_progress", "in_progress_within_time", "in_progress_overdue",
                   "waiting_citizen", "digitized", "digitization_rate", "digitization_target", "synced", "sync_rate",
                   *reuse.FIGURES]
@@ -341,6 +342,7 @@ FIGURE_LABELS = {
     "sync_rate": ("Tỷ lệ đồng bộ", "Sync rate"),
     "cut_at": ("Kỳ chưa kết thúc: số liệu tính đến", "Period not ended: figures up to"),
     **reuse.LABELS,
+    **online.LABELS,
 }
 
 
@@ -552,7 +554,7 @@ footer {{ font-size: 8pt; color: #555; margin-top: 5mm; }}
 <h1>{escape(title)}</h1>
 <table id="figures"><thead><tr><th>{escape(t("Chỉ tiêu", "Figure"))}</th><th>{escape(t("Giá trị", "Value"))}</th></tr></thead>
 <tbody>{rows}</tbody></table>
-<div class="charts">{pie}{bars}{prog}{reuse.chart_svg(r)}</div>
+<div class="charts">{pie}{bars}{prog}{reuse.chart_svg(r)}{online.chart_svg(r)}</div>
 <h2 style="font-size:12pt">{escape(t("Theo thủ tục hành chính", "By procedure"))}</h2>
 <table id="procedures"><thead><tr>{head}</tr></thead><tbody>{prow}</tbody></table>
 <footer>{escape(footer)}</footer>

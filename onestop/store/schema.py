@@ -178,6 +178,55 @@ SHARED: list[Migration] = [
         CREATE INDEX file_signatures_file ON file_signatures(file_id)
         """,
     ),
+    Migration(
+        "shared_0005_online",
+        # Channel 2 (issue 23): the online dossiers pulled from the portal (store/online.py). A row is
+        # stored once per portal id (MaHoSoDVC); its state goes waiting/blocked -> taken/refused, and
+        # ``ack`` is its outbox towards the portal ('pending' is set in the take's or the refusal's
+        # own transaction, 'done' once the portal answered).
+        sql="""
+        CREATE TABLE online_dossiers (
+            id {{id}},
+            dvc TEXT NOT NULL UNIQUE,
+            procedure_code TEXT NOT NULL DEFAULT '',
+            procedure_name TEXT NOT NULL DEFAULT '',
+            applicant_name TEXT NOT NULL DEFAULT '',
+            id_number TEXT NOT NULL DEFAULT '',
+            submitted_at TEXT NOT NULL DEFAULT '',
+            record TEXT NOT NULL DEFAULT '{}',
+            paid_online TEXT NOT NULL DEFAULT '',
+            fees TEXT NOT NULL DEFAULT '[]',
+            state TEXT NOT NULL DEFAULT 'waiting',
+            reason TEXT NOT NULL DEFAULT '',
+            pulled_at TEXT NOT NULL DEFAULT '',
+            dossier_id {{bigint}},
+            taken_by TEXT NOT NULL DEFAULT '',
+            taken_at TEXT,
+            files_done INTEGER NOT NULL DEFAULT 0,
+            form_path TEXT NOT NULL DEFAULT '',
+            ack TEXT NOT NULL DEFAULT '',
+            ack_attempts INTEGER NOT NULL DEFAULT 0,
+            ack_error TEXT NOT NULL DEFAULT '',
+            acked_at TEXT
+        );
+        CREATE INDEX online_dossiers_state ON online_dossiers (state);
+        CREATE INDEX online_dossiers_dossier ON online_dossiers (dossier_id);
+        CREATE TABLE online_files (
+            id {{id}},
+            online_id {{bigint}} NOT NULL REFERENCES online_dossiers (id),
+            n INTEGER NOT NULL,
+            remote_id TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL DEFAULT '',
+            component_code TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            sha256 TEXT NOT NULL DEFAULT '',
+            size {{bigint}} NOT NULL DEFAULT 0,
+            path TEXT NOT NULL DEFAULT '',
+            file_id {{bigint}},
+            UNIQUE (online_id, n)
+        )
+        """,
+    ),
 ]
 
 def render(migration: Migration, dialect: str) -> str:

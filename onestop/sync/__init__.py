@@ -167,6 +167,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     log.info("sync start (%s → %s)%s%s", kind, _safe_target(target),
              f" dossier {dossier}" if dossier else "", f" limit {limit}" if limit else "")
     stats = Stats()
+    summary_extra: dict = {}
     resent = 0
     if resend_spooled and not from_spool and kind != "dry-run":
         resent = requeue_spooled(db, cfg, everything=resend_spooled == "all")
@@ -176,6 +177,8 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
             # this machine checks the seals' MAC too when the spool is its own office's
             send_spool(Path(from_spool), transport, stats, keys={office_id(db): office_secret(db)})
         else:
+            if kind == "url":  # online dossiers (channel 2): the portal is told first, then pulled
+                _online(db, cfg, transport, summary_extra)
             OutboxSync(db, cfg, transport, batch_size=int(cfg.get("sync.batch_size", 50)),
                        dry_run=kind == "dry-run", dossier_id=dossier_id, limit=limit, stats=stats).run()
     except Unreachable as e:
@@ -190,6 +193,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     finally:
         transport.close()
     summary = stats.as_dict()
+    summary.update(summary_extra)
     if resend_spooled:
         summary["resent_spooled"] = resent
     if kind != "dry-run":
@@ -206,6 +210,27 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     if run_id is not None:
         sync_runs.finish_run(db, run_id, iso(now(cfg)), summary, code)
     return SyncResult(target=_safe_target(target), kind=kind, stats=summary, exit_code=code, run_id=run_id)
+
+
+def _online(db, cfg, transport, out: dict) -> None:
+    """The online dossiers' part of a run over the line: the takes and refusals the portal has not
+    confirmed yet, then with ``[online] pull = true`` the pull (docs/online.md)."""
+    from onestop.sync.portal import send_acks
+
+    acks = send_acks(db, cfg, transport)
+    out["online_acks_sent"] = acks["sent"]
+    if acks["unreachable"]:
+        from onestop.sync.sending import Unreachable
+
+        raise Unreachable(acks["unreachable"])
+    if acks["refused"]:
+        out["online_acks_refused"] = len(acks["refused"])
+    if cfg.get("online.pull", False) is True:
+        from onestop.sync.online import pull
+
+        st = pull(db, cfg, transport=transport, locked=True)
+        out["online_pulled"] = st["new"]
+        out["online_blocked"] = st["blocked"]
 
 
 def _safe_target(target: str) -> str:
@@ -362,7 +387,10 @@ def status(db, cfg) -> dict:
     last_run = sync_runs.last_run(db)
     if last_run:
         last_run["unreachable"] = json.loads(last_run.pop("summary") or "{}").get("unreachable", "")
+    from onestop.sync.online import queue_status
+
     return {"pending": pending, "pending_total": sum(pending.values()), "in_doubt_steps": in_doubt,
+            "online": queue_status(db),
             "held": held["held_for_fix"], "held_waiting": held["held_waiting"],
             "oldest_held": None if not held["held_for_fix"] else {
                 "code": held["held_oldest_code"], "since": held["held_oldest_at"],

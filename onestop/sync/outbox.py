@@ -147,6 +147,13 @@ class OutboxSync:
         return self.stats
 
     def _chunk(self, rows: list) -> None:
+        from onestop.store.online import unacknowledged_takes
+
+        # An online dossier waits until the portal confirmed its take (it refuses a channel-2 record
+        # never taken, also one delivered from a spool): sync/portal.py sends the takes first.
+        untaken = unacknowledged_takes(self.db, sorted({r["dossier_id"] for r in rows}))
+        self.stats.held += sum(1 for r in rows if r["dossier_id"] in untaken)
+        rows = [r for r in rows if r["dossier_id"] not in untaken]
         ids = sorted({r["dossier_id"] for r in rows})
         codes = dossier_codes(self.db, ids)
         creates = [r for r in rows if r["kind"] == "create"]

@@ -89,6 +89,9 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
 
         for r in reused_uploads(db, ids):
             reused.setdefault((r["dossier_id"], r["n"]), []).append(r)
+    from onestop.store.online import by_dossier
+
+    online = by_dossier(db, ids)  # channel 2: the portal's submission time (sync/online.py)
     out = {}
     for d in rows:
         did, status, id_type, id_number = d["id"], d["status"], d["id_type"], d["id_number"]
@@ -134,7 +137,7 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
             "ThongTinTra": "", "HinhThuc": s(d["delivery"]), "NgayKetThucXuLy": vn_time(finished, tzname),
             "DonViXuLy": s(agency or d["unit"]), "GhiChu": "", "TaiLieuNop": docs, "NoiNopHoSo": "",
             "SoBienNhan": s(d["book_no"]), "SoGiayToChuHoSo": s(id_number), "DinhDanhCHS": ident,
-            "NgayNopHoSo": vn_time(received, tzname), "NgayTuChoi": vn_time(finished, tzname) if status == "3" else "",
+            "NgayNopHoSo": vn_time(online[did]["submitted_at"] if did in online else received, tzname), "NgayTuChoi": vn_time(finished, tzname) if status == "3" else "",
             "HoSoCoThanhPhanSoHoa": "1" if docs else "0",  # follows TaiLieuNop: a digitized file is listed
             "TaiKhoanDuocXacThucVoiVNeID": "",
             "DuocThanhToanTrucTuyen": paid_online, "DanhSachLePhi": fee_items, "DanhSachTepDinhKemKhac": [],
