@@ -306,3 +306,10 @@ def test_a_result_given_with_fees_owed_reminds_the_officer(run, catalog):
     assert pay(run, code, "--receipt", "01BLP2-001/AA-26P/31", "--at", "2026-11-24 10:05").exit_code == 0
     r = run("move", code, "10", "--yes", "--at", "2026-11-24 10:10")
     assert r.exit_code == 0 and "còn phải nộp" not in r.stderr
+
+
+def test_a_procedure_without_charge_has_nothing_to_collect(run, db):
+    out = receive(run, proc="1.003626")  # the sample catalog: "Không thu phí", 0 đồng
+    assert "7. Phí, lệ phí: Không" in pdf_text(out["receipt"])
+    r = pay(run, out["code"], "--receipt", "01BLP2-001/AA-26P/41")
+    assert r.exit_code == 25 and "không có khoản phí, lệ phí nào phải nộp" in r.stderr
