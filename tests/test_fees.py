@@ -313,3 +313,26 @@ def test_a_procedure_without_charge_has_nothing_to_collect(run, db):
     assert "7. Phí, lệ phí: Không" in pdf_text(out["receipt"])
     r = pay(run, out["code"], "--receipt", "01BLP2-001/AA-26P/41")
     assert r.exit_code == 25 and "không có khoản phí, lệ phí nào phải nộp" in r.stderr
+
+
+def test_pay_at_a_terminal_asks_for_the_receipt_number(run, catalog, rows):
+    from terminal import Terminal
+
+    code = receive(run)["code"]
+    term = Terminal("pay", code, "--amount", "200000")
+    term.expect("Số biên lai")
+    term.send("123")                                 # not "mẫu số/ký hiệu/số"
+    term.expect("không đúng dạng")
+    term.send("01BLP2-001/AA-26P/0000042")
+    assert term.wait() == 0, term.seen
+    assert "Đã thu 200.000 đồng, biên lai 01BLP2-001/AA-26P/0000042" in term.seen
+    assert rows("SELECT series, number FROM fee_receipts") == [("01BLP2-001/AA-26P", "42")]
+
+
+def test_the_ledger_takes_days_as_the_counter_types_them(run, catalog):
+    code = receive(run)["code"]
+    assert pay(run, code, "--receipt", "01BLP2-001/AA-26P/5", "--at", "2026-11-23 09:30").exit_code == 0
+    led = json.loads(run("fees", "report", "--from", "23/11/2026", "--to", "23/11/2026", "--json").stdout)
+    assert led["total"]["collected"] == 1_700_000 and (led["from"], led["to"]) == ("2026-11-23", "2026-11-23")
+    r = run("fees", "report", "--from", "32/11/2026", "--to", "30/11/2026")
+    assert r.exit_code == 4 and "--from '32/11/2026' không hợp lệ" in r.stderr
