@@ -336,3 +336,19 @@ def test_the_ledger_takes_days_as_the_counter_types_them(run, catalog):
     assert led["total"]["collected"] == 1_700_000 and (led["from"], led["to"]) == ("2026-11-23", "2026-11-23")
     r = run("fees", "report", "--from", "32/11/2026", "--to", "30/11/2026")
     assert r.exit_code == 4 and "--from '32/11/2026' không hợp lệ" in r.stderr
+
+
+def test_a_bulk_receive_names_the_dossier_whose_open_amount_is_missing(db, cfg, catalog, rows):
+    from onestop.common.errors import InvalidInput
+    from onestop.intake.applicants import Applicant
+    from onestop.intake.receiving import ReceiveRequest, receive_many
+
+    who = Applicant(name="Nguyễn Văn An", id_number="001085012345")
+    reqs = [ReceiveRequest(PROC, who), ReceiveRequest(OPEN_PROC, who, fee_amounts={"PHI-CG": 900000}),
+            ReceiveRequest(OPEN_PROC, who)]
+    with pytest.raises(InvalidInput) as e:
+        receive_many(db, cfg, reqs)
+    assert e.value.vi.startswith("Hồ sơ thứ 3: Danh mục không ghi số tiền cố định")
+    assert rows("SELECT count(*) FROM dossiers") == [(0,)]
+    assert len(receive_many(db, cfg, reqs[:2])) == 2
+    assert rows("SELECT amount FROM dossier_fees ORDER BY dossier_id, n") == [(1500000,), (200000,), (900000,)]
