@@ -166,8 +166,14 @@ def test_partial_payments_refund_and_the_refusals(run, catalog, rows):
     assert r.exit_code == 26 and f"đã được ghi cho hồ sơ {code}" in r.stderr
     r = pay(run, other)
     assert r.exit_code == 4 and "--receipt" in r.stderr
+    assert pay(run, other, "--fee", "LEPHI-01", "--receipt", "01BLP2-001/AA-26P/201").exit_code == 0
+    r = pay(run, other, "--fee", "2", "--receipt", "01BLP2-001/AA-26P/202")  # that fee is paid; the other is not
+    assert r.exit_code == 25 and "Khoản 'Lệ phí cấp giấy chứng nhận' (LEPHI-01)" in r.stderr and "đã nộp đủ" in r.stderr
+    r = pay(run, other, "--fee", "PHI-09", "--receipt", "01BLP2-001/AA-26P/203")
+    assert r.exit_code == 4 and "không có khoản phí 'PHI-09'" in r.stderr
     # every line appended, none edited; the history has one event per payment or refund
-    assert rows("SELECT fee_n, entry, method, amount FROM fee_payments ORDER BY id") == [
+    assert rows("SELECT fee_n, entry, method, amount FROM fee_payments WHERE dossier_id = (SELECT id FROM dossiers "
+                "WHERE code = ?) ORDER BY id", (code,)) == [
         (1, "payment", "tien-mat", 1000000), (1, "payment", "chuyen-khoan", 500000),
         (2, "payment", "chuyen-khoan", 200000), (2, "refund", "tien-mat", 200000)]
     assert [r[0] for r in rows("SELECT action FROM events e JOIN dossiers d ON d.id = e.dossier_id WHERE d.code = ? "

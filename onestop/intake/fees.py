@@ -137,7 +137,12 @@ def fees_of(db: "Database", dossier_id: int) -> dict:
                    store.entries_of(db, [dossier_id]).get(dossier_id, []))
 
 
-def _refused(code: str, e: rules.Refused, amount: int | None, receipts: list[str]) -> PaymentRefused:
+def _refused(code: str, e: rules.Refused, amount: int | None, receipts: list[str], fee: dict | None = None) -> PaymentRefused:
+    if e.why == "paid" and fee is not None:
+        return PaymentRefused(
+            f"Khoản '{fee['name']}' ({fee['code']}) của hồ sơ {code} đã nộp đủ; không thu lần nữa. Xem 'onestop show {code}'.",
+            f"The fee '{fee['name']}' ({fee['code']}) of dossier {code} is paid in full; nothing more is collected. "
+            f"See 'onestop show {code}'.")
     if e.why == "paid":
         shown = f" (biên lai {', '.join(receipts)})" if receipts else ""
         return PaymentRefused(
@@ -215,7 +220,8 @@ def pay(db: "Database", cfg: Config, code: str, *, method: str = "tien-mat", amo
         try:
             parts = (rules.allocate_refund if refund is not None else rules.allocate_payment)(state, amount, n)
         except rules.Refused as e:
-            raise _refused(code, e, amount, [r for f in state for r in f["receipts"]]) from None
+            raise _refused(code, e, amount, [r for f in state for r in f["receipts"]],
+                           next((f for f in dues if f["n"] == n), None)) from None
         if series and refund is None and not store.take_receipt(db, series, number, d["id"], txn):
             holder = store.receipt_holder(db, series, number)
             raise DuplicateReceipt(
