@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sync_helpers import env, srv  # noqa: F401 - fixtures
-from test_fees import PROC, catalog, pay, receive  # noqa: F401 - the fee catalog fixture
+from test_fees import catalog, pay, receive  # noqa: F401 - the fee catalog fixture
 
 R = "01BLP2-001/AA-26P/"
 PORTAL_ITEMS = [{"TenPhiLePhi": "Phí thẩm định", "MaPhiLePhi": "PHI-01", "HinhThucThu": "3", "Gia": "1200000",
