@@ -358,3 +358,10 @@ def test_a_bulk_receive_names_the_dossier_whose_open_amount_is_missing(db, cfg, 
     assert rows("SELECT count(*) FROM dossiers") == [(0,)]
     assert len(receive_many(db, cfg, reqs[:2])) == 2
     assert rows("SELECT amount FROM dossier_fees ORDER BY dossier_id, n") == [(1500000,), (200000,), (900000,)]
+
+
+def test_a_wrong_collect_setting_stops_receive_before_a_code_is_issued(run, catalog, rows, home):
+    (home / "onestop.toml").write_text('[fees]\ncollect = "truoc-khi"\n', encoding="utf-8")
+    r = receive(run, ok=False)
+    assert r.exit_code == 8 and "[fees] collect = 'truoc-khi' không hợp lệ" in r.stderr
+    assert rows("SELECT count(*) FROM dossiers") == [(0,)]
