@@ -166,8 +166,14 @@ def test_partial_payments_refund_and_the_refusals(run, catalog, rows):
     assert r.exit_code == 26 and f"đã được ghi cho hồ sơ {code}" in r.stderr
     r = pay(run, other)
     assert r.exit_code == 4 and "--receipt" in r.stderr
+    assert pay(run, other, "--fee", "LEPHI-01", "--receipt", "01BLP2-001/AA-26P/201").exit_code == 0
+    r = pay(run, other, "--fee", "2", "--receipt", "01BLP2-001/AA-26P/202")  # that fee is paid; the other is not
+    assert r.exit_code == 25 and "Khoản 'Lệ phí cấp giấy chứng nhận' (LEPHI-01)" in r.stderr and "đã nộp đủ" in r.stderr
+    r = pay(run, other, "--fee", "PHI-09", "--receipt", "01BLP2-001/AA-26P/203")
+    assert r.exit_code == 4 and "không có khoản phí 'PHI-09'" in r.stderr
     # every line appended, none edited; the history has one event per payment or refund
-    assert rows("SELECT fee_n, entry, method, amount FROM fee_payments ORDER BY id") == [
+    assert rows("SELECT fee_n, entry, method, amount FROM fee_payments WHERE dossier_id = (SELECT id FROM dossiers "
+                "WHERE code = ?) ORDER BY id", (code,)) == [
         (1, "payment", "tien-mat", 1000000), (1, "payment", "chuyen-khoan", 500000),
         (2, "payment", "chuyen-khoan", 200000), (2, "refund", "tien-mat", 200000)]
     assert [r[0] for r in rows("SELECT action FROM events e JOIN dossiers d ON d.id = e.dossier_id WHERE d.code = ? "
@@ -306,3 +312,56 @@ def test_a_result_given_with_fees_owed_reminds_the_officer(run, catalog):
     assert pay(run, code, "--receipt", "01BLP2-001/AA-26P/31", "--at", "2026-11-24 10:05").exit_code == 0
     r = run("move", code, "10", "--yes", "--at", "2026-11-24 10:10")
     assert r.exit_code == 0 and "còn phải nộp" not in r.stderr
+
+
+def test_a_procedure_without_charge_has_nothing_to_collect(run, db):
+    out = receive(run, proc="1.003626")  # the sample catalog: "Không thu phí", 0 đồng
+    assert "7. Phí, lệ phí: Không" in pdf_text(out["receipt"])
+    r = pay(run, out["code"], "--receipt", "01BLP2-001/AA-26P/41")
+    assert r.exit_code == 25 and "không có khoản phí, lệ phí nào phải nộp" in r.stderr
+
+
+def test_pay_at_a_terminal_asks_for_the_receipt_number(run, catalog, rows):
+    from terminal import Terminal
+
+    code = receive(run)["code"]
+    term = Terminal("pay", code, "--amount", "200000")
+    term.expect("Số biên lai")
+    term.send("123")                                 # not "mẫu số/ký hiệu/số"
+    term.expect("không đúng dạng")
+    term.send("01BLP2-001/AA-26P/0000042")
+    assert term.wait() == 0, term.seen
+    assert "Đã thu 200.000 đồng, biên lai 01BLP2-001/AA-26P/0000042" in term.seen
+    assert rows("SELECT series, number FROM fee_receipts") == [("01BLP2-001/AA-26P", "42")]
+
+
+def test_the_ledger_takes_days_as_the_counter_types_them(run, catalog):
+    code = receive(run)["code"]
+    assert pay(run, code, "--receipt", "01BLP2-001/AA-26P/5", "--at", "2026-11-23 09:30").exit_code == 0
+    led = json.loads(run("fees", "report", "--from", "23/11/2026", "--to", "23/11/2026", "--json").stdout)
+    assert led["total"]["collected"] == 1_700_000 and (led["from"], led["to"]) == ("2026-11-23", "2026-11-23")
+    r = run("fees", "report", "--from", "32/11/2026", "--to", "30/11/2026")
+    assert r.exit_code == 4 and "--from '32/11/2026' không hợp lệ" in r.stderr
+
+
+def test_a_bulk_receive_names_the_dossier_whose_open_amount_is_missing(db, cfg, catalog, rows):
+    from onestop.common.errors import InvalidInput
+    from onestop.intake.applicants import Applicant
+    from onestop.intake.receiving import ReceiveRequest, receive_many
+
+    who = Applicant(name="Nguyễn Văn An", id_number="001085012345")
+    reqs = [ReceiveRequest(PROC, who), ReceiveRequest(OPEN_PROC, who, fee_amounts={"PHI-CG": 900000}),
+            ReceiveRequest(OPEN_PROC, who)]
+    with pytest.raises(InvalidInput) as e:
+        receive_many(db, cfg, reqs)
+    assert e.value.vi.startswith("Hồ sơ thứ 3: Danh mục không ghi số tiền cố định")
+    assert rows("SELECT count(*) FROM dossiers") == [(0,)]
+    assert len(receive_many(db, cfg, reqs[:2])) == 2
+    assert rows("SELECT amount FROM dossier_fees ORDER BY dossier_id, n") == [(1500000,), (200000,), (900000,)]
+
+
+def test_a_wrong_collect_setting_stops_receive_before_a_code_is_issued(run, catalog, rows, home):
+    (home / "onestop.toml").write_text('[fees]\ncollect = "truoc-khi"\n', encoding="utf-8")
+    r = receive(run, ok=False)
+    assert r.exit_code == 8 and "[fees] collect = 'truoc-khi' không hợp lệ" in r.stderr
+    assert rows("SELECT count(*) FROM dossiers") == [(0,)]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sync_helpers import env, srv  # noqa: F401 - fixtures
-from test_fees import PROC, catalog, pay, receive  # noqa: F401 - the fee catalog fixture
+from test_fees import catalog, pay, receive  # noqa: F401 - the fee catalog fixture
 
 R = "01BLP2-001/AA-26P/"
 PORTAL_ITEMS = [{"TenPhiLePhi": "Phí thẩm định", "MaPhiLePhi": "PHI-01", "HinhThucThu": "3", "Gia": "1200000",
@@ -159,3 +159,22 @@ def test_outstanding_is_what_was_owed_at_the_period_end(run, day, monkeypatch):
     dec = json.loads(_ok(run("report", "--period", "2026-12", "--json")).stdout)["fees"]
     assert (nov["outstanding"], nov["dossiers_owing"], nov["collected"]) == (1_400_000, 2, 8_700_000)
     assert (dec["outstanding"], dec["dossiers_owing"], dec["collected"]) == (200_000, 1, 1_200_000)
+
+
+def test_a_dossier_from_before_the_ledger_sends_whole_dong(env, srv, run, rows):  # noqa: F811
+    """A dossier received before migration shared_0002_fees has no dues rows, only the catalog's fees copied
+    as floats: it is sent with Gia "3000000", not "3000000.0", and DuocThanhToanTrucTuyen empty."""
+    cfg, db = env
+    code = receive(run, proc="1.003584", at="2026-11-23 09:10")["code"]
+    from onestop.store import transaction
+
+    with transaction(db):  # as an old version stored it
+        db.execute("DELETE FROM dossier_fees")
+        db.execute("UPDATE dossiers SET fees = ?", [json.dumps([{"code": "PHI-KH-01", "name": "Phí thẩm định",
+                                                                  "amount": 3000000.0, "unit": "Đồng"}])])
+    _ok(run("sync"))
+    rec = srv.state.dossiers[code]
+    assert [(x["Gia"], x["HinhThucThu"]) for x in rec["DanhSachLePhi"]] == [("3000000", "")]
+    assert rec["DuocThanhToanTrucTuyen"] == ""
+    d = json.loads(_ok(run("show", code, "--json")).stdout)
+    assert "fee_totals" not in d and d["fees"][0]["amount"] == 3000000.0

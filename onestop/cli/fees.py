@@ -42,6 +42,15 @@ def pay(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối
     from onestop.intake.clock import parse_when
 
     cfg, db = context()
+    from onestop.cli.common import at_terminal
+
+    if not receipt and refund is None and method != "truc-tuyen" and at_terminal() and not json_:
+        from onestop.cli.prompts import Prompter
+        from onestop.domain.fees import parse_receipt
+
+        receipt = Prompter().text(t("Số biên lai (mẫu số/ký hiệu/số, như in trên biên lai)",
+                                    "Receipt number (form/symbol/number, as printed)"),
+                                  required=True, check=lambda v: parse_receipt(v)[2])
     res = fees.pay(db, cfg, code, method=method, amount=money_input(amount, "--amount", "--amount") if amount else None,
                    receipt=receipt, fee=fee, refund=refund, at=parse_when(at, cfg) if at else None)
     if json_:
@@ -63,8 +72,8 @@ def pay(code: str = typer.Argument(..., help="Mã hồ sơ (hoặc phần cuối
 
 @fees_app.command("report")
 def report(period: Optional[str] = typer.Option(None, "--period", help="Kỳ: YYYY-MM (tháng) hoặc YYYY (năm)."),
-           from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD), dùng cùng --to."),
-           to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD), tính cả ngày này."),
+           from_: Optional[str] = typer.Option(None, "--from", help="Từ ngày (YYYY-MM-DD hoặc dd/mm/yyyy), dùng cùng --to."),
+           to: Optional[str] = typer.Option(None, "--to", help="Đến ngày (YYYY-MM-DD hoặc dd/mm/yyyy), tính cả ngày này."),
            xlsx: Optional[str] = typer.Option(None, "--xlsx", help="Ghi sổ ra tệp Excel (.xlsx) này: các dòng và tổng theo ngày."),
            json_: bool = JSON, csv_: bool = CSV):
     """Sổ thu phí, lệ phí trong kỳ: mọi khoản thu và hoàn theo thứ tự, kèm số biên lai; tổng theo ngày.
@@ -80,7 +89,7 @@ def report(period: Optional[str] = typer.Option(None, "--period", help="Kỳ: YY
     from onestop.reports.figures import parse_period
 
     cfg, db = context()
-    first, last = parse_period(period, from_, to)
+    first, last = parse_period(period, _iso_day(from_, "--from"), _iso_day(to, "--to"))
     led = fees.ledger(db, cfg, first, last)
     if xlsx:
         from onestop.common import xlsx as xlsx_
@@ -127,3 +136,16 @@ def report(period: Optional[str] = typer.Option(None, "--period", help="Kỳ: YY
             for r in rows + [[]] + days + [total]:
                 sys.stdout.write("\t".join(r) + "\n")
 
+
+
+def _iso_day(text: str | None, opt: str) -> str | None:
+    """A day typed in any of the day forms (onestop/common/dates.py), as ISO; None stays None."""
+    if not text:
+        return text
+    from onestop.common.dates import DAY_FORMATS_EN, DAY_FORMATS_VI, parse_day
+    from onestop.common.errors import InvalidInput
+
+    day = parse_day(text)
+    if day is None:
+        raise InvalidInput(f"{opt} '{text}' không hợp lệ: dùng {DAY_FORMATS_VI}.", f"{opt} '{text}' is invalid: use {DAY_FORMATS_EN}.")
+    return day.isoformat()

@@ -96,13 +96,13 @@ def dues_for(proc: "Procedure", channel: str = "1", exempt: str | None = None,
         dues.append({"n": i, "code": str(f.get("code") or ""), "name": nfc(f.get("name") or "Lệ phí"),
                      "kind": rules.fee_kind(f.get("name", ""), str(f.get("code") or "")),
                      "amount": 0 if reason else int(amount), "catalog_amount": catalog_amount,
-                     "exempt_reason": reason})
+                     "exempt_reason": reason, "unit": str(f.get("unit") or "VNĐ")})
     return dues
 
 
 def dues_json(dues: list[dict]) -> str:
     """The dossier's ``fees`` column (what Mẫu 01 prints): integers, the exemption's reason."""
-    return json.dumps([{"code": f["code"], "name": f["name"], "kind": f["kind"], "amount": f["amount"], "unit": "VNĐ",
+    return json.dumps([{"code": f["code"], "name": f["name"], "kind": f["kind"], "amount": f["amount"], "unit": f.get("unit") or "VNĐ",
                         "exempt_reason": f["exempt_reason"]} for f in dues], ensure_ascii=False)
 
 
@@ -137,7 +137,12 @@ def fees_of(db: "Database", dossier_id: int) -> dict:
                    store.entries_of(db, [dossier_id]).get(dossier_id, []))
 
 
-def _refused(code: str, e: rules.Refused, amount: int | None, receipts: list[str]) -> PaymentRefused:
+def _refused(code: str, e: rules.Refused, amount: int | None, receipts: list[str], fee: dict | None = None) -> PaymentRefused:
+    if e.why == "paid" and fee is not None:
+        return PaymentRefused(
+            f"Khoản '{fee['name']}' ({fee['code']}) của hồ sơ {code} đã nộp đủ; không thu lần nữa. Xem 'onestop show {code}'.",
+            f"The fee '{fee['name']}' ({fee['code']}) of dossier {code} is paid in full; nothing more is collected. "
+            f"See 'onestop show {code}'.")
     if e.why == "paid":
         shown = f" (biên lai {', '.join(receipts)})" if receipts else ""
         return PaymentRefused(
@@ -203,19 +208,20 @@ def pay(db: "Database", cfg: Config, code: str, *, method: str = "tien-mat", amo
     with transaction(db):
         d = lock_for_change(db, seen)
         dues = store.dues_of(db, [d["id"]]).get(d["id"], [])
-        if not dues:
-            raise PaymentRefused(f"Hồ sơ {code} không có khoản phí, lệ phí nào phải nộp.",
-                                 f"Dossier {code} owes no fee.")
-        if refund is None and all(f["exempt_reason"] for f in dues):
+        if refund is None and dues and all(f["exempt_reason"] for f in dues):
             raise PaymentRefused(f"Hồ sơ {code} được miễn phí, lệ phí ({dues[0]['exempt_reason']}): không thu.",
                                  f"Dossier {code} is exempted from its fees ({dues[0]['exempt_reason']}): nothing to collect.")
+        if not any(f["amount"] for f in dues):  # none listed, or the catalog's "Không thu phí" (0 đồng)
+            raise PaymentRefused(f"Hồ sơ {code} không có khoản phí, lệ phí nào phải nộp.",
+                                 f"Dossier {code} owes no fee.")
         entries = store.entries_of(db, [d["id"]]).get(d["id"], [])
         state = rules.fee_state(dues, entries)
         n = _fee_number(dues, fee, code)
         try:
             parts = (rules.allocate_refund if refund is not None else rules.allocate_payment)(state, amount, n)
         except rules.Refused as e:
-            raise _refused(code, e, amount, [r for f in state for r in f["receipts"]]) from None
+            raise _refused(code, e, amount, [r for f in state for r in f["receipts"]],
+                           next((f for f in dues if f["n"] == n), None)) from None
         if series and refund is None and not store.take_receipt(db, series, number, d["id"], txn):
             holder = store.receipt_holder(db, series, number)
             raise DuplicateReceipt(

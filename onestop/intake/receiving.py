@@ -343,6 +343,7 @@ def receive_many(db: Database, cfg: Config, reqs: list[ReceiveRequest]) -> list[
         for i, req in enumerate(reqs, 1):
             try:
                 prepared = _prepare(db, cfg, req, procs)
+                fee_rules.dues_for(prepared[2], req.channel, req.exempt, req.fee_amounts)
             except InvalidInput as e:
                 raise InvalidInput(f"Hồ sơ thứ {i}: {e.vi}", f"Dossier #{i}: {e.en}") from None
             if prepared[4]:
