@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from onestop.common import interrupt
 from onestop.archive import imaging, ocr, pdfa, prepare
 
 LOW_CONFIDENCE = 75.0   # below this mean word confidence, ask tesseract's OSD whether the page is turned
@@ -176,6 +177,7 @@ def process_pages(sources: list[imaging.PageSource], *, timeout: float, rotate_t
                 results.append(f.result())
                 if not done and any(s.pdf_text is not None for s in sources):
                     import pypdf  # noqa: F401  (build_pdf's import, done while the engines still run)
+                interrupt.check()  # a Ctrl-C dropped inside that import (or anywhere) stops the scan here
                 done += 1
                 if progress:
                     progress(done, total)

@@ -26,7 +26,7 @@ from onestop.archive.claims import claim, in_folder, inbox_dir, recover, work_fo
 from onestop.archive.claims import inbox_files  # noqa: F401  (the scan command lists the inbox through here)
 from onestop.archive.files import archive_path, commit, current, discard, place, shared_root
 from onestop.archive.pages import build_pdf, process_pages
-from onestop.common import errors
+from onestop.common import errors, interrupt
 from onestop.common.config import Config
 from onestop.common.errors import InvalidInput, NotFound, ScanConflict, ScanRejected
 from onestop.store import archive as store
@@ -165,6 +165,7 @@ def _store(db: Database, cfg: Config, d: dict, comp: dict, files: list[Path], be
     officer = dossiers.officer_name(cfg)
     stamp = dossiers.now(cfg)
     pdf = build_pdf(results, title=f"{code} - {comp['name']}", author=officer)
+    interrupt.check()  # a Ctrl-C that Python dropped stops here, before anything is written
     copy = copy_path = None
     sigs: list[dict] = []
     if signed:  # the signed file is the archive file, unchanged; the PDF/A with its text layer goes beside it

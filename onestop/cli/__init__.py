@@ -208,6 +208,9 @@ def app_for(name: str | None) -> typer.Typer:
 def main(command: str | None = None) -> None:
     """Run the command line in ``sys.argv``. ``command`` is the top-level command it names, found by the
     console entry point (onestop/entry.py ``command_name``, which imports nothing); None loads them all."""
+    from onestop.common import interrupt
+
+    interrupt.install()
     try:
         load_commands(command)
         try:
