@@ -16,22 +16,28 @@ pyHanko is imported here only, and only when signing is configured (P1: command 
 
 from __future__ import annotations
 
-import warnings
 import getpass
 import io
+import logging
 import os
 import stat
 import sys
 import threading
+import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from onestop.common.config import Config
-
-# pyHanko imports cryptography's DSA support, which warns on stderr at every signing command.
-warnings.filterwarnings("ignore", message="DSA is deprecated")
 from onestop.archive.sigverify import configured  # noqa: F401  (callers ask signing.configured)
+from onestop.common.config import Config
 from onestop.common.errors import SigningUnavailable
+
+# pyHanko imports cryptography's DSA support, which warns on stderr at every signing command; and
+# it logs a failed chain with its traceback, which Python would print on stderr: onestop reports
+# the outcome itself (status untrusted, exit 10), in the officer's language.
+warnings.filterwarnings("ignore", message="DSA is deprecated")
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+    logging.getLogger(_name).propagate = False
 
 PASSWORD_ENV = "ONESTOP_SIGN_PASSWORD"
 PIN_ENV = "ONESTOP_SIGN_PIN"
