@@ -286,6 +286,14 @@ def test_untrusted_chain_is_reported(run, db, cfg, home, monkeypatch, code, ca, 
     r = run("check", "--json")
     assert r.exit_code == errors.CHECK_FAILED
     assert [p["status"] for p in json.loads(r.stdout)["problems"]] == ["untrusted"]
+    # The real command: one line per problem, no library log or traceback on the officer's screen.
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "onestop", "check"], capture_output=True, text=True, env=os.environ)
+    assert p.returncode == errors.CHECK_FAILED
+    assert "[signature]" in p.stderr and "không thuộc tổ chức cấp tin cậy" in p.stderr
+    assert "Traceback" not in p.stderr and "Failed to build" not in p.stderr and "DSA" not in p.stderr
 
 
 def test_a_citizens_signed_pdf_is_kept_and_its_signatures_recorded(run, db, cfg, home, monkeypatch, code, ca,

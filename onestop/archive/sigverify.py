@@ -10,16 +10,22 @@ and its revocation in the CRLs of ``[signing] crls`` (files; nothing is fetched 
 
 from __future__ import annotations
 
-import warnings
 import io
+import logging
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 from onestop.common.config import Config
-
-# pyHanko imports cryptography's DSA support, which warns on stderr at every signing command.
-warnings.filterwarnings("ignore", message="DSA is deprecated")
 from onestop.common.errors import ConfigError
+
+# pyHanko imports cryptography's DSA support, which warns on stderr at every verifying command; and
+# it logs a failed chain with its traceback, which Python would print on stderr: onestop reports
+# the outcome itself (status untrusted, exit 10), in the officer's language.
+warnings.filterwarnings("ignore", message="DSA is deprecated")
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+    logging.getLogger(_name).propagate = False
 
 STATUS_VI = {"valid": "hợp lệ", "broken": "bị phá vỡ (tệp bị sửa sau khi ký)", "expired": "chứng thư hết hạn lúc ký",
              "revoked": "chứng thư đã bị thu hồi", "untrusted": "chứng thư không thuộc tổ chức cấp tin cậy",
@@ -74,7 +80,7 @@ def crls(cfg: Config) -> list:
 
 def verify(data: bytes, cfg: Config, *, roots: list | None = None, revocations: list | None = None) -> list[dict]:
     """Every signature of the PDF ``data``: field, signer, cert_serial, signed_at, timestamp, status,
-    and ``last`` (whether it covers the whole file). ``roots``/``revocations``: already loaded ones."""
+    and ``covers_file`` (the last signature: whether it covers the whole file). ``roots``/``revocations``: already loaded ones."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko.sign.validation import validate_pdf_signature
