@@ -244,3 +244,16 @@ def test_a_damaged_queue_file_is_fetched_again_or_nothing_is_taken(run, db, srv,
     assert r.exit_code == 29 and "không tải lại được" in r.stderr
     assert rows("SELECT count(*) FROM dossiers") == [(1,)]
     assert srv.portal.violations == []
+
+
+def test_personal_data_stays_masked_in_the_queue_and_the_log(run, db, cfg, srv):
+    """A record blocked for its applicant's ID: the reason is shown masked, nothing on stderr but the
+    summary, and the sync log masks the number."""
+    bad_id = "001185999999"  # century digit for a birth after today: refused by the ID rules
+    srv.portal.add("DVC-2026-000900", P2, id_number=bad_id, files=[])
+    r = run("online", "pull")
+    assert r.exit_code == 0 and bad_id not in r.stderr and "blocked" not in r.stderr
+    listed = _json(run("online", "list", "--json"))
+    assert listed[0]["state"] == "blocked" and bad_id not in json.dumps(listed, ensure_ascii=False)
+    log = (cfg.logs_dir / "sync.log").read_text(encoding="utf-8")
+    assert "DVC-2026-000900" in log and bad_id not in log

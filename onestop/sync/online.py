@@ -292,8 +292,9 @@ def _waited(cfg, submitted: str) -> int | None:
 
 def public(cfg, r: dict, *, show_personal: bool = False) -> dict:
     """One online dossier as ``online list`` / ``online show`` print it (ID masked unless asked)."""
-    from onestop.domain.masking import mask_id
+    from onestop.domain.masking import mask_id, mask_numbers_in_text
 
+    reason = reason_text(r["reason"]) if r["state"] == "blocked" else r["reason"]
     paid = str(r.get("paid_online") or "") in ("1", "true", "True")
     return {"dvc": r["dvc"], "procedure": r["procedure_code"], "procedure_name": r["procedure_name"],
             "applicant": r["applicant_name"],
@@ -302,7 +303,7 @@ def public(cfg, r: dict, *, show_personal: bool = False) -> dict:
             "files": [{"n": f["n"], "name": f["name"], "component": f["component_code"], "size": f["size"],
                        "path": f["path"]} for f in r.get("files", [])],
             "paid_online": paid, "fees": json.loads(r.get("fees") or "[]"), "state": r["state"],
-            "reason": reason_text(r["reason"]) if r["state"] == "blocked" else r["reason"],
+            "reason": reason if show_personal else mask_numbers_in_text(reason),
             "code": r.get("code"), "taken_by": r.get("taken_by") or "", "taken_at": r.get("taken_at"),
             "portal_told": r.get("ack") == "done", "portal_error": r.get("ack_error") or ""}
 
