@@ -257,3 +257,33 @@ def test_personal_data_stays_masked_in_the_queue_and_the_log(run, db, cfg, srv):
     assert listed[0]["state"] == "blocked" and bad_id not in json.dumps(listed, ensure_ascii=False)
     log = (cfg.logs_dir / "sync.log").read_text(encoding="utf-8")
     assert "DVC-2026-000900" in log and bad_id not in log
+
+
+def test_portal_refusing_the_take_is_exit_31_and_kept_locally(run, db, srv, rows):
+    """The portal already holds the dossier as taken under another code (e.g. by another system):
+    the take stays here, the command says what the portal answered (exit 31), `online show` keeps
+    the portal's message, and the dossier is not sent to DongBoHoSoMC."""
+    [dvc] = seed(srv.portal, 1)
+    run("online", "pull")
+    with srv.portal.lock:
+        srv.portal.dossiers[dvc].update(state="taken", code="000.00.99.X99-261201-0001")
+    r = run("online", "accept", dvc)
+    assert r.exit_code == 31 and "đã được tiếp nhận" in r.stderr
+    assert rows("SELECT count(*) FROM dossiers WHERE channel = '2'") == [(1,)]
+    shown = _json(run("online", "show", dvc, "--json"))
+    assert shown["state"] == "taken" and not shown["portal_told"] and "đã được tiếp nhận" in shown["portal_error"]
+    run("sync")
+    assert srv.state.dossiers == {}  # held: never sent while the portal has not confirmed the take
+    st = _json(run("sync", "status", "--json"))
+    assert st["online"]["portal_pending"] == 1
+
+
+def test_list_csv_and_backlog(run, db, srv):
+    a, b = seed(srv.portal, 2)
+    run("online", "pull")
+    csv = run("online", "list", "--csv").stdout.splitlines()
+    assert csv[0].lstrip("\ufeff").startswith("dvc,procedure,applicant,id_number,submitted_at,waited_seconds,files")
+    assert csv[1].startswith(a + ",") and csv[2].startswith(b + ",")
+    code = _json(run("online", "accept", a, "--json"))["code"]
+    assert _json(run("backlog", "--json"))["total"] == 1  # the taken dossier is in the office's backlog
+    assert code in run("list", "--json").stdout

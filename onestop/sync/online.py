@@ -94,10 +94,10 @@ def reason_text(reason: str) -> str:
     return t(vi.format(detail), en.format(detail)) if kind in texts else reason
 
 
-def _check_record(db, cfg, rec: dict) -> str:
-    """Why ``rec`` cannot enter the queue ("kind:detail"), or ""."""
+def _check_record(db, cfg, rec: dict, procs: dict | None = None) -> str:
+    """Why ``rec`` cannot enter the queue ("kind:detail"), or "". ``procs``: procedures read so far."""
     from onestop.intake import catalog
-    from onestop.intake.applicants import Applicant, validate_applicant
+    from onestop.intake.applicants import validate_applicant
 
     missing = [k for k in REQUIRED if not rec.get(k)]
     if missing or not isinstance(rec.get("TaiLieuNop"), list):
@@ -110,10 +110,13 @@ def _check_record(db, cfg, rec: dict) -> str:
             bad = ["sha256"]
         if bad:
             return f"file-fields:{i} ({', '.join(bad)})"
+    code = str(rec["MaTTHC"])
     try:
-        proc = catalog.get(db, str(rec["MaTTHC"]))
+        proc = procs[code] if procs is not None and code in procs else catalog.get(db, code)
     except errors.NotFound:
-        return f"procedure:{rec['MaTTHC']}"
+        return f"procedure:{code}"
+    if procs is not None:
+        procs[code] = proc
     if components_of(proc, rec) is None:
         codes = ", ".join(sorted({str(f["MaThanhPhanHoSo"]) for f in rec["TaiLieuNop"]}))
         return f"component:{codes}"
@@ -193,14 +196,15 @@ def _pull(db, cfg, tr) -> dict:
     stats["already"] = len(listed) - len(todo)
     step("online-pull-listed")
     workers = max(1, int(cfg.get("sync.upload_workers", 2)) * 2)
+    procs: dict = {}
     for i in range(0, len(todo), portal.DETAIL_BATCH):
-        _pull_batch(db, cfg, tr, portal.details(tr, todo[i:i + portal.DETAIL_BATCH]), stats, workers)
+        _pull_batch(db, cfg, tr, portal.details(tr, todo[i:i + portal.DETAIL_BATCH]), stats, workers, procs)
     stats["seconds"] = round(time.monotonic() - started, 3)
     log.info("online pull: %s", json.dumps(stats))
     return stats
 
 
-def _pull_batch(db, cfg, tr, records: list[dict], stats: dict, workers: int) -> None:
+def _pull_batch(db, cfg, tr, records: list[dict], stats: dict, workers: int, procs: dict) -> None:
     """Check a batch of records, download their files (``workers`` at a time: the line and the disk
     stay busy, each file fsynced before its rename), then store the batch in one transaction."""
     from concurrent.futures import ThreadPoolExecutor
@@ -217,7 +221,7 @@ def _pull_batch(db, cfg, tr, records: list[dict], stats: dict, workers: int) -> 
         dvc = str(rec.get("MaHoSoDVC") or "")
         if not dvc:
             continue
-        reason = _check_record(db, cfg, rec)
+        reason = _check_record(db, cfg, rec, procs)
         plan.append((rec, reason))
         if not reason:
             folder = queue_dir(cfg, dvc)

@@ -17,7 +17,7 @@ from onestop.sync.transport import Rejected, Temporary
 
 log = logging.getLogger("onestop.sync")
 
-DETAIL_BATCH = 20
+DETAIL_BATCH = 50  # records per LayChiTietHoSo; their files are then downloaded together
 
 
 class FileProblem(Exception):
