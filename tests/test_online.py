@@ -287,3 +287,27 @@ def test_list_csv_and_backlog(run, db, srv):
     code = _json(run("online", "accept", a, "--json"))["code"]
     assert _json(run("backlog", "--json"))["total"] == 1  # the taken dossier is in the office's backlog
     assert code in run("list", "--json").stdout
+
+
+def test_a_blocked_dossier_can_be_refused(run, db, srv, rows):
+    [dvc] = seed(srv.portal, 1)
+    srv.portal.corrupt.add(f"{dvc}-F1")
+    run("online", "pull")
+    out = _json(run("online", "refuse", dvc, "--reason", "Tệp đính kèm bị hỏng, đề nghị nộp lại", "--json"))
+    assert out["status"] == "3" and out["portal"]["sent"] == 1
+    assert srv.portal.refused() == {dvc: "Tệp đính kèm bị hỏng, đề nghị nộp lại"} and srv.portal.violations == []
+    assert rows("SELECT count(*) FROM dossiers") == [(0,)]
+
+
+def test_one_pull_at_a_time_per_office(run, db, cfg, srv, rows):
+    """Another desk's pull (or sync) holds the office's run lock: this pull stops at once, exit 12,
+    and stores nothing; once it is free the pull goes."""
+    from onestop.sync.lock import run_lock
+
+    seed(srv.portal, 1)
+    with run_lock(cfg):  # its own connection on PostgreSQL: as another desk's
+        r = run("online", "pull")
+        assert r.exit_code == 12 and "lấy hồ sơ trực tuyến" in r.stderr
+    assert rows("SELECT count(*) FROM online_dossiers") == [(0,)]
+    assert run("online", "pull").exit_code == 0
+    assert rows("SELECT count(*) FROM online_dossiers") == [(1,)]

@@ -92,9 +92,10 @@ def take(db, dvc: str, dossier_id: int, officer: str, at: str) -> int:
 
 
 def refuse(db, dvc: str, reason: str, officer: str, at: str) -> int:
-    """Mark a waiting online dossier refused (its acknowledgement pending); rows changed."""
+    """Mark a waiting (or blocked) online dossier refused, its acknowledgement pending; rows changed."""
     return db.execute("UPDATE online_dossiers SET state = 'refused', reason = ?, taken_by = ?, taken_at = ?, "
-                      "ack = 'pending' WHERE dvc = ? AND state = 'waiting'", [reason, officer, at, dvc]).rowcount
+                      "ack = 'pending' WHERE dvc = ? AND state IN ('waiting', 'blocked')",
+                      [reason, officer, at, dvc]).rowcount
 
 
 def set_form(db, online_id: int, path: str) -> None:

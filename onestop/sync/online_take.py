@@ -281,13 +281,17 @@ def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, connec
     if not reason:
         raise errors.InvalidInput("Cần ghi rõ lý do từ chối (--reason) hoặc --missing.",
                                   "A refusal needs a reason (--reason) or --missing.")
-    if r["state"] == "waiting":
+    if r["state"] in ("waiting", "blocked"):  # a blocked one may be refused too (its files are not needed)
         with transaction(db):
             if store.refuse(db, dvc, reason, _who(cfg), iso(now(cfg))) != 1:
                 raise _taken_error(store.get_locked(db, dvc))
         step("online-refuse-after-commit")
     rec = json.loads(r["record"])
-    form = receiving.refuse(db, cfg, r["procedure_code"], applicant_of(rec), reason, render=render)
+    try:
+        form = receiving.refuse(db, cfg, r["procedure_code"], applicant_of(rec), reason, render=render)
+    except (errors.InvalidInput, errors.NotFound) as e:  # a blocked record's applicant or procedure: no form
+        log.warning("online %s refused without Mẫu 03: %s", dvc, e.en)
+        form = {"form": ""}
     with transaction(db):
         store.set_form(db, r["id"], form.get("form") or "-")
     shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)
