@@ -51,7 +51,7 @@ class ReceiveRequest:
     procedure: catalog.Procedure | None = None
     refuse: str | None = None  # a reason: refuse to receive (Mẫu 03, no code) instead of receiving
     # Called as on_insert(db, dossier_id) inside the insert's transaction, before the code is numbered:
-    # an online take (onestop/sync/online.py) marks its queue row there, so the take and the dossier
+    # an online take (onestop/sync/online_take.py) marks its queue row there, so the take and the dossier
     # commit together (its error rolls both back, no code consumed).
     on_insert: object = None
 
