@@ -311,3 +311,35 @@ def test_one_pull_at_a_time_per_office(run, db, cfg, srv, rows):
     assert rows("SELECT count(*) FROM online_dossiers") == [(0,)]
     assert run("online", "pull").exit_code == 0
     assert rows("SELECT count(*) FROM online_dossiers") == [(1,)]
+
+
+def test_the_test_portal_is_strict(srv):
+    """tests/portal.py refuses what the real portal refuses (each counted as a violation): a take
+    before the files were downloaded, a second take under another code, a take after a refusal, and
+    a channel-2 DongBoHoSoMC never taken; the same take again is answered 0."""
+    import httpx
+
+    a, b = seed(srv.portal, 2)
+    with httpx.Client() as c:
+        tok = c.post(f"{srv.url}/login", json={"username": "canbo", "password": "mat-khau-thu"}).json()["session"]
+
+        def call(service, data):
+            return c.post(f"{srv.url}/service", json={"session": tok, "madonvi": "X", "service": service,
+                                                      "isUpdating": "False", "data": data}).json()
+
+        take = {"MaHoSoDVC": a, "MaHoSo": "C-1", "NgayTiepNhan": "20261201090000", "NgayHenTra": "20261210170000",
+                "NguoiXuLy": "x"}
+        assert call("CapNhatDaNhanHoSo", [take])["results"][0]["error_code"] != 0  # files not downloaded
+        for f in srv.portal.dossiers[a]["record"]["TaiLieuNop"]:
+            assert c.get(f["DuongDanTaiTepTin"]).status_code == 200
+        assert call("CapNhatDaNhanHoSo", [take])["results"][0]["error_code"] == 0
+        assert call("CapNhatDaNhanHoSo", [take])["results"][0]["error_code"] == 0  # idempotent
+        assert call("CapNhatDaNhanHoSo", [dict(take, MaHoSo="C-2")])["results"][0]["error_code"] != 0
+        assert call("TuChoiTiepNhanHoSo", [{"MaHoSoDVC": b, "LyDoTuChoi": "Sai", "NgayTuChoi": "20261201090000",
+                                            "NguoiXuLy": "x"}])["results"][0]["error_code"] == 0
+        assert call("CapNhatDaNhanHoSo", [dict(take, MaHoSoDVC=b)])["results"][0]["error_code"] != 0
+    # a channel-2 record (DongBoHoSoMC, checked after the contract's own checks) whose code was never taken
+    assert "chưa được tiếp nhận" in srv.portal.check_record({"MaHoSo": "C-9", "KenhThucHien": "2"})
+    assert srv.portal.check_record({"MaHoSo": "C-1", "KenhThucHien": "2"}) == ""
+    assert len(srv.portal.violations) == 4  # not downloaded, another code, after a refusal, never taken
+    assert srv.portal.taken() == {a: "C-1"} and list(srv.portal.refused()) == [b]
