@@ -343,3 +343,15 @@ def test_the_test_portal_is_strict(srv):
     assert srv.portal.check_record({"MaHoSo": "C-1", "KenhThucHien": "2"}) == ""
     assert len(srv.portal.violations) == 4  # not downloaded, another code, after a refusal, never taken
     assert srv.portal.taken() == {a: "C-1"} and list(srv.portal.refused()) == [b]
+
+
+def test_show_opens_the_files_in_the_queue_then_in_the_archive(run, db, cfg, srv):
+    from onestop.sync.online_take import open_files
+
+    [dvc] = seed(srv.portal, 1)
+    run("online", "pull")
+    queued = open_files(db, cfg, dvc)
+    assert len(queued) == 2 and all(str(cfg.home / "online") in p for p in queued)
+    run("online", "accept", dvc)
+    archived = open_files(db, cfg, dvc)
+    assert len(archived) == 2 and all(str(cfg.archive_dir.resolve()) in p for p in archived)

@@ -123,6 +123,15 @@ def archive_sha(db, file_id: int) -> str:
     return db.execute("SELECT sha256 FROM archive_files WHERE id = ?", [file_id]).fetchone()[0]
 
 
+def archive_paths(db, file_ids: list[int]) -> list[str]:
+    """The archive paths of these archive files, in the order given."""
+    if not file_ids:
+        return []
+    found = dict(db.execute(f"SELECT id, path FROM archive_files WHERE id IN ({','.join('?' * len(file_ids))})",
+                            list(file_ids)).fetchall())
+    return [found[i] for i in file_ids if i in found]
+
+
 def acks_to_send(db, limit: int = 500) -> list[dict]:
     """Acknowledgements due: takes whose files are all archived, and refusals; oldest first."""
     return list(db.query(_SELECT + " WHERE o.ack = 'pending' AND (o.state = 'refused' OR o.files_done = 1) "

@@ -354,4 +354,6 @@ def open_files(db, cfg, dvc: str) -> list[str]:
     from onestop.store import online as store
 
     r = _row(db, dvc)
-    return [f["path"] for f in store.files(db, r["id"]) if f["path"] and Path(f["path"]).is_file()]
+    files = store.files(db, r["id"])
+    archived = store.archive_paths(db, [f["file_id"] for f in files if f["file_id"]])
+    return [p for p in archived or [f["path"] for f in files] if p and Path(p).is_file()]
