@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 from onestop.common import errors
 from onestop.common.i18n import t
-from onestop.sync.online import applicant_of, components_of, file_name, not_found, queue_dir, reason_text, step
+from onestop.sync.online import applicant_of, clear_queue, components_of, file_name, not_found, reason_text, step
 
 log = logging.getLogger("onestop.sync")
 
@@ -140,7 +139,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
     else:
         portal["waiting"] = bool(portal.get("unreachable")) or not send
     out.update(dvc=dvc, channel="2", portal=portal)
-    shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)  # archived: the queue's copies go
+    clear_queue(cfg, dvc)  # archived: the queue's copies go
     if unprinted is not None:
         raise errors.ReceiptNotPrinted.after(out["code"], unprinted, out) from unprinted
     if out["portal"].get("refused"):
@@ -339,7 +338,7 @@ def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, connec
         form = {"form": ""}
     with transaction(db):
         store.set_form(db, r["id"], form.get("form") or "-")
-    shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)
+    clear_queue(cfg, dvc)
     out = {"dvc": dvc, "status": "3", "code": None, "reason": reason, "form": form.get("form", ""),
            "portal": _tell(db, cfg, connect, send)}
     if out["portal"].get("refused"):
