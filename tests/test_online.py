@@ -244,3 +244,114 @@ def test_a_damaged_queue_file_is_fetched_again_or_nothing_is_taken(run, db, srv,
     assert r.exit_code == 29 and "không tải lại được" in r.stderr
     assert rows("SELECT count(*) FROM dossiers") == [(1,)]
     assert srv.portal.violations == []
+
+
+def test_personal_data_stays_masked_in_the_queue_and_the_log(run, db, cfg, srv):
+    """A record blocked for its applicant's ID: the reason is shown masked, nothing on stderr but the
+    summary, and the sync log masks the number."""
+    bad_id = "001185999999"  # century digit for a birth after today: refused by the ID rules
+    srv.portal.add("DVC-2026-000900", P2, id_number=bad_id, files=[])
+    r = run("online", "pull")
+    assert r.exit_code == 0 and bad_id not in r.stderr and "blocked" not in r.stderr
+    listed = _json(run("online", "list", "--json"))
+    assert listed[0]["state"] == "blocked" and bad_id not in json.dumps(listed, ensure_ascii=False)
+    log = (cfg.logs_dir / "sync.log").read_text(encoding="utf-8")
+    assert "DVC-2026-000900" in log and bad_id not in log
+
+
+def test_portal_refusing_the_take_is_exit_31_and_kept_locally(run, db, srv, rows):
+    """The portal already holds the dossier as taken under another code (e.g. by another system):
+    the take stays here, the command says what the portal answered (exit 31), `online show` keeps
+    the portal's message, and the dossier is not sent to DongBoHoSoMC."""
+    [dvc] = seed(srv.portal, 1)
+    run("online", "pull")
+    with srv.portal.lock:
+        srv.portal.dossiers[dvc].update(state="taken", code="000.00.99.X99-261201-0001")
+    r = run("online", "accept", dvc)
+    assert r.exit_code == 31 and "đã được tiếp nhận" in r.stderr
+    assert rows("SELECT count(*) FROM dossiers WHERE channel = '2'") == [(1,)]
+    shown = _json(run("online", "show", dvc, "--json"))
+    assert shown["state"] == "taken" and not shown["portal_told"] and "đã được tiếp nhận" in shown["portal_error"]
+    run("sync")
+    assert srv.state.dossiers == {}  # held: never sent while the portal has not confirmed the take
+    st = _json(run("sync", "status", "--json"))
+    assert st["online"]["portal_pending"] == 1
+
+
+def test_list_csv_and_backlog(run, db, srv):
+    a, b = seed(srv.portal, 2)
+    run("online", "pull")
+    csv = run("online", "list", "--csv").stdout.splitlines()
+    assert csv[0].lstrip("\ufeff").startswith("dvc,procedure,applicant,id_number,submitted_at,waited_seconds,files")
+    assert csv[1].startswith(a + ",") and csv[2].startswith(b + ",")
+    code = _json(run("online", "accept", a, "--json"))["code"]
+    assert _json(run("backlog", "--json"))["total"] == 1  # the taken dossier is in the office's backlog
+    assert code in run("list", "--json").stdout
+
+
+def test_a_blocked_dossier_can_be_refused(run, db, srv, rows):
+    [dvc] = seed(srv.portal, 1)
+    srv.portal.corrupt.add(f"{dvc}-F1")
+    run("online", "pull")
+    out = _json(run("online", "refuse", dvc, "--reason", "Tệp đính kèm bị hỏng, đề nghị nộp lại", "--json"))
+    assert out["status"] == "3" and out["portal"]["sent"] == 1
+    assert srv.portal.refused() == {dvc: "Tệp đính kèm bị hỏng, đề nghị nộp lại"} and srv.portal.violations == []
+    assert rows("SELECT count(*) FROM dossiers") == [(0,)]
+
+
+def test_one_pull_at_a_time_per_office(run, db, cfg, srv, rows):
+    """Another desk's pull (or sync) holds the office's run lock: this pull stops at once, exit 12,
+    and stores nothing; once it is free the pull goes."""
+    from onestop.sync.lock import run_lock
+
+    seed(srv.portal, 1)
+    with run_lock(cfg):  # its own connection on PostgreSQL: as another desk's
+        r = run("online", "pull")
+        assert r.exit_code == 12 and "lấy hồ sơ trực tuyến" in r.stderr
+    assert rows("SELECT count(*) FROM online_dossiers") == [(0,)]
+    assert run("online", "pull").exit_code == 0
+    assert rows("SELECT count(*) FROM online_dossiers") == [(1,)]
+
+
+def test_the_test_portal_is_strict(srv):
+    """tests/portal.py refuses what the real portal refuses (each counted as a violation): a take
+    before the files were downloaded, a second take under another code, a take after a refusal, and
+    a channel-2 DongBoHoSoMC never taken; the same take again is answered 0."""
+    import httpx
+
+    a, b = seed(srv.portal, 2)
+    with httpx.Client() as c:
+        tok = c.post(f"{srv.url}/login", json={"username": "canbo", "password": "mat-khau-thu"}).json()["session"]
+
+        def call(service, data):
+            return c.post(f"{srv.url}/service", json={"session": tok, "madonvi": "X", "service": service,
+                                                      "isUpdating": "False", "data": data}).json()
+
+        take = {"MaHoSoDVC": a, "MaHoSo": "C-1", "NgayTiepNhan": "20261201090000", "NgayHenTra": "20261210170000",
+                "NguoiXuLy": "x"}
+        assert call("CapNhatDaNhanHoSo", [take])["results"][0]["error_code"] != 0  # files not downloaded
+        for f in srv.portal.dossiers[a]["record"]["TaiLieuNop"]:
+            assert c.get(f["DuongDanTaiTepTin"]).status_code == 200
+        assert call("CapNhatDaNhanHoSo", [take])["results"][0]["error_code"] == 0
+        assert call("CapNhatDaNhanHoSo", [take])["results"][0]["error_code"] == 0  # idempotent
+        assert call("CapNhatDaNhanHoSo", [dict(take, MaHoSo="C-2")])["results"][0]["error_code"] != 0
+        assert call("TuChoiTiepNhanHoSo", [{"MaHoSoDVC": b, "LyDoTuChoi": "Sai", "NgayTuChoi": "20261201090000",
+                                            "NguoiXuLy": "x"}])["results"][0]["error_code"] == 0
+        assert call("CapNhatDaNhanHoSo", [dict(take, MaHoSoDVC=b)])["results"][0]["error_code"] != 0
+    # a channel-2 record (DongBoHoSoMC, checked after the contract's own checks) whose code was never taken
+    assert "chưa được tiếp nhận" in srv.portal.check_record({"MaHoSo": "C-9", "KenhThucHien": "2"})
+    assert srv.portal.check_record({"MaHoSo": "C-1", "KenhThucHien": "2"}) == ""
+    assert len(srv.portal.violations) == 4  # not downloaded, another code, after a refusal, never taken
+    assert srv.portal.taken() == {a: "C-1"} and list(srv.portal.refused()) == [b]
+
+
+def test_show_opens_the_files_in_the_queue_then_in_the_archive(run, db, cfg, srv):
+    from onestop.sync.online_take import open_files
+
+    [dvc] = seed(srv.portal, 1)
+    run("online", "pull")
+    queued = open_files(db, cfg, dvc)
+    assert len(queued) == 2 and all(str(cfg.home / "online") in p for p in queued)
+    run("online", "accept", dvc)
+    archived = open_files(db, cfg, dvc)
+    assert len(archived) == 2 and all(str(cfg.archive_dir.resolve()) in p for p in archived)

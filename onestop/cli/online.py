@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Optional
 
 import typer
@@ -35,6 +36,20 @@ def _connect(cfg):
     return lambda: http_transport(cfg)
 
 
+@contextmanager
+def _logged(cfg):
+    """The command's log lines go to the sync log (<home>/logs/sync.log, numbers masked), as a sync's do."""
+    from onestop import sync as sync_mod
+
+    handler = sync_mod._setup_log(cfg)
+    try:
+        yield
+    finally:
+        if handler:
+            sync_mod.log.removeHandler(handler)
+            handler.close()
+
+
 def _personal(db, cfg, show_personal: bool, what: str) -> None:
     if show_personal:
         from onestop.reports.figures import record_personal_access
@@ -56,7 +71,8 @@ def pull(json_: bool = JSON):
     from onestop.sync import online
 
     cfg, db = context_with_catalog()
-    st = online.pull(db, cfg, connect=_connect(cfg))
+    with _logged(cfg):
+        st = online.pull(db, cfg, connect=_connect(cfg))
     info(t(f"Cổng có {st['listed']} hồ sơ chờ: mới vào hàng đợi {st['new']}, bị giữ lại {st['blocked']}, "
            f"đã có {st['already']}; tải {st['files']} tệp ({st['bytes']} byte).",
            f"The portal lists {st['listed']} waiting dossiers: new in the queue {st['new']}, blocked {st['blocked']}, "
@@ -172,7 +188,9 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     with early or (nullcontext() if no_print else Renderer.start()) as renderer:
         cfg, db = context_with_catalog()
         try:
-            res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg), renderer=renderer, teller=teller)
+            with _logged(cfg):
+                res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg), renderer=renderer,
+                           teller=teller)
         finally:
             if teller is not None:
                 teller.close()
@@ -206,7 +224,9 @@ def refuse(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     from onestop.sync.online_take import refuse as do_refuse
 
     cfg, db = context_with_catalog()
-    res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print, connect=_connect(cfg))
+    with _logged(cfg):
+        res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print,
+                        connect=_connect(cfg))
     told = t("đã báo cổng", "portal told") if res["portal"]["sent"] else t("sẽ báo cổng ở lần sau", "portal told later")
     info(t(f"Đã từ chối {dvc}: {res['reason']}; {told}.", f"Refused {dvc}: {res['reason']}; {told}."))
     if json_:

@@ -57,7 +57,7 @@ class ReceiveRequest:
     # "auto"; key 0 "auto": every component with an offer (onestop/intake/reuse.py).
     reuse: dict[int, str] = field(default_factory=dict)
     # Called as on_insert(db, dossier_id) inside the insert's transaction, before the code is numbered:
-    # an online take (onestop/sync/online.py) marks its queue row there, so the take and the dossier
+    # an online take (onestop/sync/online_take.py) marks its queue row there, so the take and the dossier
     # commit together (its error rolls both back, no code consumed).
     on_insert: object = None
 

@@ -314,10 +314,10 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
     }
 
 
-REPORT_FIGURES = ["carried_over", "received", "online_rate", "online_target", "total", "resolved", "early", "on_time", "late", "on_time_rate",
-                  "stopped", "withdrawn", "refused", "in_progress", "in_progress_within_time", "in_progress_overdue",
-                  "waiting_citizen", "digitized", "digitization_rate", "digitization_target", "synced", "sync_rate",
-                  *reuse.FIGURES]
+REPORT_FIGURES = ["carried_over", "received", "online_rate", "online_target", "total", "resolved", "early",
+                  "on_time", "late", "on_time_rate", "stopped", "withdrawn", "refused", "in_progress",
+                  "in_progress_within_time", "in_progress_overdue", "waiting_citizen", "digitized",
+                  "digitization_rate", "digitization_target", "synced", "sync_rate", *reuse.FIGURES]
 
 FIGURE_LABELS = {
     "carried_over": ("Kỳ trước chuyển sang", "Carried over"),

@@ -92,9 +92,10 @@ def take(db, dvc: str, dossier_id: int, officer: str, at: str) -> int:
 
 
 def refuse(db, dvc: str, reason: str, officer: str, at: str) -> int:
-    """Mark a waiting online dossier refused (its acknowledgement pending); rows changed."""
+    """Mark a waiting (or blocked) online dossier refused, its acknowledgement pending; rows changed."""
     return db.execute("UPDATE online_dossiers SET state = 'refused', reason = ?, taken_by = ?, taken_at = ?, "
-                      "ack = 'pending' WHERE dvc = ? AND state = 'waiting'", [reason, officer, at, dvc]).rowcount
+                      "ack = 'pending' WHERE dvc = ? AND state IN ('waiting', 'blocked')",
+                      [reason, officer, at, dvc]).rowcount
 
 
 def set_form(db, online_id: int, path: str) -> None:
@@ -120,6 +121,15 @@ def archived_by_source(db, dossier_id: int, source_name: str) -> int | None:
 def archive_sha(db, file_id: int) -> str:
     """The SHA-256 of an archive file."""
     return db.execute("SELECT sha256 FROM archive_files WHERE id = ?", [file_id]).fetchone()[0]
+
+
+def archive_paths(db, file_ids: list[int]) -> list[str]:
+    """The archive paths of these archive files, in the order given."""
+    if not file_ids:
+        return []
+    found = dict(db.execute(f"SELECT id, path FROM archive_files WHERE id IN ({','.join('?' * len(file_ids))})",
+                            list(file_ids)).fetchall())
+    return [found[i] for i in file_ids if i in found]
 
 
 def acks_to_send(db, limit: int = 500) -> list[dict]:

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 from onestop.common import errors
 from onestop.common.i18n import t
-from onestop.sync.online import applicant_of, components_of, file_name, not_found, queue_dir, reason_text, step
+from onestop.sync.online import applicant_of, clear_queue, components_of, file_name, not_found, reason_text, step
 
 log = logging.getLogger("onestop.sync")
 
@@ -117,18 +116,67 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         # FEES (issue 20): the lead wires the fee ledger here when merging: record what the portal says
         # was paid online (r["fees"] = DanhSachLePhi, r["paid_online"] = DuocThanhToanTrucTuyen) against
         # the dossier, e.g. in mark_taken above so that it commits with the take.
-        res = receiving.receive(db, cfg, req, render=render, renderer=renderer)
+        res = receiving.receive(db, cfg, req, render=False)  # Mẫu 01 below, while the helper archives
         out = {"code": res["code"], "status": "2", "due_at": res["due_at"], "received_at": res["received_at"],
-               "receipt": res.get("receipt", ""), "resumed": False}
+               "receipt": "", "resumed": False}
     step("online-accept-after-commit")
-    out["files"] = _archive_files(db, cfg, r, files, out["code"], connect)
-    out.update(dvc=dvc, channel="2", portal=_tell(db, cfg, connect, send, teller))
-    shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)  # archived: the queue's copies go
+    # The take is committed: a helper warm since start-up (sync/portal_early.py) archives the files
+    # and tells the portal on the other core while this process writes the receipt. Whatever the
+    # helper did not finish is done here (both are idempotent).
+    if teller is not None:
+        teller.go({"dvc": dvc, "officer": cfg.officer, "send": send})
+    unprinted = None
+    if render and not out["resumed"]:
+        try:
+            out["receipt"] = _receipt(db, cfg, out["code"], renderer)
+        except Exception as e:  # noqa: BLE001 - the take stands; said after the files and the portal
+            unprinted = e
+    done = teller.answer() if teller is not None else {}
+    out["files"] = done.get("files") or _archive_files(db, cfg, r, files, out["code"], connect)
+    portal = done.get("portal")
+    if portal is None:
+        portal = _tell(db, cfg, connect, send)
+    else:
+        portal["waiting"] = bool(portal.get("unreachable")) or not send
+    out.update(dvc=dvc, channel="2", portal=portal)
+    clear_queue(cfg, dvc)  # archived: the queue's copies go
+    if unprinted is not None:
+        raise errors.ReceiptNotPrinted.after(out["code"], unprinted, out) from unprinted
     if out["portal"].get("refused"):
         msg = out["portal"]["refused"][0][1]
         raise errors.PortalRefused(
             f"Hồ sơ {out['code']} đã tiếp nhận tại đây, nhưng cổng từ chối xác nhận: {msg}.",
             f"Dossier {out['code']} is taken here, but the portal refused the acknowledgement: {msg}.")
+    return out
+
+
+def _receipt(db, cfg, code: str, renderer) -> str:
+    """Mẫu 01 of the taken dossier (as ``receive`` writes it; ``onestop print`` draws it the same way)."""
+    from datetime import datetime
+
+    from onestop.intake.form_files import show, with_limit_description, write_receipt
+    from onestop.store import dossiers as dossier_store
+
+    d = with_limit_description(db, show(db, cfg, code))
+    path = str(write_receipt(cfg, d, datetime.fromisoformat(d["received_at"]), renderer, stored=True))
+    dossier_store.update_dossier(db, d["id"], {"receipt_path": path})
+    return path
+
+
+def finish(db, cfg, dvc: str, send: bool = True, connect=None) -> dict:
+    """The part of a take after its commit, in the helper: the files archived, the portal told."""
+    from onestop.store import online as store
+
+    r = _row(db, dvc)
+    out = {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"], connect)}
+    if send and connect is not None:
+        from onestop.sync.portal import send_acks
+
+        tr = connect()
+        try:
+            out["portal"] = send_acks(db, cfg, tr)
+        finally:
+            tr.close()
     return out
 
 
@@ -228,13 +276,9 @@ def _file_sha(db, file_id: int) -> str:
     return store.archive_sha(db, file_id)
 
 
-def _tell(db, cfg, connect, send: bool, teller=None) -> dict:
+def _tell(db, cfg, connect, send: bool) -> dict:
     """Send what the portal is owed now (best effort: otherwise the next pull or sync does);
-    ``connect()`` makes the transport (onestop.sync.http_transport), or ``teller`` sends."""
-    if teller is not None and send:
-        res = teller.tell()
-        res["waiting"] = bool(res["unreachable"])
-        return res
+    ``connect()`` makes the transport (onestop.sync.http_transport)."""
     if not send or connect is None:
         return {"sent": 0, "refused": [], "unreachable": "", "waiting": True}
     from onestop.sync.portal import send_acks
@@ -281,16 +325,20 @@ def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, connec
     if not reason:
         raise errors.InvalidInput("Cần ghi rõ lý do từ chối (--reason) hoặc --missing.",
                                   "A refusal needs a reason (--reason) or --missing.")
-    if r["state"] == "waiting":
+    if r["state"] in ("waiting", "blocked"):  # a blocked one may be refused too (its files are not needed)
         with transaction(db):
             if store.refuse(db, dvc, reason, _who(cfg), iso(now(cfg))) != 1:
                 raise _taken_error(store.get_locked(db, dvc))
         step("online-refuse-after-commit")
     rec = json.loads(r["record"])
-    form = receiving.refuse(db, cfg, r["procedure_code"], applicant_of(rec), reason, render=render)
+    try:
+        form = receiving.refuse(db, cfg, r["procedure_code"], applicant_of(rec), reason, render=render)
+    except (errors.InvalidInput, errors.NotFound) as e:  # a blocked record's applicant or procedure: no form
+        log.warning("online %s refused without Mẫu 03: %s", dvc, e.en)
+        form = {"form": ""}
     with transaction(db):
         store.set_form(db, r["id"], form.get("form") or "-")
-    shutil.rmtree(queue_dir(cfg, dvc), ignore_errors=True)
+    clear_queue(cfg, dvc)
     out = {"dvc": dvc, "status": "3", "code": None, "reason": reason, "form": form.get("form", ""),
            "portal": _tell(db, cfg, connect, send)}
     if out["portal"].get("refused"):
@@ -305,4 +353,6 @@ def open_files(db, cfg, dvc: str) -> list[str]:
     from onestop.store import online as store
 
     r = _row(db, dvc)
-    return [f["path"] for f in store.files(db, r["id"]) if f["path"] and Path(f["path"]).is_file()]
+    files = store.files(db, r["id"])
+    archived = store.archive_paths(db, [f["file_id"] for f in files if f["file_id"]])
+    return [p for p in archived or [f["path"] for f in files] if p and Path(p).is_file()]

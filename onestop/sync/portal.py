@@ -17,7 +17,7 @@ from onestop.sync.transport import Rejected, Temporary
 
 log = logging.getLogger("onestop.sync")
 
-DETAIL_BATCH = 20
+DETAIL_BATCH = 25  # records per LayChiTietHoSo; the next batch's files download while one is stored
 
 
 class FileProblem(Exception):
@@ -79,7 +79,7 @@ def download(t, url: str, dest: Path, sha256: str) -> int:
                     raise Temporary(f"HTTP {r.status_code}")
                 fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "wb") as f:
-                    for chunk in r.iter_bytes(1 << 16):
+                    for chunk in r.iter_bytes(1 << 20):
                         h.update(chunk)
                         size += len(chunk)
                         f.write(chunk)
