@@ -61,6 +61,17 @@ def receive(run, *extra, proc=PROC, at="2026-11-23 09:15", ok=True):
     return r
 
 
+def receive_online(db, cfg, at="2026-11-23 09:15", render=False) -> dict:
+    """A channel-2 dossier as ``online accept`` stores it (receive with channel 2, inside the take);
+    the take itself, with the portal's payments, is tested end to end in tests/test_online_fees.py."""
+    from onestop.intake import dossiers
+
+    when = datetime.fromisoformat(at).replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    name, idn = APPLICANT[1], APPLICANT[3]
+    return dossiers.receive(db, cfg, dossiers.ReceiveRequest(PROC, dossiers.Applicant(name=name, id_number=idn),
+                                                             at=when, channel="2"), render=render)
+
+
 def pay(run, code, *extra):
     return run("pay", code, *extra, "--json")
 
@@ -105,9 +116,9 @@ def test_procedures_show_lists_the_fees_of_each_channel(run, catalog):
     assert "Phí thẩm định hợp đồng: Theo quy định" in " ".join(r.stdout.split())
 
 
-def test_receive_records_the_channels_fees_as_integers_and_prints_them(run, catalog, rows):
+def test_receive_records_the_channels_fees_as_integers_and_prints_them(run, catalog, rows, db, cfg):
     counter = receive(run)
-    online = receive(run, "--channel", "2", at="2026-11-23 09:20")
+    online = receive_online(db, cfg, at="2026-11-23 09:20", render=True)
     got = rows("SELECT d.code, f.n, f.code, f.kind, f.amount FROM dossier_fees f JOIN dossiers d ON d.id = f.dossier_id "
                "ORDER BY d.code, f.n")
     assert got == [(counter["code"], 1, "PHI-01", "phi", 1500000), (counter["code"], 2, "LEPHI-01", "le_phi", 200000),
@@ -210,7 +221,7 @@ def test_portal_payments_are_recorded_as_paid_online(run, catalog, db, cfg, rows
     from onestop.intake.fees import record_portal_payments
     from onestop.store import dossiers as store
 
-    code = receive(run, "--channel", "2")["code"]
+    code = receive_online(db, cfg)["code"]
     row = store.dossier_by_code(db, code)
     items = [{"TenPhiLePhi": "Phí thẩm định", "MaPhiLePhi": "PHI-01", "HinhThucThu": "3", "Gia": "1200000",
               "LoaiPhiLePhi": "1"},
@@ -231,7 +242,7 @@ def test_portal_payments_are_recorded_as_paid_online(run, catalog, db, cfg, rows
         (code, "truc-tuyen", 1200000, "Cổng Dịch vụ công"), (code, "truc-tuyen", 200000, "Cổng Dịch vụ công")]
     rep = json.loads(run("report", "--period", "2026-11", "--json").stdout)["fees"]
     assert rep["collected_by_method"]["truc-tuyen"] == 1400000 and rep["online_payment_rate"] == 1.0
-    unpaid = receive(run, "--channel", "2", at="2026-11-23 09:30")["code"]
+    unpaid = receive_online(db, cfg, at="2026-11-23 09:30")["code"]
     res = record_portal_payments(db, store.dossier_by_code(db, unpaid), items, "3", when)
     assert res == {"recorded": [], "online": "3", "outstanding": 1400000}
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sync_helpers import env, srv  # noqa: F401 - fixtures
-from test_fees import catalog, pay, receive  # noqa: F401 - the fee catalog fixture
+from test_fees import catalog, pay, receive, receive_online  # noqa: F401 - the fee catalog fixture
 
 R = "01BLP2-001/AA-26P/"
 PORTAL_ITEMS = [{"TenPhiLePhi": "Phí thẩm định", "MaPhiLePhi": "PHI-01", "HinhThucThu": "3", "Gia": "1200000",
@@ -40,14 +40,14 @@ def _portal(db, code, flag="1", at="2026-11-23 10:05"):
 
 
 @pytest.fixture
-def day(run, catalog, db):
+def day(run, catalog, db, cfg):
     """A: cash in full; B: transfer; C: online on the portal; D: exempt; E: partly paid in cash; F: paid
     then 200.000 refunded; G (next day): paid online at the counter."""
     codes = {}
     for i, k in enumerate("ABDEF"):
         extra = ("--exempt", "Người có công") if k == "D" else ()
         codes[k] = receive(run, *extra, at=f"2026-11-23 09:{10 + i:02d}")["code"]
-    codes["C"] = receive(run, "--channel", "2", at="2026-11-23 09:30")["code"]
+    codes["C"] = receive_online(db, cfg, at="2026-11-23 09:30")["code"]
     codes["G"] = receive(run, at="2026-11-24 08:10")["code"]
     _ok(pay(run, codes["A"], "--receipt", R + "1", "--at", "2026-11-23 10:00"))
     _ok(pay(run, codes["B"], "--method", "chuyen-khoan", "--receipt", R + "2", "--at", "2026-11-23 10:01"))
@@ -130,9 +130,16 @@ def test_the_ministry_receives_the_fees_and_an_update_when_paid(env, srv, run, c
     cfg, db = env
     a = receive(run, at="2026-11-23 09:10")["code"]
     d = receive(run, "--exempt", "Người có công", at="2026-11-23 09:11")["code"]
-    c = receive(run, "--channel", "2", at="2026-11-23 09:12")["code"]
-    _portal(db, c)
+    # C applied on the portal and paid there: taken at the counter, its payments come with it.
+    from online_helpers import text_pdf
+
+    srv.portal.add("DVC-FEES-1", "9.000001", name="Nguyễn Thị Hương", id_number="001185012345",
+                   files=[("don.pdf", "GT01", text_pdf("Đơn đề nghị cấp giấy chứng nhận"))],
+                   fees=PORTAL_ITEMS, paid=True)
+    _ok(run("online", "pull"))
+    c = json.loads(_ok(run("online", "accept", "DVC-FEES-1", "--json")).stdout)["code"]
     _ok(run("sync"))
+    assert srv.portal.taken() == {"DVC-FEES-1": c} and srv.portal.violations == []
     rec = srv.state.dossiers[a]
     assert rec["DanhSachLePhi"] == [
         {"TenPhiLePhi": "Phí thẩm định", "MaPhiLePhi": "PHI-01", "HinhThucThu": "", "Gia": "1500000", "LoaiPhiLePhi": "1"},

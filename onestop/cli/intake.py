@@ -229,6 +229,14 @@ def receive(
             id_ = id_ or card.cccd
             id_type = id_type or "cccd"
             address = address or card.address
+        if channel.strip() == "2":
+            # An online dossier is the portal's until the counter takes it there: received here, it would
+            # never be taken on the portal, and the ministry refuses its record (docs/online.md).
+            raise InvalidInput(
+                "Hồ sơ trực tuyến (kênh 2) không tiếp nhận bằng 'receive': lấy về bằng 'onestop online pull', "
+                "rồi 'onestop online accept MÃ_HỒ_SƠ_DVC' (cổng được báo đã tiếp nhận).",
+                "An online dossier (channel 2) is not received with 'receive': fetch it with 'onestop online pull', "
+                "then 'onestop online accept DVC_ID' (the portal is told it was taken).")
         page_map = _page_map(pages)
         from onestop.intake.reuse import parse_option
 

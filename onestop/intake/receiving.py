@@ -243,15 +243,17 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     store.insert_components(db, did, rows)
     ev = store.add_event(db, did, iso(at), officer, cfg.unit, "receive", "Tiếp nhận hồ sơ", None, "2")
     store.queue_outbox_rows(db, did, [("create", None), ("step", ev)], stamp)
-    if dues:  # the fees owed; status 6 when they must be paid before processing (intake/fees.py)
-        dossier["status"] = fee_rules.record_at_receive(db, cfg, did, dues, iso(at), officer, stamp)
+    if dues:  # the fees owed (intake/fees.py)
+        fee_rules.record_at_receive(db, did, dues)
     reused = {r["n"]: r["reuse"] for r in rows if r.get("reuse")}
     if reused:
         from onestop.intake import reuse
 
         reuse.record(db, did, reused, iso(at), officer, cfg.unit)
     if req.on_insert is not None:
-        req.on_insert(db, did)
+        req.on_insert(db, did)  # an online take: what the citizen paid on the portal is recorded here
+    if dues:  # status 6 when the fees must be paid before processing and some are still owed
+        dossier["status"] = fee_rules.hold_until_paid(db, cfg, did, iso(at), officer, stamp)
     if office:
         seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree

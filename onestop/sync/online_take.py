@@ -82,7 +82,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
     """Take an online dossier: a dossier code (status 2, channel 2), its files archived, Mẫu 01, and
     the portal told (now, or by the next pull/sync). Returns code, due_at, receipt, files, portal.
     ``teller``: a helper already connected to the portal (sync/portal_early.py), told after the commit."""
-    from onestop.intake import receiving
+    from onestop.intake import fees, receiving
     from onestop.intake.clock import iso, now
     from onestop.store import online as store
 
@@ -99,8 +99,13 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         who = _who(cfg)
 
         def mark_taken(db_, dossier_id: int) -> None:
-            if store.take(db_, dvc, dossier_id, who, iso(now(cfg))) != 1:
+            at = now(cfg)
+            if store.take(db_, dvc, dossier_id, who, iso(at)) != 1:
                 raise _taken_error(store.get_locked(db_, dvc))  # rolls the dossier back: no code used
+            # What the citizen paid on the portal (DanhSachLePhi, DuocThanhToanTrucTuyen) is recorded as
+            # paid online in the take's transaction: nothing to collect again (issue 20, docs/fees.md).
+            fees.record_portal_payments(db_, {"id": dossier_id}, json.loads(r["fees"] or "[]"), r["paid_online"],
+                                        at, own_transaction=False)
 
         _check_files(cfg, r, files, connect)
         req, _ = _request(db, cfg, r, files, mark_taken)
@@ -113,11 +118,8 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
                 f"giấy tờ còn thiếu: 'onestop online refuse {dvc} --missing'. Chưa tiếp nhận, không cấp mã.",
                 f"Online dossier {dvc} lacks required papers: {names}. Asking for more papers is a refusal listing "
                 f"them: 'onestop online refuse {dvc} --missing'. Not taken, no code issued.")
-        # FEES (issue 20): the lead wires the fee ledger here when merging: record what the portal says
-        # was paid online (r["fees"] = DanhSachLePhi, r["paid_online"] = DuocThanhToanTrucTuyen) against
-        # the dossier, e.g. in mark_taken above so that it commits with the take.
         res = receiving.receive(db, cfg, req, render=False)  # Mẫu 01 below, while the helper archives
-        out = {"code": res["code"], "status": "2", "due_at": res["due_at"], "received_at": res["received_at"],
+        out = {"code": res["code"], "status": res.get("status", "2"), "due_at": res["due_at"], "received_at": res["received_at"],
                "receipt": "", "resumed": False}
     step("online-accept-after-commit")
     # The take is committed: a helper warm since start-up (sync/portal_early.py) archives the files
