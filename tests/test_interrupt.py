@@ -51,3 +51,20 @@ def test_the_cli_takes_over_sigint():
             " is interrupt._on_sigint and 3 or 4)); cli.main('version')")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 3, r.stderr
+
+
+def test_a_ctrl_c_caught_after_passing_through_compiled_code_still_exits_130(tmp_path):
+    """``python -m``: a KeyboardInterrupt that passed through code compiled from a string (as when a
+    dataclass is built during an import) made CPython 3.11 end the process by SIGINT (-2) although
+    onestop caught it and printed its message."""
+    (tmp_path / "stopped_at_start.py").write_text(
+        "import sys\n"
+        "from onestop import cli\n"
+        "def load(name):\n"
+        "    exec('import os, signal\\nos.kill(os.getpid(), signal.SIGINT)\\nx = sum(range(100))')\n"
+        "cli.load_commands = load\n"
+        "sys.argv = ['onestop', 'version']\n"
+        "cli.main('version')\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "stopped_at_start"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 130, r.stderr

@@ -212,18 +212,44 @@ def main(command: str | None = None) -> None:
 
     interrupt.install()
     try:
-        load_commands(command)
         try:
-            app_for(command)()
-        except SystemExit as e:
-            _office_exit(e.code)
-            raise
-    except KeyboardInterrupt:  # Ctrl-C during parsing or start-up
-        sys.exit(errors.INTERRUPTED)
+            load_commands(command)
+            try:
+                app_for(command)()
+            except SystemExit as e:
+                _office_exit(e.code)
+                raise
+        except KeyboardInterrupt:  # Ctrl-C during parsing or start-up
+            sys.exit(errors.INTERRUPTED)
+    except SystemExit as e:
+        if e.code == errors.INTERRUPTED:
+            _interrupted_exit()
+        raise
     finally:
         # The command has ended (its exit code is set): a Ctrl-C now, while worker threads finish
         # and the interpreter shuts down, must not turn that code into death by SIGINT (-2).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupted_exit() -> None:
+    """End a command stopped by Ctrl-C with exit 130, whatever Python remembers of the interrupt.
+
+    CPython 3.11 run as ``python -m onestop`` (as the tests and some schedulers start it) turns any
+    exit into death by SIGINT (-2) once a KeyboardInterrupt has passed through code it compiled from
+    a string (a dataclass or namedtuple being built by an import when Ctrl-C landed), even though
+    onestop caught it and said so. The interrupted command has stored what it stores: run the
+    ``atexit`` handlers (the log's flush, the scan engines' stop), flush, and leave with 130."""
+    import atexit
+    import os
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(errors.INTERRUPTED)
 
 
 def _office_exit(code) -> None:
