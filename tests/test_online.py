@@ -355,3 +355,24 @@ def test_show_opens_the_files_in_the_queue_then_in_the_archive(run, db, cfg, srv
     run("online", "accept", dvc)
     archived = open_files(db, cfg, dvc)
     assert len(archived) == 2 and all(str(cfg.archive_dir.resolve()) in p for p in archived)
+
+
+def test_a_taken_dossier_is_in_the_book_and_takes_a_result_scan(run, db, cfg, srv, tmp_path):
+    """After the take the online dossier is an ordinary one: its line in the tracking book (Mẫu 06),
+    and once resolved its result paper is scanned like any other (`scan --result`)."""
+    from online_helpers import text_pdf
+
+    [dvc] = seed(srv.portal, 1)
+    run("online", "pull")
+    code = _json(run("online", "accept", dvc, "--json"))["code"]
+    from onestop.intake.clock import now
+
+    book = _json(run("book", "--year", now(cfg).year, "--json"))
+    rows_ = book if isinstance(book, list) else book.get("rows", [])
+    assert code in json.dumps(rows_, ensure_ascii=False)
+    assert run("move", code, "4", "--yes").exit_code == 0
+    assert run("move", code, "9", "--yes").exit_code == 0
+    result = tmp_path / "ket-qua.pdf"
+    result.write_bytes(text_pdf("Giấy chứng nhận đăng ký hoạt động khoa học và công nghệ (cấp lại)"))
+    r = run("scan", code, "--result", "--component", "1", result, "--yes", "--json")
+    assert r.exit_code == 0, r.stderr

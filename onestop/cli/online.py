@@ -29,11 +29,19 @@ def _age(seconds) -> str:
     return t(f"{seconds // 60} phút", f"{seconds // 60} min")
 
 
-def _connect(cfg):
-    """How the online commands reach the portal: the nightly sync's transport (URL, login, session)."""
+def _connect(cfg, *, counter: bool = False):
+    """How the online commands reach the portal: the nightly sync's transport (URL, login, session).
+    ``counter``: a citizen waits (accept, refuse): one retry, not the nightly run's five; what is not
+    answered waits for the next pull or sync."""
     from onestop.sync import http_transport
 
-    return lambda: http_transport(cfg)
+    def make():
+        tr = http_transport(cfg)
+        if counter:
+            tr.retries = min(tr.retries, 1)
+        return tr
+
+    return make
 
 
 @contextmanager
@@ -189,7 +197,7 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
         cfg, db = context_with_catalog()
         try:
             with _logged(cfg):
-                res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg), renderer=renderer,
+                res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg, counter=True), renderer=renderer,
                            teller=teller)
         finally:
             if teller is not None:
@@ -226,7 +234,7 @@ def refuse(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     cfg, db = context_with_catalog()
     with _logged(cfg):
         res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print,
-                        connect=_connect(cfg))
+                        connect=_connect(cfg, counter=True))
     told = t("đã báo cổng", "portal told") if res["portal"]["sent"] else t("sẽ báo cổng ở lần sau", "portal told later")
     info(t(f"Đã từ chối {dvc}: {res['reason']}; {told}.", f"Refused {dvc}: {res['reason']}; {told}."))
     if json_:

@@ -108,6 +108,7 @@ def _helper(go_r: int, ans_w: int) -> None:
         tr = None
         try:
             tr = http_transport(config.load())
+            tr.retries = min(tr.retries, 1)  # a citizen waits: what is not answered goes with the next pull/sync
             tr.login()
         except (LoginFailed, Temporary, OSError, Exception):  # noqa: BLE001 - send_acks says what fails
             pass
