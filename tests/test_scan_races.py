@@ -41,8 +41,11 @@ def _wait_for(cond, proc, what: str):
 
 
 def _check(run):
+    """(exit code, report without the signature counts of docs/signing.md)."""
     r = run("check", "--json")
-    return r.exit_code, json.loads(r.stdout)
+    rep = json.loads(r.stdout)
+    rep.pop("signatures", None)
+    return r.exit_code, rep
 
 
 def _inbox(home: Path) -> Path:
