@@ -138,3 +138,20 @@ def test_a_pin_locked_token_stops_the_scan(run, db, cfg, home, monkeypatch, code
     assert r.exit_code == errors.SIGNING_UNAVAILABLE, r.output
     assert "bị khóa mã PIN" in r.stderr and "Chưa đọc trang nào" in r.stderr
     assert db.execute("SELECT count(*) FROM archive_files").fetchone()[0] == 0
+
+
+def test_the_pin_is_asked_once_per_command_at_a_terminal(run, db, cfg, home, monkeypatch, code, token, tmp_path):
+    from terminal import Terminal
+
+    ca, tok = token
+    assert run("scan", code, "--component", 1, a5_page(tmp_path), "--yes").exit_code == 0
+    assert run("scan", code, "--component", 2, a5_page(tmp_path, "p2.jpg"), "--yes").exit_code == 0
+    configure(home, monkeypatch, tok, ca, pin=None)  # no ONESTOP_SIGN_PIN: asked at the terminal
+    term = Terminal("sign", "--all-unsigned")
+    term.expect(f"Mã PIN của thiết bị ký số '{LABEL}'")
+    term.send(PIN)
+    assert term.wait() == 0, term.seen
+    assert term.seen.count("Mã PIN") == 1  # once for both files
+    assert PIN not in term.seen  # not echoed
+    assert "Đã ký 2 tệp" in term.seen
+    assert db.execute("SELECT count(*) FROM file_signatures WHERE source = 'pkcs11'").fetchone()[0] == 2
