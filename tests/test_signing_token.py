@@ -2,7 +2,8 @@
 SOFTHSM2_CONF and token folder in a temporary folder, tests/softhsm.py), holding the key and
 certificate of the test CA's signer (tests/ca.py), used the way an officer's USB token is:
 ``[signing] pkcs11_lib``, ``token_label``, ``key_label`` and the PIN from ``ONESTOP_SIGN_PIN``
-(or asked once at a terminal). A token that is absent or a wrong PIN stops the scan with exit 27
+(or asked once at a terminal). A token that is absent, PIN-locked (the one fault SoftHSM2 cannot
+make: a stand-in driver) or a wrong PIN stops the scan with exit 27
 before any page is read. `make test` installs softhsm2 and sets ONESTOP_TEST_NO_SKIP, so there
 nothing here is skipped; elsewhere the tests skip only when the package is missing."""
 
@@ -106,3 +107,51 @@ def test_sign_all_unsigned_through_the_token(run, db, cfg, home, monkeypatch, co
     for s in signed:
         assert validate(Path(s["new_path"]), ca).trusted
     assert run("check").exit_code == 0
+
+
+def test_a_pin_locked_token_stops_the_scan(run, db, cfg, home, monkeypatch, code, token, tmp_path):
+    """SoftHSM2 never locks a PIN, so this one fault is made by a stand-in for the token's driver: the
+    token answers CKR_PIN_LOCKED (python-pkcs11's PinLocked) when the session is opened."""
+    import pkcs11
+
+    ca, tok = token
+    configure(home, monkeypatch, tok, ca)
+
+    class Locked:
+        label = LABEL
+
+        def open(self, **kw):
+            raise pkcs11.PinLocked()
+
+    class Slot:
+        def get_token(self):
+            return Locked()
+
+    class Lib:
+        def get_slots(self, token_present=False):
+            return [Slot()]
+
+    monkeypatch.setattr(pkcs11, "lib", lambda path: Lib())
+    broken = tmp_path / "hong.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a whole jpeg")
+    r = run("scan", code, "--component", 1, broken, "--yes")
+    assert r.exit_code == errors.SIGNING_UNAVAILABLE, r.output
+    assert "bị khóa mã PIN" in r.stderr and "Chưa đọc trang nào" in r.stderr
+    assert db.execute("SELECT count(*) FROM archive_files").fetchone()[0] == 0
+
+
+def test_the_pin_is_asked_once_per_command_at_a_terminal(run, db, cfg, home, monkeypatch, code, token, tmp_path):
+    from terminal import Terminal
+
+    ca, tok = token
+    assert run("scan", code, "--component", 1, a5_page(tmp_path), "--yes").exit_code == 0
+    assert run("scan", code, "--component", 2, a5_page(tmp_path, "p2.jpg"), "--yes").exit_code == 0
+    configure(home, monkeypatch, tok, ca, pin=None)  # no ONESTOP_SIGN_PIN: asked at the terminal
+    term = Terminal("sign", "--all-unsigned")
+    term.expect(f"Mã PIN của thiết bị ký số '{LABEL}'")
+    term.send(PIN)
+    assert term.wait() == 0, term.seen
+    assert term.seen.count("Mã PIN") == 1  # once for both files
+    assert PIN not in term.seen  # not echoed
+    assert "Đã ký 2 tệp" in term.seen
+    assert db.execute("SELECT count(*) FROM file_signatures WHERE source = 'pkcs11'").fetchone()[0] == 2
