@@ -133,6 +133,8 @@ def test_case_and_conditional_papers_asked_at_the_prompt(db, rows):
     shown = term.expect("có áp dụng cho hồ sơ này? [c/K]")  # 5. Văn bản ủy quyền (trường hợp …)
     assert "5. Văn bản ủy quyền" in shown
     term.send("")                                    # does not apply: not missing
+    term.expect("Số tiền 'Phí thẩm định hợp đồng chuyển giao công nghệ")  # 0,1% of the contract: confirmed
+    term.send("")                                    # Enter keeps the catalog's 3.000.000 đồng
     assert term.wait() == 0, term.seen
     comps = rows("SELECT n, received, applies FROM dossier_components ORDER BY n")
     assert [tuple(c) for c in comps] == [(1, 1, None), (2, 1, None), (3, 1, None), (4, 1, None), (5, 0, 0)]

@@ -294,6 +294,26 @@ def test_an_open_amount_is_asked_at_the_terminal(run, catalog, rows):
     assert rows("SELECT amount FROM dossier_fees") == [(3250000,)]
 
 
+def test_a_fee_that_depends_on_the_dossier_is_confirmed_not_taken_silently(run, rows):
+    """The sample catalog's 1.005082: 0,1% of the contract's value, at least 3.000.000 and at most
+    5.000.000 đồng; its SOTIEN 3.000.000 is only the floor. A script is told what was recorded and how to
+    give the amount; at a terminal the catalog's figure is offered and the officer types the real one."""
+    args = ["receive", "-p", "1.005082", "--case", "1", "--all-components", "--at", "2026-11-23 09:15",
+            "--address", "Số 1 Tràng Tiền, Hà Nội"]
+    r = run(*args, "--name", "Nguyễn Văn An", "--id", "001085012345", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert "tùy hồ sơ; đã ghi 3.000.000 đồng theo danh mục" in r.stderr and "--fee-amount PHI-CG-01=" in r.stderr
+    assert json.loads(r.stdout)["estimated_fees"] == [{"code": "PHI-CG-01", "name": json.loads(r.stdout)["estimated_fees"][0]["name"],
+                                                      "amount": 3000000}]
+    r = run(*args, "--name", "Nguyễn Văn Bình", "--id", "001085012346", "--fee-amount", "PHI-CG-01=4200000", "--json")
+    assert r.exit_code == 0 and "tùy hồ sơ" not in r.stderr and "estimated_fees" not in json.loads(r.stdout)
+    r = run(*args, "--name", "Nguyễn Văn Cường", "--id", "001085012347", "--ask", "--json",
+            input="\n\n\n4.750.000\n")  # phone, email, authorised person: Enter; then the amount
+    assert r.exit_code == 0, r.stderr
+    assert "Số tiền 'Phí thẩm định hợp đồng chuyển giao công nghệ" in r.output and "[3.000.000 đồng]" in r.output
+    assert rows("SELECT amount FROM dossier_fees ORDER BY dossier_id") == [(3000000,), (4200000,), (4750000,)]
+
+
 @pytest.mark.postgresql_only
 def test_a_desk_role_with_the_documented_grants_collects_but_cannot_rewrite_the_ledger(run, tmp_path, office):
     """docs/office.md section 1.3: a desk appends dues, payments and receipt numbers; it cannot change or

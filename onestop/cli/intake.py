@@ -320,6 +320,14 @@ def receive(
             info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
         if res["status"] in ("2", "6") and print_ and not not_printed:
             print_pdf(res["receipt"])
+        for f in res.get("estimated_fees") or []:
+            from onestop.common.output import money
+
+            warnings.append(t(
+                f"Phí '{f['name']}' tùy hồ sơ; đã ghi {money(f['amount'])} theo danh mục. Nếu số tiền khác, "
+                f"tiếp nhận với --fee-amount {f['code']}=SỐ_TIỀN.",
+                f"The fee '{f['name']}' depends on the dossier; {money(f['amount'])} recorded from the catalog. "
+                f"If the amount differs, receive with --fee-amount {f['code']}=AMOUNT."))
         if res.get("possible_duplicates") and not interactive:
             warnings.append(t(
                 f"Cùng người nộp và thủ tục vừa được tiếp nhận: {', '.join(res['possible_duplicates'])}. Kiểm tra có nhập trùng không.",
@@ -354,12 +362,20 @@ def _fee_amounts(proc, channel: str, given: list[str], ask) -> dict[str, int]:
     from onestop.domain.fees import money_input
     from onestop.intake.fees import open_fees, parse_fee_amounts
 
+    from onestop.common.output import money
+    from onestop.intake.fees import varying_fees
+
     amounts = parse_fee_amounts(given)
     for i, f in enumerate(open_fees(proc, channel) if proc is not None and not amounts else [], 1):
         text = ask.text(t(f"Số tiền '{f['name']}' ({f.get('amount_text') or 'theo quy định'}), đồng",
                           f"Amount of '{f['name']}' ({f.get('amount_text') or 'as regulated'}), đồng"),
                         required=True, check=lambda v: money_input(v))
         amounts[f["code"] or str(i)] = money_input(text)
+    # A fee set by a rate, a floor and a ceiling or per item: the catalog's figure is offered, Enter keeps it.
+    for f in varying_fees(proc, channel) if proc is not None and not amounts else []:
+        text = ask.text(t(f"Số tiền '{f['name']}', đồng", f"Amount of '{f['name']}', đồng"),
+                        default=money(int(f["amount"])), required=True, check=lambda v: money_input(v))
+        amounts[f["code"] or str(proc.fees_for(channel).index(f) + 1)] = money_input(text)
     return amounts
 
 

@@ -46,6 +46,17 @@ def parse_amount(value) -> int | None:
     return None
 
 
+# A catalog amount that is only a floor or an example: the description sets the fee by a rate, a
+# minimum and a maximum, or per item ("0,1% tổng giá trị hợp đồng, tối thiểu 3.000.000 đồng").
+_VARIES = re.compile(r"%|tối thiểu|tối đa|\bmỗi\b|\btừ\b.*\bđến\b|theo giá trị", re.IGNORECASE)
+
+
+def varies(fee: dict) -> bool:
+    """True when ``fee`` has a catalog amount but its description makes the real amount depend on the
+    dossier (a rate, a floor and a ceiling, per item): the officer confirms or gives it."""
+    return parse_amount(fee.get("amount")) is not None and bool(_VARIES.search(str(fee.get("name") or "")))
+
+
 def money_input(text: str, what_vi: str = "Số tiền", what_en: str = "The amount") -> int:
     """An amount the officer typed ("1.500.000", "1500000", "1 500 000 đ"): InvalidInput when it is
     not a whole number of đồng."""

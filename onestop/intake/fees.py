@@ -55,6 +55,11 @@ def open_fees(proc: "Procedure", channel: str = "1") -> list[dict]:
     return [f for f in proc.fees_for(channel) if rules.parse_amount(f.get("amount")) is None]
 
 
+def varying_fees(proc: "Procedure", channel: str = "1") -> list[dict]:
+    """The fees of ``channel`` whose catalog amount depends on the dossier (``rules.varies``)."""
+    return [f for f in proc.fees_for(channel) if rules.varies(f)]
+
+
 def dues_for(proc: "Procedure", channel: str = "1", exempt: str | None = None,
              amounts: dict[str, int] | None = None) -> list[dict]:
     """The fees a dossier of ``proc`` received on ``channel`` owes: the catalog's amount, the amount
@@ -96,7 +101,9 @@ def dues_for(proc: "Procedure", channel: str = "1", exempt: str | None = None,
         dues.append({"n": i, "code": str(f.get("code") or ""), "name": nfc(f.get("name") or "Lệ phí"),
                      "kind": rules.fee_kind(f.get("name", ""), str(f.get("code") or "")),
                      "amount": 0 if reason else int(amount), "catalog_amount": catalog_amount,
-                     "exempt_reason": reason, "unit": str(f.get("unit") or "VNĐ")})
+                     "exempt_reason": reason, "unit": str(f.get("unit") or "VNĐ"),
+                     # the catalog's figure taken for a fee that depends on the dossier: receive says so
+                     "estimated": given is None and not reason and rules.varies(f)})
     return dues
 
 

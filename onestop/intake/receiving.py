@@ -261,7 +261,7 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
         dossier.update(code=code, book_no=book_no)
     hw.note("seq", agency, day, seq)
     hw.note("book", agency, at.year, book_no)
-    return dict(dossier, id=did, fees=json.loads(dossier["fees"]),
+    return dict(dossier, id=did, fees=json.loads(dossier["fees"]), estimated_fees=[f for f in dues if f["estimated"]],
                 components=[{k: v for k, v in r.items() if k != "reuse"} for r in rows],
                 reused=[{"component": n, "ref": p.ref, "kind": "result" if p.kind == "2" else "paper"}
                         for n, p in sorted(reused.items())],
@@ -299,6 +299,8 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     # disk before any paper carries the code.
     hw, d = home.issuing(db, cfg, lambda hw: _insert(db, cfg, req, prepared, officer, iso(now(cfg)), hw))
     out = dict(_result(d), possible_duplicates=duplicates)
+    if d.get("estimated_fees"):
+        out["estimated_fees"] = [{"code": f["code"], "name": f["name"], "amount": f["amount"]} for f in d["estimated_fees"]]
     if d["reused"]:
         out["reused"] = d["reused"]
     try:
