@@ -294,6 +294,12 @@ def test_an_open_amount_is_asked_at_the_terminal(run, catalog, rows):
     assert rows("SELECT amount FROM dossier_fees") == [(3250000,)]
 
 
+def test_pay_names_a_wrong_code_before_anything_else(run, catalog):
+    """A code typed wrong is said first (exit 3), not "the receipt number is missing"."""
+    r = pay(run, "9999")
+    assert r.exit_code == 3 and "9999" in r.stderr and "biên lai" not in r.stderr
+
+
 def test_a_fee_that_depends_on_the_dossier_is_confirmed_not_taken_silently(run, rows):
     """The sample catalog's 1.005082: 0,1% of the contract's value, at least 3.000.000 and at most
     5.000.000 đồng; its SOTIEN 3.000.000 is only the floor. A script is told what was recorded and how to

@@ -193,6 +193,9 @@ def test_without_signing_it_works_as_before_and_says_unsigned(run, db, cfg, code
     assert json.loads(r.stdout)["signatures"] == {"signed": 0, "unsigned": 1, "configured": False}
     r = run("check")
     assert "1 tệp chưa ký (chưa cấu hình [signing])" in r.stderr
+    r = run("sign", code)  # nothing to sign with: a configuration matter (exit 8), nothing changed
+    assert r.exit_code == errors.CONFIG and "docs/signing.md" in r.stderr
+    assert json.loads(run("show", code, "--json").stdout)["components"][0]["files"] == [f]
 
 
 def test_sign_signs_old_files_as_new_versions(run, db, cfg, home, monkeypatch, code, ca, tmp_path):

@@ -17,7 +17,8 @@ from pathlib import Path
 from onestop.archive import pdfa, signing
 from onestop.archive.files import discard, intact, place
 from onestop.common.config import Config
-from onestop.common.errors import InvalidInput, ScanConflict
+from onestop.common import errors
+from onestop.common.errors import ScanConflict
 from onestop.store import archive as store
 from onestop.store import signatures as sig_store
 from onestop.store.sqlite import transaction
@@ -29,7 +30,7 @@ def sign_stored(db, cfg: Config, code: str | None = None) -> dict:
     from onestop.intake import dossiers
 
     if not signing.configured(cfg):
-        raise InvalidInput(
+        raise errors.ConfigError(
             "Chưa cấu hình ký số ([signing] pkcs12 hoặc pkcs11_lib): xem docs/signing.md. Chưa ký tệp nào.",
             "Signing is not configured ([signing] pkcs12 or pkcs11_lib): see docs/signing.md. Nothing was signed.")
     d = dossiers.resolve_code(db, cfg, code) if code else None

@@ -200,6 +200,8 @@ def pay(db: "Database", cfg: Config, code: str, *, method: str = "tien-mat", amo
     from onestop.intake.lookup import resolve_for_change
     from onestop.store import desk_name
 
+    seen = resolve_for_change(db, cfg, code)  # a wrong code is said first (exit 3), before what is missing
+    code = seen["code"]
     method = rules.check_method(method)
     series = number = printed = ""
     if receipt and str(receipt).strip():
@@ -213,8 +215,6 @@ def pay(db: "Database", cfg: Config, code: str, *, method: str = "tien-mat", amo
         reason = clean_field(refund, "Lý do hoàn (--refund)", "The refund reason (--refund)")
         if not reason:
             raise InvalidInput("Cần ghi lý do hoàn tiền (--refund \"lý do\").", "A refund needs its reason (--refund \"reason\").")
-    seen = resolve_for_change(db, cfg, code)
-    code = seen["code"]
     when = _check_event_time(db, cfg, seen, at or now(cfg))
     officer, unit, desk = officer_name(cfg), cfg.unit, desk_name(cfg)
     txn = os.urandom(8).hex()
