@@ -84,6 +84,9 @@ def test_report_and_ledger_agree_to_the_dong(run, day):
     refund, = [x for x in lines if x["entry"] == "refund"]
     assert (refund["code"], refund["fee_code"], refund["amount"], refund["reason"]) == (
         day["F"], "LEPHI-01", -200_000, "Nộp nhầm lệ phí")
+    plain = _ok(run("fees", "report", "--period", "2026-11")).stdout.splitlines()  # a pipe: headed tab lines
+    assert plain[0].split("\t")[:2] == ["Thời điểm", "Mã hồ sơ"] and len(plain) == 1 + 12 + 1 + 1 + 2 + 1
+    assert plain[-1].split("\t") == ["Tổng", "8.700.000 đồng", "200.000 đồng", "8.500.000 đồng"]
     out = _ok(run("fees", "report", "--period", "2026-11", "--csv")).stdout.lstrip("\ufeff")
     got = list(csv.DictReader(io.StringIO(out)))
     assert len(got) == 12 and sum(int(x["amount"]) for x in got) == 8_500_000

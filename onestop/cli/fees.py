@@ -132,8 +132,11 @@ def report(period: Optional[str] = typer.Option(None, "--period", help="Kỳ: YY
             for r in days + [total]:
                 td.add_row(*r)
             c.print(td)
-        else:
-            for r in rows + [[]] + days + [total]:
+        else:  # a pipe: tab-separated lines under their headers, as every table of onestop
+            heads = [t("Thời điểm", "Time"), t("Mã hồ sơ", "Code"), t("Mã phí", "Fee"), t("Nghiệp vụ", "Entry"),
+                     t("Hình thức", "Method"), t("Biên lai", "Receipt"), t("Số tiền", "Amount")]
+            day_heads = [t("Ngày", "Day"), t("Đã thu", "Collected"), t("Hoàn trả", "Refunded"), t("Thực thu", "Net")]
+            for r in [heads] + rows + [[]] + [day_heads] + days + [total]:
                 sys.stdout.write("\t".join(r) + "\n")
 
 
