@@ -123,23 +123,29 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
                "receipt": "", "resumed": False}
     step("online-accept-after-commit")
     # The take is committed: a helper warm since start-up (sync/portal_early.py) archives the files
-    # and tells the portal on the other core while this process writes the receipt. Whatever the
-    # helper did not finish is done here (both are idempotent).
-    if teller is not None:
-        teller.go({"dvc": dvc, "officer": cfg.officer, "send": send})
-    unprinted = None
-    if render and not out["resumed"]:
-        try:
-            out["receipt"] = _receipt(db, cfg, out["code"], renderer)
-        except Exception as e:  # noqa: BLE001 - the take stands; said after the files and the portal
-            unprinted = e
-    done = teller.answer() if teller is not None else {}
-    out["files"] = done.get("files") or _archive_files(db, cfg, r, files, out["code"], connect)
-    portal = done.get("portal")
-    if portal is None:
+    # on the other core while this process writes the receipt and, on a thread, logs in to the portal.
+    # Whatever the helper did not finish is done here (both are idempotent).
+    login = None
+    try:
+        if teller is not None:
+            teller.go({"dvc": dvc, "officer": cfg.officer})
+            if send and connect is not None:
+                from onestop.sync.portal_early import EarlyLogin
+
+                login = EarlyLogin(connect)
+                connect = login.connect
+        unprinted = None
+        if render and not out["resumed"]:
+            try:
+                out["receipt"] = _receipt(db, cfg, out["code"], renderer)
+            except Exception as e:  # noqa: BLE001 - the take stands; said after the files and the portal
+                unprinted = e
+        done = teller.answer() if teller is not None else {}
+        out["files"] = done.get("files") or _archive_files(db, cfg, r, files, out["code"], connect)
         portal = _tell(db, cfg, connect, send)
-    else:
-        portal["waiting"] = bool(portal.get("unreachable")) or not send
+    finally:
+        if login is not None:
+            login.close()
     out.update(dvc=dvc, channel="2", portal=portal)
     clear_queue(cfg, dvc)  # archived: the queue's copies go
     if unprinted is not None:

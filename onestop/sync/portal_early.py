@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 _early: "Teller | None" = None
 
@@ -92,25 +93,65 @@ class Teller:
             pass
 
 
+class EarlyLogin:
+    """The portal's transport made and logged in on a thread of the command, started once the take is
+    committed: it runs while the command only waits (for the receipt from its helper, for the files
+    from the other), so the acknowledgement goes as soon as the files are stored. ``connect`` hands
+    it over once (a failed login is tried again by the call that needs the session, as without it)."""
+
+    def __init__(self, connect):
+        self._connect = connect
+        self._tr = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="onestop-portal-login", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._tr = self._connect()
+        except BaseException as e:  # noqa: BLE001 - raised again by connect(), where it was before
+            self._error = e
+            return
+        try:
+            self._tr.login()
+            from onestop.sync import payloads, portal  # noqa: F401  (what sending the acknowledgement loads)
+        except BaseException:  # noqa: BLE001, S110 - send_acks logs in again and says what fails
+            pass
+
+    def connect(self):
+        """The logged-in transport the first time, a new one after (each is closed by its user)."""
+        self._thread.join()
+        tr, self._tr = self._tr, None
+        if tr is not None:
+            return tr
+        if self._error is not None:
+            e, self._error = self._error, None
+            raise e
+        return self._connect()
+
+    def close(self) -> None:
+        """Not used after all (the command failed): wait for the thread, close what it made."""
+        self._thread.join()
+        if self._tr is not None:
+            self._tr.close()
+            self._tr = None
+
+
 def _helper(go_r: int, ans_w: int) -> None:
     res: dict = {}
     try:
-        from onestop.archive import scan  # noqa: F401  (warm: the archive's modules, loaded meanwhile)
-        from onestop.archive import imaging  # noqa: F401
+        # Warm: what archiving a citizen's PDF loads (archive/scan.py's path, pypdf), loaded meanwhile.
+        # No HTTP here: the command logs in on its own once the take is stored, while this helper
+        # archives and the receipt is drawn (online_take.accept), so this start-up stays short.
+        from onestop import store
+        from onestop.archive import imaging, scan  # noqa: F401
         from onestop.common import config
-        from onestop.sync import http_transport
-        from onestop.sync.transport import LoginFailed, Temporary
+        from onestop.intake import dossiers  # noqa: F401
+        from onestop.sync.online_take import finish
 
         try:
             import pypdf  # noqa: F401  (what the archive reads a citizen's PDF with)
         except ImportError:
-            pass
-        tr = None
-        try:
-            tr = http_transport(config.load())
-            tr.retries = min(tr.retries, 1)  # a citizen waits: what is not answered goes with the next pull/sync
-            tr.login()
-        except (LoginFailed, Temporary, OSError, Exception):  # noqa: BLE001 - send_acks says what fails
             pass
         chunks = []
         while True:
@@ -119,13 +160,9 @@ def _helper(go_r: int, ans_w: int) -> None:
                 break
             chunks.append(b)
         if chunks:  # told: the take is committed
-            from onestop import store
-            from onestop.sync.online_take import finish
-
             payload = json.loads(b"".join(chunks))
             cfg = config.load(officer=payload.get("officer") or None)
-            res = finish(store.connect(cfg), cfg, payload["dvc"], payload.get("send", True),
-                         (lambda: tr) if tr is not None else None)
+            res = finish(store.connect(cfg), cfg, payload["dvc"], send=False)
     except BaseException as e:  # noqa: BLE001 - the command does what is left and reports it
         res = {"error": f"{type(e).__name__}: {e}"[:300]}
     finally:
