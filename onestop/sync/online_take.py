@@ -81,7 +81,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
            teller=None) -> dict:
     """Take an online dossier: a dossier code (status 2, channel 2), its files archived, Mẫu 01, and
     the portal told (now, or by the next pull/sync). Returns code, due_at, receipt, files, portal.
-    ``teller``: a helper already connected to the portal (sync/portal_early.py), told after the commit."""
+    ``teller``: a helper with the archive loaded (sync/portal_early.py), told to store the files after the commit."""
     from onestop.intake import fees, receiving
     from onestop.intake.clock import iso, now
     from onestop.store import online as store
@@ -122,7 +122,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         out = {"code": res["code"], "status": res.get("status", "2"), "due_at": res["due_at"], "received_at": res["received_at"],
                "receipt": "", "resumed": False}
     step("online-accept-after-commit")
-    # The take is committed: a helper warm since start-up (sync/portal_early.py) archives the files
+    # The take is committed: a helper warm since the command started (sync/portal_early.py) archives the files
     # on the other core while this process writes the receipt and, on a thread, logs in to the portal.
     # Whatever the helper did not finish is done here (both are idempotent).
     login = None
@@ -130,7 +130,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         if teller is not None:
             teller.go({"dvc": dvc, "officer": cfg.officer})
             if send and connect is not None:
-                from onestop.sync.portal_early import EarlyLogin
+                from onestop.sync.portal import EarlyLogin
 
                 login = EarlyLogin(connect)
                 connect = login.connect
@@ -172,7 +172,8 @@ def _receipt(db, cfg, code: str, renderer) -> str:
 
 
 def finish(db, cfg, dvc: str, send: bool = True, connect=None) -> dict:
-    """The part of a take after its commit, in the helper: the files archived, the portal told."""
+    """The part of a take after its commit (in the helper): the files archived, and the portal told
+    when ``send`` and ``connect`` are given (the helper leaves that to the command)."""
     from onestop.store import online as store
 
     r = _row(db, dvc)

@@ -1,35 +1,29 @@
-"""The rest of a take made ready while the take is stored (P14): ``online accept`` forks a helper
-at the entry point (onestop/entry.py, before anything else runs) that loads the archive's modules and
-the HTTP client, connects and logs in on the other core, then waits. Only once the take is committed
-does the command tell it to go (``Teller.go``): the helper opens its own store connection, stores
-the dossier's files in the archive and sends the acknowledgements due (sync/online_take.py
-``finish``) while the command writes Mẫu 01, and answers what it did (``Teller.answer``); whatever it
-did not finish, the command does itself (both are idempotent). Nothing is sent before the commit: a
-command that fails or is killed closes the pipe and the helper leaves doing nothing; the take is
-then finished by ``online accept`` again, the acknowledgement by the next pull or sync.
+"""The rest of a take made ready while the take is stored (P14).
+
+``online accept`` forks a helper as its command starts (before the command opens the database: a
+process must not inherit an open SQLite connection), which loads the archive's modules (pypdf,
+archive/scan.py's path) on the other core, then waits. Only once the take is committed does the
+command tell it to go (``Teller.go``): the helper opens its own store connection and stores the
+dossier's files in the archive (sync/online_take.py ``finish``) while the command writes Mẫu 01 and,
+on a thread (sync/portal.py ``EarlyLogin``), logs in to the portal; the helper answers what it stored
+(``Teller.answer``) and the command then sends the acknowledgement. Whatever the helper did not
+finish, the command does itself (both are idempotent). Nothing is sent before the commit and the
+files: a command that fails or is killed closes the pipe and the helper leaves doing nothing; the
+take is then finished by ``online accept`` again, the acknowledgement by the next pull or sync.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-
-_early: "Teller | None" = None
 
 
-def start_early() -> None:
-    global _early
+def start() -> "Teller | None":
+    """Fork the helper (None where fork fails: the command archives the files itself)."""
     try:
-        _early = Teller()
+        return Teller()
     except OSError:
-        _early = None  # no fork: the command tells the portal itself
-
-
-def take_early() -> "Teller | None":
-    global _early
-    t, _early = _early, None
-    return t
+        return None
 
 
 class Teller:
@@ -47,7 +41,7 @@ class Teller:
         os.close(ans_w)
 
     def go(self, payload: dict) -> None:
-        """The take is committed: the helper may archive the files of ``payload["dvc"]`` and tell the portal."""
+        """The take is committed: the helper may archive the files of ``payload["dvc"]``."""
         try:
             os.write(self._go, json.dumps(payload).encode())
             os.close(self._go)
@@ -55,7 +49,7 @@ class Teller:
             pass  # the helper is gone: the command does it all itself
 
     def answer(self) -> dict:
-        """What the helper did: {"files", "portal"} (either may be missing: the command does that part)."""
+        """What the helper did: {"files"} (missing: the command stores them itself)."""
         try:
             chunks = []
             while True:
@@ -68,14 +62,10 @@ class Teller:
             res = {}
         finally:
             self._reap()
-        if isinstance(res.get("portal"), dict):
-            p = res["portal"]
-            res["portal"] = {"sent": p.get("sent", 0), "refused": [tuple(x) for x in p.get("refused", [])],
-                             "unreachable": p.get("unreachable", "")}
         return res
 
     def close(self) -> None:
-        """Nothing to send (the take failed): the helper leaves without sending."""
+        """Nothing to do (the take failed): the helper leaves without storing anything."""
         try:
             os.close(self._go)
         except OSError:
@@ -93,66 +83,19 @@ class Teller:
             pass
 
 
-class EarlyLogin:
-    """The portal's transport made and logged in on a thread of the command, started once the take is
-    committed: it runs while the command only waits (for the receipt from its helper, for the files
-    from the other), so the acknowledgement goes as soon as the files are stored. ``connect`` hands
-    it over once (a failed login is tried again by the call that needs the session, as without it)."""
-
-    def __init__(self, connect):
-        self._connect = connect
-        self._tr = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="onestop-portal-login", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._tr = self._connect()
-        except BaseException as e:  # noqa: BLE001 - raised again by connect(), where it was before
-            self._error = e
-            return
-        try:
-            self._tr.login()
-            from onestop.sync import payloads, portal  # noqa: F401  (what sending the acknowledgement loads)
-        except BaseException:  # noqa: BLE001, S110 - send_acks logs in again and says what fails
-            pass
-
-    def connect(self):
-        """The logged-in transport the first time, a new one after (each is closed by its user)."""
-        self._thread.join()
-        tr, self._tr = self._tr, None
-        if tr is not None:
-            return tr
-        if self._error is not None:
-            e, self._error = self._error, None
-            raise e
-        return self._connect()
-
-    def close(self) -> None:
-        """Not used after all (the command failed): wait for the thread, close what it made."""
-        self._thread.join()
-        if self._tr is not None:
-            self._tr.close()
-            self._tr = None
-
-
 def _helper(go_r: int, ans_w: int) -> None:
     res: dict = {}
     try:
         # Warm: what archiving a citizen's PDF loads (archive/scan.py's path, pypdf), loaded meanwhile.
         # No HTTP here: the command logs in on its own once the take is stored, while this helper
         # archives and the receipt is drawn (online_take.accept), so this start-up stays short.
+        _import_pypdf()
         from onestop import store
         from onestop.archive import imaging, scan  # noqa: F401
         from onestop.common import config
         from onestop.intake import dossiers  # noqa: F401
         from onestop.sync.online_take import finish
 
-        try:
-            import pypdf  # noqa: F401  (what the archive reads a citizen's PDF with)
-        except ImportError:
-            pass
         chunks = []
         while True:
             b = os.read(go_r, 65536)
@@ -170,3 +113,23 @@ def _helper(go_r: int, ans_w: int) -> None:
             os.write(ans_w, json.dumps(res, default=str).encode())
         finally:
             os._exit(0)
+
+
+def _import_pypdf() -> None:
+    """pypdf (what the archive reads a citizen's PDF with) without its ``cryptography`` provider:
+    loading it is ~25 ms of the helper's start-up, and this helper only reads PDFs that the archive
+    refuses when encrypted. pypdf then uses its own fallback provider; a PDF that would need the
+    real one (AES-256) fails here and the command, with the usual pypdf, stores it itself (the
+    same refusal as at ``scan``)."""
+    import sys
+
+    name = "pypdf._crypt_providers._cryptography"
+    if "pypdf" in sys.modules or name in sys.modules:
+        return
+    sys.modules[name] = None  # type: ignore[assignment]  # its import fails: pypdf's fallback is used
+    try:
+        import pypdf  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        del sys.modules[name]
