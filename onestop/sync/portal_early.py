@@ -18,8 +18,24 @@ import json
 import os
 
 
+_allowed = False
+
+
+def allow() -> None:
+    """Called by the console entry point (onestop/entry.py) for ``online accept``: the command may
+    fork the helper. A command run in-process (tests, a library caller) never forks one: that process
+    may hold a database connection, which a forked child must not inherit."""
+    global _allowed
+    _allowed = True
+
+
 def start() -> "Teller | None":
-    """Fork the helper (None where fork fails: the command archives the files itself)."""
+    """Fork the helper when allowed (None otherwise, or where fork fails: the command archives the
+    files itself)."""
+    global _allowed
+    if not _allowed:
+        return None
+    _allowed = False
     try:
         return Teller()
     except OSError:
@@ -32,6 +48,9 @@ class Teller:
         self._answer, ans_w = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the helper keeps only its two pipe ends (no other helper's pipe held open)
+            import gc
+
+            gc.freeze()  # what the command had loaded is never collected here: no page copied for it
             keep = sorted((go_r, ans_w))
             os.closerange(3, keep[0])
             os.closerange(keep[0] + 1, keep[1])
