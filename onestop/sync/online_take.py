@@ -171,22 +171,13 @@ def _receipt(db, cfg, code: str, renderer) -> str:
     return path
 
 
-def finish(db, cfg, dvc: str, send: bool = True, connect=None) -> dict:
-    """The part of a take after its commit (in the helper): the files archived, and the portal told
-    when ``send`` and ``connect`` are given (the helper leaves that to the command)."""
+def finish(db, cfg, dvc: str) -> dict:
+    """The files of a committed take archived, in the helper (sync/portal_early.py); the command
+    then tells the portal."""
     from onestop.store import online as store
 
     r = _row(db, dvc)
-    out = {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"], connect)}
-    if send and connect is not None:
-        from onestop.sync.portal import send_acks
-
-        tr = connect()
-        try:
-            out["portal"] = send_acks(db, cfg, tr)
-        finally:
-            tr.close()
-    return out
+    return {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"])}
 
 
 def _intact(path: Path, sha256: str) -> bool:

@@ -124,7 +124,7 @@ def _helper(go_r: int, ans_w: int) -> None:
         if chunks:  # told: the take is committed
             payload = json.loads(b"".join(chunks))
             cfg = config.load(officer=payload.get("officer") or None)
-            res = finish(store.connect(cfg), cfg, payload["dvc"], send=False)
+            res = finish(store.connect(cfg), cfg, payload["dvc"])
     except BaseException as e:  # noqa: BLE001 - the command does what is left and reports it
         res = {"error": f"{type(e).__name__}: {e}"[:300]}
     finally:
