@@ -36,6 +36,11 @@ def start() -> "Teller | None":
     if not _allowed:
         return None
     _allowed = False
+    # What the command imports next anyway and the helper needs too: imported once, before the fork.
+    from onestop import store  # noqa: F401
+    from onestop.common import config  # noqa: F401
+    from onestop.intake import catalog, receiving  # noqa: F401
+    from onestop.store import online, sqlite  # noqa: F401
     try:
         return Teller()
     except OSError:
