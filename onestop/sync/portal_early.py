@@ -38,6 +38,7 @@ def start() -> "Teller | None":
     _allowed = False
     # What the command imports next anyway and the helper needs too: imported once, before the fork.
     from onestop import store  # noqa: F401
+    from onestop.archive import files  # noqa: F401  (the queue files' SHA-256 check)
     from onestop.common import config  # noqa: F401
     from onestop.intake import catalog, receiving  # noqa: F401
     from onestop.store import online, sqlite  # noqa: F401
