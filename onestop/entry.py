@@ -38,10 +38,10 @@ def main() -> None:
         from onestop.intake import prerender
 
         prerender.start_early()
-        if command == "online":  # the portal made ready on the other core (onestop/sync/portal_early.py)
+        if command == "online":  # the archive helper, forked as the command starts (onestop/sync/portal_early.py)
             from onestop.sync import portal_early
 
-            portal_early.start_early()
+            portal_early.allow()
     elif command == "scan":
         from onestop.archive import ocr  # the OCR engines load while the CLI does (onestop/archive/ocr_worker.py)
 

@@ -188,7 +188,8 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     from onestop.sync import portal_early
     from onestop.sync.online_take import accept as take
 
-    teller = portal_early.take_early()  # forked at the entry point: sends only once told the take is stored
+    # Forked before the database is opened: archives the files once told the take is stored.
+    teller = portal_early.start()
     early = take_early()  # the PDF engine warmed in a helper since the entry point (onestop/entry.py)
     if early is not None and no_print:
         early.close()

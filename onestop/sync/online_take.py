@@ -81,7 +81,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
            teller=None) -> dict:
     """Take an online dossier: a dossier code (status 2, channel 2), its files archived, Mẫu 01, and
     the portal told (now, or by the next pull/sync). Returns code, due_at, receipt, files, portal.
-    ``teller``: a helper already connected to the portal (sync/portal_early.py), told after the commit."""
+    ``teller``: a helper with the archive loaded (sync/portal_early.py), told to store the files after the commit."""
     from onestop.intake import fees, receiving
     from onestop.intake.clock import iso, now
     from onestop.store import online as store
@@ -122,24 +122,30 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
         out = {"code": res["code"], "status": res.get("status", "2"), "due_at": res["due_at"], "received_at": res["received_at"],
                "receipt": "", "resumed": False}
     step("online-accept-after-commit")
-    # The take is committed: a helper warm since start-up (sync/portal_early.py) archives the files
-    # and tells the portal on the other core while this process writes the receipt. Whatever the
-    # helper did not finish is done here (both are idempotent).
-    if teller is not None:
-        teller.go({"dvc": dvc, "officer": cfg.officer, "send": send})
-    unprinted = None
-    if render and not out["resumed"]:
-        try:
-            out["receipt"] = _receipt(db, cfg, out["code"], renderer)
-        except Exception as e:  # noqa: BLE001 - the take stands; said after the files and the portal
-            unprinted = e
-    done = teller.answer() if teller is not None else {}
-    out["files"] = done.get("files") or _archive_files(db, cfg, r, files, out["code"], connect)
-    portal = done.get("portal")
-    if portal is None:
+    # The take is committed: a helper warm since the command started (sync/portal_early.py) archives the files
+    # on the other core while this process writes the receipt and, on a thread, logs in to the portal.
+    # Whatever the helper did not finish is done here (both are idempotent).
+    login = None
+    try:
+        if teller is not None:
+            teller.go({"dvc": dvc, "officer": cfg.officer})
+            if send and connect is not None:
+                from onestop.sync.portal import EarlyLogin
+
+                login = EarlyLogin(connect)
+                connect = login.connect
+        unprinted = None
+        if render and not out["resumed"]:
+            try:
+                out["receipt"] = _receipt(db, cfg, out["code"], renderer)
+            except Exception as e:  # noqa: BLE001 - the take stands; said after the files and the portal
+                unprinted = e
+        done = teller.answer() if teller is not None else {}
+        out["files"] = done.get("files") or _archive_files(db, cfg, r, files, out["code"], connect)
         portal = _tell(db, cfg, connect, send)
-    else:
-        portal["waiting"] = bool(portal.get("unreachable")) or not send
+    finally:
+        if login is not None:
+            login.close()
     out.update(dvc=dvc, channel="2", portal=portal)
     clear_queue(cfg, dvc)  # archived: the queue's copies go
     if unprinted is not None:
@@ -165,21 +171,13 @@ def _receipt(db, cfg, code: str, renderer) -> str:
     return path
 
 
-def finish(db, cfg, dvc: str, send: bool = True, connect=None) -> dict:
-    """The part of a take after its commit, in the helper: the files archived, the portal told."""
+def finish(db, cfg, dvc: str) -> dict:
+    """The files of a committed take archived, in the helper (sync/portal_early.py); the command
+    then tells the portal."""
     from onestop.store import online as store
 
     r = _row(db, dvc)
-    out = {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"], connect)}
-    if send and connect is not None:
-        from onestop.sync.portal import send_acks
-
-        tr = connect()
-        try:
-            out["portal"] = send_acks(db, cfg, tr)
-        finally:
-            tr.close()
-    return out
+    return {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"])}
 
 
 def _intact(path: Path, sha256: str) -> bool:

@@ -1,7 +1,8 @@
 """The portal's online-dossier services over the sync's transport (same base URL, login, session and
 ``madonvi``; MINISTRY_API.md "Online dossiers (channel 2)"): the waiting list, the records, a file's
 download checked by SHA-256, and the acknowledgements (``CapNhatDaNhanHoSo`` for a take,
-``TuChoiTiepNhanHoSo`` for a refusal) sent from ``online_dossiers`` once the local commit is done.
+``TuChoiTiepNhanHoSo`` for a refusal) sent from ``online_dossiers`` once the local commit is done;
+``EarlyLogin``, the login made on a thread while ``online accept`` waits for its helpers.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 
 from onestop.sync.redact import redact
@@ -156,3 +158,48 @@ def send_acks(db, cfg, t) -> dict:
                     out["refused"].append((r["dvc"], msg))
                     log.warning("%s %s refused: %s", service, r["dvc"], msg)
     return out
+
+
+class EarlyLogin:
+    """The portal's transport made and logged in on a thread of the command, started once the take is
+    committed: it runs while the command only waits (for the receipt from its helper, for the files
+    from the other), so the acknowledgement goes as soon as the files are stored. ``connect`` hands
+    it over once (a failed login is tried again by the call that needs the session, as without it)."""
+
+    def __init__(self, connect):
+        self._connect = connect
+        self._tr = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="onestop-portal-login", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._tr = self._connect()
+        except BaseException as e:  # noqa: BLE001 - raised again by connect(), where it was before
+            self._error = e
+            return
+        try:
+            self._tr.login()
+            from onestop.store import payload_data  # noqa: F401  (what send_acks loads)
+            from onestop.sync import payloads  # noqa: F401
+        except BaseException:  # noqa: BLE001, S110 - send_acks logs in again and says what fails
+            pass
+
+    def connect(self):
+        """The logged-in transport the first time, a new one after (each is closed by its user)."""
+        self._thread.join()
+        tr, self._tr = self._tr, None
+        if tr is not None:
+            return tr
+        if self._error is not None:
+            e, self._error = self._error, None
+            raise e
+        return self._connect()
+
+    def close(self) -> None:
+        """Not used after all (the command failed): wait for the thread, close what it made."""
+        self._thread.join()
+        if self._tr is not None:
+            self._tr.close()
+            self._tr = None

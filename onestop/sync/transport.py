@@ -41,6 +41,25 @@ def backoff_delay(attempt: int, base: float, cap: float = 30.0) -> float:
     return random.uniform(base / 2, min(cap, base * (2 ** attempt)))
 
 
+def _import_httpx():
+    """httpx without its command-line client: ``import httpx`` also loads ``httpx._main`` (rich, click,
+    pygments: ~40 ms, a third of the import) whenever those happen to be installed, as typer brings
+    them; httpx falls back to a stub ``main`` when that module cannot be imported, and nothing here
+    runs the ``httpx`` command."""
+    import sys
+
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # import of it fails: httpx's stub
+        try:
+            import httpx
+        finally:
+            del sys.modules["httpx._main"]
+        return httpx
+    import httpx
+
+    return httpx
+
+
 class HttpTransport:
     """``POST {base}/login|service|upload`` with a session, the ``dstcode`` header and TLS verified."""
 
@@ -49,7 +68,7 @@ class HttpTransport:
     def __init__(self, url: str, *, username: str, password: str, agency: str, dstcode: str = "",
                  timeout: float = 30.0, retries: int = 5, backoff: float = 1.0, ca_file: str = "",
                  session_codes=(-2, 401, -401)):
-        import httpx
+        httpx = _import_httpx()
 
         self.base = url.rstrip("/")
         self.username = username
