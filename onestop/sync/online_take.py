@@ -208,14 +208,18 @@ def _fetch_again(cfg, connect, f: dict, path: Path) -> None:
         tr.close()
 
 
+def _whole(cfg, connect, f: dict, path: Path) -> bool:
+    """Is the queue copy of ``f`` whole (SHA-256)? If not, it is fetched again from the portal first."""
+    if not _intact(path, f["sha256"]) and connect is not None:
+        _fetch_again(cfg, connect, f, path)
+    return _intact(path, f["sha256"])
+
+
 def _check_files(cfg, r: dict, files: list[dict], connect) -> None:
     """Every queue file whole (SHA-256) before anything is taken: fetched again from the portal if
     not, else OnlineBlocked (exit 29), nothing taken, no code used."""
     for f in files:
-        path = Path(f["path"])
-        if not _intact(path, f["sha256"]) and connect is not None:
-            _fetch_again(cfg, connect, f, path)
-        if not _intact(path, f["sha256"]):
+        if not _whole(cfg, connect, f, Path(f["path"])):
             raise errors.OnlineBlocked(
                 f"Tệp {f['name']} của hồ sơ trực tuyến {r['dvc']} không còn nguyên trong hàng đợi và không tải lại được "
                 f"từ cổng. Chưa tiếp nhận, không cấp mã; chạy lại khi có mạng (hoặc 'onestop online pull').",
@@ -241,9 +245,7 @@ def _archive_files(db, cfg, r: dict, files: list[dict], code: str, connect=None)
         fid = f["file_id"] or store.archived_by_source(db, d["id"], file_name(r["dvc"], f["n"]))
         if fid is None:
             path = Path(f["path"])
-            if not _intact(path, f["sha256"]) and connect is not None:
-                _fetch_again(cfg, connect, f, path)
-            if not _intact(path, f["sha256"]):
+            if not _whole(cfg, connect, f, path):
                 raise errors.OnlineBlocked(
                     f"Tệp {f['name']} của hồ sơ trực tuyến {r['dvc']} không còn nguyên trong hàng đợi ({path}) và không "
                     f"tải lại được từ cổng. Hồ sơ {code} đã tiếp nhận; chạy lại lệnh này khi có mạng.",
