@@ -174,12 +174,9 @@ def list_(today: bool = typer.Option(False, "--today", help="Chỉ hồ sơ nh�
                 f"Unknown status '{status}'. Use a code or a name: {states.status_choices('en')}.")
     cfg, db = context()
     columns = list(lookup.LIST_COLUMNS)
+    rows = lookup.list_dossiers(db, cfg, today=today, status=st, limit=limit, fees_outstanding=fees_outstanding)
     if fees_outstanding:
-        from onestop.intake.fees import owing_dossiers
-
-        rows, columns = owing_dossiers(db, cfg, today=today, status=st, limit=limit), columns + ["fees_outstanding"]
-    else:
-        rows = lookup.list_dossiers(db, cfg, today=today, status=st, limit=limit)
+        columns.append("fees_outstanding")
     if xlsx:
         from onestop.common import xlsx as xlsx_
         from onestop.common.output import info

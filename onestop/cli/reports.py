@@ -70,10 +70,10 @@ def backlog(
     cfg, db = context()
     if fees_outstanding:  # the dossiers still owing fees, newest first (the list's columns + fees_outstanding)
         from onestop.common.output import emit
-        from onestop.intake.fees import owing_dossiers
-        from onestop.intake.lookup import LIST_COLUMNS
+        from onestop.intake.lookup import LIST_COLUMNS, list_dossiers
 
-        emit(owing_dossiers(db, cfg, limit=limit), [*LIST_COLUMNS, "fees_outstanding"], fmt=fmt(json_, csv_),
+        emit(list_dossiers(db, cfg, limit=limit, fees_outstanding=True), [*LIST_COLUMNS, "fees_outstanding"],
+             fmt=fmt(json_, csv_),
              title=t("Hồ sơ còn phí, lệ phí chưa nộp", "Dossiers owing fees"))
         return
     day = _day(as_of, cfg, "--as-of")

@@ -351,21 +351,6 @@ def record_portal_payments(db: "Database", dossier: dict, danh_sach_le_phi: list
         return run()
 
 
-def owing_dossiers(db: "Database", cfg: Config, *, today: bool = False, status: str | None = None,
-                   limit: int = 0) -> list[dict]:
-    """``list``'s rows of the dossiers whose fees are not all paid (``--fees-outstanding``), each with
-    ``fees_outstanding`` in đồng; refused, withdrawn and stopped dossiers are left out."""
-    from datetime import timedelta
-
-    from onestop.intake.lookup import LIST_COLUMNS
-
-    start = end = None
-    if today:
-        d = now(cfg).date()
-        start, end = d.isoformat(), (d + timedelta(days=1)).isoformat()
-    return store.owing_dossiers(db, LIST_COLUMNS, start=start, end=end, status=status, limit=int(limit))
-
-
 def owed_warning(db: "Database", code: str) -> str:
     """A line for the officer when a dossier whose result is ready or returned still owes fees; ""
     otherwise."""

@@ -115,8 +115,10 @@ LIST_COLUMNS = ["code", "received_at", "procedure_code", "applicant_name", "stat
 
 
 def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str | None = None,
-                  day: date | None = None, limit: int = 200) -> list[dict]:
-    """The counter's dossiers, newest first (``limit`` 0: all)."""
+                  day: date | None = None, limit: int = 200, fees_outstanding: bool = False) -> list[dict]:
+    """The counter's dossiers, newest first (``limit`` 0: all). ``fees_outstanding``: only those whose
+    fees are not all paid, each with ``fees_outstanding`` in đồng (refused, withdrawn and stopped
+    dossiers left out; docs/fees.md)."""
     if not 0 <= int(limit) <= 10**9:
         raise InvalidInput(f"--limit phải từ 0 đến 1000000000, không phải {limit}.",
                            f"--limit must be 0 to 1000000000, not {limit}.")
@@ -124,6 +126,10 @@ def list_dossiers(db: Database, cfg: Config, *, today: bool = False, status: str
     if today or day:
         d = day or now(cfg).date()
         start, end = d.isoformat(), (d + timedelta(days=1)).isoformat()
+    if fees_outstanding:
+        from onestop.store import fees as fee_store
+
+        return fee_store.owing_dossiers(db, LIST_COLUMNS, start=start, end=end, status=status, limit=int(limit))
     return store.list_dossiers(db, LIST_COLUMNS, start=start, end=end, status=status, limit=int(limit))
 
 

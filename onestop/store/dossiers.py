@@ -132,10 +132,13 @@ def status_events(db, dossier_id: int, statuses) -> list[dict]:
 
 
 def list_dossiers(db, columns: list[str], *, start: str | None = None, end: str | None = None,
-                  status: str | None = None, limit: int = 0) -> list[dict]:
-    """Dossier rows (``columns``), received in [start, end) and in ``status`` when given, newest first
-    (``limit`` 0: all)."""
+                  status: str | None = None, limit: int = 0, ids: list[int] | None = None) -> list[dict]:
+    """Dossier rows (``columns``), received in [start, end), in ``status`` and among ``ids`` when
+    given, newest first (``limit`` 0: all)."""
     where, params = [], []
+    if ids is not None:
+        where.append(f"id IN ({', '.join('?' * len(ids))})" if ids else "1 = 0")
+        params += list(ids)
     if start is not None:
         where.append("received_at >= ? AND received_at < ?")
         params += [start, end]

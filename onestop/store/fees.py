@@ -111,21 +111,13 @@ def owing_dossiers(db, columns: list[str], *, start: str | None = None, end: str
                    status: str | None = None, limit: int = 0) -> list[dict]:
     """Dossier rows (``columns``) whose fees are not all paid, as ``dossiers.list_dossiers`` lists them
     (received in [start, end), in ``status``), newest first, each with ``fees_outstanding`` in đồng."""
+    from onestop.store.dossiers import list_dossiers
+
     ids = owing_ids(db)
     if not ids:
         return []
-    where, params = [f"d.id IN ({_ph(ids)})"], list(ids)
-    if start is not None:
-        where.append("d.received_at >= ? AND d.received_at < ?")
-        params += [start, end]
-    if status:
-        where.append("d.status = ?")
-        params.append(status)
-    sql = (f"SELECT d.id AS _id, {', '.join('d.' + c for c in columns)} FROM dossiers d WHERE {' AND '.join(where)} "
-           "ORDER BY d.received_at DESC, d.id DESC")
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    rows = [dict(r) for r in db.query(sql, params)]
+    rows = [dict(r) for r in list_dossiers(db, ["id AS _id", *columns], start=start, end=end, status=status,
+                                           limit=limit, ids=ids)]
     dues, entries = dues_of(db, [r["_id"] for r in rows]), entries_of(db, [r["_id"] for r in rows])
     for r in rows:
         did = r.pop("_id")
