@@ -5,8 +5,22 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
+import pytest
+
+from ministry_server import MinistryServer
+from sync_helpers import point_at, write_sync_config
+
 P2 = "1.003604"  # one required paper (GT01); GT03 attached too: two PDFs
 P4 = "1.005082"  # four required papers; 12 working days online, 15 at the counter
+
+@pytest.fixture
+def srv(home, monkeypatch):
+    """The test ministry server with its portal (tests/portal.py), the home configured to sync to it."""
+    with MinistryServer() as s:
+        write_sync_config(home)
+        point_at(monkeypatch, s.url)
+        yield s
+
 
 APPLICANTS = [("Nguyễn Văn An", "001085012345"), ("Trần Thị Bích Ngọc", "033190004567"),
               ("Lê Đức Thắng", "079092003210"), ("Phạm Thị Hoa", "036185009876")]

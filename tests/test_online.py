@@ -7,19 +7,8 @@ import json
 import os
 import stat
 
-import pytest
 
-from ministry_server import MinistryServer
-from online_helpers import P2, P4, seed
-from sync_helpers import point_at, write_sync_config
-
-
-@pytest.fixture
-def srv(home, monkeypatch):
-    with MinistryServer() as s:
-        write_sync_config(home)
-        point_at(monkeypatch, s.url)
-        yield s
+from online_helpers import P2, P4, seed, srv  # noqa: F401 - srv: a fixture
 
 
 def _json(res):

@@ -13,21 +13,11 @@ import time
 
 import pytest
 
-from ministry_server import MinistryServer
-from online_helpers import seed
-from sync_helpers import point_at, write_sync_config
+from online_helpers import seed, srv  # noqa: F401 - srv: a fixture
 
 PULL_STEPS = ["online-pull-listed", "online-pull-file", "online-pull-before-commit", "online-pull-after-commit"]
 ACCEPT_STEPS = ["online-accept-after-commit", "scan-after-rename", "online-accept-after-file",
                 "online-accept-before-ack"]
-
-
-@pytest.fixture
-def srv(home, monkeypatch):
-    with MinistryServer() as s:
-        write_sync_config(home)
-        point_at(monkeypatch, s.url)
-        yield s
 
 
 def onestop(*args, fault: str | None = None, **env) -> subprocess.CompletedProcess:

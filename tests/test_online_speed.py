@@ -11,19 +11,8 @@ import os
 import subprocess
 import sys
 
-import pytest
 
-from ministry_server import MinistryServer
-from online_helpers import P2, text_pdf
-from sync_helpers import point_at, write_sync_config
-
-
-@pytest.fixture
-def srv(home, monkeypatch):
-    with MinistryServer() as s:
-        write_sync_config(home)
-        point_at(monkeypatch, s.url)
-        yield s
+from online_helpers import P2, srv, text_pdf  # noqa: F401 - srv: a fixture
 
 
 def onestop(*args) -> subprocess.CompletedProcess:
