@@ -118,13 +118,17 @@ def record_at_receive(db: "Database", dossier_id: int, dues: list[dict]) -> None
     store.insert_dues(db, dossier_id, dues)
 
 
-def hold_until_paid(db: "Database", cfg: Config, dossier_id: int, at: str, officer: str, stamp: str) -> str:
-    """Inside receive's transaction, once the dues and anything already paid (an online dossier's
-    portal payments) are stored: when the fees must be paid before processing and some are still
-    owed, the dossier goes to status 6 (an event and a step for the sync). Returns its status."""
+def hold_until_paid(db: "Database", cfg: Config, dossier_id: int, dues: list[dict], at: str, officer: str,
+                    stamp: str) -> str:
+    """Inside receive's transaction, once the dues (``dues``, as recorded) and anything already paid
+    (an online dossier's portal payments) are stored: when the fees must be paid before processing and
+    some are still owed, the dossier goes to status 6 (an event and a step for the sync). Returns its
+    status. Reads the ledger back only then: the usual receive ("sau", or nothing to pay) reads nothing."""
+    if not sum(f["amount"] for f in dues) or collect_rule(cfg) != "truoc":
+        return "2"
     owed = rules.fee_state(store.dues_of(db, [dossier_id]).get(dossier_id, []),
                            store.entries_of(db, [dossier_id]).get(dossier_id, []))
-    if not sum(f["outstanding"] for f in owed) or collect_rule(cfg) != "truoc":
+    if not sum(f["outstanding"] for f in owed):
         return "2"
     dossier_store.update_dossier(db, dossier_id, {"status": "6"})
     ev = dossier_store.add_event(db, dossier_id, at, officer, cfg.unit, "status_6", states.ACTIONS_VI["6"], "2", "6",

@@ -253,7 +253,7 @@ def _insert(db: Database, cfg: Config, req: ReceiveRequest, prepared, officer: s
     if req.on_insert is not None:
         req.on_insert(db, did)  # an online take: what the citizen paid on the portal is recorded here
     if dues:  # status 6 when the fees must be paid before processing and some are still owed
-        dossier["status"] = fee_rules.hold_until_paid(db, cfg, did, iso(at), officer, stamp)
+        dossier["status"] = fee_rules.hold_until_paid(db, cfg, did, dues, iso(at), officer, stamp)
     if office:
         seq, book_no, code = code_store.number_dossier(db, did, agency, day, at.year, prefix, floors)
         if code != codes.format_code(agency, at.date(), seq, cfg.code_rule, owner):  # the SQL and Python formats agree
