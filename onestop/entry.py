@@ -1,7 +1,8 @@
 """Console entry point, kept import-light.
 
-``onestop receive`` starts warming the PDF engine in a helper process (onestop/intake/prerender.py)
-before the CLI framework is even imported, so the receipt is ready as soon as the code is;
+``onestop receive`` (and ``online accept/refuse``) starts warming the PDF engine in a helper process
+(onestop/intake/prerender.py) before the CLI framework is even imported, so the receipt (or Mẫu 02/03)
+is ready as soon as the code is;
 ``onestop scan`` starts loading its OCR engines (onestop/archive/ocr.py) the same way.
 """
 
@@ -34,11 +35,11 @@ def main() -> None:
 
         sys.exit(complete(argv[1:]))
     command = command_name(argv) if "--help" not in argv and "-h" not in argv else None
-    if command == "receive" or (command == "online" and "accept" in argv):  # Mẫu 01 either way
+    if command == "receive" or (command == "online" and ("accept" in argv or "refuse" in argv)):  # Mẫu 01/02/03
         from onestop.intake import prerender
 
         prerender.start_early()
-        if command == "online":  # the archive helper, forked as the command starts (onestop/sync/portal_early.py)
+        if command == "online" and "accept" in argv:  # the archive helper, forked as the command starts (onestop/sync/portal_early.py)
             from onestop.sync import portal_early
 
             portal_early.allow()

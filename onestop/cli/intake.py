@@ -202,7 +202,7 @@ def receive(
     # Warm the PDF engine in a helper process while we validate and allocate the code (P1);
     # the console entry point may have started it already, before the CLI framework loaded.
     early = take_early()
-    warm = (json_ or not at_terminal()) and refuse is None
+    warm = json_ or not at_terminal()  # Mẫu 01, 02 or 03: each is drawn by the helper
     if early is not None and not warm:
         early.close()
         early = None
@@ -308,16 +308,17 @@ def receive(
             res = receive_dossier(db, cfg, req, renderer=renderer)
         except ReceiptNotPrinted as e:  # registered all the same: print the code like any receive, then fail
             res, not_printed = e.result, e
+        from onestop.cli import state
+
+        if state["debug"] and renderer is not None and renderer.outcome:
+            form = {"3": "Mẫu 03", "incomplete": "Mẫu 02"}.get(res["status"], "Mẫu 01")
+            info(f"onestop: debug: {form} {t('được tạo bởi', 'rendered by')} {renderer.outcome}")
         if res["status"] == "3":  # refused (Mẫu 03): no code
             if json_:
                 emit_json(res)
             else:
                 info(t(f"Đã lập Phiếu từ chối (Mẫu 03): {res['form']}", f"Refusal form written (Mẫu 03): {res['form']}"))
             return
-        from onestop.cli import state
-
-        if state["debug"] and renderer is not None and renderer.outcome:
-            info(f"onestop: debug: {t('giấy tiếp nhận được tạo bởi', 'receipt rendered by')} {renderer.outcome}")
         if res["status"] in ("2", "6") and print_ and not not_printed:
             print_pdf(res["receipt"])
         for f in res.get("estimated_fees") or []:

@@ -209,6 +209,8 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     info(t(f"Đã tiếp nhận {dvc}: mã hồ sơ {res['code']}", f"Taken {dvc}: dossier code {res['code']}")
          + (f", {t('hẹn trả', 'due')} {local_time(res['due_at'])}" if res.get("due_at") else "")
          + f"; {len(res['files'])} {t('tệp đã lưu', 'files archived')}; {told}.")
+    if p.get("login_refused"):  # the take stands; this is for whoever keeps the desk's settings
+        info("onestop: " + t("cảnh báo", "warning") + ": " + p["unreachable"])
     if json_:
         emit_json(res)
     else:
@@ -229,15 +231,25 @@ def refuse(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
 
     Ví dụ / Example:  onestop online refuse DVC-2026-000123 --reason "Sai thủ tục"
     """
+    from contextlib import nullcontext
+
     from onestop.common.output import emit_json, info
+    from onestop.intake.prerender import take_early
     from onestop.sync.online_take import refuse as do_refuse
 
-    cfg, db = context_with_catalog()
-    with _logged(cfg):
-        res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print,
-                        connect=_connect(cfg, counter=True))
+    early = take_early()  # Mẫu 03's PDF engine, warmed in a helper since the entry point (onestop/entry.py)
+    if early is not None and no_print:
+        early.close()
+        early = None
+    with early or nullcontext() as renderer:
+        cfg, db = context_with_catalog()
+        with _logged(cfg):
+            res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print,
+                            connect=_connect(cfg, counter=True), renderer=renderer)
     told = t("đã báo cổng", "portal told") if res["portal"]["sent"] else t("sẽ báo cổng ở lần sau", "portal told later")
     info(t(f"Đã từ chối {dvc}: {res['reason']}; {told}.", f"Refused {dvc}: {res['reason']}; {told}."))
+    if res["portal"].get("login_refused"):
+        info("onestop: " + t("cảnh báo", "warning") + ": " + res["portal"]["unreachable"])
     if json_:
         emit_json(res)
     elif res["form"]:

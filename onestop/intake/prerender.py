@@ -84,8 +84,8 @@ class Renderer:
                 forms.warm_up()
                 data = _read_all(jobs_r, _IDLE_LIMIT_S)
                 if data:
-                    name, args = pickle.loads(data)
-                    getattr(forms, name)(*args)
+                    name, args, kw = pickle.loads(data)
+                    getattr(forms, name)(*args, **kw)
                     os.write(res_w, b"ok")
             except BaseException as e:  # noqa: BLE001 - reported to the parent, which renders in-process
                 status = 1
@@ -100,12 +100,13 @@ class Renderer:
         self.pid, self._jobs, self._results = pid, jobs_w, res_r
         return self
 
-    def render(self, name: str, *args):
-        """Call ``onestop.intake.forms.<name>(*args)``, in the helper if it is there; returns its result path."""
+    def render(self, name: str, *args, **kw):
+        """Call ``onestop.intake.forms.<name>(*args, **kw)``, in the helper if it is there; returns its result
+        path (``args[-1]``)."""
         why = self._no_helper or "helper already used"
         if self.pid is not None:
             try:
-                os.write(self._jobs, pickle.dumps((name, args)))
+                os.write(self._jobs, pickle.dumps((name, args, kw)))
                 os.close(self._jobs)
                 self._jobs = -1
                 answer = _read_all(self._results, _RENDER_LIMIT_S)
@@ -124,7 +125,7 @@ class Renderer:
                 return args[-1]
         from onestop.intake import forms
 
-        result = getattr(forms, name)(*args)
+        result = getattr(forms, name)(*args, **kw)
         self._report(f"in-process ({why})")
         return result
 

@@ -284,13 +284,13 @@ def receive(db: Database, cfg: Config, req: ReceiveRequest, *, render: bool = Tr
     if req.refuse is not None:
         # A refusal looks only at the procedure, the applicant and the time (not the papers).
         brief = ReceiveRequest(req.procedure_code, req.applicant, at=req.at, procedure=req.procedure)
-        return _refuse(db, cfg, brief, req.refuse, render=render)
+        return _refuse(db, cfg, brief, req.refuse, render=render, renderer=renderer)
     prepared = _prepare(db, cfg, req)
     at, _pid, _proc, _rows, missing, base = prepared
     fee_rules.dues_for(_proc, req.channel, req.exempt, req.fee_amounts)  # an open amount not given: said first
     officer = form_officer(cfg) if render else officer_name(cfg)
     if missing:
-        return _guidance(db, cfg, base, missing, at, officer, render=render)
+        return _guidance(db, cfg, base, missing, at, officer, render=render, renderer=renderer)
     _check_agency(cfg)
     duplicates = recent_duplicates(db, cfg, base["id_number"], base["procedure_code"], at)
     # The transaction holds the day's code counter row (and the year's book counter) from the
@@ -378,30 +378,40 @@ def _counter_form(db, cfg, form: str, base: dict, at: datetime, officer: str, dr
     return path
 
 
-def _guidance(db, cfg, base: dict, missing: list[dict], at: datetime, officer: str, *, render: bool) -> dict:
-    from onestop.intake.forms import render_request_papers
+def _draw(renderer, name: str, *args, **kw):
+    """Form ``name`` of onestop.intake.forms, by the warm helper when there is one (prerender.py): the
+    path written."""
+    if renderer is not None:
+        return renderer.render(name, *args, **kw)
+    from onestop.intake import forms
 
+    return getattr(forms, name)(*args, **kw)
+
+
+def _guidance(db, cfg, base: dict, missing: list[dict], at: datetime, officer: str, *, render: bool,
+              renderer=None) -> dict:
     items = [{"name": m["name"], "reason": "Chưa nộp"} for m in missing]
     path = _counter_form(db, cfg, "02", base, at, officer, render=render, missing=items,
-                         draw=lambda d, p: render_request_papers(d, items, form_context(cfg), p, officer=officer))
+                         draw=lambda d, p: _draw(renderer, "render_request_papers", d, items, form_context(cfg), p,
+                                                 officer=officer))
     return {"code": None, "status": "incomplete", "missing": [m["name"] for m in missing], "form": path,
             "received_at": iso(at)}
 
 
 def refuse(db: Database, cfg: Config, procedure_code: str, applicant: Applicant, reason: str,
-           at: datetime | None = None, *, render: bool = True) -> dict:
+           at: datetime | None = None, *, render: bool = True, renderer=None) -> dict:
     """Refuse to receive a dossier (Mẫu 03); no code is consumed."""
-    return _refuse(db, cfg, ReceiveRequest(procedure_code, applicant, at=at), reason, render=render)
+    return _refuse(db, cfg, ReceiveRequest(procedure_code, applicant, at=at), reason, render=render,
+                   renderer=renderer)
 
 
-def _refuse(db: Database, cfg: Config, req: ReceiveRequest, reason: str, *, render: bool) -> dict:
-    from onestop.intake.forms import render_refusal
-
+def _refuse(db: Database, cfg: Config, req: ReceiveRequest, reason: str, *, render: bool, renderer=None) -> dict:
     at, _pid, _proc, _rows, _missing, base = _prepare(db, cfg, req)
     reason = clean_field(reason, "Lý do từ chối (--reason)", "The reason (--reason)")
     if not reason:
         raise InvalidInput("Cần ghi rõ lý do từ chối (--reason).", "A refusal needs a reason (--reason).")
     officer = form_officer(cfg) if render else officer_name(cfg)
     path = _counter_form(db, cfg, "03", base, at, officer, render=render, reason=reason,
-                         draw=lambda d, p: render_refusal(d, reason, form_context(cfg), p, officer=officer))
+                         draw=lambda d, p: _draw(renderer, "render_refusal", d, reason, form_context(cfg), p,
+                                                 officer=officer))
     return {"code": None, "status": "3", "reason": reason, "form": path, "received_at": iso(at)}

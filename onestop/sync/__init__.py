@@ -145,7 +145,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
     from onestop.store.sync_runs import office_secret
     from onestop.sync.spool import office_id
     from onestop.sync.spool_delivery import send_spool
-    from onestop.sync.transport import LoginFailed
+    from onestop.sync.transport import LoginFailed, refused_login
 
     if from_spool:
         transport = transport or http_transport(cfg)
@@ -185,11 +185,7 @@ def _run_locked(cfg, db, *, spool, dry_run, from_spool, limit, dossier, transpor
         stats.unreachable = str(e)[:200]
         log.error("server unreachable: %s", stats.unreachable)
     except LoginFailed as e:
-        log.error("login refused: %s", e)
-        raise errors.ConfigError(
-            f"Hệ thống của Bộ từ chối đăng nhập ({e}). Kiểm tra ONESTOP_SYNC_USER / ONESTOP_SYNC_PASSWORD.",
-            f"The ministry system refused the login ({e}). Check ONESTOP_SYNC_USER / ONESTOP_SYNC_PASSWORD.",
-        ) from None
+        raise refused_login(e) from None  # exit 8: the password, or a certificate not trusted
     finally:
         transport.close()
     summary = stats.as_dict()

@@ -161,11 +161,14 @@ def pull(db, cfg, *, transport=None, connect=None, locked: bool = False) -> dict
     blocked, already, files, bytes, acks). ``transport``: the sync's, open; else ``connect()`` makes
     one (onestop.sync.http_transport). Unreachable portal: SyncUnreachable (exit 75)."""
     from onestop.sync.sending import Unreachable
+    from onestop.sync.transport import LoginFailed, refused_login
 
     def run() -> dict:
         tr = transport or connect()
         try:
             return _pull(db, cfg, tr)
+        except LoginFailed as e:  # the password, or a certificate not trusted: exit 8, the queue unchanged
+            raise refused_login(e) from None
         except Unreachable as e:
             raise errors.SyncUnreachable(
                 f"Không kết nối được cổng dịch vụ công ({e}); hàng đợi giữ nguyên, hãy chạy lại sau.",

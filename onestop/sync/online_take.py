@@ -194,6 +194,7 @@ def _fetch_again(cfg, connect, f: dict, path: Path) -> None:
     from onestop.store.sqlite import ensure_private_dir
     from onestop.sync import portal
     from onestop.sync.sending import Unreachable
+    from onestop.sync.transport import LoginFailed, refused_login
 
     ensure_private_dir(path.parent)
     try:
@@ -202,7 +203,7 @@ def _fetch_again(cfg, connect, f: dict, path: Path) -> None:
         return
     try:
         portal.download(tr, f["url"], path, f["sha256"])
-    except (portal.FileProblem, Unreachable, OSError) as e:
+    except (portal.FileProblem, Unreachable, LoginFailed, OSError) as e:
         log.warning("online file %s could not be fetched again: %s", f["remote_id"], e)
     finally:
         tr.close()
@@ -284,6 +285,7 @@ def _tell(db, cfg, connect, send: bool) -> dict:
     if not send or connect is None:
         return {"sent": 0, "refused": [], "unreachable": "", "waiting": True}
     from onestop.sync.portal import send_acks
+    from onestop.sync.transport import LoginFailed, refused_login
 
     try:
         tr = connect()
@@ -291,6 +293,9 @@ def _tell(db, cfg, connect, send: bool) -> dict:
         return {"sent": 0, "refused": [], "unreachable": t(e.vi, e.en), "waiting": True}
     try:
         res = send_acks(db, cfg, tr)
+    except LoginFailed as e:  # the take or refusal stands here; the portal is told once the login is fixed
+        why = refused_login(e)
+        return {"sent": 0, "refused": [], "unreachable": t(why.vi, why.en), "waiting": True, "login_refused": True}
     finally:
         tr.close()
     res["waiting"] = bool(res["unreachable"])
@@ -298,7 +303,7 @@ def _tell(db, cfg, connect, send: bool) -> dict:
 
 
 def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, connect=None,
-           render: bool = True, send: bool = True) -> dict:
+           render: bool = True, send: bool = True, renderer=None) -> dict:
     """Refuse an online dossier (Mẫu 03, no code) with ``reason``, or with the list of the required
     papers not attached (``missing``: how the portal asks an online applicant for more papers)."""
     from onestop.intake import receiving
@@ -334,7 +339,8 @@ def refuse(db, cfg, dvc: str, *, reason: str = "", missing: bool = False, connec
         step("online-refuse-after-commit")
     rec = json.loads(r["record"])
     try:
-        form = receiving.refuse(db, cfg, r["procedure_code"], applicant_of(rec), reason, render=render)
+        form = receiving.refuse(db, cfg, r["procedure_code"], applicant_of(rec), reason, render=render,
+                                renderer=renderer)
     except (errors.InvalidInput, errors.NotFound) as e:  # a blocked record's applicant or procedure: no form
         log.warning("online %s refused without Mẫu 03: %s", dvc, e.en)
         form = {"form": ""}

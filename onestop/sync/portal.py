@@ -15,7 +15,7 @@ from pathlib import Path
 
 from onestop.sync.redact import redact
 from onestop.sync.sending import Unreachable
-from onestop.sync.transport import Rejected, Temporary
+from onestop.sync.transport import Rejected, Temporary, failure
 
 log = logging.getLogger("onestop.sync")
 
@@ -86,7 +86,7 @@ def download(t, url: str, dest: Path, sha256: str) -> int:
                         size += len(chunk)
                         f.write(chunk)
         except (httpx.TimeoutException, httpx.TransportError) as e:
-            raise Temporary(f"{type(e).__name__}: {e}") from None
+            raise failure(e) from None
         if h.hexdigest() != sha256.lower():
             part.unlink(missing_ok=True)
             raise FileProblem("SHA-256")

@@ -33,7 +33,45 @@ class Rejected(Exception):
 
 
 class LoginFailed(Exception):
-    pass
+    """The server refused the login: permanent until the user name or password is fixed."""
+
+
+class CertificateUntrusted(LoginFailed):
+    """The server's TLS certificate is not trusted here: permanent until its CA is installed or set as
+    ``[sync] ca_file`` (never retried: trying again cannot help, and it is not a line that is down)."""
+
+
+def refused_login(e) -> errors.ConfigError:
+    """The ministry's server refused this machine (a LoginFailed from transport.py): the password, or
+    its TLS certificate not trusted here. Exit 8 (configuration): retrying cannot help. Logged."""
+    from onestop.common import errors
+
+    if isinstance(e, CertificateUntrusted):
+        log.error("TLS certificate not trusted: %s", e)
+        return errors.ConfigError(
+            f"Chứng chỉ TLS của máy chủ không được tin cậy trên máy này ({e}). Cài chứng thư CA của máy chủ vào kho "
+            f"của hệ thống (update-ca-certificates) hoặc khai [sync] ca_file (docs/sync.md); không gửi gì qua kết "
+            f"nối chưa xác thực.",
+            f"The server's TLS certificate is not trusted on this machine ({e}). Install its CA in the system's "
+            f"store (update-ca-certificates) or set [sync] ca_file (docs/sync.md); nothing is sent over an "
+            f"unverified connection.")
+    log.error("login refused: %s", e)
+    return errors.ConfigError(
+        f"Hệ thống của Bộ từ chối đăng nhập ({e}). Kiểm tra ONESTOP_SYNC_USER / ONESTOP_SYNC_PASSWORD.",
+        f"The ministry system refused the login ({e}). Check ONESTOP_SYNC_USER / ONESTOP_SYNC_PASSWORD.")
+
+
+def failure(e: Exception) -> Exception:
+    """What an httpx transport error means: ``CertificateUntrusted`` when the certificate check
+    failed, else ``Temporary`` (retried)."""
+    import ssl
+
+    x: BaseException | None = e
+    while x is not None:
+        if isinstance(x, ssl.SSLCertVerificationError):
+            return CertificateUntrusted(str(x.verify_message or x))
+        x = x.__cause__ or x.__context__
+    return Temporary(f"{type(e).__name__}: {e}")
 
 
 def backoff_delay(attempt: int, base: float, cap: float = 30.0) -> float:
@@ -60,6 +98,45 @@ def _import_httpx():
     return httpx
 
 
+def tls_context(ca_file: str = ""):
+    """The TLS context the ministry's certificate is verified with.
+
+    ``[sync] ca_file`` (a PEM file or a hashed folder) when set. Otherwise the system's trust store,
+    which is where an office's technician installs a CA (``update-ca-certificates``): its hashed
+    folder (``SSL_CERT_DIR``, else OpenSSL's default, /etc/ssl/certs on Debian) is read one
+    certificate at a time during the handshake, where parsing the whole bundle took ~25-45 ms of
+    every sync, pull and accept before the first byte. Only where no hashed folder exists is a bundle
+    file loaded (``SSL_CERT_FILE``, the system's bundle, else certifi's, as httpx does)."""
+    import os
+    import ssl
+
+    if ca_file:
+        p = Path(ca_file).expanduser()
+        return ssl.create_default_context(**({"capath": str(p)} if p.is_dir() else {"cafile": str(p)}))
+    paths = ssl.get_default_verify_paths()
+    folder = os.environ.get("SSL_CERT_DIR") or paths.capath or paths.openssl_capath
+    if folder and _hashed(folder):
+        return ssl.create_default_context(capath=folder)
+    bundle = os.environ.get("SSL_CERT_FILE") or paths.cafile
+    if bundle and Path(bundle).is_file():
+        return ssl.create_default_context(cafile=bundle)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _hashed(folder: str) -> bool:
+    """Does ``folder`` hold OpenSSL's subject-hash links (``1a2b3c4d.0``, made by c_rehash)?"""
+    import os
+    import re
+
+    try:
+        with os.scandir(folder) as it:
+            return any(re.fullmatch(r"[0-9a-f]{8}\.\d+", e.name) for e in it)
+    except OSError:
+        return False
+
+
 class HttpTransport:
     """``POST {base}/login|service|upload`` with a session, the ``dstcode`` header and TLS verified."""
 
@@ -83,7 +160,7 @@ class HttpTransport:
             headers["dstcode"] = dstcode
         self.client = httpx.Client(
             headers=headers, timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            verify=ca_file or True, limits=httpx.Limits(max_keepalive_connections=2, max_connections=4))
+            verify=tls_context(ca_file), limits=httpx.Limits(max_keepalive_connections=2, max_connections=4))
         self._httpx = httpx
 
     def __repr__(self) -> str:  # never show the password
@@ -102,7 +179,7 @@ class HttpTransport:
         try:
             r = self.client.post(f"{self.base}/{path}", **kw)
         except (httpx.TimeoutException, httpx.TransportError) as e:
-            raise Temporary(f"{type(e).__name__}: {e}") from None
+            raise failure(e) from None
         if r.status_code >= 500:
             raise Temporary(f"HTTP {r.status_code}")
         if r.status_code == 401:
