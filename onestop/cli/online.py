@@ -29,19 +29,10 @@ def _age(seconds) -> str:
     return t(f"{seconds // 60} phút", f"{seconds // 60} min")
 
 
-def _connect(cfg, *, counter: bool = False):
-    """How the online commands reach the portal: the nightly sync's transport (URL, login, session).
-    ``counter``: a citizen waits (accept, refuse): one retry, not the nightly run's five; what is not
-    answered waits for the next pull or sync."""
-    from onestop.sync import http_transport
+def portal_connect(cfg, *, counter: bool = False):
+    from onestop.sync.portal import connect
 
-    def make():
-        tr = http_transport(cfg)
-        if counter:
-            tr.retries = min(tr.retries, 1)
-        return tr
-
-    return make
+    return connect(cfg, counter=counter)
 
 
 @contextmanager
@@ -80,7 +71,7 @@ def pull(json_: bool = JSON):
 
     cfg, db = context_with_catalog()
     with _logged(cfg):
-        st = online.pull(db, cfg, connect=_connect(cfg))
+        st = online.pull(db, cfg, connect=portal_connect(cfg))
     info(t(f"Cổng có {st['listed']} hồ sơ chờ: mới vào hàng đợi {st['new']}, bị giữ lại {st['blocked']}, "
            f"đã có {st['already']}; tải {st['files']} tệp ({st['bytes']} byte).",
            f"The portal lists {st['listed']} waiting dossiers: new in the queue {st['new']}, blocked {st['blocked']}, "
@@ -198,7 +189,7 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
         cfg, db = context_with_catalog()
         try:
             with _logged(cfg):
-                res = take(db, cfg, dvc, render=not no_print, connect=_connect(cfg, counter=True), renderer=renderer,
+                res = take(db, cfg, dvc, render=not no_print, connect=portal_connect(cfg, counter=True), renderer=renderer,
                            teller=teller)
         finally:
             if teller is not None:
@@ -209,6 +200,10 @@ def accept(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
     info(t(f"Đã tiếp nhận {dvc}: mã hồ sơ {res['code']}", f"Taken {dvc}: dossier code {res['code']}")
          + (f", {t('hẹn trả', 'due')} {local_time(res['due_at'])}" if res.get("due_at") else "")
          + f"; {len(res['files'])} {t('tệp đã lưu', 'files archived')}; {told}.")
+    from onestop.cli import state
+
+    if state["debug"] and teller is not None and teller.outcome:
+        info(f"onestop: debug: {t('tệp được lưu bởi', 'files stored by')} {teller.outcome}")
     if p.get("login_refused"):  # the take stands; this is for whoever keeps the desk's settings
         info("onestop: " + t("cảnh báo", "warning") + ": " + p["unreachable"])
     if json_:
@@ -245,7 +240,7 @@ def refuse(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoS
         cfg, db = context_with_catalog()
         with _logged(cfg):
             res = do_refuse(db, cfg, dvc, reason=reason or "", missing=missing, render=not no_print,
-                            connect=_connect(cfg, counter=True), renderer=renderer)
+                            connect=portal_connect(cfg, counter=True), renderer=renderer)
     told = t("đã báo cổng", "portal told") if res["portal"]["sent"] else t("sẽ báo cổng ở lần sau", "portal told later")
     info(t(f"Đã từ chối {dvc}: {res['reason']}; {told}.", f"Refused {dvc}: {res['reason']}; {told}."))
     if res["portal"].get("login_refused"):

@@ -74,7 +74,7 @@ SETTINGS: dict[str, dict[str, str]] = {
     "archive": {"root": _TEXT},
     "fees": {"collect": _TEXT},  # docs/fees.md
     "reuse": {"valid_days": "days_table", "results": "code_lists"},  # docs/reuse.md
-    "online": {"pull": "bool"},  # docs/online.md
+    "online": {"pull": "bool", "helper_idle": _NUM},  # docs/online.md
     "report": {"online_payment_target": _NUM, "reuse_target": "share", "online_target": _NUM},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")

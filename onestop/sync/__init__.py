@@ -61,6 +61,13 @@ def _setup_log(cfg) -> logging.Handler | None:
     return h
 
 
+def http_transport(cfg, url: str | None = None):
+    """The ministry's HTTP transport from the settings (sync/transport.py ``from_config``)."""
+    from onestop.sync.transport import from_config
+
+    return from_config(cfg, url)
+
+
 def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path | None = None,
                    office_id: str = "", secret: str = ""):
     """The transport chosen by the options and the config (url, else the spool folder, sealed with
@@ -86,27 +93,6 @@ def make_transport(cfg, *, spool: str | Path | None = None, dry_run: str | Path 
                 "an office without a line: onestop sync --spool FOLDER (or [sync] spool).")
         return SpoolTransport(Path(folder), agency=cfg.agency_code, office_id=office_id, secret=secret)
     return http_transport(cfg, url)
-
-
-def http_transport(cfg, url: str | None = None):
-    from onestop.sync.transport import HttpTransport
-
-    url = url or os.environ.get("ONESTOP_SYNC_URL") or cfg.get("sync.url", "")
-    if not url:
-        raise errors.ConfigError(
-            "Chưa cấu hình địa chỉ hệ thống của Bộ ([sync] url hoặc ONESTOP_SYNC_URL).",
-            "No ministry system address configured ([sync] url or ONESTOP_SYNC_URL).")
-    from onestop.common.config import check_sync_url
-
-    check_sync_url(url)
-    if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
-        log.warning("sync url is not HTTPS")
-    return HttpTransport(
-        url, username=os.environ.get("ONESTOP_SYNC_USER") or cfg.get("sync.username", ""),
-        password=os.environ.get("ONESTOP_SYNC_PASSWORD") or "", agency=cfg.agency_code,
-        dstcode=cfg.get("sync.dstcode", ""), timeout=float(cfg.get("sync.timeout", 30)),
-        retries=int(cfg.get("sync.retries", 5)), backoff=float(cfg.get("sync.backoff", 1.0)),
-        ca_file=cfg.get("sync.ca_file", ""), session_codes=cfg.get("sync.session_error_codes", [-2, 401, -401]))
 
 
 def run_sync(cfg, db=None, *, spool=None, dry_run=None, from_spool=None, limit: int | None = None,

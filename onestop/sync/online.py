@@ -159,7 +159,7 @@ def components_of(proc, rec: dict) -> tuple[str, dict[str, int]] | None:
 def pull(db, cfg, *, transport=None, connect=None, locked: bool = False) -> dict:
     """Bring the portal's waiting online dossiers into the queue; returns the counts (listed, new,
     blocked, already, files, bytes, acks). ``transport``: the sync's, open; else ``connect()`` makes
-    one (onestop.sync.http_transport). Unreachable portal: SyncUnreachable (exit 75)."""
+    one (onestop.sync.transport.from_config). Unreachable portal: SyncUnreachable (exit 75)."""
     from onestop.sync.sending import Unreachable
     from onestop.sync.transport import LoginFailed, refused_login
 

@@ -125,11 +125,14 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
     # The take is committed: a helper warm since the command started (sync/portal_early.py) archives the files
     # on the other core while this process writes the receipt and, on a thread, logs in to the portal.
     # Whatever the helper did not finish is done here (both are idempotent).
+    # A warm helper (one accept after another) also tells the portal once the files are stored: its
+    # HTTP client is loaded already, and this process then never loads one.
+    tell = bool(teller is not None and teller.warm and send and connect is not None)
     login = None
     try:
         if teller is not None:
-            teller.go({"dvc": dvc, "officer": cfg.officer})
-            if send and connect is not None:
+            teller.go({"dvc": dvc, "officer": cfg.officer, "tell": tell})
+            if send and connect is not None and not tell:
                 from onestop.sync.portal import EarlyLogin
 
                 login = EarlyLogin(connect)
@@ -142,7 +145,7 @@ def accept(db, cfg, dvc: str, *, connect=None, render: bool = True, send: bool =
                 unprinted = e
         done = teller.answer() if teller is not None else {}
         out["files"] = done.get("files") or _archive_files(db, cfg, r, files, out["code"], connect)
-        portal = _tell(db, cfg, connect, send)
+        portal = done["portal"] if done.get("files") and done.get("portal") else _tell(db, cfg, connect, send)
     finally:
         if login is not None:
             login.close()
@@ -171,13 +174,17 @@ def _receipt(db, cfg, code: str, renderer) -> str:
     return path
 
 
-def finish(db, cfg, dvc: str) -> dict:
-    """The files of a committed take archived, in the helper (sync/portal_early.py); the command
-    then tells the portal."""
+def finish(db, cfg, dvc: str, *, tell: bool = False) -> dict:
+    """The files of a committed take archived, in the helper (sync/portal_early.py); then the portal
+    told (``tell``: a warm helper) or, by default, the command tells it."""
     from onestop.store import online as store
+    from onestop.sync.portal import connect
 
     r = _row(db, dvc)
-    return {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"])}
+    out = {"files": _archive_files(db, cfg, r, store.files(db, r["id"]), r["code"])}
+    if tell:
+        out["portal"] = _tell(db, cfg, connect(cfg, counter=True), True)
+    return out
 
 
 def _intact(path: Path, sha256: str) -> bool:
@@ -281,7 +288,7 @@ def _file_sha(db, file_id: int) -> str:
 
 def _tell(db, cfg, connect, send: bool) -> dict:
     """Send what the portal is owed now (best effort: otherwise the next pull or sync does);
-    ``connect()`` makes the transport (onestop.sync.http_transport)."""
+    ``connect()`` makes the transport (onestop.sync.transport.from_config)."""
     if not send or connect is None:
         return {"sent": 0, "refused": [], "unreachable": "", "waiting": True}
     from onestop.sync.portal import send_acks

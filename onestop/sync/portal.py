@@ -160,6 +160,21 @@ def send_acks(db, cfg, t) -> dict:
     return out
 
 
+def connect(cfg, *, counter: bool = False):
+    """How the online commands reach the portal: a factory of the nightly sync's transport (URL,
+    login, session). ``counter``: an officer waits (accept, refuse): one retry, not the nightly run's
+    five; what is not answered waits for the next pull or sync."""
+    def make():
+        from onestop.sync.transport import from_config
+
+        tr = from_config(cfg)
+        if counter:
+            tr.retries = min(tr.retries, 1)
+        return tr
+
+    return make
+
+
 class EarlyLogin:
     """The portal's transport made and logged in on a thread of the command, started once the take is
     committed: it runs while the command only waits (for the receipt from its helper, for the files

@@ -1,37 +1,53 @@
-"""The rest of a take made ready while the take is stored (P14).
+"""The archive helper of ``online accept`` (P14): the take's files stored on the other core.
 
-``online accept`` forks a helper as its command starts (before the command opens the database: a
-process must not inherit an open SQLite connection), which loads the archive's modules (pypdf,
-archive/scan.py's path) on the other core, then waits. Only once the take is committed does the
-command tell it to go (``Teller.go``): the helper opens its own store connection and stores the
-dossier's files in the archive (sync/online_take.py ``finish``) while the command writes Mẫu 01 and,
-on a thread (sync/portal.py ``EarlyLogin``), logs in to the portal; the helper answers what it stored
-(``Teller.answer``) and the command then sends the acknowledgement. Whatever the helper did not
-finish, the command does itself (both are idempotent). Nothing is sent before the commit and the
-files: a command that fails or is killed closes the pipe and the helper leaves doing nothing; the
-take is then finished by ``online accept`` again, the acknowledgement by the next pull or sync.
+``online accept`` hands the dossier's files to a helper process that has the archive's modules
+(pypdf, archive/scan.py's path) loaded: the command tells it to go once the take is committed
+(``Teller.go``), the helper opens its own store connection and stores the files (sync/online_take.py
+``finish``) while the command writes Mẫu 01 and, on a thread (sync/portal.py ``EarlyLogin``), logs
+in to the portal; the helper answers what it stored (``Teller.answer``) and the command then sends
+the acknowledgement. Whatever the helper did not finish, the command does itself (both are
+idempotent). Nothing is sent before the commit and the files: a command that fails or is killed
+closes its end and the helper stores nothing; the take is then finished by ``online accept`` again,
+the acknowledgement by the next pull or sync.
+
+Which helper:
+- **Warm.** An officer takes the online queue one dossier after another, so the helper of one
+  accept stays for the next: after its answer it forks a detached copy of itself that waits
+  ``[online] helper_idle`` seconds (default 120; 0: none) on a Unix socket of the abstract namespace
+  named after the user and the code (``_address``), then leaves. The next accept of the same user
+  and the same onestop code connects to it (both ends check the other's uid, SO_PEERCRED) and
+  sends the job with its whole environment and folder, applied for that job only: the same data
+  home, database, clock and settings as a fresh helper would see; nothing of a job is kept (its
+  store connection is closed after it). A busy or silent helper is not waited for (50 ms), one of
+  another code version is told to leave.
+- **Cold.** Otherwise the command forks one as it starts, after the modules both need are imported
+  and before the command opens the database (a process must not inherit an open SQLite
+  connection), which loads the archive's modules meanwhile. Only under the console entry point
+  (``allow``): an in-process run (the CliRunner tests, a library caller) may hold a connection.
 """
 
 from __future__ import annotations
 
 import json
 import os
-
+import socket
+import struct
+import sys
 
 _allowed = False
+IDLE_DEFAULT = 120.0  # seconds a warm helper waits for the next accept
+_HELLO_WAIT = 0.05  # a warm helper answers at once when idle; one that does not is busy with another desk's job
 
 
 def allow() -> None:
     """Called by the console entry point (onestop/entry.py) for ``online accept``: the command may
-    fork the helper. A command run in-process (tests, a library caller) never forks one: that process
-    may hold a database connection, which a forked child must not inherit."""
+    use a helper process."""
     global _allowed
     _allowed = True
 
 
 def start() -> "Teller | None":
-    """Fork the helper when allowed (None otherwise, or where fork fails: the command archives the
-    files itself)."""
+    """A warm helper, else one forked now; None when not allowed (the command archives itself)."""
     global _allowed
     if not _allowed:
         return None
@@ -42,102 +58,331 @@ def start() -> "Teller | None":
     from onestop.common import config  # noqa: F401
     from onestop.intake import catalog, receiving  # noqa: F401
     from onestop.store import online, sqlite  # noqa: F401
+
+    stamp = _stamp()
+    warm = _connect_warm(stamp)
+    if warm is not None:
+        return Teller(warm, None)
     try:
-        return Teller()
+        a, b = socket.socketpair()
+        pid = os.fork()
     except OSError:
         return None
+    if pid == 0:  # the helper keeps only its end of the pair
+        import gc
+
+        gc.freeze()  # what the command had loaded is never collected here: no page copied for it
+        a.close()
+        keep = b.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1024)
+        _helper(b, stamp)
+    b.close()
+    return Teller(a, pid)
 
 
 class Teller:
-    def __init__(self):
-        go_r, self._go = os.pipe()
-        self._answer, ans_w = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the helper keeps only its two pipe ends (no other helper's pipe held open)
-            import gc
+    """The command's end of one job: ``go`` once the take is committed, then ``answer``."""
 
-            gc.freeze()  # what the command had loaded is never collected here: no page copied for it
-            keep = sorted((go_r, ans_w))
-            os.closerange(3, keep[0])
-            os.closerange(keep[0] + 1, keep[1])
-            os.closerange(keep[1] + 1, 1024)
-            _helper(go_r, ans_w)
-        os.close(go_r)
-        os.close(ans_w)
+    def __init__(self, sock: socket.socket, pid: int | None):
+        self._sock = sock
+        self.pid = pid  # None: a warm helper (not this command's child)
+        self.kind = "warm" if pid is None else "forked"
+        self.outcome = ""  # for --debug: who stored the files
+
+    @property
+    def warm(self) -> bool:
+        return self.kind == "warm"
 
     def go(self, payload: dict) -> None:
         """The take is committed: the helper may archive the files of ``payload["dvc"]``."""
+        from onestop.common.i18n import lang
+
+        job = dict(payload, env=dict(os.environ), cwd=os.getcwd(), lang=lang())
         try:
-            os.write(self._go, json.dumps(payload).encode())
-            os.close(self._go)
+            self._sock.sendall(json.dumps(job).encode())
+            self._sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the helper is gone: the command does it all itself
 
     def answer(self) -> dict:
         """What the helper did: {"files"} (missing: the command stores them itself)."""
         try:
-            chunks = []
-            while True:
-                b = os.read(self._answer, 65536)
-                if not b:
-                    break
-                chunks.append(b)
-            res = json.loads(b"".join(chunks) or b"{}")
+            res = json.loads(_read_all(self._sock) or b"{}")
         except (OSError, ValueError):
             res = {}
         finally:
             self._reap()
+        self.outcome = (f"{self.kind} helper" if res.get("files") else
+                        f"in-process ({self.kind} helper: {res.get('error') or 'no answer'})")
         return res
 
     def close(self) -> None:
-        """Nothing to do (the take failed): the helper leaves without storing anything."""
-        try:
-            os.close(self._go)
-        except OSError:
-            pass
+        """Nothing to do (the take failed), or done: the helper stores nothing more for this command."""
         self._reap()
 
     def _reap(self) -> None:
         try:
-            os.close(self._answer)
+            self._sock.close()
         except OSError:
             pass
+        if self.pid is not None:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = None
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while True:
+        b = sock.recv(65536)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+# ---------------------------------------------------------------- which helper
+
+def _stamp() -> str:
+    """This code: the interpreter, its import path and every onestop module's size and time. A
+    helper of another version (an upgrade, another checkout) is never handed a job."""
+    import hashlib
+
+    h = hashlib.sha256(f"{sys.executable}\0{sys.version}\0{os.pathsep.join(sys.path)}".encode())
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stack = [root]
+    while stack:
+        d = stack.pop()
         try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False) and e.name != "__pycache__":
+                stack.append(e.path)
+            elif e.name.endswith(".py"):
+                st = e.stat()
+                h.update(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
-def _helper(go_r: int, ans_w: int) -> None:
+def _address(stamp: str) -> str:
+    """The warm helper's socket: abstract (no file to leave behind), one per user and code version."""
+    return f"\0onestop-accept-helper-{os.getuid()}-{stamp[:20]}"
+
+
+def _same_user(sock: socket.socket) -> bool:
+    """Is the process at the other end of ``sock`` this user's (SO_PEERCRED)? An abstract socket
+    name can be taken by anyone on the machine: a job (its environment holds the portal's password)
+    goes only to, and comes only from, this user's own processes."""
+    try:
+        _pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                              struct.calcsize("3i")))
+    except (OSError, AttributeError):
+        return False
+    return uid == os.getuid()
+
+
+def _connect_warm(stamp: str) -> socket.socket | None:
+    """A warm helper ready for this job, or None (none there, busy, another user's)."""
+    if os.environ.get("ONESTOP_HELPER_IDLE", "").strip() in ("0", "0.0"):
+        return None
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(_HELLO_WAIT)
+        s.connect(_address(stamp))
+        if not _same_user(s):
+            raise OSError("not this user's helper")
+        s.sendall(json.dumps({"stamp": stamp}).encode() + b"\n")
+        if s.recv(3) != b"ok\n":
+            raise OSError("helper not ready")
+        s.settimeout(None)
+        return s
+    except OSError:  # none listening (the usual case: ECONNREFUSED at once), busy, gone
+        s.close()
+        return None
+
+
+# ---------------------------------------------------------------- the helper's side
+
+def _helper(sock: socket.socket, stamp: str) -> None:
+    """The forked helper: load, wait for the job, do it, answer; then leave a warm copy behind."""
     res: dict = {}
+    job: dict = {}
     try:
         # Warm: what archiving a citizen's PDF loads (archive/scan.py's path, pypdf), loaded meanwhile.
-        # No HTTP here: the command logs in on its own once the take is stored, while this helper
-        # archives and the receipt is drawn (online_take.accept), so this start-up stays short.
+        # No HTTP here: the command logs in on its own once the take is stored.
         _import_pypdf()
-        from onestop import store
-        from onestop.archive import imaging, scan  # noqa: F401
-        from onestop.common import config
+        from onestop.archive import digitization, docnumbers, imaging, scan  # noqa: F401
         from onestop.intake import dossiers  # noqa: F401
-        from onestop.sync.online_take import finish
+        from onestop.sync.online_take import finish  # noqa: F401
 
-        chunks = []
-        while True:
-            b = os.read(go_r, 65536)
-            if not b:
-                break
-            chunks.append(b)
-        if chunks:  # told: the take is committed
-            payload = json.loads(b"".join(chunks))
-            cfg = config.load(officer=payload.get("officer") or None)
-            res = finish(store.connect(cfg), cfg, payload["dvc"])
+        data = _read_all(sock)
+        if data:  # told: the take is committed
+            job = json.loads(data)
+            res = _do(job, apply_env=False)
     except BaseException as e:  # noqa: BLE001 - the command does what is left and reports it
         res = {"error": f"{type(e).__name__}: {e}"[:300]}
+    try:
+        sock.sendall(json.dumps(res, default=str).encode())
+    except OSError:
+        pass
     finally:
+        sock.close()
+    idle = _idle(job) if job and "error" not in res else 0
+    if idle > 0:
+        _stay(stamp, idle)
+    os._exit(0)
+
+
+def _do(job: dict, *, apply_env: bool) -> dict:
+    """One job: the dossier's files archived with the command's environment, folder and language
+    (a warm helper applies them first, logs to that data home's sync log as the command does, and
+    puts its own back after)."""
+    from onestop import store
+    from onestop.common import config, i18n
+    from onestop.sync.online_take import finish
+
+    saved = (dict(os.environ), os.getcwd(), i18n.lang()) if apply_env else None
+    handler = None
+    try:
+        if apply_env:
+            os.environ.clear()
+            os.environ.update(job.get("env") or {})
+            os.chdir(job.get("cwd") or "/")
+            i18n.set_lang(job.get("lang"))
+        cfg = config.load(officer=job.get("officer") or None)
+        if apply_env:
+            from onestop import sync
+
+            handler = sync._setup_log(cfg)
+        db = store.connect(cfg)
         try:
-            os.write(ans_w, json.dumps(res, default=str).encode())
-        finally:
-            os._exit(0)
+            return finish(db, cfg, job["dvc"], tell=bool(job.get("tell")))
+        finally:  # nothing of a job stays open in a helper that waits for the next one
+            if hasattr(type(db), "close"):
+                db.close()  # the office's PostgreSQL store
+            else:
+                db.conn.close()  # SQLite's thin Database (its close would load sqlite-utils first)
+    finally:
+        if handler is not None:
+            from onestop import sync
+
+            sync.log.removeHandler(handler)
+            handler.close()
+        if saved is not None:
+            os.environ.clear()
+            os.environ.update(saved[0])
+            os.chdir(saved[1])
+            i18n.set_lang(saved[2])
+
+
+def _idle(job: dict) -> float:
+    """How long a warm helper waits for the next accept: ONESTOP_HELPER_IDLE, else ``[online]
+    helper_idle``, else IDLE_DEFAULT seconds."""
+    env = os.environ.get("ONESTOP_HELPER_IDLE", "").strip()
+    try:
+        if env:
+            return max(0.0, float(env))
+        from onestop.common import config
+
+        return max(0.0, float(config.load().get("online.helper_idle", IDLE_DEFAULT)))
+    except Exception:  # noqa: BLE001 - a setting it cannot read: no warm helper
+        return 0.0
+
+
+def _stay(stamp: str, idle: float) -> None:
+    """Fork the warm copy (detached: its own session, no terminal, no inherited output) and return."""
+    try:
+        if os.fork() != 0:
+            return  # the helper itself leaves now; the command reaps it
+    except OSError:
+        return
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+        os.chdir("/")
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _serve(stamp, idle)
+    finally:
+        os._exit(0)
+
+
+def _serve(stamp: str, idle: float) -> None:
+    """Wait for accepts of the same user and code, one at a time, until ``idle`` seconds pass without one."""
+    import time
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(_address(stamp))
+    except OSError:
+        return  # another warm helper of this code is there already
+    listener.listen(4)
+    try:  # a warm helper also tells the portal (online_take.accept): its HTTP client loaded once, now
+        from onestop.store import payload_data  # noqa: F401
+        from onestop.sync import payloads, portal  # noqa: F401
+        from onestop.sync.transport import _import_httpx, tls_context  # noqa: F401
+
+        _import_httpx()
+    except Exception:  # noqa: BLE001, S110 - loaded at the first job instead
+        pass
+    deadline = time.monotonic() + idle
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        listener.settimeout(left)
+        try:
+            conn, _ = listener.accept()
+        except socket.timeout:
+            return
+        except OSError:
+            continue
+        with conn:
+            if not _same_user(conn):
+                continue
+            try:
+                conn.settimeout(5)
+                hello = json.loads(_readline(conn) or b"{}")
+                if not hello:
+                    continue  # a command that gave up waiting while this helper was busy
+                if hello.get("stamp") != stamp:
+                    conn.sendall(b"no\n")
+                    return  # another version of the code asks: this one is out of date, it leaves
+                conn.sendall(b"ok\n")
+                # The job comes once the take is committed (a database lock may hold the command a while).
+                conn.settimeout(600)
+                data = _read_all(conn)
+            except (OSError, ValueError):
+                continue
+            res: dict = {}
+            if data:
+                try:
+                    res = _do(json.loads(data), apply_env=True)
+                except BaseException as e:  # noqa: BLE001 - the command does what is left and reports it
+                    res = {"error": f"{type(e).__name__}: {e}"[:300]}
+            try:
+                conn.sendall(json.dumps(res, default=str).encode())
+            except OSError:
+                pass
+        deadline = time.monotonic() + idle
+
+
+def _readline(conn: socket.socket) -> bytes:
+    buf = b""
+    while not buf.endswith(b"\n") and len(buf) < 4096:
+        b = conn.recv(1)
+        if not b:
+            break
+        buf += b
+    return buf
 
 
 def _import_pypdf() -> None:
@@ -146,8 +391,6 @@ def _import_pypdf() -> None:
     refuses when encrypted. pypdf then uses its own fallback provider; a PDF that would need the
     real one (AES-256) fails here and the command, with the usual pypdf, stores it itself (the
     same refusal as at ``scan``)."""
-    import sys
-
     name = "pypdf._crypt_providers._cryptography"
     if "pypdf" in sys.modules or name in sys.modules:
         return

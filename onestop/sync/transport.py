@@ -271,3 +271,28 @@ class HttpTransport:
 
     def pause(self, attempt: int) -> None:
         time.sleep(backoff_delay(attempt, self.backoff))
+
+
+def from_config(cfg, url: str | None = None) -> "HttpTransport":
+    """The transport to ``url`` (else ONESTOP_SYNC_URL, else ``[sync] url``) with the login and settings
+    of the configuration; ConfigError (exit 8) without a usable URL."""
+    import os
+
+    from onestop.common import errors
+
+    url = url or os.environ.get("ONESTOP_SYNC_URL") or cfg.get("sync.url", "")
+    if not url:
+        raise errors.ConfigError(
+            "Chưa cấu hình địa chỉ hệ thống của Bộ ([sync] url hoặc ONESTOP_SYNC_URL).",
+            "No ministry system address configured ([sync] url or ONESTOP_SYNC_URL).")
+    from onestop.common.config import check_sync_url
+
+    check_sync_url(url)
+    if url.startswith("http://") and not url.startswith(("http://127.0.0.1", "http://localhost")):
+        log.warning("sync url is not HTTPS")
+    return HttpTransport(
+        url, username=os.environ.get("ONESTOP_SYNC_USER") or cfg.get("sync.username", ""),
+        password=os.environ.get("ONESTOP_SYNC_PASSWORD") or "", agency=cfg.agency_code,
+        dstcode=cfg.get("sync.dstcode", ""), timeout=float(cfg.get("sync.timeout", 30)),
+        retries=int(cfg.get("sync.retries", 5)), backoff=float(cfg.get("sync.backoff", 1.0)),
+        ca_file=cfg.get("sync.ca_file", ""), session_codes=cfg.get("sync.session_error_codes", [-2, 401, -401]))

@@ -9,7 +9,8 @@ image, ~``BENCH_ONLINE_KB`` KB each).
   downloading the same files one after the other, each saved with a plain write (bytes/s; median of ``BENCH_ONLINE_RUNS``
   interleaved runs; the process's wall time is logged too);
 - accept: ``onestop online accept DVC --json`` (code, Mẫu 01, two files archived, the portal told)
-  vs a paper ``onestop receive --json`` (receipt PDF) in the same home, interleaved, medians over
+  vs a paper ``onestop receive -c 1 -c 3 --json`` (the same papers: code and Mẫu 01) in the same home,
+  interleaved, medians over
   ``BENCH_ONLINE_ACCEPTS`` of each.
 Prints ``RESULT|P14|…`` lines (tests/bench/run.py).
 """
@@ -39,6 +40,9 @@ KB = int(os.environ.get("BENCH_ONLINE_KB", "300"))
 RUNS = int(os.environ.get("BENCH_ONLINE_RUNS", "3"))
 ACCEPTS = int(os.environ.get("BENCH_ONLINE_ACCEPTS", "15"))
 P2 = "1.003604"
+# The papers the online dossiers carry (GT01, GT03): the paper receive gets them too, so it issues a code
+# and Mẫu 01 as the accept does. Without them it was a Mẫu 02 (papers missing, no code): not a receive.
+PAPERS = ("-c", "1", "-c", "3")
 USER, PASSWORD = "canbo", "mat-khau-thu"
 
 
@@ -160,12 +164,15 @@ def main() -> int:
             acc, rec = [], []
             for i in range(1, ACCEPTS + 1):
                 t0 = time.perf_counter()
-                subprocess.run([*onestop, "online", "accept", f"DVC-2026-{i:06d}", "--json"], env=env, check=True,
-                               stdout=subprocess.DEVNULL)
+                out = subprocess.run([*onestop, "online", "accept", f"DVC-2026-{i:06d}", "--json"], env=env, check=True,
+                                     stdout=subprocess.PIPE, text=True).stdout
                 acc.append(time.perf_counter() - t0)
+                took = json.loads(out)
+                assert took["code"] and len(took["files"]) == 2 and took["portal"]["sent"], out
                 t0 = time.perf_counter()
-                subprocess.run([*onestop, "receive", "-p", P2, "--name", "Lê Văn Giấy", "--id",
-                                f"0790920{i:05d}", "--json"], env=env, check=True, stdout=subprocess.DEVNULL)
+                out = subprocess.run([*onestop, "receive", "-p", P2, "--name", "Lê Văn Giấy", "--id", f"0790920{i:05d}",
+                                      *PAPERS, "--json"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+                assert json.loads(out)["code"], out  # a dossier received, with its code and Mẫu 01
                 rec.append(time.perf_counter() - t0)
             a, p = statistics.median(acc), statistics.median(rec)
             log(f"  accept median {a:.3f} s, paper receive median {p:.3f} s")
