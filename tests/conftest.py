@@ -34,6 +34,11 @@ from pg import new_database, pg_server, pg_url  # noqa: F401  (fixtures, for eve
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CATALOG = REPO / "config" / "procedures.sample.json"
 
+# The warm archive helper that `online accept` leaves for the next one (sync/portal_early.py) waits
+# 5 s here, not 120: a test that waits for its home's processes to leave sees it go, and none is
+# left over the machine after the suite. tests/test_online_helper.py sets its own.
+os.environ.setdefault("ONESTOP_HELPER_IDLE", "5")
+
 BACKEND = (os.environ.get("ONESTOP_TEST_BACKEND") or "sqlite").strip().lower()
 if BACKEND not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"ONESTOP_TEST_BACKEND={BACKEND!r}: expected 'sqlite' or 'postgresql'")

@@ -18,7 +18,7 @@ Which helper:
   and the same onestop code connects to it (both ends check the other's uid, SO_PEERCRED) and
   sends the job with its whole environment and folder, applied for that job only: the same data
   home, database, clock and settings as a fresh helper would see; nothing of a job is kept (its
-  store connection is closed after it). A busy or silent helper is not waited for (50 ms), one of
+  store connection is closed after it). A busy or silent helper is not waited for (150 ms), one of
   another code version is told to leave.
 - **Cold.** Otherwise the command forks one as it starts, after the modules both need are imported
   and before the command opens the database (a process must not inherit an open SQLite
@@ -36,7 +36,7 @@ import sys
 
 _allowed = False
 IDLE_DEFAULT = 120.0  # seconds a warm helper waits for the next accept
-_HELLO_WAIT = 0.05  # a warm helper answers at once when idle; one that does not is busy with another desk's job
+_HELLO_WAIT = 0.15  # an idle warm helper answers in well under 1 ms (woken on a loaded machine: a few ms); one that does not is busy with another accept
 
 
 def allow() -> None:

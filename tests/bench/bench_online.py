@@ -159,25 +159,42 @@ def main() -> int:
 
             if not ACCEPTS:
                 return 0
-            # accept vs a paper receive, interleaved, in the first pull's home
-            env = env_for(root / "pull0", url)
-            acc, rec = [], []
-            for i in range(1, ACCEPTS + 1):
+            # accept vs a paper receive, interleaved, in the first pull's home. An empty folder of this run
+            # on PYTHONPATH: the archive helper is matched by the import path and code (portal_early._stamp),
+            # so the first accept finds no warm helper left by an earlier run and forks one.
+            pool = root / "helper-pool"
+            pool.mkdir()
+            env = dict(env_for(root / "pull0", url), PYTHONPATH=str(pool), ONESTOP_HELPER_IDLE="120")
+            cold_env = dict(env, ONESTOP_HELPER_IDLE="0")  # no warm helper: each accept forks its own
+            acc, rec, cold = [], [], []
+            n = 0
+
+            def accept(e) -> float:
+                nonlocal n
+                n += 1
                 t0 = time.perf_counter()
-                out = subprocess.run([*onestop, "online", "accept", f"DVC-2026-{i:06d}", "--json"], env=env, check=True,
+                out = subprocess.run([*onestop, "online", "accept", f"DVC-2026-{n:06d}", "--json"], env=e, check=True,
                                      stdout=subprocess.PIPE, text=True).stdout
-                acc.append(time.perf_counter() - t0)
+                took_s = time.perf_counter() - t0
                 took = json.loads(out)
                 assert took["code"] and len(took["files"]) == 2 and took["portal"]["sent"], out
+                return took_s
+
+            for i in range(1, ACCEPTS + 1):
+                acc.append(accept(env))
+                cold.append(accept(cold_env))
                 t0 = time.perf_counter()
                 out = subprocess.run([*onestop, "receive", "-p", P2, "--name", "Lê Văn Giấy", "--id", f"0790920{i:05d}",
                                       *PAPERS, "--json"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
                 assert json.loads(out)["code"], out  # a dossier received, with its code and Mẫu 01
                 rec.append(time.perf_counter() - t0)
-            a, p = statistics.median(acc), statistics.median(rec)
-            log(f"  accept median {a:.3f} s, paper receive median {p:.3f} s")
-            result("P14", "online accept DVC --json (code, Mẫu 01, 2 PDFs archived, portal told) vs paper receive --json",
-                   a, p, 1.5, target_text="≤ 1.5×")
+            a, p, c = statistics.median(acc), statistics.median(rec), statistics.median(cold)
+            log(f"  accept median {a:.3f} s (the first, helper forked: {acc[0]:.3f} s), each forking its helper "
+                f"{c:.3f} s, paper receive median {p:.3f} s")
+            result("P14", "online accept DVC --json (code, Mẫu 01, 2 PDFs archived, portal told; one after another) "
+                   "vs paper receive --json", a, p, 1.5, target_text="≤ 1.5×")
+            result("P14", "online accept DVC --json, each forking its archive helper ([online] helper_idle = 0; info) "
+                   "vs paper receive --json", c, p, None, target_text="info: the first accept of a session")
     finally:
         server.terminate()
         server.join()
