@@ -174,7 +174,7 @@ def main() -> int:
                 n += 1
                 t0 = time.perf_counter()
                 out = subprocess.run([*onestop, "online", "accept", f"DVC-2026-{n:06d}", "--json"], env=e, check=True,
-                                     stdout=subprocess.PIPE, text=True).stdout
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
                 took_s = time.perf_counter() - t0
                 took = json.loads(out)
                 assert took["code"] and len(took["files"]) == 2 and took["portal"]["sent"], out
