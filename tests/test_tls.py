@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ministry_server import MinistryServer
-from online_helpers import seed
+from online_helpers import seed, srv  # noqa: F401 - srv: a fixture
 from sync_helpers import make_dossiers, point_at, write_sync_config
 
 
@@ -141,15 +141,8 @@ def test_tls_context_prefers_the_hashed_folder_and_keeps_verifying(tmp_path, mon
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.get_ca_certs()  # the bundle's CAs are loaded
 
 
-@pytest.fixture
-def portal(home, monkeypatch):
-    with MinistryServer() as s:
-        write_sync_config(home)
-        point_at(monkeypatch, s.url)
-        yield s
-
-
-def test_a_refused_login_is_said_not_crashed(portal, home, run, monkeypatch):
+def test_a_refused_login_is_said_not_crashed(srv, home, run, monkeypatch):
+    portal = srv
     seed(portal.portal, 2)
     assert run("online", "pull").exit_code == 0
     monkeypatch.setenv("ONESTOP_SYNC_PASSWORD", "sai-mat-khau")

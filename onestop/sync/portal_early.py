@@ -222,19 +222,30 @@ def _helper(sock: socket.socket, stamp: str) -> None:
         data = _read_all(sock)
         if data:  # told: the take is committed
             job = json.loads(data)
-            res = _do(job, apply_env=False)
+            res = _job(job, apply_env=False)
     except BaseException as e:  # noqa: BLE001 - the command does what is left and reports it
         res = {"error": f"{type(e).__name__}: {e}"[:300]}
-    try:
-        sock.sendall(json.dumps(res, default=str).encode())
-    except OSError:
-        pass
-    finally:
-        sock.close()
+    _answer(sock, res)
+    sock.close()
     idle = _idle(job) if job and "error" not in res else 0
     if idle > 0:
         _stay(stamp, idle)
     os._exit(0)
+
+
+def _job(job: dict, *, apply_env: bool) -> dict:
+    """``_do``, any failure answered as {"error"}: the command then does what is left and reports it."""
+    try:
+        return _do(job, apply_env=apply_env)
+    except BaseException as e:  # noqa: BLE001
+        return {"error": f"{type(e).__name__}: {e}"[:300]}
+
+
+def _answer(sock: socket.socket, res: dict) -> None:
+    try:
+        sock.sendall(json.dumps(res, default=str).encode())
+    except OSError:
+        pass  # the command is gone: what was stored stays, the next accept finishes the rest
 
 
 def _do(job: dict, *, apply_env: bool) -> dict:
@@ -362,16 +373,11 @@ def _serve(stamp: str, idle: float) -> None:
                 data = _read_all(conn)
             except (OSError, ValueError):
                 continue
-            res: dict = {}
-            if data:
-                try:
-                    res = _do(json.loads(data), apply_env=True)
-                except BaseException as e:  # noqa: BLE001 - the command does what is left and reports it
-                    res = {"error": f"{type(e).__name__}: {e}"[:300]}
             try:
-                conn.sendall(json.dumps(res, default=str).encode())
-            except OSError:
-                pass
+                res = _job(json.loads(data), apply_env=True) if data else {}
+            except ValueError:
+                res = {}
+            _answer(conn, res)
         deadline = time.monotonic() + idle
 
 
