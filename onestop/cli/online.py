@@ -19,16 +19,6 @@ PERSONAL = typer.Option(False, "--show-personal/--mask",
                         help="Hiện đủ số giấy tờ (mặc định: che); việc xem được ghi lại.")
 
 
-def _age(seconds) -> str:
-    if seconds is None:
-        return "?"
-    if seconds >= 86400:
-        return t(f"{seconds // 86400} ngày", f"{seconds // 86400} d")
-    if seconds >= 3600:
-        return t(f"{seconds // 3600} giờ", f"{seconds // 3600} h")
-    return t(f"{seconds // 60} phút", f"{seconds // 60} min")
-
-
 def portal_connect(cfg, *, counter: bool = False):
     from onestop.sync.portal import connect
 
@@ -89,13 +79,13 @@ def list_(json_: bool = JSON, csv_: bool = CSV, show_personal: bool = PERSONAL):
 
     Ví dụ / Example:  onestop online list --json
     """
-    from onestop.common.output import emit, local_time
+    from onestop.common.output import age_text, emit, local_time
     from onestop.sync import online
 
     cfg, db = context()
     rows = online.listing(db, cfg, show_personal=show_personal)
     _personal(db, cfg, show_personal, "list")
-    flat = [dict(r, files=len(r["files"]), waited=_age(r["waited_seconds"]),
+    flat = [dict(r, files=len(r["files"]), waited=age_text(r["waited_seconds"]),
                  submitted=local_time(r["submitted_at"]),
                  paid=t("có", "yes") if r["paid_online"] else t("không", "no"),
                  state=(t("bị giữ", "blocked") if r["state"] == "blocked" else t("chờ", "waiting")))
@@ -122,7 +112,7 @@ def show(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoSoD
 
     Ví dụ / Example:  onestop online show DVC-2026-000123 --open
     """
-    from onestop.common.output import emit_json, local_time
+    from onestop.common.output import age_text, emit_json, local_time
     from onestop.sync import online
 
     cfg, db = context()
@@ -134,7 +124,7 @@ def show(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoSoD
         typer.echo(f"{r['dvc']}  {r['procedure']} {r['procedure_name']}")
         typer.echo(f"{t('Người nộp', 'Applicant')}: {r['applicant']} ({r['id_number']})")
         typer.echo(f"{t('Nộp lúc', 'Submitted')}: {local_time(r['submitted_at'])}  "
-                   f"({t('đã chờ', 'waited')} {_age(r['waited_seconds'])})")
+                   f"({t('đã chờ', 'waited')} {age_text(r['waited_seconds'])})")
         state = {"waiting": t("chờ tiếp nhận", "waiting"), "blocked": t("bị giữ lại", "blocked"),
                  "taken": t("đã tiếp nhận", "taken"), "refused": t("đã từ chối", "refused")}[r["state"]]
         typer.echo(f"{t('Tình trạng', 'State')}: {state}" + (f" — {r['reason']}" if r["reason"] else "")

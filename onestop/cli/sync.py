@@ -144,7 +144,7 @@ def status(json_: bool = JSON):
     Ví dụ / Example:  onestop sync status --json
     """
     from onestop import sync as sync_mod
-    from onestop.common.output import emit_json, emit_table
+    from onestop.common.output import age_text, emit_json, emit_table
 
     cfg, db = context()
     st = sync_mod.status(db, cfg)
@@ -154,7 +154,7 @@ def status(json_: bool = JSON):
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(st["pending"].items()))
     typer.echo(t(f"Chờ gửi: {st['pending_total']}", f"Pending: {st['pending_total']}") + (f" ({kinds})" if kinds else ""))
     if st["spooled_unacknowledged"]:
-        age = sync_mod._age_text(st["spooled_age_seconds"])
+        age = age_text(st["spooled_age_seconds"])
         typer.echo(t(f"Đã ghi vào spool, chưa được Bộ xác nhận: {st['spooled_unacknowledged']} mục, cũ nhất từ "
                      f"{st['spooled_oldest']} ({age}); chạy 'onestop sync acks PATH' khi mang thư mục về.",
                      f"Spooled, not acknowledged by the ministry: {st['spooled_unacknowledged']} entries, oldest since "
@@ -167,9 +167,9 @@ def status(json_: bool = JSON):
     if st["oldest_held"]:
         oh = st["oldest_held"]
         typer.echo(t(f"Đang giữ chờ sửa: {st['held']} mục (+{st['held_waiting']} chờ sau), cũ nhất từ {oh['since']} "
-                     f"({sync_mod._age_text(oh['age_seconds'])}, hồ sơ {oh['code']})",
+                     f"({age_text(oh['age_seconds'])}, hồ sơ {oh['code']})",
                      f"Held for a fix: {st['held']} entries (+{st['held_waiting']} waiting), oldest since {oh['since']} "
-                     f"({sync_mod._age_text(oh['age_seconds'])}, dossier {oh['code']})"))
+                     f"({age_text(oh['age_seconds'])}, dossier {oh['code']})"))
     on = st["online"]
     if any(on.values()):
         typer.echo(t(f"Hồ sơ trực tuyến: chờ tiếp nhận {on['waiting']}, bị giữ lại {on['blocked']}, chưa báo cổng "

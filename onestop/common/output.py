@@ -89,6 +89,20 @@ def emit(rows: list[dict], columns: list[str], *, fmt: str, headers: dict[str, s
 
 # ---------------------------------------------------------------- values for people (tables, not JSON/CSV)
 
+def age_text(seconds) -> str:
+    """How long something has waited, in the largest whole unit: '3 ngày' / '3 days', '5 giờ', '12 phút'."""
+    from onestop.common.i18n import t
+
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    if seconds >= 86400:
+        return t(f"{seconds // 86400} ngày", f"{seconds // 86400} days")
+    if seconds >= 3600:
+        return t(f"{seconds // 3600} giờ", f"{seconds // 3600} h")
+    return t(f"{seconds // 60} phút", f"{seconds // 60} min")
+
+
 def local_time(value) -> str:
     """'2026-11-30T22:57:38+07:00' → '30/11/2026 22:57' (the time as stored: local to the counter)."""
     if not value:

@@ -125,48 +125,43 @@ class Refused(Exception):
         super().__init__(why)
 
 
+def _allocate(state: list[dict], amount: int | None, fee_n: int | None, *, key: str, last_first: bool,
+              none: str, too_much: str, positive: InvalidInput) -> list[tuple[int, int]]:
+    """Split ``amount`` over the fees' ``key`` (what is outstanding, or what was paid) in order, or
+    the last fee first: [(n, part)]. None takes it all."""
+    fees = [f for f in state if fee_n is None or f["n"] == fee_n]
+    room = sum(f[key] for f in fees)
+    if room == 0:
+        raise Refused(none, 0)
+    if amount is None:
+        amount = room
+    if amount <= 0:
+        raise positive
+    if amount > room:
+        raise Refused(too_much, room)
+    out = []
+    for f in reversed(fees) if last_first else fees:
+        part = min(f[key], amount)
+        if part:
+            out.append((f["n"], part))
+            amount -= part
+    return out
+
+
 def allocate_payment(state: list[dict], amount: int | None, fee_n: int | None = None) -> list[tuple[int, int]]:
     """Split a payment over the fees still outstanding, in order (or onto fee ``fee_n``):
     [(n, part)]. ``amount`` None pays everything outstanding. Refused: nothing outstanding ("paid"),
     more than outstanding ("overpay")."""
-    fees = [f for f in state if fee_n is None or f["n"] == fee_n]
-    left = sum(f["outstanding"] for f in fees)
-    if left == 0:
-        raise Refused("paid", 0)
-    if amount is None:
-        amount = left
-    if amount <= 0:
-        raise InvalidInput("Số tiền phải lớn hơn 0.", "The amount must be greater than 0.")
-    if amount > left:
-        raise Refused("overpay", left)
-    out = []
-    for f in fees:
-        part = min(f["outstanding"], amount)
-        if part:
-            out.append((f["n"], part))
-            amount -= part
-    return out
+    return _allocate(state, amount, fee_n, key="outstanding", last_first=False, none="paid", too_much="overpay",
+                     positive=InvalidInput("Số tiền phải lớn hơn 0.", "The amount must be greater than 0."))
 
 
 def allocate_refund(state: list[dict], amount: int | None, fee_n: int | None = None) -> list[tuple[int, int]]:
-    """Split a refund over what was paid, the last fee first: [(n, part)]. None refunds all paid."""
-    fees = [f for f in state if fee_n is None or f["n"] == fee_n]
-    paid = sum(f["paid"] for f in fees)
-    if paid == 0:
-        raise Refused("nothing_paid", 0)
-    if amount is None:
-        amount = paid
-    if amount <= 0:
-        raise InvalidInput("Số tiền hoàn phải lớn hơn 0.", "The refund must be greater than 0.")
-    if amount > paid:
-        raise Refused("refund_too_large", paid)
-    out = []
-    for f in reversed(fees):
-        part = min(f["paid"], amount)
-        if part:
-            out.append((f["n"], part))
-            amount -= part
-    return out
+    """Split a refund over what was paid, the last fee first: [(n, part)]. None refunds all paid.
+    Refused: nothing paid ("nothing_paid"), more than paid ("refund_too_large")."""
+    return _allocate(state, amount, fee_n, key="paid", last_first=True, none="nothing_paid",
+                     too_much="refund_too_large",
+                     positive=InvalidInput("Số tiền hoàn phải lớn hơn 0.", "The refund must be greater than 0."))
 
 
 def online_flag(entries: list[dict]) -> str:

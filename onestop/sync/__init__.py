@@ -295,16 +295,6 @@ def requeue_spooled(db, cfg, *, everything: bool = False) -> int:
         return outbox.requeue_spooled(db, cutoff, SPOOL_URL)
 
 
-def _age_text(seconds: int | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds >= 86400:
-        return t(f"{seconds // 86400} ngày", f"{seconds // 86400} days")
-    if seconds >= 3600:
-        return t(f"{seconds // 3600} giờ", f"{seconds // 3600} h")
-    return t(f"{seconds // 60} phút", f"{seconds // 60} min")
-
-
 def summary_lines(res: SyncResult) -> list[str]:
     """The summary an operator reads (stderr)."""
     s = res.stats
@@ -325,7 +315,9 @@ def summary_lines(res: SyncResult) -> list[str]:
                        f"  {s['held']} entries wait for an earlier entry of their dossier (see 'onestop sync status')."))
     if s.get("held_for_fix"):
         n, w, code_, since = s["held_for_fix"], s.get("held_waiting", 0), s["held_oldest_code"], s["held_oldest_at"]
-        age = _age_text(s.get("held_oldest_age_seconds"))
+        from onestop.common.output import age_text
+
+        age = age_text(s.get("held_oldest_age_seconds"))
         lines.append(t(f"  Đang giữ chờ sửa: {n} mục bị từ chối (+{w} mục chờ sau chúng), cũ nhất từ {since} "
                        f"({age}, hồ sơ {code_}). Sửa dữ liệu rồi 'onestop sync retry MÃ_HỒ_SƠ'.",
                        f"  Held for a fix: {n} refused entries (+{w} waiting behind them), oldest since {since} "
