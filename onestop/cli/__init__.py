@@ -239,6 +239,14 @@ def _interrupted_exit() -> None:
     a string (a dataclass or namedtuple being built by an import when Ctrl-C landed), even though
     onestop caught it and said so. The interrupted command has stored what it stores: run the
     ``atexit`` handlers (the log's flush, the scan engines' stop), flush, and leave with 130."""
+    _leave_now(errors.INTERRUPTED, even_unflushed=True)
+
+
+def _leave_now(code: int, *, even_unflushed: bool) -> None:
+    """Leave with ``code`` as a normal exit would, without the interpreter's teardown: the ``atexit``
+    handlers (the log handlers' flush, the scan engines' stop), the output flushed, ``os._exit``.
+    An output that cannot be flushed (a closed pipe) returns to Python's own exit, which reports
+    it, unless ``even_unflushed``."""
     import atexit
     import os
 
@@ -248,8 +256,9 @@ def _interrupted_exit() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):
-        pass
-    os._exit(errors.INTERRUPTED)
+        if not even_unflushed:
+            return
+    os._exit(code)
 
 
 def _office_exit(code) -> None:
@@ -264,7 +273,6 @@ def _office_exit(code) -> None:
     """
     if "psycopg" not in sys.modules:
         return
-    import os
     import threading
 
     from onestop import store
@@ -273,19 +281,11 @@ def _office_exit(code) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if threading.active_count() > 1:
         return
-    import atexit
-
-    atexit._run_exitfuncs()  # what Python runs at exit (logging.shutdown among them), not the teardown
     if code is None:
         code = 0
     elif not isinstance(code, int):
         return  # sys.exit("message"): Python prints it
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        return  # e.g. a closed pipe: Python's own exit reports it as usual
-    os._exit(code)
+    _leave_now(code, even_unflushed=False)
 
 
 # Command modules register themselves on ``app``; heavy imports stay inside the commands.
