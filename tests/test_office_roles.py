@@ -59,8 +59,20 @@ def office(pg_server, pg_url, tmp_path, monkeypatch):
         with psycopg.connect(url("onestop_owner"), autocommit=True) as c:
             c.execute(sql)
 
+    def desk(run) -> None:
+        """A desk as docs/office.md sets one up, with a shared archive folder: the owner's server
+        home (``[archive] root`` on the share), the schema made, the documented grants, then the
+        desk role's home; the clock at 2026-11-30 10:00."""
+        monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
+        login("onestop_owner", "server", f'[archive]\nroot = "{tmp_path / "share"}"\n')
+        (tmp_path / "share").mkdir()
+        assert run("db", "status").exit_code == 0
+        grant()
+        login("onestop_desk", "desk")
+
     login.grant = grant
     login.url = url
+    login.desk = desk
     return login
 
 
@@ -161,19 +173,14 @@ def test_a_desk_of_another_agency_cannot_change_the_office_settings(run, office)
     assert shown["counter.cutoff"] == "15:00" and shown["archive.root"] != "/tmp/elsewhere"
 
 
-def test_the_desk_role_can_do_a_whole_day_at_the_counter(run, office, monkeypatch, tmp_path):
+def test_the_desk_role_can_do_a_whole_day_at_the_counter(run, office, tmp_path):
     """Least rights are still enough: every desk command of a day runs as the documented desk role."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from pages import make_samples
 
-    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
-    office("onestop_owner", "server", f'[archive]\nroot = "{tmp_path / "share"}"\n')
-    (tmp_path / "share").mkdir()
-    assert run("db", "status").exit_code == 0
-    office.grant()
-    office("onestop_desk", "desk")
+    office.desk(run)
     code = json.loads(receive(run).stdout)["code"]
     page = make_samples(tmp_path / "scans")[2]
     for args in (("scan", code, "--component", 1, page, "--yes"),

@@ -278,16 +278,11 @@ def test_interactive_receive_offers_the_applicants_papers_once_the_id_is_known(e
 
 
 @pytest.mark.postgresql_only
-def test_the_documented_desk_role_can_reuse_and_list_papers(run, office, monkeypatch, tmp_path):
+def test_the_documented_desk_role_can_reuse_and_list_papers(run, office, tmp_path):
     """The grants of docs/office.md section 1.3 are enough to reuse a paper and type its expiry."""
     from pages import make_samples
 
-    monkeypatch.setenv("ONESTOP_NOW", "2026-11-30 10:00")
-    office("onestop_owner", "server", f'[archive]\nroot = "{tmp_path / "share"}"\n')
-    (tmp_path / "share").mkdir()
-    assert run("db", "status").exit_code == 0
-    office.grant()
-    office("onestop_desk", "desk")
+    office.desk(run)
     code = _receive(run, "1.003584", "--all-components")["code"]
     page = make_samples(tmp_path / "scans")[2]
     assert run("scan", code, "--component", 1, page, "--yes").exit_code == 0
