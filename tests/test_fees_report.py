@@ -161,6 +161,24 @@ def test_the_ministry_receives_the_fees_and_an_update_when_paid(env, srv, run, c
     assert srv.state.dossiers[a]["DuocThanhToanTrucTuyen"] == "3"
 
 
+def test_the_ministrys_payment_method_codes_are_a_setting(env, srv, run, catalog, home):  # noqa: F811
+    """HinhThucThu has no code list in the contract: `[sync] payment_codes` sets them; a setting of the
+    wrong shape is refused at start (exit 8)."""
+    toml = (home / "onestop.toml").read_text(encoding="utf-8")
+    (home / "onestop.toml").write_text(toml + '\npayment_codes = { tien-mat = "TM", chuyen-khoan = "CK" }\n',
+                                       encoding="utf-8")
+    a = receive(run, at="2026-11-23 09:10")["code"]
+    b = receive(run, at="2026-11-23 09:11")["code"]
+    _ok(pay(run, a, "--receipt", R + "81", "--at", "2026-11-23 10:00"))
+    _ok(pay(run, b, "--method", "chuyen-khoan", "--receipt", R + "82", "--at", "2026-11-23 10:01"))
+    _ok(run("sync"))
+    assert {x["HinhThucThu"] for x in srv.state.dossiers[a]["DanhSachLePhi"]} == {"TM"}
+    assert {x["HinhThucThu"] for x in srv.state.dossiers[b]["DanhSachLePhi"]} == {"CK"}
+    (home / "onestop.toml").write_text(toml + '\npayment_codes = { tien-mat = 1 }\n', encoding="utf-8")
+    r = run("--lang", "en", "sync")
+    assert r.exit_code == 8 and "payment_codes" in r.stderr, r.output
+
+
 def test_outstanding_is_what_was_owed_at_the_period_end(run, day, monkeypatch):
     """E paid the rest in December: November still shows it owed at its end; December does not."""
     monkeypatch.setenv("ONESTOP_NOW", "2026-12-02 09:00")

@@ -69,7 +69,7 @@ SETTINGS: dict[str, dict[str, str]] = {
                 "key_label": _TEXT, "tsa_url": _TEXT, "tsa_timeout": _NUM, "trust_roots": _LIST, "crls": _LIST},
     "sync": {"url": "sync_url", "spool": _TEXT, "batch_size": _INT, "dstcode": _TEXT, "username": _TEXT,
              "timeout": _NUM, "retries": _INT, "backoff": _NUM, "ca_file": _TEXT, "session_error_codes": _LIST,
-             "upload_workers": _INT, "spool_ack_days": _NUM},
+             "upload_workers": _INT, "spool_ack_days": _NUM, "payment_codes": "payment_codes"},
     "database": {"url": _TEXT, "idle_timeout": _NUM, "lock_timeout": _NUM, "lock_wait": _NUM},
     "archive": {"root": _TEXT},
     "fees": {"collect": _TEXT},  # docs/fees.md
@@ -144,6 +144,10 @@ def _check_value(section: str, key: str, kind: str, value, where) -> None:
     if kind == "code_lists" and not (isinstance(value, dict) and all(
             isinstance(v, list) and all(isinstance(x, str) for x in v) for v in value.values())):
         bad('cần một bảng { "MÃ-THÀNH-PHẦN" = ["MÃ-KẾT-QUẢ", ...] }', 'expected a table { "COMPONENT" = ["RESULT", ...] }')
+    if kind == "payment_codes" and not (isinstance(value, dict) and all(
+            k in ("tien-mat", "chuyen-khoan", "truc-tuyen") and isinstance(v, str) for k, v in value.items())):
+        bad('cần một bảng { tien-mat = "1", chuyen-khoan = "2", truc-tuyen = "3" }',
+            'expected a table { tien-mat = "1", chuyen-khoan = "2", truc-tuyen = "3" }')
     if kind == "share" and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
         bad("cần một tỷ lệ từ 0 đến 1, vd. 0.8", "expected a share from 0 to 1, e.g. 0.8")
     if kind == "sessions":

@@ -173,13 +173,15 @@ def online_flag(entries: list[dict]) -> str:
     return "2" if online else "3"
 
 
-def ministry_items(dues: list[dict], entries: list[dict]) -> list[dict]:
+def ministry_items(dues: list[dict], entries: list[dict], codes: dict[str, str] | None = None) -> list[dict]:
     """``DanhSachLePhi``: one item per fee, ``Gia`` the amount due in whole đồng as a string ("0" when
-    exempt), ``HinhThucThu`` the method of its payments ("" while unpaid; docs/sync.md)."""
+    exempt), ``HinhThucThu`` the method of its payments ("" while unpaid; docs/sync.md). ``codes``:
+    the ministry's code per method where it differs from METHODS' (``[sync] payment_codes``)."""
     out = []
     for f in fee_state(dues, entries):
         methods = f["methods"]
-        how = "" if not methods else METHODS["truc-tuyen" if "truc-tuyen" in methods else methods[0]][2]
+        method = "" if not methods else "truc-tuyen" if "truc-tuyen" in methods else methods[0]
+        how = "" if not method else (codes or {}).get(method) or METHODS[method][2]
         out.append({"TenPhiLePhi": f["name"], "MaPhiLePhi": f["code"], "HinhThucThu": how,
                     "Gia": str(int(f["amount"])), "LoaiPhiLePhi": kind_code(f["kind"])})
     return out

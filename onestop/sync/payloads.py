@@ -78,6 +78,7 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
     for r in data.supplement_events(db, ids):
         extra.setdefault(r["dossier_id"], []).append(r)
     agency = cfg.get("agency.name", "") or ""
+    payment_codes = cfg.get("sync.payment_codes", {}) or {}  # HinhThucThu: no code list in the contract
     result_papers = result_records(db, ids)
     from onestop.domain import fees as fee_rules
     from onestop.store import fees as fee_store
@@ -116,7 +117,7 @@ def dossier_records(db, cfg, dossier_ids: list[int]) -> dict[int, dict]:
                                  "MaThanhPhanHoSo": s(c["code"]), "DuocTaiSuDung": s(f["kind"]),
                                  "DuocLayTuKhoDMQG": "0", "MaKetQuaThayThe": s(f["result_code"])})
         if did in fee_dues:
-            fee_items = fee_rules.ministry_items(fee_dues[did], fee_lines.get(did, []))
+            fee_items = fee_rules.ministry_items(fee_dues[did], fee_lines.get(did, []), payment_codes)
             paid_online = fee_rules.online_flag(fee_lines.get(did, []))
         else:  # received before the ledger: the fees as copied then, in whole đồng
             fee_items = [{"TenPhiLePhi": s(f.get("name")), "MaPhiLePhi": s(f.get("code")), "HinhThucThu": "",
