@@ -41,5 +41,5 @@ def result(pid: str, what: str, value: float, baseline: float, target_ratio: flo
     if target_ratio is not None:
         ok = ok and (ratio <= target_ratio if lower_is_better else ratio >= target_ratio)
     fmt = (lambda v: f"{v:.3f} {unit}") if unit == "s" else (lambda v: f"{v:,.1f} {unit}")
-    verdict = ("PASS" if ok else "FAIL") if target_ratio is not None or not extra_ok else "—"  # — : info only
+    verdict = "—" if target_ratio is None and target_text.startswith("info") else "PASS" if ok else "FAIL"
     print(f"RESULT|{pid}|{what}|{fmt(value)}|{fmt(baseline)}|{ratio:.2f}×|{target_text}|{verdict}", flush=True)
