@@ -86,3 +86,13 @@ def test_each_command_is_loaded_from_its_own_module():
             "print(sorted(m for m in sys.modules if m.startswith('onestop.cli.')))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.stdout.strip().splitlines()[-1] == "['onestop.cli.common', 'onestop.cli.intake']", p.stdout[-300:]
+
+
+def test_debug_adds_the_traceback_and_keeps_the_exit_code(home):
+    """A script that runs with --debug still reads the documented exit code (it was 1, "unexpected",
+    for every failure), with the traceback before the usual message."""
+    plain = _run("--lang", "en", "show", "000.00.12.H26-261130-9999")
+    debug = _run("--lang", "en", "--debug", "show", "000.00.12.H26-261130-9999")
+    assert plain.returncode == debug.returncode == 3, (plain.stderr, debug.stderr)
+    assert "Traceback" in debug.stderr and "NotFound" in debug.stderr and "Traceback" not in plain.stderr
+    assert debug.stderr.rstrip().splitlines()[-1] == plain.stderr.rstrip().splitlines()[-1]

@@ -150,3 +150,23 @@ def test_a_busy_warm_helper_is_not_waited_for(db, srv, rows, cli, tmp_path):
     assert len(json.loads(out)["files"]) == 2
     assert len(srv.portal.taken()) == 3 and srv.portal.takes == 3 and srv.portal.violations == []
     assert rows("SELECT count(*) FROM archive_files WHERE state = 'current'") == [(6,)]
+
+
+@pytest.mark.parametrize("where", ["online-accept-after-commit", "scan-after-rename", "online-accept-after-file",
+                                   "online-accept-before-ack"])
+def test_an_accept_killed_while_the_warm_helper_works_is_finished_once(db, srv, rows, cli, where):
+    """As tests/test_online_crash.py, with the job in the warm helper: the kill (SIGKILL, or the scan's
+    own exit 70) lands in the helper or in the command; the accept run again finishes the take, and
+    nothing is stored, taken or told twice."""
+    first, dvc = seed(srv.portal, 2)
+    assert cli("online", "pull").returncode == 0
+    accepted(cli("online", "accept", first, "--json"))  # leaves the warm helper
+    killed = cli("online", "accept", dvc, "--json", ONESTOP_FAULT=where)
+    assert killed.returncode in (-9, 70), killed.stderr
+    assert srv.portal.takes == 1  # only the first
+    again = cli("online", "accept", dvc, "--json")
+    code = accepted(again)["code"]
+    assert rows("SELECT count(*) FROM archive_files WHERE state = 'current'") == [(4,)]
+    assert rows("SELECT count(*) FROM dossiers WHERE code = ?", (code,)) == [(1,)]
+    assert srv.portal.taken()[dvc] == code and srv.portal.takes == 2 and srv.portal.violations == []
+    assert cli("online", "accept", dvc).returncode == 30

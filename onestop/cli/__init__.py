@@ -6,7 +6,8 @@ Tab completion in ``completer``. May import every part below it; nothing imports
 entry point (onestop/entry.py), which hands ``main`` the command's name.
 
 Every failure is an ``OnestopError`` with its exit code (docs/exit-codes.md), handled once in
-``OnestopGroup.invoke``: a line ``onestop: lỗi: …`` on stderr, a traceback only with ``--debug``.
+``OnestopGroup.invoke``: a line ``onestop: lỗi: …`` on stderr, a traceback before it only with
+``--debug`` (the exit code is the same either way).
 """
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ class OnestopGroup(TyperGroup):
             click.echo(f"onestop: {e.message}", err=True)
             ctx.exit(e.exit_code)
         except errors.OnestopError as e:
-            if state["debug"]:
-                raise
+            _trace()  # --debug: the traceback too, and still the documented exit code a script relies on
             click.echo(f"onestop: {t('lỗi', 'error')}: {e.message}", err=True)
             ctx.exit(e.exit_code)
         except (KeyboardInterrupt, click.exceptions.Abort):
@@ -65,8 +65,7 @@ class OnestopGroup(TyperGroup):
         except BrokenPipeError:
             ctx.exit(0)
         except Exception as e:  # noqa: BLE001 - the last line of defence
-            if state["debug"]:
-                raise
+            _trace()
             known = _known_failure(e)
             if known is not None:
                 click.echo(f"onestop: {t('lỗi', 'error')}: {known.message}", err=True)
@@ -75,6 +74,14 @@ class OnestopGroup(TyperGroup):
                          f"onestop: unexpected error: {type(e).__name__}: {e}. Run again with --debug for details."),
                        err=True)
             ctx.exit(errors.UNEXPECTED)
+
+
+def _trace() -> None:
+    """With ``--debug``, the traceback of the error being handled, on stderr."""
+    if state["debug"]:
+        import traceback
+
+        traceback.print_exc()
 
 
 def _known_failure(e: BaseException) -> errors.OnestopError | None:
