@@ -43,6 +43,10 @@ def main() -> None:
             from onestop.sync import portal_early
 
             portal_early.allow()
+    elif command == "online" and ("list" in argv or "show" in argv):  # a warm archive helper for the accept after
+        from onestop.sync import portal_early
+
+        portal_early.allow_prewarm()
     elif command == "scan":
         from onestop.archive import ocr  # the OCR engines load while the CLI does (onestop/archive/ocr_worker.py)
 

@@ -53,9 +53,22 @@ def _helpers(pool: Path) -> list[int]:
             env = (d / "environ").read_bytes()
         except OSError:
             continue
-        if b"accept" in argv and str(pool).encode() in env:
+        if (b"accept" in argv or b"list" in argv or b"show" in argv) and str(pool).encode() in env:
             out.append(int(d.name))
     return out
+
+
+def _listening(pid: int) -> bool:
+    """Does process ``pid`` listen on a Unix socket (the warm helper, ready for a job)?"""
+    try:
+        inodes = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    except OSError:
+        return False
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 7 and cols[3] == "00010000" and f"socket:[{cols[6]}]" in inodes:  # __SO_ACCEPTCON
+            return True
+    return False
 
 
 def stored_by(r) -> str:
@@ -170,3 +183,27 @@ def test_an_accept_killed_while_the_warm_helper_works_is_finished_once(db, srv, 
     assert rows("SELECT count(*) FROM dossiers WHERE code = ?", (code,)) == [(1,)]
     assert srv.portal.taken()[dvc] == code and srv.portal.takes == 2 and srv.portal.violations == []
     assert cli("online", "accept", dvc).returncode == 30
+
+
+def test_looking_at_the_queue_leaves_a_warm_helper_for_the_first_accept(db, srv, rows, cli, tmp_path):
+    """The officer lists the queue (or shows a dossier) before taking one: that command leaves the
+    archive helper warm (detached: the command's output ends with it), so the first accept is served
+    warm too. With helper_idle 0 it leaves none."""
+    dvcs = seed(srv.portal, 2)
+    assert cli("online", "pull").returncode == 0
+    pool = tmp_path / "helper-pool"
+    assert cli("online", "list", ONESTOP_HELPER_IDLE="0").returncode == 0
+    assert _helpers(pool) == []
+    r = cli("online", "show", dvcs[0])
+    assert r.returncode == 0 and dvcs[0] in r.stdout
+    deadline = time.monotonic() + 60
+    while not any(_listening(p) for p in _helpers(pool)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (pid,) = _helpers(pool)
+    assert _listening(pid)
+    assert cli("online", "list").returncode == 0  # one is there already: no second one
+    assert _helpers(pool) == [pid]
+    r = cli("online", "accept", dvcs[0], "--json")
+    assert stored_by(r) == "warm helper"
+    accepted(r)
+    assert srv.portal.violations == []

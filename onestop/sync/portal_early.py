@@ -20,6 +20,8 @@ Which helper:
   home, database, clock and settings as a fresh helper would see; nothing of a job is kept (its
   store connection is closed after it). A busy or silent helper is not waited for (150 ms), one of
   another code version is told to leave.
+- **Before the first.** ``online list`` and ``online show`` (the officer looks at the queue before
+  taking from it) leave a warm helper the same way (``prewarm``).
 - **Cold.** Otherwise the command forks one as it starts, after the modules both need are imported
   and before the command opens the database (a process must not inherit an open SQLite
   connection), which loads the archive's modules meanwhile. Only under the console entry point
@@ -44,6 +46,56 @@ def allow() -> None:
     use a helper process."""
     global _allowed
     _allowed = True
+
+
+_prewarm_allowed = False
+
+
+def allow_prewarm() -> None:
+    """Called by the console entry point for ``online list`` and ``online show``: the officer looks at
+    the queue before taking from it, so the command may leave a warm helper for that accept."""
+    global _prewarm_allowed
+    _prewarm_allowed = True
+
+
+def prewarm() -> None:
+    """Leave a warm helper (detached) for the accept that usually follows, unless one is there already
+    or ``helper_idle`` is 0. Called as the command starts, before it opens the database: nothing it
+    opens later is inherited."""
+    global _prewarm_allowed
+    if not _prewarm_allowed or os.environ.get("ONESTOP_HELPER_IDLE", "").strip() in ("0", "0.0"):
+        return
+    _prewarm_allowed = False
+    stamp = _stamp()
+    there = _connect_warm(stamp)
+    if there is not None:
+        there.close()  # one is waiting already (it takes the closed connection as no job)
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid == 0:  # a go-between, so that the command has no child left behind: the helper is its child
+        try:
+            _detach(lambda: _warm_from_cold(stamp))
+        finally:
+            os._exit(0)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _warm_from_cold(stamp: str) -> None:
+    idle = _idle({})
+    if idle <= 0:
+        return
+    _import_pypdf()
+    from onestop.archive import digitization, docnumbers, imaging, scan  # noqa: F401
+    from onestop.intake import dossiers  # noqa: F401
+    from onestop.sync.online_take import finish  # noqa: F401
+
+    _serve(stamp, idle)
 
 
 def start() -> "Teller | None":
@@ -305,10 +357,17 @@ def _idle(job: dict) -> float:
 
 
 def _stay(stamp: str, idle: float) -> None:
-    """Fork the warm copy (detached: its own session, no terminal, no inherited output) and return."""
+    """Fork the warm copy and return (the helper itself leaves then; the command reaps it)."""
+    _detach(lambda: _serve(stamp, idle))
+
+
+def _detach(then) -> None:
+    """Fork a process that runs ``then()`` on its own (its own session, no terminal, nothing of its
+    parent's open files or output: a command's caller reading its output to the end is not held)
+    and leaves; the parent returns at once."""
     try:
         if os.fork() != 0:
-            return  # the helper itself leaves now; the command reaps it
+            return
     except OSError:
         return
     try:
@@ -317,11 +376,14 @@ def _stay(stamp: str, idle: float) -> None:
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         os.close(null)
+        os.closerange(3, 1024)
         os.chdir("/")
+        import gc
         import signal
 
+        gc.freeze()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        _serve(stamp, idle)
+        then()
     finally:
         os._exit(0)
 
