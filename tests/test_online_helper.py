@@ -188,11 +188,12 @@ def test_an_accept_killed_while_the_warm_helper_works_is_finished_once(db, srv, 
 def test_looking_at_the_queue_leaves_a_warm_helper_for_the_first_accept(db, srv, rows, cli, tmp_path):
     """The officer lists the queue (or shows a dossier) before taking one: that command leaves the
     archive helper warm (detached: the command's output ends with it), so the first accept is served
-    warm too. With helper_idle 0 it leaves none."""
+    warm too. With helper_idle 0, or for a script (--json), it leaves none."""
     dvcs = seed(srv.portal, 2)
     assert cli("online", "pull").returncode == 0
     pool = tmp_path / "helper-pool"
     assert cli("online", "list", ONESTOP_HELPER_IDLE="0").returncode == 0
+    assert cli("online", "list", "--json").returncode == 0  # a script: none either
     assert _helpers(pool) == []
     r = cli("online", "show", dvcs[0])
     assert r.returncode == 0 and dvcs[0] in r.stdout

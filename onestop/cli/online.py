@@ -79,9 +79,10 @@ def list_(json_: bool = JSON, csv_: bool = CSV, show_personal: bool = PERSONAL):
 
     Ví dụ / Example:  onestop online list --json
     """
-    from onestop.sync import portal_early
+    if not (json_ or csv_):  # an officer reading the queue (a script asks for --json/--csv): the accept that
+        from onestop.sync import portal_early  # usually follows finds the archive's modules loaded
 
-    portal_early.prewarm()  # the accept that usually follows finds the archive's modules loaded
+        portal_early.prewarm()
     from onestop.common.output import age_text, emit, local_time
     from onestop.sync import online
 
@@ -115,9 +116,10 @@ def show(dvc: str = typer.Argument(..., help="Mã hồ sơ trên cổng (MaHoSoD
 
     Ví dụ / Example:  onestop online show DVC-2026-000123 --open
     """
-    from onestop.sync import portal_early
+    if not json_:
+        from onestop.sync import portal_early
 
-    portal_early.prewarm()
+        portal_early.prewarm()
     from onestop.common.output import age_text, emit_json, local_time
     from onestop.sync import online
 
