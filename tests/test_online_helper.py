@@ -208,3 +208,12 @@ def test_looking_at_the_queue_leaves_a_warm_helper_for_the_first_accept(db, srv,
     assert stored_by(r) == "warm helper"
     accepted(r)
     assert srv.portal.violations == []
+
+
+@pytest.mark.parametrize("value,seconds", [("0", 0.0), ("-5", 0.0), ("abc", 0.0), ("nan", 0.0), ("30", 30.0),
+                                           ("inf", 3600.0), ("99999", 3600.0)])
+def test_the_idle_time_is_a_number_of_seconds_up_to_an_hour(monkeypatch, value, seconds):
+    from onestop.sync.portal_early import _idle
+
+    monkeypatch.setenv("ONESTOP_HELPER_IDLE", value)
+    assert _idle({}) == seconds

@@ -38,6 +38,7 @@ import sys
 
 _allowed = False
 IDLE_DEFAULT = 120.0  # seconds a warm helper waits for the next accept
+IDLE_MAX = 3600.0  # never longer than an hour, whatever is set ("inf" included)
 _HELLO_WAIT = 0.15  # an idle warm helper answers in well under 1 ms (woken on a loaded machine: a few ms); one that does not is busy with another accept
 
 
@@ -344,16 +345,20 @@ def _do(job: dict, *, apply_env: bool) -> dict:
 
 def _idle(job: dict) -> float:
     """How long a warm helper waits for the next accept: ONESTOP_HELPER_IDLE, else ``[online]
-    helper_idle``, else IDLE_DEFAULT seconds."""
+    helper_idle``, else IDLE_DEFAULT seconds; at most IDLE_MAX, 0 for what is not a number >= 0."""
+    import math
+
     env = os.environ.get("ONESTOP_HELPER_IDLE", "").strip()
     try:
         if env:
-            return max(0.0, float(env))
-        from onestop.common import config
+            idle = float(env)
+        else:
+            from onestop.common import config
 
-        return max(0.0, float(config.load().get("online.helper_idle", IDLE_DEFAULT)))
+            idle = float(config.load().get("online.helper_idle", IDLE_DEFAULT))
     except Exception:  # noqa: BLE001 - a setting it cannot read: no warm helper
         return 0.0
+    return 0.0 if math.isnan(idle) or idle <= 0 else min(IDLE_MAX, idle)
 
 
 def _stay(stamp: str, idle: float) -> None:
