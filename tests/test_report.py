@@ -123,3 +123,28 @@ def test_empty_database(run):
     assert (rep["received"], rep["resolved"], rep["on_time_rate"], rep["by_procedure"]) == (0, 0, None, [])
     b = json.loads(run("backlog", "--json").stdout)
     assert (b["total"], b["overdue_list"]) == (0, [])
+
+
+def test_results_synced_beside_the_ministrys_target(run, month, db, home):
+    """QĐ 1205/QĐ-BKHCN judges the office on results synced to the national portal (100%): a resolved
+    dossier counts once the ministry acknowledged its record and every entry since (the result's step
+    included). D1: everything acknowledged; D2: its record only (its steps wait): not counted."""
+    from onestop.store import transaction
+
+    ids = {k: db.execute("SELECT id FROM dossiers WHERE code = ?", [c]).fetchone()[0] for k, c in month.items()}
+    with transaction(db):
+        db.execute("UPDATE outbox SET state = 'done' WHERE dossier_id = ?", [ids["D1"]])
+    rep = json.loads(run("report", "--period", "2026-10", "--json").stdout)
+    assert (rep["results_synced"], rep["results_sync_rate"], rep["results_sync_target"]) == (1, 0.1429, 1.0)
+    assert rep["digitization_target"] == 0.8
+    fig = {x["figure"]: x["value"] for x in csv.DictReader(io.StringIO(run("report", "--period", "2026-10",
+                                                                            "--csv").stdout))}
+    assert (fig["results_synced"], fig["results_sync_rate"], fig["results_sync_target"]) == ("1", "0.1429", "1.0")
+    assert "results_sync_rate\tTỷ lệ đồng bộ kết quả\t14.3%" in run("report", "--period", "2026-10").stdout
+    (home / "onestop.toml").write_text("[report]\nresults_sync_target = 0.95\ndigitization_target = 0.9\n",
+                                       encoding="utf-8")
+    rep = json.loads(run("report", "--period", "2026-10", "--json").stdout)
+    assert (rep["results_sync_target"], rep["digitization_target"]) == (0.95, 0.9)
+    (home / "onestop.toml").write_text("[report]\nresults_sync_target = 95\n", encoding="utf-8")
+    r = run("--lang", "en", "report", "--period", "2026-10", "--json")
+    assert r.exit_code == 8 and "results_sync_target" in r.stderr, r.output

@@ -75,7 +75,8 @@ SETTINGS: dict[str, dict[str, str]] = {
     "fees": {"collect": _TEXT},  # docs/fees.md
     "reuse": {"valid_days": "days_table", "results": "code_lists"},  # docs/reuse.md
     "online": {"pull": "bool", "helper_idle": _NUM},  # docs/online.md
-    "report": {"online_payment_target": _NUM, "reuse_target": "share", "online_target": _NUM},
+    "report": {"online_payment_target": _NUM, "reuse_target": "share", "online_target": _NUM,
+               "digitization_target": "share", "results_sync_target": "share"},
 }
 CODE_RULES = ("tt01-2018", "tt04-2025")
 

@@ -23,7 +23,15 @@ WAITING_CITIZEN = ("5", "6")     # the clock waits on the citizen (papers, fees)
 OPEN_STATUSES = IN_PROCESSING + WAITING_CITIZEN
 RESOLVED = ("9", "10")
 DUE_SOON_DAYS = 3
+# The ministry's plan (QĐ 1205/QĐ-BKHCN Phụ lục I): 80% of dossiers digitized, 100% of results synced
+# to the national portal; ``[report] digitization_target`` / ``results_sync_target`` (shares) change them.
 DIGITIZATION_TARGET = 0.8
+RESULTS_SYNC_TARGET = 1.0
+
+
+def share_setting(cfg, key: str, default: float) -> float:
+    """``[report] <key>``, a share from 0 to 1 (checked when the configuration is read)."""
+    return round(float(cfg.get(f"report.{key}", default)), 4)
 
 
 # ---------------------------------------------------------------- working days
@@ -254,6 +262,7 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
             f["resolved"] += n
             f[cls] += n
             f["digitized"] += n if r["digitized"] else 0
+            f["results_synced"] += n if r["synced"] else 0
             p["resolved"] += n
             p[cls] += n
             p["_wd"] += n * (ords[r["finished_day"]] - ords[r["received_day"]])
@@ -306,8 +315,10 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
         "in_progress_overdue": f["in_progress_overdue"],
         "waiting_citizen": f["waiting_citizen"],
         "digitized": f["digitized"], "digitization_rate": rate(f["digitized"], resolved),
-        "digitization_target": DIGITIZATION_TARGET,
+        "digitization_target": share_setting(cfg, "digitization_target", DIGITIZATION_TARGET),
         "synced": synced, "sync_rate": rate(synced, received),
+        "results_synced": f["results_synced"], "results_sync_rate": rate(f["results_synced"], resolved),
+        "results_sync_target": share_setting(cfg, "results_sync_target", RESULTS_SYNC_TARGET),
         **reuse.figures(db, cfg, lo, hi, received),
         "by_procedure": sorted(procs.values(), key=lambda p: p["procedure_code"]),
         "fees": fees.figures(db, cfg, lo, hi),  # issue 20: onestop/reports/fees.py
@@ -317,7 +328,8 @@ def period_report(db: Database, cfg: Config, first: date, last: date, *, now: da
 REPORT_FIGURES = ["carried_over", "received", "online_rate", "online_target", "total", "resolved", "early",
                   "on_time", "late", "on_time_rate", "stopped", "withdrawn", "refused", "in_progress",
                   "in_progress_within_time", "in_progress_overdue", "waiting_citizen", "digitized",
-                  "digitization_rate", "digitization_target", "synced", "sync_rate", *reuse.FIGURES]
+                  "digitization_rate", "digitization_target", "synced", "sync_rate", "results_synced",
+                  "results_sync_rate", "results_sync_target", *reuse.FIGURES]
 
 FIGURE_LABELS = {
     "carried_over": ("Kỳ trước chuyển sang", "Carried over"),
@@ -340,6 +352,9 @@ FIGURE_LABELS = {
     "digitization_target": ("Mục tiêu số hóa", "Digitization target"),
     "synced": ("Đã đồng bộ lên Cổng DVCQG", "Synced to the national portal"),
     "sync_rate": ("Tỷ lệ đồng bộ", "Sync rate"),
+    "results_synced": ("Hồ sơ đã giải quyết được đồng bộ đủ kết quả", "Resolved dossiers with the result synced"),
+    "results_sync_rate": ("Tỷ lệ đồng bộ kết quả", "Result sync rate"),
+    "results_sync_target": ("Mục tiêu đồng bộ kết quả", "Result sync target"),
     "cut_at": ("Kỳ chưa kết thúc: số liệu tính đến", "Period not ended: figures up to"),
     **reuse.LABELS,
     **online.LABELS,

@@ -87,13 +87,18 @@ def received_counts(db, lo: str, hi: str) -> list[dict]:
 
 def ended_counts(db, lo: str, hi: str) -> list[dict]:
     """Dossiers ended in ``[lo, hi)``: ``status, procedure_code, received_day, finished_day, timeliness
-    ('early'/'on_time'/'late'), digitized (0/1: a component was scanned), n``."""
+    ('early'/'on_time'/'late'), digitized (0/1: a component was scanned), synced (0/1: the ministry's
+    server acknowledged its record and every entry since, the result's step and files included:
+    nothing of it is pending, spooled or held in the outbox), n``."""
     return list(db.query(
         f"SELECT status, procedure_code, substr(received_at, 1, 10) AS received_day, "
         f"substr(finished_at, 1, 10) AS finished_day, {_TIMELINESS} AS timeliness, "
         "CASE WHEN EXISTS (SELECT 1 FROM dossier_components c WHERE c.dossier_id = d.id AND c.digitized > 0) "
         "THEN 1 ELSE 0 END AS digitized, "
-        "count(*) AS n FROM dossiers d WHERE finished_at >= ? AND finished_at < ? GROUP BY 1, 2, 3, 4, 5, 6",
+        "CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.dossier_id = d.id AND o.kind = 'create' AND o.state = 'done') "
+        "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dossier_id = d.id AND o.state <> 'done') "
+        "THEN 1 ELSE 0 END AS synced, "
+        "count(*) AS n FROM dossiers d WHERE finished_at >= ? AND finished_at < ? GROUP BY 1, 2, 3, 4, 5, 6, 7",
         [lo, hi]))
 
 
