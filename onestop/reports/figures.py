@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from onestop.store.sqlite import Database
 
 from onestop.common.config import Config
-from onestop.reports import fees, online, reuse
+from onestop.reports import fees, online, reuse, share_setting
 
 IN_PROCESSING = ("2", "4")       # the clock runs: these can be overdue
 WAITING_CITIZEN = ("5", "6")     # the clock waits on the citizen (papers, fees): "tạm dừng"
@@ -27,11 +27,6 @@ DUE_SOON_DAYS = 3
 # to the national portal; ``[report] digitization_target`` / ``results_sync_target`` (shares) change them.
 DIGITIZATION_TARGET = 0.8
 RESULTS_SYNC_TARGET = 1.0
-
-
-def share_setting(cfg, key: str, default: float) -> float:
-    """``[report] <key>``, a share from 0 to 1 (checked when the configuration is read)."""
-    return round(float(cfg.get(f"report.{key}", default)), 4)
 
 
 # ---------------------------------------------------------------- working days

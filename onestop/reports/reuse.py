@@ -16,8 +16,9 @@ LABELS = {
 
 def target(cfg) -> float:
     """``[report] reuse_target`` (a share, 0 to 1), default 0.8."""
-    value = cfg.get("report.reuse_target", None)
-    return REUSE_TARGET if value is None else float(value)
+    from onestop.reports import share_setting
+
+    return share_setting(cfg, "reuse_target", REUSE_TARGET)
 
 
 def figures(db, cfg, lo: str, hi: str, received: int) -> dict:
