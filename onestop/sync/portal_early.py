@@ -64,7 +64,7 @@ def prewarm() -> None:
     or ``helper_idle`` is 0. Called as the command starts, before it opens the database: nothing it
     opens later is inherited."""
     global _prewarm_allowed
-    if not _prewarm_allowed or os.environ.get("ONESTOP_HELPER_IDLE", "").strip() in ("0", "0.0"):
+    if not _prewarm_allowed or _switched_off():
         return
     _prewarm_allowed = False
     stamp = _stamp()
@@ -238,9 +238,14 @@ def _same_user(sock: socket.socket) -> bool:
     return uid == os.getuid()
 
 
+def _switched_off() -> bool:
+    """ONESTOP_HELPER_IDLE=0: no warm helper is looked for or left (read without loading the settings)."""
+    return os.environ.get("ONESTOP_HELPER_IDLE", "").strip() in ("0", "0.0")
+
+
 def _connect_warm(stamp: str) -> socket.socket | None:
     """A warm helper ready for this job, or None (none there, busy, another user's)."""
-    if os.environ.get("ONESTOP_HELPER_IDLE", "").strip() in ("0", "0.0"):
+    if _switched_off():
         return None
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
